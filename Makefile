@@ -1,0 +1,102 @@
+# LEC platform. Two commands on a fresh machine: `make demo` and `make test` (see README.md).
+# Every target installs what it needs first; the second run skips what is already there.
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PY := $(BIN)/python
+NODE_BIN := $(CURDIR)/tools/node_modules/.bin
+
+# ape's and py-solc-x's state live inside the project, never in ~.
+export APE_DATA_FOLDER := $(CURDIR)/.ape
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+export LEC_DATA_DIR ?= $(CURDIR)/data
+export LEC_RPC_URL ?= http://127.0.0.1:8545
+export PATH := $(BIN):$(NODE_BIN):$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+
+CHAIN_ID := 1981
+ANVIL_STATE := $(LEC_DATA_DIR)/anvil/state.json
+ANVIL_LOG := $(LEC_DATA_DIR)/anvil/anvil.log
+LEC_NETWORK := ethereum:lec:node
+
+.PHONY: setup system-deps python-deps node-deps solc compile chain chain-stop deploy seed demo test \
+        test-contracts test-python lint slither bench-gas bench clean
+
+## setup: install Debian packages, the Python environment, the npm tools and the solc adapter
+setup: system-deps python-deps node-deps solc
+
+SYSTEM_PACKAGES := mosquitto mosquitto-clients postgresql chromium
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+python-deps: $(VENV)/.installed
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+node-deps: tools/node_modules/.installed
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# py-solc-x treats a compiler as installed when an executable solc-v<version> exists here.
+solc: .solcx/solc-v0.8.28
+.solcx/solc-v0.8.28: tools/bin/solc
+	mkdir -p .solcx
+	ln -sf ../tools/bin/solc $@
+
+compile: setup
+	ape compile
+
+## chain: anvil on 127.0.0.1:8545, chain id 1981, zero base fee and gas price, state kept between runs
+chain: node-deps
+	@mkdir -p $(dir $(ANVIL_STATE))
+	@if curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+		--data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' $(LEC_RPC_URL); then \
+		echo "A node already answers at $(LEC_RPC_URL)"; \
+	else \
+		nohup anvil --host 127.0.0.1 --port 8545 --chain-id $(CHAIN_ID) --base-fee 0 --gas-price 0 \
+			--state $(ANVIL_STATE) --state-interval 5 > $(ANVIL_LOG) 2>&1 & echo $$! > $(LEC_DATA_DIR)/anvil/pid; \
+		for i in $$(seq 50); do curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+			--data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' $(LEC_RPC_URL) && break; sleep 0.2; done; \
+		echo "anvil started at $(LEC_RPC_URL) (chain id $(CHAIN_ID)); state in $(ANVIL_STATE)"; \
+	fi
+
+chain-stop:
+	@if [ -f $(LEC_DATA_DIR)/anvil/pid ]; then kill $$(cat $(LEC_DATA_DIR)/anvil/pid) 2>/dev/null || true; rm -f $(LEC_DATA_DIR)/anvil/pid; fi
+
+deploy: setup chain
+	ape run deploy --network $(LEC_NETWORK)
+
+seed: setup chain
+	ape run seed --network $(LEC_NETWORK)
+
+## demo: the local demo on embedded defaults
+demo: setup chain deploy seed
+	@$(PY) -m scripts.demo_summary
+
+## test: every test, starting the services the tests need
+test: setup lint
+	ape test tests/contracts --network ethereum:local:foundry -p no:cacheprovider
+	pytest tests --ignore=tests/contracts -p no:cacheprovider
+
+lint: setup
+	ruff check oracle dapp scripts tests benchmarks
+
+slither: setup
+	slither . --compile-force-framework ape --solc-disable-warnings --exclude-dependencies --fail-medium
+
+bench-gas: setup
+	ape run bench_gas --network ethereum:local:foundry
+
+clean: chain-stop
+	rm -rf .build contracts/.cache $(LEC_DATA_DIR) deployments
