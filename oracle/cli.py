@@ -1,0 +1,24 @@
+"""`lec oracle …`: the oracle's command line. Each command lives beside the code it drives."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# Modules that define click commands to attach to `lec oracle`, as "module:attribute".
+_COMMANDS: list[str] = []
+
+
+@click.group(name="oracle")
+def oracle() -> None:
+    """Ingest meter readings, compute KPIs and rewards, publish and verify proofs."""
+
+
+def _attach() -> None:
+    for spec in _COMMANDS:
+        module_name, attr = spec.split(":")
+        oracle.add_command(getattr(importlib.import_module(module_name), attr))
+
+
+_attach()
