@@ -1,0 +1,123 @@
+"""Helpers shared by the ape scripts: accounts, zero-gas transactions, the deployments file, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+from ape import accounts, chain
+from ape.exceptions import ContractLogicError
+
+from oracle.settings import deployments_dir
+
+LOCAL_CHAIN_IDS = {1337, 31337, 1981}
+
+
+def tx_kwargs() -> dict[str, Any]:
+    """Fee fields for a transaction: zero on a network that charges nothing (anvil --gas-price 0, Besu
+    with `min-gas-price=0` and `zeroBaseFee`), where ape would otherwise still pay a 1 gwei tip."""
+    if chain.provider.web3.eth.gas_price == 0:
+        return {"max_fee": 0, "max_priority_fee": 0}
+    return {}
+
+
+def deployer():
+    """The account that deploys and administers: `LEC_DEPLOYER` names an ape keystore alias (its
+    passphrase in `APE_ACCOUNTS_<alias>_PASSPHRASE`); on a local chain the first test account is used."""
+    alias = os.environ.get("LEC_DEPLOYER")
+    if alias:
+        account = accounts.load(alias)
+        account.set_autosign(True)
+        return account
+    if chain.chain_id not in LOCAL_CHAIN_IDS:
+        raise click.ClickException(
+            f"Chain {chain.chain_id} is not a local chain: set LEC_DEPLOYER to the alias of an ape account "
+            "(`ape accounts import <alias>`) and its passphrase in APE_ACCOUNTS_<alias>_PASSPHRASE."
+        )
+    return accounts.test_accounts[0]
+
+
+def deployments_path(chain_id: int | None = None) -> Path:
+    """`deployments/<chainId>.json`, the one file every client reads."""
+    return deployments_dir() / f"{chain.chain_id if chain_id is None else chain_id}.json"
+
+
+def load_deployments() -> dict[str, Any] | None:
+    """The deployments file of the connected chain, or None when the platform is not deployed there."""
+    path = deployments_path()
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    registry = data.get("contracts", {}).get("Registry")
+    if not registry or chain.provider.web3.eth.get_code(registry) in (b"", None):
+        return None  # the file belongs to a chain state that no longer exists (e.g. a fresh anvil)
+    return data
+
+
+def save_deployments(data: dict[str, Any]) -> Path:
+    path = deployments_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def require_deployments() -> dict[str, Any]:
+    data = load_deployments()
+    if data is None:
+        raise click.ClickException(
+            f"The platform is not deployed on chain {chain.chain_id}: run `ape run deploy` first."
+        )
+    return data
+
+
+def community_entries(registry) -> list[dict[str, Any]]:
+    """The communities as the deployments file lists them, read from the Registry."""
+    entries = []
+    for community_id in range(1, registry.communityCount() + 1):
+        c = registry.community(community_id)
+        entries.append(
+            {
+                "id": community_id,
+                "name": c.name,
+                "token": c.token,
+                "treasury": c.token,
+                "marketplace": None if int(c.marketplace, 16) == 0 else c.marketplace,
+                "admin": c.admin,
+            }
+        )
+    return entries
+
+
+# Sentences for the custom errors of the contracts, keyed by error name.
+_EXPLANATIONS = {
+    "AccessControlUnauthorizedAccount": "The sending account does not hold the role this action needs.",
+    "CommunityTokenNotMember": "That account is not an active member of the community.",
+    "CommunityTokenAlreadyMember": "That account is already a member of the community.",
+    "CommunityTokenAccountRetired": "That account was removed from the community and cannot join again: "
+    "use a new wallet.",
+    "CommunityTokenInvalidAccount": "That address cannot be a member (zero address, treasury or a contract).",
+    "CommunityTokenInvalidKind": "The member kind must be citizen or stakeholder.",
+    "CommunityTokenAboveCap": "The value is above the hard cap set in the contract.",
+    "CommunityTokenTreasuryInsufficient": "The treasury does not hold enough tokens.",
+    "CommunityTokenNotStakeholder": "Only stakeholders may buy tokens.",
+    "CommunityTokenExchangeRateNotSet": "Publish an exchange rate first (`admin exchange-rate`).",
+    "CommunityTokenReceiptUsed": "That payment receipt was already used for a sale.",
+    "CommunityTokenInvalidCategory": "Marketplace categories are numbered 0 to 7.",
+    "EnforcedPause": "The token is paused: unpause it first.",
+    "ExpectedPause": "The token is not paused.",
+    "RegistryUnknownCommunity": "There is no community with that id.",
+    "RewardModelsEmptyField": "Name, kind and parameters of a model must not be empty.",
+}
+
+
+def explain(error: ContractLogicError) -> str:
+    """A sentence for a reverted transaction, naming the contract's custom error."""
+    name = type(error).__name__
+    sentence = _EXPLANATIONS.get(name)
+    detail = str(error) or name
+    return f"{sentence} ({detail})" if sentence else f"The transaction was refused: {detail}"
