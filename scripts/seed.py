@@ -110,7 +110,8 @@ def cli() -> None:
     for name, address in data["contracts"].items():
         click.echo(f"  {name:<13}{address}")
     click.echo(f"\nCommunity {community['id']} '{community['name']}'  token {community['token']} ({token.symbol()})")
-    click.echo(f"  treasury balance {token.treasuryBalance() / UNIT:,.2f} h   transfer fee {token.feeBps() / 100:.2f} %")
+    fee_pct = token.feeBps() / 100
+    click.echo(f"  treasury balance {token.treasuryBalance() / UNIT:,.2f} h   transfer fee {fee_pct:.2f} %")
     for index, kind, _profile, who in DEMO_MEMBERS:
         account = accounts.test_accounts[index]
         label = "citizen" if kind == CITIZEN else "stakeholder"
