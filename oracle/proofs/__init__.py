@@ -1,0 +1,1 @@
+"""Salted device-day commitments, community aggregates and OpenZeppelin-compatible Merkle trees."""
