@@ -93,8 +93,6 @@ contract CommunityToken is ERC20, ERC20Permit, Pausable, AccessControl {
     error CommunityTokenInvalidKind();
     /// @notice A value in basis points is above its hard cap.
     error CommunityTokenAboveCap(string field, uint256 bps, uint256 cap);
-    /// @notice Community tokens cannot be burnt; removed balances return to the treasury.
-    error CommunityTokenBurnNotAllowed();
     /// @notice Only the community's own contracts may call this function.
     error CommunityTokenNotCommunityContract(address caller);
     /// @notice Only the Registry may call this function.
@@ -451,7 +449,8 @@ contract CommunityToken is ERC20, ERC20Permit, Pausable, AccessControl {
     /// @dev The one hook for balance changes: enforces the closed loop and the pause, and takes the fee of
     /// member-to-member transfers. Internal moves decided by the rules above call `super._update` directly.
     function _update(address from, address to, uint256 value) internal override {
-        if (to == address(0)) revert CommunityTokenBurnNotAllowed();
+        // No path burns: ERC20 refuses transfers to the zero address and a removed member's balance
+        // returns to the treasury.
         if (from == address(0)) {
             // Minting: welcome bonuses and rewards to members, issuance to the treasury.
             if (to != address(this) && !_members[to].active) revert CommunityTokenNotMember(to);

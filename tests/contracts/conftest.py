@@ -1,0 +1,140 @@
+"""Fixtures of the contract tests: role-named accounts, the deployed platform and community factories."""
+
+from __future__ import annotations
+
+import pytest
+from contract_helpers import CITIZEN, CONSUMER, PERIOD, PROSUMER, REWARD_LEAF, STAKEHOLDER, UNIT
+
+from oracle.proofs.merkle import StandardMerkleTree
+
+
+@pytest.fixture(scope="session")
+def platform_admin(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def community_admin(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def token_admin(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def oracle_admin(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def citizen(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def neighbour(accounts):
+    return accounts[5]
+
+
+@pytest.fixture(scope="session")
+def shop(accounts):
+    """A stakeholder member (a local shop)."""
+    return accounts[6]
+
+
+@pytest.fixture(scope="session")
+def outsider(accounts):
+    """An account that never joins the community."""
+    return accounts[7]
+
+
+@pytest.fixture(scope="session")
+def marketplace_stub(accounts):
+    """An account registered as the community's own contract, to exercise the treasury hooks the
+    marketplace contract uses."""
+    return accounts[8]
+
+
+@pytest.fixture(scope="session")
+def registry(project, platform_admin):
+    return project.Registry.deploy(platform_admin, sender=platform_admin)
+
+
+@pytest.fixture(scope="session")
+def reward_models(project, platform_admin, oracle_admin):
+    models = project.RewardModels.deploy(platform_admin, sender=platform_admin)
+    models.grantRole(models.ORACLE_ADMIN_ROLE(), oracle_admin, sender=platform_admin)
+    return models
+
+
+@pytest.fixture(scope="session")
+def notary(project, registry, reward_models, platform_admin):
+    notary = project.Notary.deploy(registry, reward_models, sender=platform_admin)
+    registry.setCore(notary, reward_models, sender=platform_admin)
+    return notary
+
+
+@pytest.fixture(scope="session")
+def model_id(reward_models, oracle_admin):
+    reward_models.registerModel("self-consumption", "self_consumption", '{"a":10,"b":5,"c":5}', sender=oracle_admin)
+    return reward_models.modelCount()
+
+
+@pytest.fixture(scope="session")
+def make_community(project, registry, notary, platform_admin, community_admin, token_admin, oracle_admin):
+    """Factory: creates a community whose roles are split among the role-named accounts."""
+
+    def make(name: str = "Borgo Solare", symbol: str = "BSOL", fee_bps: int = 100, treasury: int = 1_000 * UNIT):
+        registry.createCommunity(name, symbol, community_admin, sender=platform_admin)
+        community_id = registry.communityCount()
+        token = project.CommunityToken.at(registry.tokenOf(community_id))
+        token.grantRole(token.TOKEN_ADMIN_ROLE(), token_admin, sender=community_admin)
+        token.grantRole(token.ORACLE_ADMIN_ROLE(), oracle_admin, sender=community_admin)
+        token.setWelcomeBonus(CITIZEN, 5 * UNIT, sender=token_admin)
+        token.setWelcomeBonus(STAKEHOLDER, 20 * UNIT, sender=token_admin)
+        if fee_bps:
+            token.setTransferFee(fee_bps, sender=token_admin)
+        if treasury:
+            token.fundTreasury(treasury, "initial issuance", sender=token_admin)
+        return community_id, token
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def community(make_community):
+    return make_community()
+
+
+@pytest.fixture(scope="session")
+def token(community, community_admin, citizen, neighbour, shop):
+    """The community's token with two citizens and a shop as members."""
+    _, token = community
+    token.addMember(citizen, CITIZEN, PROSUMER, sender=community_admin)
+    token.addMember(neighbour, CITIZEN, CONSUMER, sender=community_admin)
+    token.addMember(shop, STAKEHOLDER, CONSUMER, sender=community_admin)
+    return token
+
+
+@pytest.fixture(scope="session")
+def community_id(community):
+    return community[0]
+
+
+@pytest.fixture(scope="session")
+def publish(notary, community_id, model_id, oracle_admin):
+    """Factory: notarises a period whose rewards tree is built in Python; returns the tree."""
+
+    def publish_period(rewards: dict, period: int = PERIOD, total: int | None = None, correct_reason: str = ""):
+        tree = StandardMerkleTree.of([[acct.address, amt] for acct, amt in rewards.items()], REWARD_LEAF)
+        total = sum(rewards.values()) if total is None else total
+        args = (community_id, period, "0x" + "11" * 32, tree.root, "0x" + "22" * 32, model_id, total, len(rewards))
+        if correct_reason:
+            notary.correct(*args, correct_reason, sender=oracle_admin)
+        else:
+            notary.notarise(*args, sender=oracle_admin)
+        return tree
+
+    return publish_period
