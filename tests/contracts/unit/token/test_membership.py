@@ -15,7 +15,9 @@ def test_add_member_mints_welcome_bonus(make_community, community_admin, citizen
     assert (record.kind, record.profile, record.active, record.retired) == (CITIZEN, PROSUMER, True, False)
 
 
-def test_add_member_refusals(make_community, community_admin, citizen, outsider, marketplace_stub, registry, platform_admin):
+def test_add_member_refusals(
+    make_community, community_admin, citizen, outsider, marketplace_stub, registry, platform_admin
+):
     community_id, token = make_community("Fresh", "FR")
     token.addMember(citizen, CITIZEN, CONSUMER, sender=community_admin)
     with ape.reverts(token.CommunityTokenAlreadyMember):

@@ -9,7 +9,9 @@ def test_member_transfer_pays_fee_to_treasury(token, citizen, neighbour):
     treasury_before = token.treasuryBalance()
     tx = token.transfer(neighbour, 2 * UNIT, sender=citizen)
     fee = 2 * UNIT * 100 // 10_000
-    assert tx.events.filter(token.TransferFeePaid) == [token.TransferFeePaid(**{"from": citizen, "to": neighbour, "fee": fee})]
+    assert tx.events.filter(token.TransferFeePaid) == [
+        token.TransferFeePaid(**{"from": citizen, "to": neighbour, "fee": fee})
+    ]
     assert token.balanceOf(citizen) == 3 * UNIT
     assert token.balanceOf(neighbour) == 5 * UNIT + 2 * UNIT - fee
     assert token.treasuryBalance() == treasury_before + fee
@@ -100,7 +102,9 @@ def test_permit_then_transfer_from(token, citizen, neighbour, shop, chain):
         },
     }
     signed = Account.sign_message(encode_typed_data(full_message=typed), citizen.private_key)
-    token.permit(citizen, shop, UNIT, deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=shop)
+    token.permit(
+        citizen, shop, UNIT, deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=shop
+    )
     assert token.allowance(citizen, shop) == UNIT
     token.transferFrom(citizen, neighbour, UNIT, sender=shop)
     assert token.balanceOf(neighbour) == 6 * UNIT - UNIT // 100

@@ -46,11 +46,15 @@ def test_sale_refusals(token, token_admin, citizen, shop, outsider):
         token.sellToStakeholder(shop, 100, receipt, sender=outsider)
 
 
-def test_community_contract_pays_from_treasury(token, registry, community_id, platform_admin, marketplace_stub, citizen):
+def test_community_contract_pays_from_treasury(
+    token, registry, community_id, platform_admin, marketplace_stub, citizen
+):
     registry.setMarketplace(community_id, marketplace_stub, sender=platform_admin)
     before = token.treasuryBalance()
     tx = token.payFromTreasury(citizen, 3 * UNIT, sender=marketplace_stub)
-    assert tx.events.filter(token.TreasuryPaid) == [token.TreasuryPaid(to=citizen, amount=3 * UNIT, by=marketplace_stub)]
+    assert tx.events.filter(token.TreasuryPaid) == [
+        token.TreasuryPaid(to=citizen, amount=3 * UNIT, by=marketplace_stub)
+    ]
     assert token.balanceOf(citizen) == 8 * UNIT and token.treasuryBalance() == before - 3 * UNIT
     with ape.reverts(token.CommunityTokenTreasuryInsufficient):
         token.payFromTreasury(citizen, 10**30, sender=marketplace_stub)
