@@ -19,7 +19,9 @@ LOCAL_CHAIN_IDS = {1337, 31337, 1981}
 def tx_kwargs() -> dict[str, Any]:
     """Fee fields for a transaction: zero on a network that charges nothing (anvil --gas-price 0, Besu
     with `min-gas-price=0` and `zeroBaseFee`), where ape would otherwise still pay a 1 gwei tip."""
-    if chain.provider.web3.eth.gas_price == 0:
+    # eth_gasPrice may report a floor (anvil answers 1 gwei even with --gas-price 0): the base fee of the
+    # latest block is what tells a free network.
+    if chain.provider.web3.eth.get_block("latest").get("baseFeePerGas", 1) == 0:
         return {"max_fee": 0, "max_priority_fee": 0}
     return {}
 

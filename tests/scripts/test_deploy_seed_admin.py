@@ -1,0 +1,85 @@
+"""`ape run deploy`, `ape run seed` and `ape run admin` against anvil at chain id 1981 with free gas."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import rpc
+from eth_abi import decode, encode
+from eth_utils import function_signature_to_4byte_selector as selector
+
+UNIT = 10**18
+MEMBER_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+SHOP = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"
+STRANGER = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"  # anvil account 9, never a member
+
+
+def call(url: str, to: str, signature: str, types: list[str], args: list, out: list[str]):
+    data = "0x" + (selector(signature) + encode(types, args)).hex()
+    return decode(out, bytes.fromhex(rpc(url, "eth_call", {"to": to, "data": data}, "latest")[2:]))
+
+
+def test_deploy_writes_the_deployments_file_and_is_idempotent(ape_run, anvil_url):
+    ape_run("deploy")
+    path = ape_run.deployments / "1981.json"
+    data = json.loads(path.read_text())
+    assert data["chainId"] == 1981
+    assert set(data["contracts"]) == {"Registry", "Notary", "RewardModels"}
+    for address in data["contracts"].values():
+        assert rpc(anvil_url, "eth_getCode", address, "latest") != "0x"
+    blocks = int(rpc(anvil_url, "eth_blockNumber"), 16)
+    again = ape_run("deploy")
+    assert "already deployed" in again.stdout
+    assert int(rpc(anvil_url, "eth_blockNumber"), 16) == blocks
+
+
+def test_every_transaction_is_free(ape_run, anvil_url):
+    """On a network that charges nothing (Besu's min-gas-price=0), scripts must not pay ape's default tip."""
+    latest = int(rpc(anvil_url, "eth_blockNumber"), 16)
+    assert latest > 0
+    for number in range(1, latest + 1):
+        block = rpc(anvil_url, "eth_getBlockByNumber", hex(number), True)
+        for tx in block["transactions"]:
+            receipt = rpc(anvil_url, "eth_getTransactionReceipt", tx["hash"])
+            assert int(receipt["effectiveGasPrice"], 16) == 0
+
+
+def test_seed_creates_demo_community_with_welcome_bonus(ape_run, anvil_url):
+    result = ape_run("seed")
+    assert "Demo LEC" in result.stdout
+    data = json.loads((ape_run.deployments / "1981.json").read_text())
+    (community,) = data["communities"]
+    assert community["id"] == 1 and community["treasury"] == community["token"]
+    token = community["token"]
+    (balance,) = call(anvil_url, token, "balanceOf(address)", ["address"], [MEMBER_1], ["uint256"])
+    assert balance == 5 * UNIT
+    (shop_balance,) = call(anvil_url, token, "balanceOf(address)", ["address"], [SHOP], ["uint256"])
+    assert shop_balance == 20 * UNIT
+    ape_run("seed")  # completes, never duplicates
+    data = json.loads((ape_run.deployments / "1981.json").read_text())
+    assert len(data["communities"]) == 1
+    (balance,) = call(anvil_url, token, "balanceOf(address)", ["address"], [MEMBER_1], ["uint256"])
+    assert balance == 5 * UNIT
+
+
+def test_admin_commands_print_what_changed(ape_run, anvil_url):
+    out = ape_run("admin", "fee-set", "1", "250").stdout
+    assert "TransferFeeSet(previousBps=100, newBps=250)" in out
+    out = ape_run("admin", "member-add", "1", STRANGER, "--kind", "citizen", "--profile", "prosumer").stdout
+    assert "MemberAdded" in out
+    out = ape_run("admin", "sell", "1", SHOP, "12.34", "--receipt", "INV-1").stdout
+    assert "TokensSold" in out and "paidCents=1234" in out
+    out = ape_run("admin", "model-register", "self-consumption", "self_consumption", '{"b": 5, "a": 10}').stdout
+    assert 'params={"a":10,"b":5}' in out
+
+
+def test_admin_refusals_are_sentences(ape_run):
+    result = ape_run("admin", "fee-set", "1", "2000", check=False)
+    assert result.returncode != 0
+    assert "above the hard cap" in result.stdout + result.stderr
+    result = ape_run("admin", "member-add", "1", MEMBER_1, "--kind", "citizen", check=False)
+    assert "already a member" in result.stdout + result.stderr
+    result = ape_run("admin", "sell", "1", MEMBER_1, "10", "--receipt", "INV-2", check=False)
+    assert "Only stakeholders may buy tokens" in result.stdout + result.stderr
+    result = ape_run("admin", "member-add", "7", STRANGER, "--kind", "citizen", check=False)
+    assert "no community 7" in result.stdout + result.stderr
