@@ -18,9 +18,7 @@ words = st.binary(min_size=32, max_size=32).map(lambda b: "0x" + b.hex())
 reward_leaves = st.lists(st.tuples(addresses, amounts), min_size=1, max_size=40)
 data_leaves = st.lists(st.tuples(words, words), min_size=1, max_size=40)
 
-SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def _js_values(values: list[tuple[str, int]] | list[tuple[str, str]]) -> list[list[str]]:
@@ -83,9 +81,7 @@ def test_every_proof_verifies_and_a_changed_byte_fails(oz, values, data):
     # Flip one bit somewhere in the amount, the root or a proof element: verification must fail.
     address, amount = values[index]
     bit = data.draw(st.integers(min_value=0, max_value=255))
-    assert not StandardMerkleTree.verify(
-        tree.root, ["address", "uint256"], (address, amount ^ (1 << bit)), proof
-    )
+    assert not StandardMerkleTree.verify(tree.root, ["address", "uint256"], (address, amount ^ (1 << bit)), proof)
     root = bytearray.fromhex(tree.root[2:])
     root[bit // 8] ^= 1 << (bit % 8)
     assert not StandardMerkleTree.verify(bytes(root), ["address", "uint256"], values[index], proof)
@@ -110,9 +106,7 @@ def test_leaf_hash_is_double_keccak_of_abi_encoding():
 
     value = ("0x" + "12" * 32, "0x" + "34" * 32)
     tree = StandardMerkleTree.of([value], ["bytes32", "bytes32"])
-    expected = keccak(
-        keccak(encode(["bytes32", "bytes32"], [bytes.fromhex("12" * 32), bytes.fromhex("34" * 32)]))
-    )
+    expected = keccak(keccak(encode(["bytes32", "bytes32"], [bytes.fromhex("12" * 32), bytes.fromhex("34" * 32)])))
     assert tree.leaf_hash(value) == "0x" + expected.hex()
 
 

@@ -1,0 +1,197 @@
+"""Energy KPIs of a member, a group or the whole community over any run of whole local days (DESIGN §5.4).
+
+Inputs are matrices with one row per member and one column per quarter hour of a common grid that starts
+at a local midnight (so every 4 consecutive columns are one clock hour, DST days included). Energies are
+Wh, NaN where a quarter hour stayed missing after cleaning; load and production are magnitudes (>= 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+import holidays
+import numpy as np
+import pandas as pd
+
+from oracle.proofs.encoding import ROME
+
+QUARTERS_PER_HOUR = 4
+PEAK_PERCENTILE = 97.5
+BASE_PERCENTILE = 2.5
+
+
+def grid_exchange(
+    load: np.ndarray,
+    production: np.ndarray,
+    injection: np.ndarray | None = None,
+    withdrawal: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """What each member's grid meter registers per quarter hour: (injection, withdrawal), both >= 0.
+
+    The exchange meter's own readings win where a member has one (rows/cells not NaN); otherwise
+    ``max(P - L, 0)`` and ``max(L - P, 0)`` of the same quarter hour.
+    """
+    net = load - production
+    inj = np.maximum(-net, 0)
+    wdr = np.maximum(net, 0)
+    if injection is not None:
+        inj = np.where(np.isnan(injection), inj, injection)
+    if withdrawal is not None:
+        wdr = np.where(np.isnan(withdrawal), wdr, withdrawal)
+    return inj, wdr
+
+
+def to_hours(quarters: np.ndarray) -> np.ndarray:
+    """Sum each row's quarter hours to clock hours (never netting: callers pass one-signed flows)."""
+    rows = quarters.reshape(-1, quarters.shape[-1])
+    if rows.shape[1] % QUARTERS_PER_HOUR:
+        raise ValueError("A grid of whole local days has a multiple of 4 quarter hours; this one does not.")
+    hours = rows.reshape(rows.shape[0], -1, QUARTERS_PER_HOUR).sum(axis=2)
+    return hours.reshape(*quarters.shape[:-1], -1)
+
+
+def hourly_shared(injection: np.ndarray, withdrawal: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """GSE shared energy per hour ``S(h) = min(I(h), W(h))`` with ``I``, ``W`` summed over members.
+
+    Returns ``(S, I, W)`` per hour. Each member's flows are summed to the hour first and never netted:
+    a home may import and export within the same hour and both count.
+    """
+    inj_h = to_hours(injection).sum(axis=0)
+    wdr_h = to_hours(withdrawal).sum(axis=0)
+    return np.minimum(inj_h, wdr_h), inj_h, wdr_h
+
+
+@lru_cache(maxsize=32)
+def _italian_holidays(year: int) -> frozenset:
+    return frozenset(holidays.country_holidays("IT", years=year))
+
+
+def arera_bands(timestamps: np.ndarray) -> np.ndarray:
+    """ARERA band (1, 2 or 3) of every quarter hour starting at the given Unix seconds.
+
+    F1: Mon–Fri 08–19; F2: Mon–Fri 07–08 and 19–23, Sat 07–23; F3: nights 23–07, Sundays and Italian
+    national holidays all day.
+    """
+    local = pd.to_datetime(np.asarray(timestamps, dtype=np.int64), unit="s", utc=True).tz_convert(ROME)
+    hour = np.asarray(local.hour)
+    weekday = np.asarray(local.weekday)
+    days = local.date
+    holiday = np.array([d in _italian_holidays(d.year) for d in days], dtype=bool)
+    bands = np.full(hour.size, 3, dtype=np.int8)
+    daytime = (hour >= 7) & (hour < 23)
+    working = (weekday < 5) & ~holiday
+    saturday = (weekday == 5) & ~holiday
+    bands[daytime & (working | saturday)] = 2
+    bands[working & (hour >= 8) & (hour < 19)] = 1
+    return bands
+
+
+@dataclass(frozen=True)
+class Kpis:
+    load_kwh: float
+    production_kwh: float
+    self_consumption_kwh: float
+    self_consumption_pct: float
+    self_sufficiency_pct: float
+    shared_energy_kwh: float
+    injection_kwh: float
+    withdrawal_kwh: float
+    peak_kw: float
+    base_kw: float
+    f1_kwh: float
+    f2_kwh: float
+    f3_kwh: float
+    base_load_share_pct: float
+    missing_intervals: int
+    imputed_intervals: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def _pct(part: float, whole: float) -> float:
+    return 0.0 if whole <= 0 else min(100.0, 100.0 * part / whole)
+
+
+def compute_kpis(
+    timestamps: np.ndarray,
+    load: np.ndarray,
+    production: np.ndarray,
+    injection: np.ndarray | None = None,
+    withdrawal: np.ndarray | None = None,
+    imputed_intervals: int = 0,
+) -> Kpis:
+    """KPIs of the members in the rows of ``load``/``production`` taken together.
+
+    Self-consumption is ``Σ min(L, P)`` per member and quarter hour (energy produced and used behind the
+    same meter); shared energy is the GSE hourly definition over the same members.
+    """
+    load = np.atleast_2d(np.asarray(load, dtype=np.float64))
+    production = np.atleast_2d(np.asarray(production, dtype=np.float64))
+    missing = int(np.count_nonzero(np.isnan(load) | np.isnan(production)))
+    lo = np.nan_to_num(load)
+    pr = np.nan_to_num(production)
+    inj, wdr = grid_exchange(
+        lo,
+        pr,
+        None if injection is None else np.atleast_2d(injection),
+        None if withdrawal is None else np.atleast_2d(withdrawal),
+    )
+    shared, _, _ = hourly_shared(inj, wdr)
+    sc = float(np.minimum(lo, pr).sum())
+    total_load = float(lo.sum())
+    total_prod = float(pr.sum())
+    community_load = lo.sum(axis=0)
+    power_kw = community_load * QUARTERS_PER_HOUR / 1000.0
+    peak = float(np.percentile(power_kw, PEAK_PERCENTILE)) if power_kw.size else 0.0
+    base = float(np.percentile(power_kw, BASE_PERCENTILE)) if power_kw.size else 0.0
+    bands = arera_bands(timestamps)
+    hours = community_load.size / QUARTERS_PER_HOUR
+    return Kpis(
+        load_kwh=total_load / 1000,
+        production_kwh=total_prod / 1000,
+        self_consumption_kwh=sc / 1000,
+        self_consumption_pct=_pct(sc, total_prod),
+        self_sufficiency_pct=_pct(sc, total_load),
+        shared_energy_kwh=float(shared.sum()) / 1000,
+        injection_kwh=float(inj.sum()) / 1000,
+        withdrawal_kwh=float(wdr.sum()) / 1000,
+        peak_kw=peak,
+        base_kw=base,
+        f1_kwh=float(community_load[bands == 1].sum()) / 1000,
+        f2_kwh=float(community_load[bands == 2].sum()) / 1000,
+        f3_kwh=float(community_load[bands == 3].sum()) / 1000,
+        base_load_share_pct=_pct(base * hours, total_load / 1000),
+        missing_intervals=missing,
+        imputed_intervals=int(imputed_intervals),
+    )
+
+
+def daily_and_hourly(timestamps: np.ndarray, series: np.ndarray) -> tuple[pd.Series, pd.Series]:
+    """Daily and hourly energy (Wh) of one quarter-hour series, indexed by local day / local hour start."""
+    index = pd.to_datetime(np.asarray(timestamps, dtype=np.int64), unit="s", utc=True).tz_convert(ROME)
+    s = pd.Series(np.nan_to_num(series), index=index)
+    hourly = pd.Series(to_hours(s.to_numpy()), index=index[::QUARTERS_PER_HOUR])
+    daily = s.groupby(index.date).sum()
+    return daily, hourly
+
+
+def mean_daily_curve(timestamps: np.ndarray, series: np.ndarray) -> np.ndarray:
+    """Mean Wh per local quarter hour of the day (96 slots by wall-clock time).
+
+    On DST days the repeated autumn hour is averaged into its slot and the skipped spring hour takes the
+    mean of the days that have it; a slot no day has is interpolated from its neighbours.
+    """
+    index = pd.to_datetime(np.asarray(timestamps, dtype=np.int64), unit="s", utc=True).tz_convert(ROME)
+    slot = np.asarray(index.hour * 4 + index.minute // 15)
+    values = np.asarray(series, dtype=np.float64)
+    sums = np.bincount(slot, weights=np.nan_to_num(values), minlength=96)
+    counts = np.bincount(slot, weights=(~np.isnan(values)).astype(float), minlength=96)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        curve = sums / counts
+    if np.isnan(curve).all():
+        return np.zeros(96)
+    known = ~np.isnan(curve)
+    curve[~known] = np.interp(np.flatnonzero(~known), np.flatnonzero(known), curve[known])
+    return curve
