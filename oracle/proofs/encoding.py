@@ -120,13 +120,44 @@ def data_leaf(salt: bytes, day: date, device: DeviceDay) -> tuple[str, str]:
     return "0x" + key.hex(), "0x" + digest.hex()
 
 
-def encode_aggregates(period: int, load: np.ndarray, production: np.ndarray, hourly_shared: np.ndarray) -> bytes:
-    """``abi.encode(uint256 periodId, int64[] communityLoad, int64[] communityProduction, int64[] hourlyShared)``."""
-    tails = [encode_int64_array(a) for a in (load, production, hourly_shared)]
-    offsets = [4 * 32, 4 * 32 + len(tails[0]), 4 * 32 + len(tails[0]) + len(tails[1])]
-    return _word(period) + b"".join(_word(o) for o in offsets) + b"".join(tails)
+AGGREGATE_TYPES = ["uint256", "int64[]", "int64[]", "int64[]", "int64[]", "int64[]", "uint256"]
 
 
-def aggregates_hash(period: int, load: np.ndarray, production: np.ndarray, hourly_shared: np.ndarray) -> str:
+def encode_aggregates(
+    period: int,
+    load: np.ndarray,
+    production: np.ndarray,
+    hourly_shared: np.ndarray,
+    hourly_injection: np.ndarray,
+    hourly_withdrawal: np.ndarray,
+    uncapped_total: int,
+) -> bytes:
+    """``abi.encode(uint256 periodId, int64[] communityLoad, int64[] communityProduction, int64[] hourlyShared,
+    int64[] hourlyInjection, int64[] hourlyWithdrawal, uint256 uncappedTotal)``.
+
+    DESIGN §5.7's four fields come first; the hourly injection and withdrawal totals ``I(h)``, ``W(h)`` and
+    the sum of rewards before the budget cap follow, because a member's share of shared energy and a capped
+    reward cannot be recomputed from ``S(h)`` alone.
+    """
+    arrays = (load, production, hourly_shared, hourly_injection, hourly_withdrawal)
+    tails = [encode_int64_array(a) for a in arrays]
+    head_size = len(AGGREGATE_TYPES) * 32
+    offsets = [head_size + sum(len(t) for t in tails[:i]) for i in range(len(tails))]
+    head = _word(period) + b"".join(_word(o) for o in offsets) + _word(uncapped_total)
+    return head + b"".join(tails)
+
+
+def aggregates_hash(
+    period: int,
+    load: np.ndarray,
+    production: np.ndarray,
+    hourly_shared: np.ndarray,
+    hourly_injection: np.ndarray,
+    hourly_withdrawal: np.ndarray,
+    uncapped_total: int,
+) -> str:
     """The community aggregates' commitment published with the period, as 0x-hex."""
-    return "0x" + keccak(encode_aggregates(period, load, production, hourly_shared)).hex()
+    encoded = encode_aggregates(
+        period, load, production, hourly_shared, hourly_injection, hourly_withdrawal, uncapped_total
+    )
+    return "0x" + keccak(encoded).hex()

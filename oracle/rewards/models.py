@@ -103,6 +103,8 @@ class RewardResult:
     bonus: list[int]
     uncapped: list[int]
     hourly_shared_wh: np.ndarray
+    hourly_injection_wh: np.ndarray
+    hourly_withdrawal_wh: np.ndarray
     capped: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -133,6 +135,55 @@ def _floor_share(shared: np.ndarray, part: np.ndarray, whole: np.ndarray) -> lis
     return [int(x) for x in shares.sum(axis=1)]
 
 
+def peak_to_average_bps(peak: int, energy: int, quarters: int) -> int:
+    """``PAR = max_t L(t) / mean_t L(t)`` in basis points, floored; 0 for a member with no load."""
+    return BPS * quarters * peak // energy if energy > 0 else 0
+
+
+def model_reward(model: RewardModel, sc: int, sp: int, sw: int, energy: int, par: int) -> int:
+    """A member's reward before bonus and cap, from its self-consumption ``sc`` (Wh), shared energy as
+    producer ``sp`` and consumer ``sw`` (mWh), load ``energy`` (Wh) and peak-to-average ratio ``par`` (bps)."""
+    p = model.params
+
+    def self_consumption() -> int:
+        return (p["a"] * MILLI * sc + p["b"] * sp + p["c"] * sw) // (MILLI * MILLI)
+
+    def no_peaks() -> int:
+        if energy == 0:
+            return 0
+        return p["rate"] * energy * max(0, p["par_ref_bps"] - par) // (MILLI * p["par_ref_bps"])
+
+    if model.kind == "self-consumption":
+        return self_consumption()
+    if model.kind == "no-peaks":
+        return no_peaks()
+    return (p["w_sc_bps"] * self_consumption() + p["w_peak_bps"] * no_peaks()) // BPS
+
+
+def energy_bonus(model: RewardModel, member: MemberEnergy, community_shared_wh: int) -> int:
+    """Tokens by energy profile for an active member of a community that shared energy in the period."""
+    if community_shared_wh <= 0 or not member.active:
+        return 0
+    return model.params.get(f"bonus_{member.profile}", 0)
+
+
+def member_uncapped(
+    model: RewardModel, member: MemberEnergy, shared: np.ndarray, injected: np.ndarray, withdrawn: np.ndarray
+) -> int:
+    """One member's reward before the budget cap, from its own readings and the community's hourly
+    ``S(h)``, ``I(h)``, ``W(h)`` — what an auditor recomputes from a proof bundle."""
+    if not member.active:
+        return 0
+    load = member.load.astype(np.int64)
+    inj, wdr = exchange(member)
+    sc = int(np.minimum(load, member.production.astype(np.int64)).sum())
+    sp = _floor_share(shared, _hours(inj[None, :]), injected)[0]
+    sw = _floor_share(shared, _hours(wdr[None, :]), withdrawn)[0]
+    energy = int(load.sum())
+    par = peak_to_average_bps(int(load.max(initial=0)), energy, load.size)
+    return model_reward(model, sc, sp, sw, energy, par) + energy_bonus(model, member, int(shared.sum()))
+
+
 def compute_rewards(model: RewardModel, members: Sequence[MemberEnergy]) -> RewardResult:
     """Every member's reward for the period under ``model``, in token units, summing to the total exactly."""
     if not members:
@@ -142,7 +193,6 @@ def compute_rewards(model: RewardModel, members: Sequence[MemberEnergy]) -> Rewa
         raise RewardModelError("Every member needs the same whole-hour grid of quarter hours for load and production.")
     if any((m.load < 0).any() or (m.production < 0).any() for m in members):
         raise RewardModelError("Load and production are magnitudes here and must be >= 0 Wh.")
-    p = model.params
     accounts = [m.account for m in members]
     load = np.stack([m.load.astype(np.int64) for m in members])
     prod = np.stack([m.production.astype(np.int64) for m in members])
@@ -157,29 +207,11 @@ def compute_rewards(model: RewardModel, members: Sequence[MemberEnergy]) -> Rewa
     sw = _floor_share(shared, wdr_h, withdrawn)
     energy = [int(x) for x in load.sum(axis=1)]
     peak = [int(x) for x in load.max(axis=1)]
-    n = load.shape[1]
-    par = [BPS * n * pk // e if e > 0 else 0 for pk, e in zip(peak, energy, strict=True)]
-
-    def self_consumption(i: int) -> int:
-        return (p["a"] * MILLI * sc[i] + p["b"] * sp[i] + p["c"] * sw[i]) // (MILLI * MILLI)
-
-    def no_peaks(i: int) -> int:
-        if energy[i] == 0:
-            return 0
-        return p["rate"] * energy[i] * max(0, p["par_ref_bps"] - par[i]) // (MILLI * p["par_ref_bps"])
-
-    base: list[int] = []
-    for i in range(len(members)):
-        if model.kind == "self-consumption":
-            base.append(self_consumption(i))
-        elif model.kind == "no-peaks":
-            base.append(no_peaks(i))
-        else:
-            base.append((p["w_sc_bps"] * self_consumption(i) + p["w_peak_bps"] * no_peaks(i)) // BPS)
-    community_shares = int(shared.sum()) > 0
-    bonus = [p.get(f"bonus_{m.profile}", 0) if community_shares and m.active else 0 for m in members]
+    par = [peak_to_average_bps(pk, e, load.shape[1]) for pk, e in zip(peak, energy, strict=True)]
+    base = [model_reward(model, sc[i], sp[i], sw[i], energy[i], par[i]) for i in range(len(members))]
+    bonus = [energy_bonus(model, m, int(shared.sum())) for m in members]
     uncapped = [b + x if m.active else 0 for b, x, m in zip(base, bonus, members, strict=True)]
-    cap = p["max_per_period"]
+    cap = model.params["max_per_period"]
     capped = sum(uncapped) > cap
     amounts = split_pro_rata(cap, uncapped, accounts) if capped else list(uncapped)
     return RewardResult(
@@ -192,5 +224,7 @@ def compute_rewards(model: RewardModel, members: Sequence[MemberEnergy]) -> Rewa
         bonus=bonus,
         uncapped=uncapped,
         hourly_shared_wh=shared,
+        hourly_injection_wh=injected,
+        hourly_withdrawal_wh=withdrawn,
         capped=capped,
     )

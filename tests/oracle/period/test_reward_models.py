@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from oracle.rewards.gse import GseParams, incentive_report
 from oracle.rewards.integer import split_pro_rata
-from oracle.rewards.models import MemberEnergy, RewardModel, RewardModelError, compute_rewards
+from oracle.rewards.models import MemberEnergy, RewardModel, RewardModelError, compute_rewards, member_uncapped
 
 A = "0x" + "00" * 19 + "0a"
 B = "0x" + "00" * 19 + "0b"
@@ -150,3 +150,30 @@ def test_rewards_sum_to_the_period_total_and_respect_the_cap(rows, cap, kind):
     assert all(a <= u for a, u in zip(result.amounts, result.uncapped, strict=True))
     shared = result.hourly_shared_wh.sum() * 1000
     assert sum(result.shared_as_producer_mwh) <= shared and sum(result.shared_as_consumer_mwh) <= shared
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.tuples(quarter_hours, quarter_hours), min_size=1, max_size=8))
+def test_an_auditor_recomputes_each_uncapped_reward_from_own_data_and_hourly_totals(rows):
+    members = [
+        MemberEnergy("0x" + f"{i + 1:040x}", "consumer", np.array(load), np.array(prod))
+        for i, (load, prod) in enumerate(rows)
+    ]
+    params = {
+        "a": 10**17,
+        "b": 3 * 10**16,
+        "c": 10**16,
+        "rate": 10**17,
+        "par_ref_bps": 30_000,
+        "w_sc_bps": 6_000,
+        "w_peak_bps": 4_000,
+        "max_per_period": 10**30,
+        "bonus_consumer": 7,
+    }
+    model = RewardModel("m", "combined", params)
+    result = compute_rewards(model, members)
+    for member, amount in zip(members, result.uncapped, strict=True):
+        alone = member_uncapped(
+            model, member, result.hourly_shared_wh, result.hourly_injection_wh, result.hourly_withdrawal_wh
+        )
+        assert alone == amount

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oracle.proofs.encoding import (
+    AGGREGATE_TYPES,
     MISSING,
     DeviceDay,
     aggregates_hash,
@@ -49,12 +50,10 @@ def test_readings_encoding_is_abi_encode(values, flags, salt, period):
 
 
 @settings(max_examples=40, deadline=None)
-@given(a=st.lists(int64s, max_size=30), b=st.lists(int64s, max_size=30), c=st.lists(int64s, max_size=30))
-def test_aggregates_encoding_is_abi_encode(a, b, c):
-    arrays = [np.array(x, dtype=np.int64) for x in (a, b, c)]
-    assert encode_aggregates(20261125, *arrays) == encode(
-        ["uint256", "int64[]", "int64[]", "int64[]"], [20261125, a, b, c]
-    )
+@given(lists=st.lists(st.lists(int64s, max_size=30), min_size=5, max_size=5), total=st.integers(0, 2**256 - 1))
+def test_aggregates_encoding_is_abi_encode(lists, total):
+    arrays = [np.array(x, dtype=np.int64) for x in lists]
+    assert encode_aggregates(20261125, *arrays, total) == encode(AGGREGATE_TYPES, [20261125, *lists, total])
 
 
 def test_mask_bits_are_least_significant_first():
@@ -111,6 +110,7 @@ def test_any_single_changed_bit_of_a_value_changes_the_hashes(position, bit):
     base = readings_hash(salt, 20261125, 0, 900, values, mask)
     values[position] ^= np.int64(1) << np.int64(bit)
     assert readings_hash(salt, 20261125, 0, 900, values, mask) != base
-    assert aggregates_hash(20261125, values, values, values[:24]) != aggregates_hash(
-        20261125, np.full(96, 120, dtype=np.int64), values, values[:24]
+    hours = values[:24]
+    assert aggregates_hash(20261125, values, values, hours, hours, hours, 5) != aggregates_hash(
+        20261125, np.full(96, 120, dtype=np.int64), values, hours, hours, hours, 5
     )
