@@ -7,7 +7,9 @@ import importlib
 import click
 
 # Modules that define click commands to attach to `lec oracle`, as "module:attribute".
-_COMMANDS: list[str] = []
+_COMMANDS: list[str] = [
+    "oracle.db.migrate:db_upgrade",
+]
 
 
 @click.group(name="oracle")
