@@ -9,7 +9,9 @@ import click
 from oracle.cli import oracle
 
 # Further top-level commands, as "module:attribute".
-_COMMANDS: list[str] = []
+_COMMANDS: list[str] = [
+    "oracle.besu.cli:besu",
+]
 
 
 @click.group()
