@@ -98,7 +98,7 @@ class FlowQuantity(enum.StrEnum):
     WEATHER = "weather"
 
 
-class AccountConsumption(int, enum.Enum):
+class AccountConsumption(enum.IntEnum):
     """flows↔communities `accountconsumption`: 1 counts the flow as community load, 2 as production."""
 
     NONE = 0
@@ -106,7 +106,7 @@ class AccountConsumption(int, enum.Enum):
     PRODUCTION = 2
 
 
-class MeasurementTableId(int, enum.Enum):
+class MeasurementTableId(enum.IntEnum):
     """measurementstables ids fixed by the report: the flow's destination table."""
 
     COUNTERREADING = 1

@@ -35,13 +35,13 @@ from oracle.db.enums import (
     SeriesType,
     UseType,
 )
-from oracle.db.types import UtcDateTime, enum_type, utcnow
+from oracle.db.types import IntEnumType, UtcDateTime, enum_type, utcnow
 
 # Deterministic constraint names, so Alembic migrations name the same thing the same way on both databases.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "ck": "ck_%(table_name)s_%(column_0_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
@@ -214,7 +214,7 @@ class FlowCommunity(SQLModel, table=True):
     community_id: int = Field(foreign_key="communities.id", primary_key=True)
     flow_id: int = Field(foreign_key="flows.id", primary_key=True)
     account_consumption: AccountConsumption = Field(
-        default=AccountConsumption.NONE, sa_type=sa.Enum(AccountConsumption, native_enum=False, length=16)
+        default=AccountConsumption.NONE, sa_type=IntEnumType(AccountConsumption)
     )
 
 

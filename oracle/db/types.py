@@ -42,10 +42,10 @@ def enum_type(enum_cls: type[enum.Enum]) -> sa.Enum:
     """
     return sa.Enum(
         enum_cls,
+        name=None,  # so the naming convention names the CHECK per table and column
         native_enum=False,
         create_constraint=True,
         length=32,
-        name=enum_cls.__name__.lower(),
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
@@ -53,3 +53,20 @@ def enum_type(enum_cls: type[enum.Enum]) -> sa.Enum:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class IntEnumType(sa.types.TypeDecorator[enum.IntEnum]):
+    """An integer enum stored as its integer, as the report codes it (e.g. accountconsumption 0/1/2)."""
+
+    impl = sa.Integer
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[enum.IntEnum]) -> None:
+        super().__init__()
+        self._enum_cls = enum_cls
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> int | None:
+        return None if value is None else int(self._enum_cls(value))
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> enum.IntEnum | None:
+        return None if value is None else self._enum_cls(value)

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
+import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
 from oracle.db import models  # noqa: F401  (registers the tables)
 from oracle.db.session import database_url, get_engine
+from oracle.db.types import IntEnumType, UtcDateTime
 
 config = context.config
 target_metadata = SQLModel.metadata
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Render our column types as the calls that build them, so a migration rebuilds them exactly."""
+    if type_ != "type":
+        return False
+    if isinstance(obj, UtcDateTime):
+        return "oracle.db.types.UtcDateTime()"
+    if isinstance(obj, IntEnumType):
+        return f"oracle.db.types.IntEnumType(oracle.db.enums.{obj._enum_cls.__name__})"
+    if isinstance(obj, sa.Enum) and obj.enum_class is not None and obj.enum_class.__module__ == "oracle.db.enums":
+        return f"oracle.db.types.enum_type(oracle.db.enums.{obj.enum_class.__name__})"
+    return False
 
 
 def run_offline() -> None:
@@ -34,7 +51,9 @@ def run_online() -> None:
 
 def _run(connection: object) -> None:
     # Batch mode lets ALTERs work on SQLite, which cannot alter most constraints in place.
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, render_as_batch=True, render_item=render_item
+    )
     with context.begin_transaction():
         context.run_migrations()
 
