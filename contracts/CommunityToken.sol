@@ -5,7 +5,6 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {CommunityRoles} from "./interfaces/ICommunityRoles.sol";
 import {INotary} from "./interfaces/INotary.sol";
 
@@ -15,7 +14,7 @@ import {INotary} from "./interfaces/INotary.sol";
 /// contracts (the marketplace). The treasury is this contract's own balance: no private key controls it,
 /// only the rules below move it. A member transfer pays a fee in basis points to the treasury. Energy
 /// rewards are minted only against the rewards root the oracle notarised for a period.
-contract CommunityToken is ERC20, ERC20Permit, Pausable, AccessControl {
+contract CommunityToken is ERC20, ERC20Permit, AccessControl {
     /// @notice Kind of membership; `None` marks an address that never joined.
     enum MemberKind {
         None,
@@ -68,8 +67,10 @@ contract CommunityToken is ERC20, ERC20Permit, Pausable, AccessControl {
     /// @notice The notary whose rewards roots back reward claims.
     INotary public immutable notary;
 
-    // Read on every transfer: kept in one slot.
+    // Read on every transfer: the fee and the pause flag share one storage slot (OpenZeppelin's Pausable
+    // would keep the flag in a slot of its own, a cold read more per transfer and claim).
     uint16 private _feeBps;
+    bool private _paused;
 
     uint256 private _memberCount;
     uint256 private _exchangeRate;
@@ -79,7 +80,9 @@ contract CommunityToken is ERC20, ERC20Permit, Pausable, AccessControl {
     mapping(uint8 category => CategoryPolicy) private _policies;
     mapping(bytes32 receiptHash => bool) private _receipts;
     mapping(uint256 periodId => mapping(address account => uint256 amount)) private _claimed;
-    mapping(uint256 periodId => uint256 amount) private _claimedTotal;
+    // Claimed so far plus one once the Notary opened the period (0 = never opened): the Notary pays for
+    // creating the counter when it publishes, so the first member to claim does not.
+    mapping(uint256 periodId => uint256 claimedPlusOne) private _claimedTotal;
 
     /// @notice `account` is not an active member of this community.
     error CommunityTokenNotMember(address account);
@@ -97,6 +100,8 @@ contract CommunityToken is ERC20, ERC20Permit, Pausable, AccessControl {
     error CommunityTokenNotCommunityContract(address caller);
     /// @notice Only the Registry may call this function.
     error CommunityTokenOnlyRegistry(address caller);
+    /// @notice Only the Notary may call this function.
+    error CommunityTokenOnlyNotary(address caller);
     /// @notice The treasury holds `balance`, less than the `needed` amount.
     error CommunityTokenTreasuryInsufficient(uint256 balance, uint256 needed);
     /// @notice Only stakeholders may buy tokens.
@@ -117,6 +122,10 @@ contract CommunityToken is ERC20, ERC20Permit, Pausable, AccessControl {
     error CommunityTokenPeriodTotalExceeded(uint256 periodId, uint256 requested, uint256 available);
     /// @notice Category ids are 0 … 7.
     error CommunityTokenInvalidCategory(uint8 category);
+    /// @notice The token is paused (same error as OpenZeppelin's Pausable).
+    error EnforcedPause();
+    /// @notice The token is not paused (same error as OpenZeppelin's Pausable).
+    error ExpectedPause();
 
     /// @notice `account` joined as `kind` with `profile` and received `welcomeBonus`.
     event MemberAdded(address indexed account, MemberKind kind, EnergyProfile profile, uint256 welcomeBonus);
@@ -126,8 +135,10 @@ contract CommunityToken is ERC20, ERC20Permit, Pausable, AccessControl {
     event MemberProfileUpdated(address indexed account, EnergyProfile profile);
     /// @notice The fee on member transfers changed.
     event TransferFeeSet(uint256 previousBps, uint256 newBps);
-    /// @notice A member transfer from `from` to `to` paid `fee` to the treasury.
-    event TransferFeePaid(address indexed from, address indexed to, uint256 fee);
+    /// @notice The token was paused by `account` (same event as OpenZeppelin's Pausable).
+    event Paused(address account);
+    /// @notice The token was unpaused by `account` (same event as OpenZeppelin's Pausable).
+    event Unpaused(address account);
     /// @notice The policy of a marketplace category changed.
     event CategoryPolicySet(uint8 indexed category, uint256 feeBps, uint256 incentiveBps, uint256 venueBps, bool enabled);
     /// @notice The welcome bonus of a member kind changed.
@@ -142,8 +153,15 @@ contract CommunityToken is ERC20, ERC20Permit, Pausable, AccessControl {
     event TreasuryPaid(address indexed to, uint256 amount, address indexed by);
     /// @notice `account` received `amount` of energy rewards for `periodId` against record `version`.
     event RewardClaimed(uint256 indexed periodId, address indexed account, uint256 amount, uint256 version);
+    /// @notice The Notary published the first record of `periodId`: its rewards can be claimed.
+    event PeriodOpened(uint256 indexed periodId);
     /// @notice `account` was (un)registered as one of the community's own contracts.
     event CommunityContractSet(address indexed account, bool allowed);
+
+    modifier whenNotPaused() {
+        _requireNotPaused();
+        _;
+    }
 
     modifier onlyCommunityContract() {
         if (!_communityContracts[msg.sender]) revert CommunityTokenNotCommunityContract(msg.sender);
@@ -299,13 +317,23 @@ contract CommunityToken is ERC20, ERC20Permit, Pausable, AccessControl {
     }
 
     /// @notice Stops every transfer, sale and claim until {unpause}.
-    function pause() external onlyRole(TOKEN_ADMIN_ROLE) {
-        _pause();
+    /// @dev Emits a {Paused} event.
+    function pause() external onlyRole(TOKEN_ADMIN_ROLE) whenNotPaused {
+        _paused = true;
+        emit Paused(msg.sender);
     }
 
     /// @notice Resumes transfers, sales and claims.
+    /// @dev Emits an {Unpaused} event.
     function unpause() external onlyRole(TOKEN_ADMIN_ROLE) {
-        _unpause();
+        if (!_paused) revert ExpectedPause();
+        _paused = false;
+        emit Unpaused(msg.sender);
+    }
+
+    /// @notice Whether transfers, sales and claims are stopped.
+    function paused() external view returns (bool) {
+        return _paused;
     }
 
     /// @notice Current fee on member transfers, in basis points.
@@ -403,7 +431,18 @@ contract CommunityToken is ERC20, ERC20Permit, Pausable, AccessControl {
 
     /// @notice Rewards claimed by everyone for `periodId`.
     function claimedTotal(uint256 periodId) external view returns (uint256) {
-        return _claimedTotal[periodId];
+        uint256 stored = _claimedTotal[periodId];
+        return stored == 0 ? 0 : stored - 1;
+    }
+
+    /// @notice Opens the claim counter of `periodId` when the Notary publishes its first record.
+    /// @dev Only the Notary. Emits a {PeriodOpened} event.
+    function openPeriod(uint256 periodId) external {
+        if (msg.sender != address(notary)) revert CommunityTokenOnlyNotary(msg.sender);
+        if (_claimedTotal[periodId] == 0) {
+            _claimedTotal[periodId] = 1;
+            emit PeriodOpened(periodId);
+        }
     }
 
     // ------------------------------------------------------------------ internals
@@ -428,14 +467,19 @@ contract CommunityToken is ERC20, ERC20Permit, Pausable, AccessControl {
             // amount > already was checked just above.
             due = amount - already;
         }
-        uint256 claimedSoFar = _claimedTotal[periodId];
+        uint256 stored = _claimedTotal[periodId];
+        uint256 claimedSoFar = stored == 0 ? 0 : stored - 1;
         if (claimedSoFar + due > total) {
             revert CommunityTokenPeriodTotalExceeded(periodId, due, total > claimedSoFar ? total - claimedSoFar : 0);
         }
         _claimed[periodId][account] = amount;
-        _claimedTotal[periodId] = claimedSoFar + due;
+        _claimedTotal[periodId] = claimedSoFar + due + 1;
         _mint(account, due);
         emit RewardClaimed(periodId, account, due, version);
+    }
+
+    function _requireNotPaused() private view {
+        if (_paused) revert EnforcedPause();
     }
 
     function _payFromTreasury(address to, uint256 amount) private {
@@ -465,8 +509,8 @@ contract CommunityToken is ERC20, ERC20Permit, Pausable, AccessControl {
         if (fromMember && toMember) {
             uint256 fee = transferFeeOf(value);
             if (fee != 0) {
+                // The fee is recorded by its own Transfer event to the treasury (this contract).
                 super._update(from, address(this), fee);
-                emit TransferFeePaid(from, to, fee);
                 unchecked {
                     // fee = value * feeBps / 10000 with feeBps <= 1000, so fee <= value.
                     value -= fee;

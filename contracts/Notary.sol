@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {CommunityRoles} from "./interfaces/ICommunityRoles.sol";
-import {INotary} from "./interfaces/INotary.sol";
+import {INotary, IPeriodListener} from "./interfaces/INotary.sol";
 import {IRegistry} from "./interfaces/IRegistry.sol";
 import {IRewardModels} from "./interfaces/IRewardModels.sol";
 
@@ -82,7 +82,7 @@ contract Notary is INotary {
         rewardModels = rewardModels_;
     }
 
-    /// @notice Notarises the first version of a period record.
+    /// @notice Notarises the first version of a period record and opens the period's claims on the token.
     /// @dev The caller must hold `oracle-admin` on the community's token. Emits a {PeriodNotarised} event.
     /// @return version always 1.
     function notarise(
@@ -97,7 +97,8 @@ contract Notary is INotary {
     ) external returns (uint256 version) {
         uint256 existing = _records[communityId][periodId].length;
         if (existing != 0) revert NotaryPeriodExists(communityId, periodId, existing);
-        return _append(communityId, periodId, dataRoot, rewardsRoot, aggregatesHash, modelId, totalRewards, leafCount);
+        version = _append(communityId, periodId, dataRoot, rewardsRoot, aggregatesHash, modelId, totalRewards, leafCount);
+        IPeriodListener(registry.tokenOf(communityId)).openPeriod(periodId);
     }
 
     /// @notice Notarises a correction of a period: a new version; earlier versions stay readable.

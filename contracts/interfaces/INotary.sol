@@ -10,3 +10,10 @@ interface INotary {
         view
         returns (uint256 version, bytes32 rewardsRoot, uint256 totalRewards);
 }
+
+/// @title IPeriodListener
+/// @notice What the Notary tells a community token when a period is first notarised.
+interface IPeriodListener {
+    /// @notice The first record of `periodId` was notarised.
+    function openPeriod(uint256 periodId) external;
+}

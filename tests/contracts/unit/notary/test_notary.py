@@ -16,7 +16,7 @@ def args(community_id, model_id):
 
 def test_notarise_appends_version_one(notary, args, oracle_admin, community_id, model_id, chain):
     tx = notary.notarise(*args, sender=oracle_admin)
-    assert tx.events == [
+    assert tx.events.filter(notary.PeriodNotarised) == [
         notary.PeriodNotarised(
             communityId=community_id,
             periodId=PERIOD,
@@ -36,6 +36,14 @@ def test_notarise_appends_version_one(notary, args, oracle_admin, community_id, 
     assert rec.publisher == oracle_admin.address
     assert notary.latest(community_id, PERIOD) == rec
     assert notary.latestRewards(community_id, PERIOD) == (1, bytes.fromhex(REWARDS[2:]), 10 * UNIT)
+
+
+def test_first_record_opens_the_period_on_the_token(notary, args, oracle_admin, community):
+    _, token = community
+    tx = notary.notarise(*args, sender=oracle_admin)
+    assert tx.events.filter(token.PeriodOpened) == [token.PeriodOpened(periodId=PERIOD)]
+    corrected = notary.correct(*args, "re-read", sender=oracle_admin)
+    assert not corrected.events.filter(token.PeriodOpened)
 
 
 def test_a_period_is_notarised_once(notary, args, oracle_admin):

@@ -72,7 +72,9 @@ def test_set_marketplace_registers_it_with_the_token(registry, community, platfo
     community_id, token = community
     first, second = accounts[8], accounts[9]
     tx = registry.setMarketplace(community_id, first, sender=platform_admin)
-    assert tx.events[-1] == registry.MarketplaceSet(communityId=community_id, previous=ZERO_ADDRESS, marketplace=first)
+    assert tx.events.filter(registry.MarketplaceSet)[0] == registry.MarketplaceSet(
+        communityId=community_id, previous=ZERO_ADDRESS, marketplace=first
+    )
     assert token.isCommunityContract(first)
     registry.setMarketplace(community_id, second, sender=platform_admin)
     assert not token.isCommunityContract(first) and token.isCommunityContract(second)

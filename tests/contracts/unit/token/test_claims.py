@@ -82,3 +82,14 @@ def test_claims_need_an_active_member_and_no_pause(token, publish, citizen, neig
     token.removeMember(neighbour, sender=community_admin)
     with ape.reverts(token.CommunityTokenNotMember):
         token.claim(PERIOD, UNIT, proof_of(tree, neighbour, UNIT), sender=neighbour)
+
+
+def test_only_the_notary_opens_periods(token, outsider):
+    with ape.reverts(token.CommunityTokenOnlyNotary):
+        token.openPeriod(20260101, sender=outsider)
+
+
+def test_notarising_opens_the_period_with_nothing_claimed(token, publish, citizen):
+    assert token.claimedTotal(PERIOD) == 0
+    publish({citizen: UNIT})
+    assert token.claimedTotal(PERIOD) == 0
