@@ -11,6 +11,7 @@ from oracle.cli import oracle
 # Further top-level commands, as "module:attribute".
 _COMMANDS: list[str] = [
     "oracle.besu.cli:besu",
+    "oracle.verify:verify_command",
 ]
 
 

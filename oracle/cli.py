@@ -9,6 +9,12 @@ import click
 # Modules that define click commands to attach to `lec oracle`, as "module:attribute".
 _COMMANDS: list[str] = [
     "oracle.db.migrate:db_upgrade",
+    "oracle.commands:run_command",
+    "oracle.commands:kpi_command",
+    "oracle.commands:cluster_command",
+    "oracle.commands:bundle_command",
+    "oracle.commands:register_model_command",
+    "oracle.schedule:schedule_command",
 ]
 
 

@@ -271,17 +271,13 @@ class StandardMerkleTree:
         tree_indices = [int(entry["treeIndex"]) for entry in data.get("values", [])]
         for index, (value, tree_index) in enumerate(zip(values, tree_indices, strict=True)):
             if not 0 <= tree_index < len(tree) or 2 * tree_index + 1 < len(tree):
-                raise MerkleTreeError(
-                    f"Value {index} points at tree index {tree_index}, which is not a leaf."
-                )
+                raise MerkleTreeError(f"Value {index} points at tree index {tree_index}, which is not a leaf.")
             if tree[tree_index] != codec.hash_normalised(value):
                 raise MerkleTreeError(f"Value {index} does not hash to the leaf at tree index {tree_index}.")
         return cls(tree, values, tree_indices, codec)
 
     @staticmethod
-    def verify(
-        root: str | bytes, leaf_encoding: Sequence[str], value: Leaf, proof: Sequence[str | bytes]
-    ) -> bool:
+    def verify(root: str | bytes, leaf_encoding: Sequence[str], value: Leaf, proof: Sequence[str | bytes]) -> bool:
         """True when ``proof`` links ``value`` to ``root``."""
         root_bytes = root if isinstance(root, bytes) else from_hex(root)
         return process_proof(LeafCodec(leaf_encoding).leaf_hash(value), proof) == root_bytes
@@ -346,7 +342,6 @@ class StandardMerkleTree:
             "leafEncoding": self.leaf_encoding,
             "tree": list(self._tree_hex),
             "values": [
-                {"value": list(v), "treeIndex": t}
-                for v, t in zip(self._values, self._tree_indices, strict=True)
+                {"value": list(v), "treeIndex": t} for v, t in zip(self._values, self._tree_indices, strict=True)
             ],
         }

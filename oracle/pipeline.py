@@ -1,0 +1,411 @@
+"""One community's settlement period, end to end (DESIGN §5 steps 3–8).
+
+``compute_period`` is the pure core (clean → energies → rewards → salted leaves → trees → aggregates);
+``run_period`` adds the I/O around it in a crash-safe order: salts are committed before any tree is
+built, the period's files are written before anything is sent, the hash of a sent transaction is saved
+before waiting for it, and every write on chain is preceded by a read that makes it a no-op on re-run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from oracle.clean import CleanDay, clean_day
+from oracle.kpi import Kpis, compute_kpis
+from oracle.proofs.encoding import (
+    DATA_LEAF_ENCODING,
+    REWARD_LEAF_ENCODING,
+    DeviceDay,
+    aggregates_hash,
+    data_leaf,
+    period_id,
+    period_start,
+    quarter_hours,
+)
+from oracle.proofs.merkle import StandardMerkleTree, keccak
+from oracle.rewards.models import MemberEnergy, RewardModel, RewardResult, compute_rewards
+from oracle.settings import data_dir
+
+Quantity = Literal["load", "production", "exchange", "storage"]
+ZERO_ROOT = "0x" + "00" * 32
+PERIOD_FORMAT = "lec-period-v1"
+PROFILES = ("consumer", "prosumer", "prostormer")
+
+
+class PeriodError(RuntimeError):
+    """A period that cannot be run or does not match what is on chain; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class DeviceSeries:
+    """One device's raw readings: Unix seconds and Wh in the report's sign convention."""
+
+    device_id: str  # the POD
+    quantity: Quantity
+    timestamps: np.ndarray
+    values: np.ndarray
+
+
+@dataclass(frozen=True)
+class MemberInput:
+    account: str
+    profile: str
+    active: bool
+    devices: list[DeviceSeries]
+
+
+@dataclass(frozen=True)
+class PeriodInputs:
+    community_id: int
+    day: date
+    members: list[MemberInput]
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """The registered model a period is computed with: its on-chain id and parameters."""
+
+    model_id: int
+    model: RewardModel
+
+    @property
+    def params_hash(self) -> str:
+        return "0x" + keccak(self.model.canonical_params.encode()).hex()
+
+
+@dataclass
+class PeriodResult:
+    community_id: int
+    day: date
+    model: ModelRef
+    cleaned: dict[str, CleanDay]
+    data_tree: StandardMerkleTree | None
+    rewards_tree: StandardMerkleTree | None
+    rewards: RewardResult | None
+    aggregates: dict[str, Any]
+    aggregates_hash: str
+    kpis: Kpis
+    leaves: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def period(self) -> int:
+        return period_id(self.day)
+
+    @property
+    def data_root(self) -> str:
+        return self.data_tree.root if self.data_tree else ZERO_ROOT
+
+    @property
+    def rewards_root(self) -> str:
+        return self.rewards_tree.root if self.rewards_tree else ZERO_ROOT
+
+    @property
+    def leaf_count(self) -> int:
+        return len(self.data_tree) if self.data_tree else 0
+
+    @property
+    def total_rewards(self) -> int:
+        return self.rewards.total if self.rewards else 0
+
+    def onchain_fields(self) -> dict[str, Any]:
+        return {
+            "dataRoot": self.data_root,
+            "rewardsRoot": self.rewards_root,
+            "aggregatesHash": self.aggregates_hash,
+            "modelId": self.model.model_id,
+            "totalRewards": self.total_rewards,
+            "leafCount": self.leaf_count,
+        }
+
+
+def _known(day: CleanDay) -> np.ndarray:
+    """Cleaned Wh with missing quarter hours counted as 0 (rewards never pay for what was not measured)."""
+    return np.where(day.missing, 0, np.rint(np.nan_to_num(day.values))).astype(np.int64)
+
+
+def member_energy(member: MemberInput, cleaned: dict[str, CleanDay], n: int) -> MemberEnergy:
+    """Load and production magnitudes and grid exchange of a member, from its devices' cleaned days."""
+    load = np.zeros(n, dtype=np.int64)
+    prod = np.zeros(n, dtype=np.int64)
+    inj = np.zeros(n, dtype=np.int64)
+    wdr = np.zeros(n, dtype=np.int64)
+    has = {q: False for q in ("load", "production", "exchange")}
+    for device in member.devices:
+        values = _known(cleaned[device.device_id])
+        if device.quantity == "load":
+            load += np.maximum(values, 0)
+        elif device.quantity == "production":
+            prod += np.maximum(-values, 0)
+        elif device.quantity == "storage":
+            # Charging is load, discharging is production, as seen from the member's grid point.
+            load += np.maximum(values, 0)
+            prod += np.maximum(-values, 0)
+        else:
+            wdr += np.maximum(values, 0)
+            inj += np.maximum(-values, 0)
+        has[device.quantity if device.quantity != "storage" else "load"] = True
+    if has["exchange"] and not (has["load"] or has["production"]):
+        # Only a grid meter: what it registers is all we know of the member's load and production.
+        load, prod = wdr.copy(), inj.copy()
+    return MemberEnergy(
+        account=member.account,
+        profile=member.profile,
+        load=load,
+        production=prod,
+        injection=inj if has["exchange"] else None,
+        withdrawal=wdr if has["exchange"] else None,
+        active=member.active,
+    )
+
+
+def clean_inputs(inputs: PeriodInputs) -> dict[str, CleanDay]:
+    cleaned = {}
+    for member in inputs.members:
+        for device in member.devices:
+            if device.device_id in cleaned:
+                raise PeriodError(f"Device {device.device_id} appears twice in the period's inputs.")
+            cleaned[device.device_id] = clean_day(device.timestamps, device.values, inputs.day)
+    return cleaned
+
+
+def compute_period(inputs: PeriodInputs, model: ModelRef, salts: dict[str, bytes]) -> PeriodResult:
+    """Everything that is committed for a period, from raw readings, a model and the devices' salts."""
+    day = inputs.day
+    n = quarter_hours(day)
+    period = period_id(day)
+    cleaned = clean_inputs(inputs)
+    missing_salts = sorted(set(cleaned) - set(salts))
+    if missing_salts:
+        raise PeriodError(f"No salt for devices {missing_salts[:5]}: salts must be stored before computing.")
+
+    leaves = {
+        device_id: data_leaf(salts[device_id], day, DeviceDay(device_id, c.as_int64(), c.imputed))
+        for device_id, c in cleaned.items()
+    }
+    ordered = sorted(leaves)
+    data_tree = StandardMerkleTree.of([leaves[d] for d in ordered], DATA_LEAF_ENCODING) if ordered else None
+
+    energies = [member_energy(m, cleaned, n) for m in inputs.members]
+    rewards = compute_rewards(model.model, energies) if energies else None
+    paid = [(a, x) for a, x in zip(rewards.accounts, rewards.amounts, strict=True) if x > 0] if rewards else []
+    rewards_tree = StandardMerkleTree.of(paid, REWARD_LEAF_ENCODING) if paid else None
+
+    load = np.sum([e.load for e in energies], axis=0) if energies else np.zeros(n, dtype=np.int64)
+    prod = np.sum([e.production for e in energies], axis=0) if energies else np.zeros(n, dtype=np.int64)
+    hours = n // 4
+    zeros_h = np.zeros(hours, dtype=np.int64)
+    shared = rewards.hourly_shared_wh if rewards else zeros_h
+    injected = rewards.hourly_injection_wh if rewards else zeros_h
+    withdrawn = rewards.hourly_withdrawal_wh if rewards else zeros_h
+    uncapped = sum(rewards.uncapped) if rewards else 0
+    # The report's sign convention: production is negative.
+    aggregates = {
+        "communityLoad": [int(x) for x in load],
+        "communityProduction": [int(-x) for x in prod],
+        "hourlyShared": [int(x) for x in shared],
+        "hourlyInjection": [int(x) for x in injected],
+        "hourlyWithdrawal": [int(x) for x in withdrawn],
+        "uncappedTotal": int(uncapped),
+    }
+    agg_hash = aggregates_hash(
+        period, load, -prod, np.asarray(shared), np.asarray(injected), np.asarray(withdrawn), uncapped
+    )
+    grid = period_start(day) + 900 * np.arange(n, dtype=np.int64)
+    if energies:
+        kpis = compute_kpis(
+            grid,
+            np.stack([e.load for e in energies]).astype(float),
+            np.stack([e.production for e in energies]).astype(float),
+            imputed_intervals=int(sum(int(c.imputed.sum()) for c in cleaned.values())),
+        )
+        kpis = Kpis(**{**kpis.as_dict(), "missing_intervals": int(sum(int(c.missing.sum()) for c in cleaned.values()))})
+    else:
+        kpis = compute_kpis(grid, np.zeros((1, n)), np.zeros((1, n)))
+    return PeriodResult(
+        community_id=inputs.community_id,
+        day=day,
+        model=model,
+        cleaned=cleaned,
+        data_tree=data_tree,
+        rewards_tree=rewards_tree,
+        rewards=rewards,
+        aggregates=aggregates,
+        aggregates_hash=agg_hash,
+        kpis=kpis,
+        leaves=leaves,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- files
+
+
+def period_dir(community_id: int, day: date, base: Path | None = None) -> Path:
+    """``LEC_DATA_DIR/periods/<community id>/<YYYY-MM-DD>/``."""
+    return (base or data_dir()) / "periods" / str(community_id) / day.isoformat()
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write atomically: a crash leaves the previous file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise PeriodError(f"{path} does not exist: run `lec oracle run` for that period first.") from exc
+
+
+def write_period_files(result: PeriodResult, chain_id: int | None, base: Path | None = None) -> Path:
+    """data.json and rewards.json (OpenZeppelin standard-v1 dumps) and period.json (the record)."""
+    folder = period_dir(result.community_id, result.day, base)
+    if result.data_tree:
+        write_json(folder / "data.json", result.data_tree.dump())
+    if result.rewards_tree:
+        write_json(folder / "rewards.json", result.rewards_tree.dump())
+    summary_path = folder / "period.json"
+    previous = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    summary = {
+        "format": PERIOD_FORMAT,
+        "chainId": chain_id,
+        "communityId": result.community_id,
+        "periodId": result.period,
+        "date": result.day.isoformat(),
+        "start": period_start(result.day),
+        "step": 900,
+        "model": {
+            "id": result.model.model_id,
+            "name": result.model.model.name,
+            "kind": result.model.model.kind,
+            "params": result.model.model.canonical_params,
+            "paramsHash": result.model.params_hash,
+        },
+        **result.onchain_fields(),
+        "aggregates": result.aggregates,
+        "kpis": result.kpis.as_dict(),
+        "capped": bool(result.rewards.capped) if result.rewards else False,
+        # What happened on chain survives a re-computation of the same period.
+        "notarisation": previous.get("notarisation"),
+        "claims": previous.get("claims", {}),
+    }
+    write_json(summary_path, summary)
+    return folder
+
+
+def update_summary(folder: Path, **changes: Any) -> dict[str, Any]:
+    summary = read_json(folder / "period.json")
+    summary.update(changes)
+    write_json(folder / "period.json", summary)
+    return summary
+
+
+# ------------------------------------------------------------------------------------------- publish
+
+Progress = Callable[[str], None]
+
+
+def _mismatches(local: dict[str, Any], record: Any) -> list[str]:
+    onchain = {
+        "dataRoot": record.data_root,
+        "rewardsRoot": record.rewards_root,
+        "aggregatesHash": record.aggregates_hash,
+        "modelId": record.model_id,
+        "totalRewards": record.total_rewards,
+        "leafCount": record.leaf_count,
+    }
+    return [f"{k} (local {local[k]}, on chain {v})" for k, v in onchain.items() if local[k] != v]
+
+
+def publish(client: Any, result: PeriodResult, folder: Path, correction_reason: str | None, say: Progress) -> dict:
+    """Notarise the period once; on re-run verify it against the chain instead of sending again."""
+    summary = read_json(folder / "period.json")
+    pending = (summary.get("notarisation") or {}).get("pendingTx")
+    if pending:
+        say(f"Waiting for the notarisation sent earlier ({pending}) …")
+        done = client.receipt_if_known(pending)
+        if done is not None:
+            version = client.latest_version(result.community_id, result.period)
+            summary = update_summary(
+                folder, notarisation={"txHash": done.tx_hash, "block": done.block_number, "version": version}
+            )
+    version = client.latest_version(result.community_id, result.period)
+    local = result.onchain_fields()
+    if version:
+        record = client.record(result.community_id, result.period, version)
+        diffs = _mismatches(local, record)
+        if not diffs:
+            notarisation = summary.get("notarisation") or {}
+            if notarisation.get("version") != version or not notarisation.get("txHash"):
+                found = client.find_notarisation(result.community_id, result.period, version)
+                notarisation = {
+                    "txHash": found.tx_hash if found else None,
+                    "block": found.block_number if found else None,
+                    "version": version,
+                }
+                summary = update_summary(folder, notarisation=notarisation)
+            say(f"Period {result.period} is already notarised (version {version}) and matches: nothing sent.")
+            return summary["notarisation"]
+        if not correction_reason:
+            raise PeriodError(
+                f"Period {result.period} of community {result.community_id} was notarised (version {version}) "
+                f"with different values: {'; '.join(diffs)}. If the readings were corrected, re-run with "
+                "--correct REASON to publish a new version."
+            )
+        say(f"Publishing a correction of period {result.period} (version {version} → {version + 1}) …")
+    else:
+        say(f"Notarising period {result.period} …")
+
+    def remember(tx_hash: str) -> None:
+        update_summary(folder, notarisation={"pendingTx": tx_hash})
+
+    tx = client.notarise(
+        result.community_id,
+        result.period,
+        local["dataRoot"],
+        local["rewardsRoot"],
+        local["aggregatesHash"],
+        local["modelId"],
+        local["totalRewards"],
+        local["leafCount"],
+        on_sent=remember,
+        correction_reason=correction_reason if version else None,
+    )
+    new_version = client.latest_version(result.community_id, result.period)
+    notarisation = {"txHash": tx.tx_hash, "block": tx.block_number, "version": new_version}
+    update_summary(folder, notarisation=notarisation)
+    return notarisation
+
+
+def submit_claims(client: Any, result: PeriodResult, folder: Path, say: Progress) -> dict[str, str]:
+    """Claim every reward leaf on behalf of its member (tokens always go to the member); skip paid ones."""
+    if result.rewards_tree is None:
+        return {}
+    claims: dict[str, str] = dict(read_json(folder / "period.json").get("claims", {}))
+    values = result.rewards_tree.values
+    active = client.member_profiles(result.community_id, [str(v[0]) for v in values])
+    sent = skipped = 0
+    for index, (account, amount) in enumerate(values):
+        account, amount = str(account), int(amount)
+        if client.claimed(result.community_id, result.period, account) >= amount:
+            skipped += 1
+            continue
+        if not active[account][0]:
+            say(f"  {account} is not an active member on chain: its reward stays unclaimed.")
+            continue
+        tx = client.claim_for(result.community_id, account, result.period, amount, result.rewards_tree.get_proof(index))
+        claims[account] = tx.tx_hash
+        update_summary(folder, claims=claims)
+        sent += 1
+    say(f"Claims: {sent} sent, {skipped} already paid.")
+    return claims

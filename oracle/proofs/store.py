@@ -1,0 +1,66 @@
+"""Leaf salts, kept off chain: one per device and period, written before anything is published.
+
+A salt is what links a device's data leaf to its readings; deleting a member's salts (right to be
+forgotten) leaves every on-chain root valid while making that member's past leaves unlinkable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, Session, SQLModel, select
+
+from oracle.proofs.encoding import new_salt
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class LeafSalt(SQLModel, table=True):
+    __tablename__ = "leaf_salts"
+
+    community_id: int = Field(primary_key=True)  # the on-chain community id
+    period_id: int = Field(primary_key=True)
+    device_id: str = Field(primary_key=True, max_length=64, index=True)  # the POD, as committed
+    salt: str = Field(max_length=66)  # 0x-hex of 32 bytes
+    created_at: datetime = Field(default_factory=_utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+def ensure_salts(session: Session, community_id: int, period: int, device_ids: Iterable[str]) -> dict[str, bytes]:
+    """The salts of these devices for the period, creating (and committing) fresh ones where missing.
+
+    Committing here, before any tree is built, is what makes a crashed run reproduce the same roots.
+    """
+    wanted = sorted(set(device_ids))
+    rows = session.exec(
+        select(LeafSalt).where(LeafSalt.community_id == community_id, LeafSalt.period_id == period)
+    ).all()
+    salts = {row.device_id: bytes.fromhex(row.salt[2:]) for row in rows if row.device_id in wanted}
+    fresh = [d for d in wanted if d not in salts]
+    for device_id in fresh:
+        salt = new_salt()
+        session.add(LeafSalt(community_id=community_id, period_id=period, device_id=device_id, salt="0x" + salt.hex()))
+        salts[device_id] = salt
+    if fresh:
+        session.commit()
+    return salts
+
+
+def get_salts(session: Session, community_id: int, period: int) -> dict[str, bytes]:
+    rows = session.exec(
+        select(LeafSalt).where(LeafSalt.community_id == community_id, LeafSalt.period_id == period)
+    ).all()
+    return {row.device_id: bytes.fromhex(row.salt[2:]) for row in rows}
+
+
+def forget_devices(session: Session, device_ids: Iterable[str]) -> int:
+    """Erase every salt of these devices (right to be forgotten); returns how many were deleted."""
+    ids = list(device_ids)
+    if not ids:
+        return 0
+    result = session.exec(sa.delete(LeafSalt).where(LeafSalt.device_id.in_(ids)))  # type: ignore[call-overload,attr-defined]
+    session.commit()
+    return int(result.rowcount or 0)

@@ -1,0 +1,382 @@
+"""The take-out procedure (DESIGN §5 step 9): a member's proof bundle, and its verification against the chain.
+
+``make_bundle`` gathers what an auditor needs about one member and one period; ``verify_bundle``
+recomputes everything from it and checks it against the records notarised on chain, naming the first
+check that does not hold. Only web3 reads are used, so anyone with a JSON-RPC endpoint can run it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+from web3 import Web3
+
+from oracle.clean import CleanDay, clean_day
+from oracle.pipeline import (
+    DeviceSeries,
+    MemberInput,
+    PeriodError,
+    PeriodInputs,
+    member_energy,
+    period_dir,
+    read_json,
+)
+from oracle.proofs.encoding import (
+    DATA_LEAF_ENCODING,
+    MISSING,
+    REWARD_LEAF_ENCODING,
+    DeviceDay,
+    aggregates_hash,
+    data_leaf,
+    imputed_mask,
+    period_day,
+)
+from oracle.proofs.merkle import StandardMerkleTree, keccak
+from oracle.rewards.models import RewardModel, member_uncapped
+
+BUNDLE_FORMAT = "lec-proof-bundle"
+BUNDLE_VERSION = 1
+
+
+# --------------------------------------------------------------------------------------------- bundle
+
+
+def make_bundle(inputs: PeriodInputs, account: str, salts: dict[str, bytes], base: Path | None = None) -> dict:
+    """The proof bundle of ``account`` for a period already run (and normally notarised)."""
+    folder = period_dir(inputs.community_id, inputs.day, base)
+    summary = read_json(folder / "period.json")
+    wanted = account.lower()
+    member = next((m for m in inputs.members if m.account.lower() == wanted), None)
+    if member is None:
+        raise PeriodError(f"{account} is not a member of community {inputs.community_id} with readings to bundle.")
+    data_tree = StandardMerkleTree.load(read_json(folder / "data.json")) if (folder / "data.json").exists() else None
+    devices = []
+    for device in member.devices:
+        if device.device_id not in salts:
+            raise PeriodError(
+                f"No salt for device {device.device_id} in period {summary['periodId']}: it was erased "
+                "(right to be forgotten) or the period was never run."
+            )
+        cleaned = clean_day(device.timestamps, device.values, inputs.day)
+        values = cleaned.as_int64()
+        leaf = data_leaf(salts[device.device_id], inputs.day, DeviceDay(device.device_id, values, cleaned.imputed))
+        if data_tree is None:
+            raise PeriodError("The period has no data tree; re-run it with `lec oracle run`.")
+        try:
+            proof = data_tree.get_proof(leaf)
+        except ValueError as exc:
+            raise PeriodError(
+                f"Device {device.device_id}'s readings no longer match its committed leaf (were they changed "
+                "after the run?). Re-run the period and publish a correction."
+            ) from exc
+        devices.append(
+            {
+                "deviceId": device.device_id,
+                "quantity": device.quantity,
+                "salt": "0x" + salts[device.device_id].hex(),
+                "raw": {"timestamps": [int(t) for t in device.timestamps], "values": [float(v) for v in device.values]},
+                "values": [int(v) for v in values],
+                "imputedMask": "0x" + imputed_mask(cleaned.imputed).hex(),
+                "leaf": list(leaf),
+                "proof": proof,
+            }
+        )
+    reward = None
+    if (folder / "rewards.json").exists():
+        tree = StandardMerkleTree.load(read_json(folder / "rewards.json"))
+        for index, (leaf_account, amount) in enumerate(tree.values):
+            if str(leaf_account).lower() == wanted:
+                reward = {"amount": str(amount), "leaf": [leaf_account, str(amount)], "proof": tree.get_proof(index)}
+    notarisation = summary.get("notarisation") or {}
+    from oracle.chain.contracts import load_deployments
+
+    contracts = load_deployments(summary["chainId"])["contracts"] if summary.get("chainId") else {}
+    return {
+        "format": BUNDLE_FORMAT,
+        "version": BUNDLE_VERSION,
+        "chainId": summary.get("chainId"),
+        "contracts": contracts,
+        "notarisation": {k: notarisation.get(k) for k in ("txHash", "block", "version")},
+        "communityId": summary["communityId"],
+        "periodId": summary["periodId"],
+        "start": summary["start"],
+        "step": summary["step"],
+        "model": summary["model"],
+        "record": {k: summary[k] for k in ("dataRoot", "rewardsRoot", "aggregatesHash", "totalRewards", "leafCount")},
+        "aggregates": summary["aggregates"],
+        "member": {"account": member.account, "profile": member.profile, "active": member.active},
+        "devices": devices,
+        "reward": reward,
+    }
+
+
+# --------------------------------------------------------------------------------------------- verify
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+class _Failed(Exception):
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(detail)
+        self.name = name
+        self.detail = detail
+
+
+def _require(ok: bool, name: str, detail: str) -> None:
+    if not ok:
+        raise _Failed(name, detail)
+
+
+def _cleaned_from_bundle(device: dict[str, Any], n: int) -> CleanDay:
+    values = np.array(device["values"], dtype=np.int64)
+    mask = bytes.fromhex(device["imputedMask"][2:])
+    imputed = np.unpackbits(np.frombuffer(mask, dtype=np.uint8), bitorder="little")[:n].astype(bool)
+    floats = np.where(values == MISSING, np.nan, values.astype(np.float64))
+    return CleanDay(day=date(2000, 1, 1), values=floats, imputed=imputed, snapped=0, duplicates=0)
+
+
+def _abi(name: str) -> list[dict[str, Any]]:
+    from oracle.chain.contracts import abi
+
+    return abi(name)
+
+
+def verify_bundle(bundle: dict[str, Any], w3: Web3, report: Callable[[Check], None] | None = None) -> list[Check]:
+    """Every check of the take-out procedure, in order; stops at the first that fails."""
+    checks: list[Check] = []
+
+    def passed(name: str, detail: str) -> None:
+        checks.append(Check(name, True, detail))
+        if report:
+            report(checks[-1])
+
+    try:
+        _verify(bundle, w3, passed)
+    except _Failed as failure:
+        checks.append(Check(failure.name, False, failure.detail))
+        if report:
+            report(checks[-1])
+    return checks
+
+
+def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]) -> None:
+    _require(
+        bundle.get("format") == BUNDLE_FORMAT and bundle.get("version") == BUNDLE_VERSION,
+        "format",
+        f"not a {BUNDLE_FORMAT} v{BUNDLE_VERSION} file",
+    )
+    passed("format", f"{BUNDLE_FORMAT} v{BUNDLE_VERSION}")
+    chain_id = int(w3.eth.chain_id)
+    _require(chain_id == bundle["chainId"], "chain", f"node is chain {chain_id}, the bundle is for {bundle['chainId']}")
+    passed("chain", f"chain id {chain_id}")
+
+    community, period = int(bundle["communityId"]), int(bundle["periodId"])
+    notary = w3.eth.contract(address=Web3.to_checksum_address(bundle["contracts"]["Notary"]), abi=_abi("Notary"))
+    models = w3.eth.contract(
+        address=Web3.to_checksum_address(bundle["contracts"]["RewardModels"]), abi=_abi("RewardModels")
+    )
+    version = int(bundle["notarisation"]["version"] or 0)
+    tx_hash = bundle["notarisation"]["txHash"]
+    _require(bool(tx_hash) and version > 0, "transaction", "the bundle names no notarisation transaction")
+    receipt = w3.eth.get_transaction_receipt(tx_hash)
+    _require(receipt["status"] == 1, "transaction", f"{tx_hash} reverted")
+    _require(
+        receipt["to"] is not None and receipt["to"].lower() == notary.address.lower(),
+        "transaction",
+        f"{tx_hash} was not sent to the Notary {notary.address}",
+    )
+    _require(
+        int(receipt["blockNumber"]) == int(bundle["notarisation"]["block"]),
+        "transaction",
+        f"{tx_hash} is in block {receipt['blockNumber']}, the bundle says {bundle['notarisation']['block']}",
+    )
+    events = notary.events.PeriodNotarised().process_receipt(receipt)
+    _require(
+        any(
+            int(e["args"]["communityId"]) == community
+            and int(e["args"]["periodId"]) == period
+            and int(e["args"]["version"]) == version
+            for e in events
+        ),
+        "transaction",
+        f"{tx_hash} did not notarise version {version} of period {period} of community {community}",
+    )
+    passed("transaction", f"{tx_hash} in block {receipt['blockNumber']} notarised version {version}")
+
+    raw = notary.functions.record(community, period, version).call()
+    names = [c["name"] for c in next(a for a in notary.abi if a.get("name") == "record")["outputs"][0]["components"]]
+    record = dict(zip(names, raw, strict=True))
+    onchain = {
+        "dataRoot": "0x" + bytes(record["dataRoot"]).hex(),
+        "rewardsRoot": "0x" + bytes(record["rewardsRoot"]).hex(),
+        "aggregatesHash": "0x" + bytes(record["aggregatesHash"]).hex(),
+        "totalRewards": int(record["totalRewards"]),
+        "leafCount": int(record["leafCount"]),
+    }
+    for key, value in onchain.items():
+        claimed = bundle["record"][key]
+        _require(
+            str(claimed).lower() == str(value).lower(), "record", f"{key} in the bundle is {claimed}, on chain {value}"
+        )
+    passed("record", f"roots match version {version} on chain")
+    latest = int(notary.functions.latestVersion(community, period).call())
+    _require(latest == version, "latest-version", f"version {version} was superseded by a correction (v{latest})")
+    passed("latest-version", f"version {version} is the latest")
+
+    model_id = int(bundle["model"]["id"])
+    _require(
+        int(record["modelId"]) == model_id,
+        "model",
+        f"the period was computed with model {record['modelId']}, the bundle names model {model_id}",
+    )
+    m_raw = models.functions.model(model_id).call()
+    m_names = [c["name"] for c in next(a for a in models.abi if a.get("name") == "model")["outputs"][0]["components"]]
+    onchain_model = dict(zip(m_names, m_raw, strict=True))
+    params = bundle["model"]["params"]
+    _require(
+        onchain_model["params"] == params and onchain_model["kind"] == bundle["model"]["kind"],
+        "model",
+        f"model {model_id} on chain is {onchain_model['kind']} {onchain_model['params']}, the bundle says "
+        f"{bundle['model']['kind']} {params}",
+    )
+    _require(
+        bytes(onchain_model["paramsHash"]) == keccak(params.encode()),
+        "model",
+        "the parameters do not hash to the paramsHash on chain",
+    )
+    model = RewardModel.from_chain(onchain_model["name"], onchain_model["kind"], onchain_model["params"])
+    passed("model", f"model {model_id} ({model.kind}, version {onchain_model['version']}) parameters match")
+
+    agg = bundle["aggregates"]
+    arrays = [
+        np.array(agg[k], dtype=np.int64)
+        for k in ("communityLoad", "communityProduction", "hourlyShared", "hourlyInjection", "hourlyWithdrawal")
+    ]
+    _require(
+        aggregates_hash(period, *arrays, int(agg["uncappedTotal"])) == onchain["aggregatesHash"],
+        "aggregates",
+        "the community aggregates do not hash to aggregatesHash on chain",
+    )
+    passed("aggregates", "community aggregates hash to the notarised aggregatesHash")
+
+    day = period_day(period)
+    n = len(agg["communityLoad"])
+    cleaned: dict[str, CleanDay] = {}
+    for device in bundle["devices"]:
+        again = clean_day(device["raw"]["timestamps"], device["raw"]["values"], day)
+        _require(
+            [int(v) for v in again.as_int64()] == device["values"]
+            and "0x" + imputed_mask(again.imputed).hex() == device["imputedMask"],
+            "cleaning",
+            f"cleaning the raw readings of {device['deviceId']} does not give the committed values",
+        )
+        cleaned[device["deviceId"]] = _cleaned_from_bundle(device, n)
+        salt = bytes.fromhex(device["salt"][2:])
+        leaf = data_leaf(salt, day, DeviceDay(device["deviceId"], again.as_int64(), again.imputed))
+        _require(
+            list(leaf) == [x.lower() for x in device["leaf"]],
+            "data-leaf",
+            f"salt and readings of {device['deviceId']} do not give the bundle's leaf",
+        )
+        _require(
+            StandardMerkleTree.verify(onchain["dataRoot"], DATA_LEAF_ENCODING, leaf, device["proof"]),
+            "data-leaf",
+            f"the leaf of {device['deviceId']} is not in the notarised data tree",
+        )
+        _require(
+            notary.functions.verifyDataLeaf(community, period, version, leaf[0], leaf[1], device["proof"]).call(),
+            "data-leaf",
+            f"the Notary rejects the proof of {device['deviceId']}",
+        )
+    passed("cleaning", f"{len(bundle['devices'])} device(s): raw readings clean to the committed values")
+    passed("data-leaf", f"{len(bundle['devices'])} device leaf(s) proven against dataRoot, locally and by the Notary")
+
+    member = bundle["member"]
+    inputs = MemberInput(
+        member["account"],
+        member["profile"],
+        bool(member["active"]),
+        [DeviceSeries(d["deviceId"], d["quantity"], np.array([]), np.array([])) for d in bundle["devices"]],
+    )
+    energy = member_energy(inputs, cleaned, n)
+    uncapped = member_uncapped(model, energy, arrays[2], arrays[3], arrays[4])
+    cap = model.params["max_per_period"]
+    total_uncapped = int(agg["uncappedTotal"])
+    amount = int(bundle["reward"]["amount"]) if bundle["reward"] else 0
+    if total_uncapped > cap:
+        floor = cap * uncapped // total_uncapped
+        # The largest-remainder unit depends on the other members' remainders: at most one more unit.
+        _require(
+            floor <= amount <= floor + 1,
+            "reward",
+            f"recomputed {floor} (budget-capped share of {uncapped}), the leaf says {amount}",
+        )
+    else:
+        _require(amount == uncapped, "reward", f"recomputed {uncapped}, the leaf says {amount}")
+    passed("reward", f"recomputed reward {amount} token units")
+
+    if bundle["reward"]:
+        value = (member["account"], amount)
+        _require(
+            [str(x).lower() for x in bundle["reward"]["leaf"]] == [member["account"].lower(), str(amount)],
+            "reward-leaf",
+            "the reward leaf names another account or amount",
+        )
+        _require(
+            StandardMerkleTree.verify(onchain["rewardsRoot"], REWARD_LEAF_ENCODING, value, bundle["reward"]["proof"]),
+            "reward-leaf",
+            "the reward leaf is not in the notarised rewards tree",
+        )
+        _require(
+            notary.functions.verifyRewardLeaf(
+                community,
+                period,
+                version,
+                Web3.to_checksum_address(member["account"]),
+                amount,
+                bundle["reward"]["proof"],
+            ).call(),
+            "reward-leaf",
+            "the Notary rejects the reward proof",
+        )
+        passed("reward-leaf", "reward leaf proven against rewardsRoot, locally and by the Notary")
+
+
+@click.command(name="verify")
+@click.argument("bundle_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rpc", "rpc", default=None, help="JSON-RPC endpoint (default LEC_RPC_URL).")
+def verify_command(bundle_file: Path, rpc: str | None) -> None:
+    """Verify a member's proof bundle against the chain (the auditor's take-out procedure)."""
+    from oracle.settings import rpc_url
+
+    try:
+        bundle = json.loads(bundle_file.read_text())
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(
+            f"{bundle_file} is not JSON ({exc}): pass the file `lec oracle bundle` wrote."
+        ) from exc
+    w3 = Web3(Web3.HTTPProvider(rpc or rpc_url()))
+
+    def show(check: Check) -> None:
+        click.echo(f"{'ok  ' if check.ok else 'FAIL'} {check.name:<15} {check.detail}")
+
+    try:
+        checks = verify_bundle(bundle, w3, show)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise click.ClickException(f"The bundle is incomplete or malformed ({exc!r}): re-export it.") from exc
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        raise click.ClickException(f"Verification failed at check '{failed[0].name}': {failed[0].detail}.")
+    click.echo("All checks hold: the member's data and reward match what is notarised on chain.")
