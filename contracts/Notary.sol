@@ -203,9 +203,8 @@ contract Notary is INotary {
         if (totalRewards > type(uint128).max) revert NotaryValueTooLarge("totalRewards", totalRewards);
         if (leafCount > type(uint64).max) revert NotaryValueTooLarge("leafCount", leafCount);
         if (modelId > type(uint64).max) revert NotaryValueTooLarge("modelId", modelId);
-        PeriodRecord[] storage versions = _records[communityId][periodId];
-        version = versions.length + 1;
-        versions.push(
+        version = _records[communityId][periodId].length + 1;
+        _records[communityId][periodId].push(
             PeriodRecord({
                 dataRoot: dataRoot,
                 rewardsRoot: rewardsRoot,
