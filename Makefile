@@ -54,8 +54,10 @@ solc: .solcx/solc-v0.8.28
 	mkdir -p .solcx
 	ln -sf ../tools/bin/solc $@
 
+# --force: ape-solidity does not recompile a contract when only a contract it embeds (Registry embeds
+# CommunityToken's creation code) changed, which would leave stale bytecode behind.
 compile: setup
-	ape compile
+	ape compile --force
 
 ## chain: anvil on 127.0.0.1:8545, chain id 1981, zero base fee and gas price, state kept between runs
 chain: node-deps
@@ -74,29 +76,33 @@ chain: node-deps
 chain-stop:
 	@if [ -f $(LEC_DATA_DIR)/anvil/pid ]; then kill $$(cat $(LEC_DATA_DIR)/anvil/pid) 2>/dev/null || true; rm -f $(LEC_DATA_DIR)/anvil/pid; fi
 
-deploy: setup chain
-	ape run deploy --network $(LEC_NETWORK)
+deploy: compile chain
+	ape run deploy --network $(LEC_RPC_URL)
 
-seed: setup chain
-	ape run seed --network $(LEC_NETWORK)
+seed: compile chain
+	ape run seed --network $(LEC_RPC_URL)
 
 ## demo: the local demo on embedded defaults
-demo: setup chain deploy seed
-	@$(PY) -m scripts.demo_summary
+demo: deploy seed
 
-## test: every test, starting the services the tests need
-test: setup lint
+## test: every test, starting the services the tests need (PostgreSQL, Mosquitto, anvil, Chromium)
+test: compile lint
 	ape test tests/contracts --network ethereum:local:foundry -p no:cacheprovider
 	pytest tests --ignore=tests/contracts -p no:cacheprovider
 
-lint: setup
+## lint: ruff on the Python code, Slither on the contracts (no medium or high finding)
+lint: setup slither
 	ruff check oracle dapp scripts tests benchmarks
 
+SLITHER_FLAGS := --solc-standard-json --solc tools/bin/solc \
+	--solc-remaps "@openzeppelin/contracts/=tools/node_modules/@openzeppelin/contracts/" \
+	--exclude-dependencies --filter-paths node_modules
 slither: setup
-	slither . --compile-force-framework ape --solc-disable-warnings --exclude-dependencies --fail-medium
+	slither contracts $(SLITHER_FLAGS) --exclude-low --exclude-informational --exclude-optimization --fail-medium
 
-bench-gas: setup
-	ape run bench_gas --network ethereum:local:foundry
+## bench-gas: gas of every contract operation beside a plain ERC20, written to docs/gas.md
+bench-gas: compile
+	$(PY) benchmarks/gas.py --out docs/gas.md
 
 clean: chain-stop
 	rm -rf .build contracts/.cache $(LEC_DATA_DIR) deployments
