@@ -13,6 +13,7 @@ from ape import accounts, project
 from ape.cli import ConnectedProviderCommand
 
 from scripts._lec import community_entries, deployer, require_deployments, save_deployments, tx_kwargs
+from scripts._market_seed import ensure_marketplace, seed_market_demo
 
 UNIT = 10**18  # 18 decimals: 1 token = 1 hour of the time bank
 DEMO_NAME = "Demo LEC"
@@ -94,6 +95,9 @@ def seed_demo(admin=None) -> dict[str, Any]:
         record = token.member(account)
         if not record.active and not record.retired:
             token.addMember(account, kind, profile, sender=admin, **kw)
+
+    market = ensure_marketplace(registry, community_id, token, admin, kw)
+    seed_market_demo(market, token, admin, kw)
 
     data["communities"] = community_entries(registry)
     save_deployments(data)

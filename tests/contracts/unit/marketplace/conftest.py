@@ -4,23 +4,8 @@ stakeholder, category policies with every share non-zero, and factories for each
 from __future__ import annotations
 
 import pytest
-from contract_helpers import PROSUMER, STAKEHOLDER, UNIT
-from eth_utils import keccak
-
-# (fee, incentive, venue) bps per category: every share the category can have is non-zero.
-POLICIES = {
-    0: (100, 200, 0),
-    1: (100, 200, 1_500),
-    2: (50, 300, 0),
-    3: (200, 100, 0),
-    4: (100, 200, 0),
-    5: (100, 1_000, 0),
-    6: (100, 500, 0),
-    7: (100, 1_000, 2_000),
-}
-# A price whose shares all round down, so the tests see the floor divisions.
-PRICE = 3 * UNIT + 7
-DESCRIPTION = keccak(text="Ripetizioni di matematica, 3 ore")
+from contract_helpers import PROSUMER, STAKEHOLDER
+from market_helpers import DESCRIPTION, POLICIES, PRICE
 
 
 @pytest.fixture(scope="session")

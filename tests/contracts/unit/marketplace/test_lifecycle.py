@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ape
-from conftest import DESCRIPTION, PRICE, POLICIES
 from contract_helpers import UNIT, ZERO_ADDRESS
+from market_helpers import DESCRIPTION, POLICIES, PRICE
 
 from oracle.market.policy import DealState, Policy, Side, split
 
