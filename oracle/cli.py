@@ -9,6 +9,8 @@ import click
 # Modules that define click commands to attach to `lec oracle`, as "module:attribute".
 _COMMANDS: list[str] = [
     "oracle.db.migrate:db_upgrade",
+    "oracle.ingest.cli:ingest",
+    "oracle.ingest.cli:watch",
     "oracle.commands:run_command",
     "oracle.commands:kpi_command",
     "oracle.commands:cluster_command",

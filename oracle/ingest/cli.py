@@ -1,0 +1,58 @@
+"""`lec oracle ingest`, `lec oracle watch`: readings from files of the triage area."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from oracle.db.session import get_engine, init_db
+from oracle.ingest.files import FileReport, UnreadableFile, candidate_files, ingest_file
+from oracle.ingest.store import load_catalogue
+from oracle.ingest.watch import watch as watch_folder
+
+_DB_OPTION = click.option(
+    "--database-url", default=None, help="Database URL (default: DATABASE_URL, else SQLite in LEC_DATA_DIR)."
+)
+
+
+def _echo(report: FileReport) -> None:
+    click.echo(report.summary())
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--keep", is_flag=True, help="Leave files where they are instead of moving them to processed/.")
+@_DB_OPTION
+def ingest(paths: tuple[Path, ...], keep: bool, database_url: str | None) -> None:
+    """Ingest CSV/JSON files of readings (files, or folders of them). See docs/ingestion.md for the format."""
+    engine = init_db(get_engine(database_url))
+    try:
+        files = candidate_files(paths)
+    except FileNotFoundError as error:
+        raise click.UsageError(str(error)) from error
+    catalogue = load_catalogue(engine)
+    rejected = 0
+    for path in files:
+        try:
+            report = ingest_file(path, engine, move=not keep, catalogue=catalogue)
+        except UnreadableFile as error:
+            raise click.ClickException(f"{path}: {error}") from error
+        _echo(report)
+        rejected += len(report.rejected)
+    if rejected:
+        click.echo(f"{rejected} readings were rejected; each is an anomaly with its reason.")
+
+
+@click.command("watch")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between scans of the folder.")
+@_DB_OPTION
+def watch(folder: Path, interval: float, database_url: str | None) -> None:
+    """Watch a triage folder: ingest each file once it stops growing, then move it to processed/."""
+    engine = init_db(get_engine(database_url))
+    click.echo(f"Watching {folder} every {interval} s (Ctrl-C to stop).")
+    try:
+        watch_folder(folder, engine, interval, _echo)
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
