@@ -102,7 +102,7 @@ slither: setup
 
 ## bench-gas: gas of every contract operation beside a plain ERC20, written to docs/gas.md
 bench-gas: compile
-	$(PY) benchmarks/gas.py --out docs/gas.md
+	$(PY) -m benchmarks.gas --out docs/gas.md
 
 clean: chain-stop
 	rm -rf .build contracts/.cache $(LEC_DATA_DIR) deployments

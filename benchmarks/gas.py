@@ -1,7 +1,7 @@
 """Gas of the platform's contract operations, side by side with a plain OpenZeppelin ERC20 in the same run.
 
     make bench-gas                     # prints the table and rewrites the figures in docs/gas.md
-    python benchmarks/gas.py [--out docs/gas.md]
+    python -m benchmarks.gas [--out docs/gas.md]
 
 Runs on a throw-away anvil started by ape-foundry (the figures do not depend on the chain id). Every figure
 is the `gasUsed` of a mined transaction, 21 000 base included.
