@@ -83,6 +83,7 @@ def init(
     deployer = _address(deployer, "--deployer")
     extra = [a for a in (_address(a, "--account") for a in accounts) if a]
     deployer_key = None if deployer else new_key()
+    deployer_address = deployer_key.address if deployer_key else str(deployer)
     try:
         params = ChainParams(
             block_period_seconds=block_period,
@@ -91,7 +92,7 @@ def init(
         )
         network = plan(
             [new_key() for _ in range(validators + 1)],
-            deployer or deployer_key.address,  # type: ignore[union-attr]
+            deployer_address,
             extra,
             params,
             rpc_port,

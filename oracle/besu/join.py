@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from dataclasses import dataclass
 
 import yaml
@@ -66,7 +67,7 @@ def plan_join(summary: dict, permissions: dict[str, dict], name: str, key: NodeK
     """A new node `name` with `key` on the network's bridge: its folder, a compose override to start it,
     every local allowlist extended with its enode, and the calls that admit it (and, with `validator`, the
     `qbft_proposeValidatorVote` of every validator: it becomes a validator once more than half voted)."""
-    if not name.replace("-", "").isalnum() or not name.islower():
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,40}", name):
         raise ValueError(f"Node name {name!r} must be lowercase letters, digits and dashes (it names a folder).")
     if any(n["name"] == name for n in summary["nodes"]):
         raise ValueError(f"The network already has a node named {name!r}: choose another name.")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from eth_keys import keys
 from eth_keys.constants import SECPK1_N
+from eth_keys.datatypes import PrivateKey
 
 _ENODE = re.compile(r"^enode://(?P<pubkey>[0-9a-f]{128})@(?P<host>[^:@/]+):(?P<port>\d{1,5})(?:\?.*)?$")
 
@@ -19,7 +20,7 @@ class NodeKey:
     private_key: bytes
 
     @property
-    def _key(self) -> keys.PrivateKey:
+    def _key(self) -> PrivateKey:
         return keys.PrivateKey(self.private_key)
 
     @property

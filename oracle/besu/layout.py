@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import yaml
@@ -74,7 +75,7 @@ class Network:
 def plan(
     keys: list[NodeKey],
     deployer: str,
-    accounts: list[str] = (),  # type: ignore[assignment]
+    accounts: Sequence[str] = (),
     params: ChainParams | None = None,
     rpc_port: int = RPC_PORT,
     image: str = IMAGE,

@@ -5,8 +5,15 @@ The standard library reads TOML (`tomllib`) but does not write it; Besu's files 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+
+
+def _string(text: str) -> str:
+    """A TOML basic string: quote and backslash escaped, control characters as \\uXXXX, the rest as is."""
+    escaped = "".join(
+        "\\" + c if c in '"\\' else f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else c for c in text
+    )
+    return f'"{escaped}"'
 
 
 def _value(value: object) -> str:
@@ -16,7 +23,7 @@ def _value(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a valid TOML basic string
+        return _string(value)
     if isinstance(value, list | tuple):
         if not value:
             return "[]"

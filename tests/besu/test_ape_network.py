@@ -17,7 +17,7 @@ import time
 import pytest
 import requests
 import yaml
-from conftest import ROOT
+from besu_helpers import ROOT
 
 PROBE = """
 import json
@@ -55,6 +55,7 @@ def anvil_url():
     proc.wait(timeout=10)
 
 
+@pytest.mark.services
 def test_besu_network_entry_reaches_lec_rpc_url_and_sends_free_transactions(anvil_url, tmp_path):
     entry = yaml.safe_load((ROOT / "besu-network/ape-network.yaml").read_text())
     (tmp_path / "ape-config.yaml").write_text(yaml.safe_dump({"name": "besu-probe", **entry}))

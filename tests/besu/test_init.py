@@ -10,8 +10,8 @@ from pathlib import Path, PurePosixPath
 
 import jsonschema
 import pytest
+from besu_helpers import EXTRA_ACCOUNT, ROOT, Folder, run
 from click.testing import CliRunner
-from conftest import EXTRA_ACCOUNT, ROOT, Folder, run
 from eth_account import Account
 from eth_utils import to_checksum_address
 

@@ -9,7 +9,7 @@ import stat
 
 import pytest
 import yaml
-from conftest import Folder, run
+from besu_helpers import Folder, run
 from eth_account import Account
 
 from oracle.besu.keys import parse_enode, public_key_to_address
