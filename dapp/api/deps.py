@@ -1,0 +1,185 @@
+"""`Annotated` dependencies shared by the routes: settings, database session, the caller, role and community checks.
+
+Authorisation rule, in one place: a realm role from the token says what kind of caller this is; the database
+says which communities the caller belongs to (`user_communities`, active) and which community roles they hold
+there (`user_roles`). A community-scoped route asks `community_access(...)` and gets a 403 when the caller is
+authenticated but not entitled, a 404 when the community does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from dapp.api.security import IdentityProviderUnavailable, InvalidToken, Principal, TokenValidator
+from dapp.api.settings import Settings
+from oracle.db.models import Community, Role, User, UserCommunity, UserRole
+
+PLATFORM_ADMIN = "platform-admin"
+COMMUNITY_ADMIN = "community-admin"
+TOKEN_ADMIN = "token-admin"
+ORACLE_ADMIN = "oracle-admin"
+TOKEN_HOLDER = "token-holder"
+AUDITOR = "auditor"
+METER_GATEWAY = "meter-gateway"
+
+_bearer = HTTPBearer(auto_error=False, description="A Keycloak access token of the lec realm.")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    )
+
+
+def forbidden(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
+
+
+def not_found(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=detail)
+
+
+def get_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="This endpoint needs a bearer token: log in through Keycloak and send `Authorization: Bearer …`.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    validator: TokenValidator = request.app.state.validator
+    try:
+        return validator.validate(credentials.credentials)
+    except InvalidToken as exc:
+        raise unauthorized(str(exc)) from exc
+    except IdentityProviderUnavailable as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_role(*roles: str):  # noqa: ANN201  (returns a dependency)
+    """A dependency that lets through callers holding any of `roles` (realm roles of the token)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if not principal.has_role(*roles):
+            raise forbidden(f"This action needs one of the roles {', '.join(roles)}; your account has none of them.")
+        return principal
+
+    return check
+
+
+def person(principal: PrincipalDep) -> Principal:
+    """People only: machine (client-credentials) tokens cannot act on profiles, wallets or memberships."""
+    if principal.service_account:
+        raise forbidden("A machine token cannot use this endpoint; it is for people logged in through the dApp.")
+    return principal
+
+
+PersonDep = Annotated[Principal, Depends(person)]
+
+
+def current_user(principal: PersonDep, session: SessionDep) -> User:
+    """The caller's row in `users` (created at registration); 403 if the account was never registered here."""
+    user = session.exec(select(User).where(User.external_id == principal.subject)).first()
+    if user is None:
+        raise forbidden(
+            "Your Keycloak account is not registered with the platform: complete the registration "
+            "(POST /api/v1/registrations) first."
+        )
+    return user
+
+
+CurrentUserDep = Annotated[User, Depends(current_user)]
+
+
+@dataclass(frozen=True)
+class CommunityAccess:
+    """What the caller may do in one community."""
+
+    community: Community
+    principal: Principal
+    user: User | None
+    member: UserCommunity | None
+    community_roles: frozenset[str]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.principal.has_role(PLATFORM_ADMIN) or COMMUNITY_ADMIN in self.community_roles
+
+    def can(self, role: str) -> bool:
+        return self.principal.has_role(PLATFORM_ADMIN) or role in self.community_roles
+
+
+def load_access(session: Session, principal: Principal, community_id: int) -> CommunityAccess:
+    community = session.get(Community, community_id)
+    if community is None:
+        raise not_found(f"There is no community {community_id}; list them with GET /api/v1/communities.")
+    user = session.exec(select(User).where(User.external_id == principal.subject)).first()
+    member: UserCommunity | None = None
+    roles: frozenset[str] = frozenset()
+    if user is not None:
+        member = session.get(UserCommunity, (community_id, user.id))
+        if member is not None and not member.active:
+            member = None
+        names = session.exec(
+            select(Role.name)
+            .join(UserRole, UserRole.role_id == Role.id)  # type: ignore[arg-type]
+            .where(UserRole.user_id == user.id, UserRole.community_id == community_id)
+        ).all()
+        # A community role counts only while the token also carries the realm role (Keycloak revokes centrally).
+        roles = frozenset(n for n in names if principal.has_role(n))
+        if member is not None and principal.has_role(TOKEN_HOLDER):
+            roles |= {TOKEN_HOLDER}
+    return CommunityAccess(community, principal, user, member, roles)
+
+
+def community_access(*allowed: str):  # noqa: ANN201  (returns a dependency)
+    """A dependency for `/communities/{community_id}/…` routes: the caller needs one of `allowed` there.
+
+    `allowed` names community roles (`community-admin`, `token-holder` …, held in that community) and the
+    global roles `auditor` and `platform-admin` (held in the token, valid for every community).
+    """
+
+    def check(community_id: int, principal: PrincipalDep, session: SessionDep) -> CommunityAccess:
+        access = load_access(session, principal, community_id)
+        if principal.has_role(PLATFORM_ADMIN) and PLATFORM_ADMIN in allowed:
+            return access
+        if AUDITOR in allowed and principal.has_role(AUDITOR):
+            return access
+        if access.community_roles.intersection(allowed):
+            return access
+        raise forbidden(
+            f"You have no access to community {community_id} for this action "
+            f"(it needs {' or '.join(allowed)} in that community)."
+        )
+
+    return check

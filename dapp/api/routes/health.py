@@ -1,0 +1,51 @@
+"""Liveness and readiness probes (unauthenticated, no data)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from dapp.api.deps import SessionDep
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+@router.get("/health", response_model=Health)
+def health() -> Health:
+    """The process is up."""
+    return Health(status="ok")
+
+
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "A dependency is not reachable."}},
+)
+def ready(request: Request, session: SessionDep) -> Readiness | JSONResponse:
+    """The database answers and Keycloak's keys can be fetched (the chain is optional: views degrade)."""
+    checks: dict[str, str] = {}
+    try:
+        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        checks["database"] = "ok"
+    except Exception as exc:  # any driver error means "not ready", reported, not raised
+        checks["database"] = f"unavailable: {type(exc).__name__}"
+    try:
+        request.app.state.validator.refresh_if_stale()
+        checks["keycloak"] = "ok"
+    except Exception as exc:
+        checks["keycloak"] = f"unavailable: {exc}"
+    body = Readiness(status="ok" if all(v == "ok" for v in checks.values()) else "unavailable", checks=checks)
+    if body.status != "ok":
+        return JSONResponse(status_code=status.HTTP_503_SERVICE_UNAVAILABLE, content=body.model_dump())
+    return body

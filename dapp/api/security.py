@@ -1,0 +1,190 @@
+"""Validation of Keycloak access tokens with python-keycloak against the realm's published keys.
+
+The realm's JWK set is fetched once through `KeycloakOpenID.certs()` and cached. A token signed with a key
+id we do not know triggers one refetch (Keycloak rotates keys and publishes the new one first), but at most
+once per `jwks_refetch_interval_seconds`, so a stream of forged key ids cannot make the API hammer Keycloak.
+Only RS256 is accepted: `alg: none` and HMAC algorithms (the classic confusion with an RSA public key used
+as an HMAC secret) are refused before any key is looked at.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jwcrypto import jwk, jws, jwt
+from keycloak import KeycloakOpenID
+from keycloak.exceptions import KeycloakError
+
+ALLOWED_ALGORITHMS = ("RS256",)
+
+
+class InvalidToken(Exception):
+    """The bearer token cannot be trusted; the message says why (it becomes the 401's body)."""
+
+
+class IdentityProviderUnavailable(Exception):
+    """Keycloak could not be reached to fetch its keys (a 503, not a 401: the token may be fine)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a person (dApp token) or a machine (client-credentials token of a gateway)."""
+
+    subject: str
+    username: str
+    roles: frozenset[str]
+    client_id: str
+    email: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    email_verified: bool = False
+    service_account: bool = False
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    roles = claims.get("realm_access", {}).get("roles", [])
+    username = str(claims.get("preferred_username", ""))
+    return Principal(
+        subject=str(claims["sub"]),
+        username=username,
+        roles=frozenset(r for r in roles if isinstance(r, str)),
+        client_id=str(claims.get("azp", "")),
+        email=claims.get("email"),
+        given_name=claims.get("given_name"),
+        family_name=claims.get("family_name"),
+        email_verified=bool(claims.get("email_verified", False)),
+        # Keycloak marks service-account tokens with `client_id` and the `service-account-<client>` username.
+        service_account="client_id" in claims or username.startswith("service-account-"),
+        claims=claims,
+    )
+
+
+def _segment(part: str) -> dict[str, Any]:
+    padded = part + "=" * (-len(part) % 4)
+    value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    return value
+
+
+class TokenValidator:
+    """Validates access tokens for one realm and audience; safe to share between threads."""
+
+    def __init__(
+        self,
+        openid: KeycloakOpenID,
+        issuer: str,
+        audience: str,
+        leeway_seconds: int = 30,
+        refetch_interval_seconds: float = 30.0,
+        max_age_seconds: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._openid = openid
+        self.issuer = issuer
+        self.audience = audience
+        self._leeway = leeway_seconds
+        self._refetch_interval = refetch_interval_seconds
+        self._max_age = max_age_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._keys: jwk.JWKSet | None = None
+        self._kids: frozenset[str] = frozenset()
+        self._fetched_at = float("-inf")
+        self.fetch_count = 0
+
+    def _fetch(self) -> None:
+        try:
+            certs = self._openid.certs()
+        except (KeycloakError, OSError) as exc:
+            raise IdentityProviderUnavailable(
+                f"Could not fetch the signing keys of {self.issuer}: {exc}. Check that Keycloak is running and "
+                "LEC_API_KEYCLOAK_URL / LEC_API_KEYCLOAK_REALM point at it."
+            ) from exc
+        keyset = jwk.JWKSet()
+        kids = set()
+        for cert in certs.get("keys", []):
+            if cert.get("use", "sig") != "sig" or cert.get("kty") != "RSA":
+                continue  # Keycloak also publishes encryption keys; they never sign tokens.
+            keyset.add(jwk.JWK(**cert))
+            kids.add(cert["kid"])
+        self._keys, self._kids, self._fetched_at = keyset, frozenset(kids), self._clock()
+        self.fetch_count += 1
+
+    def _keyset_for(self, kid: str) -> jwk.JWKSet:
+        with self._lock:
+            now = self._clock()
+            stale = now - self._fetched_at > self._max_age
+            unknown = kid not in self._kids and now - self._fetched_at >= self._refetch_interval
+            if self._keys is None or stale or unknown:
+                self._fetch()
+            if kid not in self._kids:
+                raise InvalidToken(
+                    "The token was signed with a key this realm does not publish; log in again to get a new token."
+                )
+            assert self._keys is not None
+            return self._keys
+
+    def refresh_if_stale(self) -> None:
+        """Fetch the keys now if none are cached or they are older than the maximum age (readiness probe)."""
+        with self._lock:
+            if self._keys is None or self._clock() - self._fetched_at > self._max_age:
+                self._fetch()
+
+    def validate(self, token: str) -> Principal:
+        """The caller's identity, or `InvalidToken` with a sentence saying what is wrong with the token."""
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise InvalidToken("The bearer token is not a signed JWT (expected three dot-separated parts).")
+        try:
+            header = _segment(parts[0])
+        except ValueError as exc:
+            raise InvalidToken("The bearer token's header is not valid base64url JSON.") from exc
+        alg, kid = header.get("alg"), header.get("kid")
+        if alg not in ALLOWED_ALGORITHMS:
+            raise InvalidToken(f"Tokens signed with {alg!r} are not accepted; Keycloak signs with RS256.")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidToken("The token's header names no key id (kid), so its signature cannot be checked.")
+        keys = self._keyset_for(kid)
+        try:
+            claims = self._openid.decode_token(
+                token,
+                key=keys,
+                algs=list(ALLOWED_ALGORITHMS),
+                leeway=self._leeway,
+                check_claims={"exp": None, "iss": self.issuer},
+            )
+        except jwt.JWTExpired as exc:
+            raise InvalidToken("The token has expired; refresh it or log in again.") from exc
+        except jwt.JWTInvalidClaimValue as exc:
+            raise InvalidToken(f"The token was not issued by this API's realm ({self.issuer}): {exc}.") from exc
+        except jwt.JWTMissingClaim as exc:
+            raise InvalidToken(f"The token lacks a required claim: {exc}.") from exc
+        except (jws.InvalidJWSSignature, jws.InvalidJWSObject, jwt.JWException, ValueError) as exc:
+            raise InvalidToken(
+                "The token's signature does not verify; it was altered or not issued by Keycloak."
+            ) from exc
+        if claims.get("typ", "Bearer") != "Bearer":
+            raise InvalidToken(f"A {claims.get('typ')} token cannot be used as an access token.")
+        audience = claims.get("aud", [])
+        audiences = [audience] if isinstance(audience, str) else list(audience)
+        # Keycloak names the API in `aud` through the audience mapper; a token the API obtained for itself has
+        # the API as `azp`. Anything else was meant for another service.
+        if self.audience not in audiences and claims.get("azp") != self.audience:
+            raise InvalidToken(
+                f"The token is not meant for this API: its audience {audiences} does not include {self.audience!r}. "
+                "Add the lec-api-audience client scope to the client that obtained it."
+            )
+        if "sub" not in claims:
+            raise InvalidToken("The token names no subject (sub).")
+        return principal_from_claims(claims)

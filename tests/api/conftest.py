@@ -1,0 +1,74 @@
+"""Fixtures: a Keycloak-compatible server, a SQLite database, the app, and tokens for every role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+
+from dapp.api.main import create_app
+from dapp.api.settings import Settings
+from dapp.keycloak.server import KeycloakStandIn
+from oracle.db.session import get_engine, init_db
+
+API_SECRET = "test-api-client-secret"  # a test-only value for the stand-in's lec-api client
+
+
+@pytest.fixture(scope="session")
+def keycloak() -> Iterator[KeycloakStandIn]:
+    with KeycloakStandIn(client_secrets={"lec-api": API_SECRET}) as server:
+        yield server
+
+
+def make_settings(keycloak: KeycloakStandIn, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "keycloak_url": keycloak.url,
+        "keycloak_realm": "lec",
+        "client_secret": SecretStr(API_SECRET),
+        "database_url": database_url,
+        "jwks_refetch_interval_seconds": 0.0,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'api.db'}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Engine:
+    from dapp.api import models  # noqa: F401
+
+    return init_db(get_engine(database_url))
+
+
+@pytest.fixture
+def settings(keycloak: KeycloakStandIn, database_url: str) -> Settings:
+    return make_settings(keycloak, database_url)
+
+
+@pytest.fixture
+def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, engine)) as test_client:
+        yield test_client
+
+
+_counter = iter(range(1_000_000))
+
+
+@pytest.fixture
+def new_user(keycloak: KeycloakStandIn) -> Callable[..., str]:
+    """Creates a Keycloak user with realm roles and returns its username (unique per call)."""
+
+    def make(*roles: str, prefix: str = "user") -> str:
+        username = f"{prefix}{next(_counter)}"
+        keycloak.add_user(username, "pw-" + username, list(roles))
+        return username
+
+    return make
