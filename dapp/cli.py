@@ -12,6 +12,7 @@ from oracle.cli import oracle
 _COMMANDS: list[str] = [
     "oracle.besu.cli:besu",
     "oracle.verify:verify_command",
+    "dapp.api.cli:api",
 ]
 
 
