@@ -86,8 +86,13 @@ seed: compile chain
 demo: deploy seed
 
 ## test: every test, starting the services the tests need (PostgreSQL, Mosquitto, anvil, Chromium)
+# The contract tests run on anvil (all of them) and on ape's default in-process provider (all but the
+# stateful property tests, which py-evm makes slow).
+CORE_CONTRACT_TESTS := tests/contracts/unit/registry tests/contracts/unit/notary \
+	tests/contracts/unit/reward_models tests/contracts/unit/token tests/contracts/e2e/test_platform_flow.py
 test: compile lint
 	ape test tests/contracts --network ethereum:local:foundry -p no:cacheprovider
+	ape test $(CORE_CONTRACT_TESTS) --network ethereum:local:test -p no:cacheprovider -k "not invariants"
 	pytest tests --ignore=tests/contracts -p no:cacheprovider
 
 ## lint: ruff on the Python code, Slither on the contracts (no medium or high finding)
