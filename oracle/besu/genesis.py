@@ -17,8 +17,9 @@ BFT_MIX_HASH = "0x63746963616c2062797a616e74696e65206661756c7420746f6c6572616e63
 class ChainParams:
     chain_id: int = CHAIN_ID
     block_period_seconds: int = 2
-    # Besu reads the empty-block period as `xemptyblockperiodseconds` (still experimental): with no pending
-    # transaction a block comes only this often, so an idle chain does not grow by 43,200 blocks a day.
+    # With no pending transaction a block comes only this often, so an idle chain does not grow by 43,200
+    # blocks a day. Besu 24.12 (our image) reads it as `xemptyblockperiodseconds`; later releases renamed it
+    # `emptyblockperiodseconds` and still read the x- name, with a deprecation warning.
     empty_block_period_seconds: int = 60
     epoch_length: int = 30000
     request_timeout_seconds: int = 4

@@ -62,7 +62,7 @@ def test_genesis_passes_the_besu_schema_and_makes_gas_free(network):
     "breakage",
     [
         lambda g: g["config"].pop("qbft"),
-        lambda g: g["config"]["qbft"].update(emptyblockperiodseconds=60),  # a key Besu would silently ignore
+        lambda g: g["config"]["qbft"].update(blockperiodsecond=2),  # a misspelling Besu would silently ignore
         lambda g: g.update(difficulty="0x2"),
         lambda g: g["alloc"].update({"0xnot-an-address": {"balance": "0x1"}}),
     ],
