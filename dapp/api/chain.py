@@ -1,0 +1,108 @@
+"""The API's chain side, on the oracle's web3 client: membership writes with the community admin's key, views.
+
+The key comes from `LEC_API_COMMUNITY_ADMIN_PRIVATE_KEY` or an encrypted keystore
+(`LEC_API_COMMUNITY_ADMIN_KEYSTORE` + `LEC_API_COMMUNITY_ADMIN_KEYSTORE_PASSWORD`); it is never in the code.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+from web3 import Web3
+
+from dapp.api.settings import Settings
+from oracle.chain.client import ChainClient, ChainError, TxResult, _struct
+from oracle.chain.contracts import DeploymentError
+
+KIND = {"citizen": 1, "stakeholder": 2}
+PROFILE = {"consumer": 0, "prosumer": 1, "prostormer": 2}
+
+
+def admin_account(settings: Settings) -> LocalAccount:
+    if settings.community_admin_private_key is not None:
+        return Account.from_key(settings.community_admin_private_key.get_secret_value())
+    if settings.community_admin_keystore is not None:
+        if settings.community_admin_keystore_password is None:
+            raise ChainError("Set LEC_API_COMMUNITY_ADMIN_KEYSTORE_PASSWORD to unlock the community admin's keystore.")
+        keystore = json.loads(settings.community_admin_keystore.read_text())
+        key = Account.decrypt(keystore, settings.community_admin_keystore_password.get_secret_value())
+        return Account.from_key(key)
+    raise ChainError(
+        "No community admin key: set LEC_API_COMMUNITY_ADMIN_PRIVATE_KEY or LEC_API_COMMUNITY_ADMIN_KEYSTORE "
+        "to the account holding community-admin on the community's token."
+    )
+
+
+def connect(settings: Settings, signing: bool = False) -> ChainClient:
+    w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 15}))
+    try:
+        return ChainClient(w3, admin_account(settings) if signing else None)
+    except DeploymentError as exc:
+        raise ChainError(str(exc)) from exc
+
+
+def add_member(settings: Settings, chain_community_id: int, wallet: str, kind: str, profile: str) -> str | None:
+    """Make `wallet` an active member (the contract mints the welcome bonus); None if it already was one."""
+    client = connect(settings, signing=True)
+    token = client.token(chain_community_id)
+    account = to_checksum_address(wallet)
+    if token.functions.isMember(account).call():
+        return None
+    result: TxResult = client.send(token.functions.addMember(account, KIND[kind], PROFILE[profile]))
+    return result.tx_hash
+
+
+def remove_member(settings: Settings, chain_community_id: int, wallet: str) -> str | None:
+    """Deactivate `wallet` (its balance returns to the treasury); None if it was not an active member."""
+    client = connect(settings, signing=True)
+    token = client.token(chain_community_id)
+    account = to_checksum_address(wallet)
+    if not token.functions.isMember(account).call():
+        return None
+    return client.send(token.functions.removeMember(account)).tx_hash
+
+
+def token_policy(settings: Settings, chain_community_id: int) -> dict[str, Any]:
+    client = connect(settings)
+    token = client.token(chain_community_id)
+    f = token.functions
+    categories = []
+    for category in range(8):
+        entry = _struct("categoryPolicy", token.abi, tuple(f.categoryPolicy(category).call()))
+        categories.append(
+            {"category": category, **{k: int(v) if not isinstance(v, bool) else v for k, v in entry.items()}}
+        )
+    return {
+        "token": token.address,
+        "symbol": f.symbol().call(),
+        "decimals": f.decimals().call(),
+        "fee_bps": int(f.feeBps().call()),
+        "welcome_bonus": {"citizen": str(f.welcomeBonus(1).call()), "stakeholder": str(f.welcomeBonus(2).call())},
+        "exchange_rate": str(f.exchangeRate().call()),
+        "treasury_balance": str(f.treasuryBalance().call()),
+        "paused": bool(f.paused().call()),
+        "categories": categories,
+    }
+
+
+def reward_models(settings: Settings) -> list[dict[str, Any]]:
+    client = connect(settings)
+    count = int(client.models.functions.modelCount().call())
+    out = []
+    for model_id in range(1, count + 1):
+        m = client.model(model_id)
+        out.append(
+            {
+                "id": m.model_id,
+                "name": m.name,
+                "kind": m.kind,
+                "version": m.version,
+                "params": m.params,
+                "params_hash": m.params_hash,
+            }
+        )
+    return out

@@ -1,0 +1,159 @@
+"""KPIs and time series for dashboards, from the pre-aggregated daily rows (paginated)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel
+from sqlmodel import func, select
+
+from dapp.api import aggregates
+from dapp.api.deps import (
+    AUDITOR,
+    COMMUNITY_ADMIN,
+    ORACLE_ADMIN,
+    PLATFORM_ADMIN,
+    TOKEN_HOLDER,
+    CommunityAccess,
+    SessionDep,
+    community_access,
+    not_found,
+)
+from dapp.api.models import MemberDailyKpi
+from dapp.api.routes.identity import ERRORS
+from dapp.api.schemas import AUTH_ERRORS, StrictModel
+from oracle.db.models import UserCommunity
+from oracle.proofs.encoding import period_id
+
+router = APIRouter(prefix="/communities", tags=["dashboards"], responses={**AUTH_ERRORS, **ERRORS})
+
+Holder = Annotated[CommunityAccess, Depends(community_access(TOKEN_HOLDER))]
+Viewer = Annotated[CommunityAccess, Depends(community_access(TOKEN_HOLDER, COMMUNITY_ADMIN, AUDITOR, PLATFORM_ADMIN))]
+Admin = Annotated[CommunityAccess, Depends(community_access(COMMUNITY_ADMIN, PLATFORM_ADMIN))]
+Refresher = Annotated[CommunityAccess, Depends(community_access(COMMUNITY_ADMIN, ORACLE_ADMIN, PLATFORM_ADMIN))]
+
+Start = Annotated[date, Query(alias="from", description="First local day (YYYY-MM-DD).")]
+End = Annotated[date, Query(alias="to", description="Last local day, inclusive (YYYY-MM-DD).")]
+Limit = Annotated[int, Query(ge=1, le=400)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+class DailyKpi(BaseModel):
+    day: int
+    load_wh: int
+    production_wh: int
+    self_consumption_wh: int
+    injection_wh: int
+    withdrawal_wh: int
+    peak_w: int
+    samples: int
+
+
+class DailyPage(BaseModel):
+    items: list[DailyKpi]
+    total: int
+    limit: int
+    offset: int
+    totals: dict[str, int]
+    self_consumption_pct: float | None
+    self_sufficiency_pct: float | None
+
+
+class CommunityDay(BaseModel):
+    day: int
+    members: int
+    load_wh: int
+    production_wh: int
+    self_consumption_wh: int
+    injection_wh: int
+    withdrawal_wh: int
+
+
+class RefreshRequest(StrictModel):
+    start: date
+    end: date
+
+
+class RefreshResult(BaseModel):
+    rows: int
+
+
+def _bounds(start: date, end: date) -> tuple[int, int]:
+    if end < start:
+        raise HTTPException(422, detail="'to' is before 'from'; swap them.")
+    if (end - start).days > 731:
+        raise HTTPException(422, detail="Ask for at most two years at a time.")
+    return period_id(start), period_id(end)
+
+
+def _member_page(session: SessionDep, community_id: int, user_id: int, first: int, last: int, limit: int, offset: int):  # noqa: ANN202
+    t = MemberDailyKpi
+    where = (t.community_id == community_id, t.user_id == user_id, t.day >= first, t.day <= last)
+    rows = session.exec(select(t).where(*where).order_by(t.day).offset(offset).limit(limit)).all()  # type: ignore[arg-type]
+    sums = session.exec(
+        select(
+            func.count(),
+            func.sum(t.load_wh),
+            func.sum(t.production_wh),
+            func.sum(t.self_consumption_wh),
+            func.sum(t.injection_wh),
+            func.sum(t.withdrawal_wh),
+        ).where(*where)
+    ).one()
+    total, load, prod, sc, inj, wdr = (int(v or 0) for v in sums)
+    return DailyPage(
+        items=[DailyKpi(**r.model_dump(include=set(DailyKpi.model_fields))) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+        totals={
+            "load_wh": load,
+            "production_wh": prod,
+            "self_consumption_wh": sc,
+            "injection_wh": inj,
+            "withdrawal_wh": wdr,
+        },
+        self_consumption_pct=round(100 * sc / prod, 2) if prod else None,
+        self_sufficiency_pct=round(100 * sc / load, 2) if load else None,
+    )
+
+
+@router.get("/{community_id}/me/daily", response_model=DailyPage)
+def my_daily(
+    access: Holder, session: SessionDep, start: Start, end: End, limit: Limit = 366, offset: Offset = 0
+) -> DailyPage:
+    """The member dashboard: your energy per day, totals, self-consumption and self-sufficiency."""
+    first, last = _bounds(start, end)
+    assert access.user is not None and access.user.id is not None and access.community.id is not None
+    return _member_page(session, access.community.id, access.user.id, first, last, limit, offset)
+
+
+@router.get("/{community_id}/members/{user_id}/daily", response_model=DailyPage)
+def member_daily(
+    user_id: int, access: Admin, session: SessionDep, start: Start, end: End, limit: Limit = 366, offset: Offset = 0
+) -> DailyPage:
+    """One member's days (community admin)."""
+    first, last = _bounds(start, end)
+    assert access.community.id is not None
+    if session.get(UserCommunity, (access.community.id, user_id)) is None:
+        raise not_found(f"User {user_id} is not a member of community {access.community.id}.")
+    return _member_page(session, access.community.id, user_id, first, last, limit, offset)
+
+
+@router.get("/{community_id}/kpis", response_model=list[CommunityDay])
+def community_kpis(access: Viewer, session: SessionDep, start: Start, end: End) -> list[CommunityDay]:
+    """The community's totals per day (no personal data: sums over members)."""
+    first, last = _bounds(start, end)
+    assert access.community.id is not None
+    return [CommunityDay(**row) for row in aggregates.community_daily(session, access.community.id, first, last)]
+
+
+@router.post("/{community_id}/kpis/refresh", response_model=RefreshResult)
+def refresh_kpis(body: RefreshRequest, access: Refresher, session: SessionDep) -> RefreshResult:
+    """Recompute the daily rows from the readings (after a bulk file import, for instance)."""
+    _bounds(body.start, body.end)
+    assert access.community.id is not None
+    days = [date.fromordinal(o) for o in range(body.start.toordinal(), body.end.toordinal() + 1)]
+    return RefreshResult(rows=aggregates.refresh(session, access.community.id, days))

@@ -1,0 +1,101 @@
+"""Views of the chain: a community token's policy and the registered reward models; model registration."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from pydantic import BaseModel, Field, StrictInt
+
+from dapp.api import chain
+from dapp.api.deps import (
+    AUDITOR,
+    COMMUNITY_ADMIN,
+    ORACLE_ADMIN,
+    PLATFORM_ADMIN,
+    TOKEN_ADMIN,
+    TOKEN_HOLDER,
+    CommunityAccess,
+    PrincipalDep,
+    SettingsDep,
+    community_access,
+    require_role,
+)
+from dapp.api.routes.identity import ERRORS
+from dapp.api.schemas import AUTH_ERRORS, StrictModel
+from dapp.api.security import Principal
+from oracle.chain.client import ORACLE_KEY_ENV, ChainClient, ChainError
+from oracle.rewards.models import RewardModel, RewardModelError, canonical_json
+
+router = APIRouter(tags=["policy"], responses={**AUTH_ERRORS, **ERRORS})
+
+Viewer = Annotated[
+    CommunityAccess,
+    Depends(community_access(TOKEN_HOLDER, COMMUNITY_ADMIN, TOKEN_ADMIN, AUDITOR, PLATFORM_ADMIN)),
+]
+
+
+class RewardModelPublic(BaseModel):
+    id: int
+    name: str
+    kind: str
+    version: int
+    params: str
+    params_hash: str
+
+
+class RewardModelCreate(StrictModel):
+    name: str = Field(min_length=1, max_length=64)
+    kind: str = Field(min_length=1, max_length=32)
+    params: dict[str, StrictInt]
+
+
+class RewardModelRegistered(BaseModel):
+    id: int
+    tx_hash: str | None
+
+
+def _chain_error(exc: ChainError) -> HTTPException:
+    return HTTPException(status.HTTP_502_BAD_GATEWAY, detail=str(exc))
+
+
+@router.get("/communities/{community_id}/token-policy", response_model=dict[str, Any])
+def token_policy(access: Viewer, settings: SettingsDep) -> dict[str, Any]:
+    """Fees, per-category incentives, welcome bonuses, exchange rate and treasury, read from the chain."""
+    if access.community.chain_community_id is None:
+        raise HTTPException(409, detail=f"Community {access.community.id} is not deployed on chain.")
+    try:
+        return chain.token_policy(settings, access.community.chain_community_id)
+    except ChainError as exc:
+        raise _chain_error(exc) from exc
+
+
+@router.get("/reward-models", response_model=list[RewardModelPublic])
+def list_models(_principal: PrincipalDep, settings: SettingsDep) -> list[RewardModelPublic]:
+    """Every registered reward model version with its parameters in clear (as on chain)."""
+    try:
+        return [RewardModelPublic(**m) for m in chain.reward_models(settings)]
+    except ChainError as exc:
+        raise _chain_error(exc) from exc
+
+
+@router.post("/reward-models", status_code=201, response_model=RewardModelRegistered)
+def register_model(
+    body: RewardModelCreate,
+    _principal: Annotated[Principal, Depends(require_role(ORACLE_ADMIN))],
+    settings: SettingsDep,
+) -> RewardModelRegistered:
+    """Register a model version on chain with the oracle's key (oracle admin); same parameters → same id."""
+    try:
+        RewardModel(body.name, body.kind, dict(body.params))
+    except RewardModelError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+    if not os.environ.get(ORACLE_KEY_ENV):
+        raise HTTPException(503, detail=f"The API has no oracle key: set {ORACLE_KEY_ENV} to register models.")
+    try:
+        client = ChainClient.connect(settings.rpc_url)
+        model_id, result = client.register_model(body.name, body.kind, canonical_json(dict(body.params)))
+    except ChainError as exc:
+        raise _chain_error(exc) from exc
+    return RewardModelRegistered(id=model_id, tx_hash=result.tx_hash if result else None)
