@@ -13,7 +13,6 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from eth_abi import encode as abi_encode
 
 from oracle.proofs.merkle import keccak
 
@@ -90,7 +89,10 @@ def encode_readings(salt: bytes, period: int, start: int, step: int, values: np.
 
 def device_key(salt: bytes, device_id: str) -> bytes:
     """``keccak256(abi.encode(salt, deviceId))``: the device's pseudonym in one period's data tree."""
-    return keccak(abi_encode(["bytes32", "string"], [salt, device_id]))
+    if len(salt) != 32:
+        raise ValueError(f"A salt has 32 bytes, got {len(salt)}.")
+    # abi.encode(bytes32, string): the salt, the offset of the string (64), then its length and bytes.
+    return keccak(salt + _word(64) + _encode_bytes_tail(device_id.encode("utf-8")))
 
 
 def readings_hash(salt: bytes, period: int, start: int, step: int, values: np.ndarray, mask: bytes) -> bytes:

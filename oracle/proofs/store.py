@@ -39,13 +39,22 @@ def ensure_salts(session: Session, community_id: int, period: int, device_ids: I
         select(LeafSalt).where(LeafSalt.community_id == community_id, LeafSalt.period_id == period)
     ).all()
     salts = {row.device_id: bytes.fromhex(row.salt[2:]) for row in rows if row.device_id in wanted}
-    fresh = [d for d in wanted if d not in salts]
-    for device_id in fresh:
-        salt = new_salt()
-        session.add(LeafSalt(community_id=community_id, period_id=period, device_id=device_id, salt="0x" + salt.hex()))
-        salts[device_id] = salt
+    fresh = {d: new_salt() for d in wanted if d not in salts}
     if fresh:
+        now = _utcnow()
+        rows = [
+            {
+                "community_id": community_id,
+                "period_id": period,
+                "device_id": d,
+                "salt": "0x" + salt.hex(),
+                "created_at": now,
+            }
+            for d, salt in fresh.items()
+        ]
+        session.execute(sa.insert(LeafSalt), rows)  # one statement: a large community has 10 000s of devices
         session.commit()
+        salts.update(fresh)
     return salts
 
 

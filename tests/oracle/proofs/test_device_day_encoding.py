@@ -114,3 +114,9 @@ def test_any_single_changed_bit_of_a_value_changes_the_hashes(position, bit):
     assert aggregates_hash(20261125, values, values, hours, hours, hours, 5) != aggregates_hash(
         20261125, np.full(96, 120, dtype=np.int64), values, hours, hours, hours, 5
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(salt=st.binary(min_size=32, max_size=32), device_id=st.text(max_size=80))
+def test_device_key_is_keccak_of_abi_encode(salt, device_id):
+    assert device_key(salt, device_id) == keccak(encode(["bytes32", "string"], [salt, device_id]))
