@@ -240,3 +240,15 @@ def test_right_to_be_forgotten_erases_salts_but_roots_stay_valid(platform, env, 
     assert refused.exit_code != 0 and "No salt" in refused.output
     # The chain is untouched: a bundle exported before the deletion still verifies.
     assert _verify(bundle, tmp_path, platform).exit_code == 0
+
+
+def test_the_web3_only_procedure_of_docs_proofs_runs(platform, env, bundle, tmp_path):
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "proofs.md").read_text()
+    code = re.search(r"### With web3 only.*?```python\n(.*?)```", doc, re.S).group(1)
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle))
+    code = code.replace('"bundle.json"', repr(str(path))).replace('"http://127.0.0.1:8545"', repr(platform.url))
+    exec(compile(code, "docs/proofs.md", "exec"), {})  # the asserts of the page are the test
