@@ -1,0 +1,70 @@
+"""The dApp's entry point: `streamlit run dapp/app.py`. Signs the user in, shows the pages of their roles and
+keeps the wallet bridge in the sidebar of every page."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+# `streamlit run` puts dapp/ first on sys.path, where dapp/keycloak would shadow python-keycloak; the pages
+# import the platform's packages from the project root instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+if str(_HERE.parent) not in sys.path:
+    sys.path.insert(0, str(_HERE.parent))
+
+from dapp.client import LEC_CHAIN_ID  # noqa: E402
+from dapp.components import wallet  # noqa: E402
+from dapp.views import common  # noqa: E402
+from dapp.views.signin import sign_in_sidebar  # noqa: E402
+
+_PAGES = Path(__file__).parent / "views"  # not "pages": that name switches Streamlit to its v1 page discovery
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    file: str
+    title: str
+    icon: str
+    roles: frozenset[str]  # who sees it; empty = everyone signed in
+
+
+PAGE_SPECS = (
+    PageSpec("member.py", "My energy", ":material/bolt:", frozenset({"token-holder"})),
+    PageSpec("wallet.py", "Wallet", ":material/account_balance_wallet:", frozenset()),
+    PageSpec(
+        "community_dashboard.py",
+        "Community dashboard",
+        ":material/dashboard:",
+        frozenset({"community-admin", "platform-admin"}),
+    ),
+    PageSpec("community_admin.py", "Members and tasks", ":material/groups:", frozenset({"community-admin"})),
+    PageSpec("oracle_admin.py", "Reward models", ":material/model_training:", frozenset({"oracle-admin"})),
+    PageSpec("token_admin.py", "Token policy", ":material/tune:", frozenset({"token-admin"})),
+    PageSpec("auditor.py", "Audit a bundle", ":material/verified:", frozenset({"auditor"})),
+)
+
+
+def visible_pages(roles: frozenset[str]) -> list[PageSpec]:
+    """The pages a person with these realm roles may open (a signed-in user always has the wallet)."""
+    return [p for p in PAGE_SPECS if not p.roles or p.roles & roles]
+
+
+def main() -> None:
+    st.set_page_config(page_title="LEC dApp", page_icon=":material/solar_power:", layout="wide")
+    identity = common.current_identity()
+    with st.sidebar:
+        sign_in_sidebar(identity)
+        if identity is not None:
+            wallet.render_bridge(LEC_CHAIN_ID)
+    home = st.Page(str(_PAGES / "home.py"), title="Home", icon=":material/home:", default=True)
+    pages = [home]
+    if identity is not None:
+        pages += [st.Page(str(_PAGES / p.file), title=p.title, icon=p.icon) for p in visible_pages(identity.roles)]
+    st.navigation(pages).run()
+
+
+main()

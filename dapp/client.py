@@ -1,0 +1,234 @@
+"""What the pages read: the platform API (with the user's bearer token) and the chain (public views).
+
+Pages only render; every request, unit conversion and error sentence lives here. Transactions are never sent
+from Python: they are encoded in `dapp.components.calls` and signed in the user's wallet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from eth_utils import function_abi_to_4byte_selector, to_checksum_address
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+
+from oracle.chain.contracts import DeploymentError, abi, load_deployments
+from oracle.settings import rpc_url
+
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+LEC_CHAIN_ID = 1981
+
+
+class ClientError(RuntimeError):
+    """Something the platform or the chain refused or could not answer; the message is for the user."""
+
+
+# ---------------------------------------------------------------------------------------------- chain
+
+
+# Sentences for the contracts' custom errors a wallet user can meet.
+_REVERTS = {
+    "CommunityTokenNotMember": "That account is not an active member of the community: tokens only move between "
+    "members. Ask the community admin to approve the membership.",
+    "CommunityTokenInvalidProof": "The proof does not match the rewards notarised for that period: fetch the proof "
+    "again for the connected account.",
+    "CommunityTokenNothingToClaim": "These rewards were already claimed: nothing is left to claim for that period.",
+    "CommunityTokenPeriodNotNotarised": "That period has not been notarised yet: rewards can be claimed once the "
+    "oracle has published it.",
+    "CommunityTokenPeriodTotalExceeded": "The period's notarised total is already paid out; contact the oracle admin.",
+    "CommunityTokenAboveCap": "The value is above the cap written in the contract.",
+    "EnforcedPause": "The community token is paused by its token admin: try again later.",
+    "ERC20InsufficientBalance": "The balance is too low for this transfer.",
+    "ERC20InvalidReceiver": "That recipient cannot receive tokens.",
+    "AccessControlUnauthorizedAccount": "The connected account does not hold the role this action needs.",
+    "RewardModelsEmptyField": "Name, kind and parameters of a model must not be empty.",
+}
+
+
+def revert_sentence(contract: str, data: str | None) -> str:
+    """A sentence for revert data (selector + arguments) of `contract`'s custom errors."""
+    if data and len(data) >= 10:
+        selector = bytes.fromhex(data[2:10])
+        for entry in abi(contract):
+            if entry.get("type") == "error" and function_abi_to_4byte_selector(entry) == selector:
+                name = entry["name"]
+                return _REVERTS.get(name, f"The contract refused the transaction ({name}).")
+    return "The contract refused the transaction."
+
+
+@dataclass(frozen=True)
+class Community:
+    id: int
+    name: str
+    token: str
+    marketplace: str | None
+    admin: str
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    active: bool
+    kind: int
+    profile: int
+
+
+class Chain:
+    """Read-only views of the platform's contracts at `LEC_RPC_URL` (no keys, no transactions)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or rpc_url()
+        self.w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 10}))
+
+    def chain_id(self) -> int:
+        try:
+            return self.w3.eth.chain_id
+        except Exception as exc:  # requests' connection errors and RPC errors alike
+            raise ClientError(f"The chain node at {self.url} does not answer: start it with `make chain`.") from exc
+
+    def deployments(self) -> dict[str, Any]:
+        try:
+            return load_deployments(self.chain_id())
+        except DeploymentError as exc:
+            raise ClientError(f"{exc} The demo does it all: `make demo`.") from exc
+
+    def contract(self, name: str, address: str):
+        return self.w3.eth.contract(address=to_checksum_address(address), abi=abi(name))
+
+    def communities(self) -> list[Community]:
+        registry = self.contract("Registry", self.deployments()["contracts"]["Registry"])
+        found = []
+        for cid in range(1, registry.functions.communityCount().call() + 1):
+            c = registry.functions.community(cid).call()
+            marketplace = c[2] if int(c[2], 16) else None
+            found.append(Community(id=cid, name=c[0], token=c[1], marketplace=marketplace, admin=c[3]))
+        return found
+
+    def community(self, community_id: int) -> Community:
+        for c in self.communities():
+            if c.id == community_id:
+                return c
+        raise ClientError(f"There is no community {community_id} on chain {self.chain_id()}.")
+
+    def token(self, community_id: int):
+        return self.contract("CommunityToken", self.community(community_id).token)
+
+    def balance(self, community_id: int, account: str) -> int:
+        return self.token(community_id).functions.balanceOf(to_checksum_address(account)).call()
+
+    def symbol(self, community_id: int) -> str:
+        return self.token(community_id).functions.symbol().call()
+
+    def fee_of(self, community_id: int, units: int) -> int:
+        return self.token(community_id).functions.transferFeeOf(units).call()
+
+    def member(self, community_id: int, account: str) -> MemberRecord:
+        record = self.token(community_id).functions.member(to_checksum_address(account)).call()
+        return MemberRecord(kind=record[0], profile=record[1], active=record[2])
+
+    def claimed(self, community_id: int, period_id: int, account: str) -> int:
+        return self.token(community_id).functions.claimed(period_id, to_checksum_address(account)).call()
+
+    def token_policy(self, community_id: int) -> dict[str, Any]:
+        token = self.token(community_id)
+        f = token.functions
+        return {
+            "fee_bps": f.feeBps().call(),
+            "welcome_bonus": {"citizen": f.welcomeBonus(1).call(), "stakeholder": f.welcomeBonus(2).call()},
+            "exchange_rate": f.exchangeRate().call(),
+            "treasury": f.treasuryBalance().call(),
+            "paused": f.paused().call(),
+            "categories": [
+                dict(zip(("fee_bps", "incentive_bps", "venue_bps", "enabled"), f.categoryPolicy(c).call(), strict=True))
+                for c in range(8)
+            ],
+        }
+
+    def models(self) -> list[dict[str, Any]]:
+        models = self.contract("RewardModels", self.deployments()["contracts"]["RewardModels"])
+        rows = []
+        for model_id in range(1, models.functions.modelCount().call() + 1):
+            m = models.functions.model(model_id).call()
+            rows.append(
+                {
+                    "id": model_id,
+                    "name": m[0],
+                    "kind": m[1],
+                    "version": m[2],
+                    "params": m[3],
+                    "params_hash": "0x" + m[4].hex(),
+                    "registered_at": m[5],
+                    "registered_by": m[6],
+                }
+            )
+        return rows
+
+    def has_role(self, community_id: int, role: str, account: str) -> bool:
+        return self.token(community_id).functions.hasRole(Web3.keccak(text=role), to_checksum_address(account)).call()
+
+    def preflight(self, contract: str, tx: dict[str, str]) -> str | None:
+        """Simulates a transaction before the wallet is asked: a sentence if the chain would refuse it."""
+        try:
+            self.w3.eth.call({"from": tx["from"], "to": tx["to"], "data": tx["data"]})
+        except ContractCustomError as exc:
+            return revert_sentence(contract, exc.data if isinstance(exc.data, str) else None)
+        except (ContractLogicError, Web3RPCError) as exc:
+            return f"The contract refused the transaction ({exc})."
+        return None
+
+    def receipt_status(self, tx_hash: str) -> bool | None:
+        """True when mined and successful, False when reverted, None while pending."""
+        try:
+            receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+        except Exception:  # web3 raises TransactionNotFound while the transaction is pending
+            return None
+        return bool(receipt["status"])
+
+
+# ---------------------------------------------------------------------------------------------- API
+
+
+def api_url() -> str:
+    return os.environ.get("LEC_API_URL", DEFAULT_API_URL).rstrip("/")
+
+
+class Api:
+    """The platform API, called with the signed-in user's bearer token."""
+
+    def __init__(self, token: str | None, base_url: str | None = None, timeout: float = 15.0) -> None:
+        self.base_url = (base_url or api_url()).rstrip("/")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            reply = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ClientError(f"The platform API at {self.base_url} does not answer: start it with `lec api`.") from exc
+        if reply.status_code == 401:
+            raise ClientError("Your session has expired or was not accepted: sign in again.")
+        if reply.status_code == 403:
+            raise ClientError("Your account does not have the role or the community this page needs.")
+        if reply.status_code == 404:
+            raise ClientError(f"The platform has no such record ({_detail(reply)}).")
+        if reply.status_code >= 400:
+            raise ClientError(f"The platform refused the request: {_detail(reply)}")
+        return reply.json() if reply.content else None
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self._request("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
+        return self._request("POST", path, json=body, **kwargs)
+
+
+def _detail(reply: httpx.Response) -> str:
+    try:
+        body = reply.json()
+    except ValueError:
+        return reply.text[:200] or reply.reason_phrase
+    detail = body.get("detail", body) if isinstance(body, dict) else body
+    return detail if isinstance(detail, str) else json.dumps(detail)[:300]

@@ -1,0 +1,7 @@
+"""My energy."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.title("My energy")

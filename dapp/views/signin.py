@@ -1,0 +1,81 @@
+"""Signing in: Keycloak through Streamlit's native OIDC (`st.login`, authorization code with PKCE), or, for the
+local demo only, a username and password sent to the realm's token endpoint (the `lec-dapp` client's direct
+access grant) — the same Keycloak protocol, answered by a real Keycloak or by the demo's local realm server."""
+
+from __future__ import annotations
+
+import os
+
+import jwt
+import streamlit as st
+from keycloak import KeycloakOpenID
+from keycloak.exceptions import KeycloakAuthenticationError, KeycloakConnectionError, KeycloakError
+
+from dapp.client import ClientError
+from dapp.views import common
+
+DEFAULT_KEYCLOAK_URL = "http://127.0.0.1:8080/"
+
+
+def keycloak() -> KeycloakOpenID:
+    return KeycloakOpenID(
+        server_url=os.environ.get("LEC_KEYCLOAK_URL", DEFAULT_KEYCLOAK_URL),
+        realm_name=os.environ.get("LEC_KEYCLOAK_REALM", "lec"),
+        client_id=os.environ.get("LEC_KEYCLOAK_CLIENT", "lec-dapp"),
+    )
+
+
+def dev_sign_in(username: str, password: str) -> common.Identity:
+    """A token from the realm's token endpoint for a demo user; the API validates it like any other."""
+    try:
+        reply = keycloak().token(username, password)
+    except KeycloakAuthenticationError as exc:
+        raise ClientError("Wrong username or password for the demo realm.") from exc
+    except KeycloakConnectionError as exc:
+        raise ClientError("The identity server does not answer: start the demo with `make demo`.") from exc
+    except KeycloakError as exc:
+        raise ClientError(f"The identity server refused the sign-in: {exc.error_message!r}.") from exc
+    token = reply["access_token"]
+    # Decoded only to label the session and choose pages; the API verifies every request's signature.
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return common.identity_from_claims(claims, token, source="demo")
+
+
+def _demo_sign_in() -> None:
+    st.session_state.pop("signin_error", None)
+    try:
+        identity = dev_sign_in(st.session_state.get("signin_username", ""), st.session_state.get("signin_password", ""))
+    except ClientError as exc:
+        st.session_state["signin_error"] = str(exc)
+        return
+    st.session_state[common.IDENTITY_KEY] = identity
+    st.session_state.pop("signin_password", None)
+
+
+def _sign_out() -> None:
+    identity = st.session_state.pop(common.IDENTITY_KEY, None)
+    if identity is None and common.oidc_configured():
+        st.logout()
+
+
+def sign_in_sidebar(identity: common.Identity | None) -> None:
+    if identity is not None:
+        roles = ", ".join(sorted(identity.roles)) or "no role yet"
+        st.markdown(f"**{identity.name}**  \n{roles}")
+        st.button("Sign out", key="signin_out", on_click=_sign_out)
+        return
+    if common.oidc_configured():
+        st.button("Sign in with Keycloak", key="signin_keycloak", on_click=st.login, args=("keycloak",), type="primary")
+    if common.dev_identity_enabled():
+        with st.container(border=True):
+            st.caption("Demo sign-in (local realm)")
+            st.text_input("Username", key="signin_username")
+            st.text_input("Password", type="password", key="signin_password")
+            st.button("Sign in", key="signin_demo", on_click=_demo_sign_in)
+            if st.session_state.get("signin_error"):
+                common.show_error(st.session_state["signin_error"])
+    if not common.oidc_configured() and not common.dev_identity_enabled():
+        st.warning(
+            "Sign-in is not configured: add an [auth] section for Keycloak to .streamlit/secrets.toml "
+            "(see docs/identity.md), or set LEC_DEV_IDENTITY=1 for the local demo."
+        )

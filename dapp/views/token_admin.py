@@ -1,0 +1,7 @@
+"""Token policy."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.title("Token policy")

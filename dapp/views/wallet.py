@@ -1,0 +1,210 @@
+"""Wallet: connect MetaMask, add the LEC network and the community token, transfer to a member with the
+fee shown before signing, and claim energy rewards with their proof. Every transaction is signed in the wallet."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dapp.client import LEC_CHAIN_ID, ClientError
+from dapp.components import calls, wallet
+from dapp.views import common
+from dapp.views.wallet_ops import FeePreview, RewardClaim, parse_reward_claim
+
+P = "wallet_"  # session_state prefix of this page
+
+identity = common.current_identity()
+if identity is None:
+    st.stop()
+st.title("Wallet")
+community_id = common.community_picker(P, identity)
+chain = common.chain()
+community = common.attempt(lambda: chain.community(community_id))
+if community is None:
+    st.stop()
+symbol = chain.symbol(community_id)
+w = wallet.state()
+
+
+def show_answer(purpose: str, success: str) -> wallet.WalletAnswer | None:
+    reply = wallet.answer(purpose)
+    if wallet.waiting(purpose):
+        st.info("Waiting for your wallet: confirm or reject the request in MetaMask.")
+    elif reply is not None and not reply.ok:
+        common.show_error(reply.sentence)
+    elif reply is not None:
+        st.success(success)
+    return reply
+
+
+def show_transaction(purpose: str, what: str) -> None:
+    """The outcome of a transaction the wallet sent: mined, reverted, or still pending."""
+    reply = wallet.answer(purpose)
+    if wallet.waiting(purpose):
+        st.info("Waiting for your wallet: check the transaction in MetaMask and sign it.")
+    elif reply is not None and not reply.ok:
+        common.show_error(reply.sentence)
+    elif reply is not None:
+        tx_hash = str(reply.value)
+        try:
+            receipt = chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
+        except Exception:  # web3's TimeExhausted: the network has not mined it yet
+            st.info(f"Transaction {tx_hash} sent; not mined yet. Reload the page in a moment.")
+            return
+        if receipt["status"] == 1:
+            st.success(f"{what} confirmed in block {receipt['blockNumber']} (transaction {tx_hash}).")
+        else:
+            common.show_error(f"{what} was mined in block {receipt['blockNumber']} but reverted: nothing changed.")
+
+
+# ------------------------------------------------------------------------------------------- connect
+st.subheader("1 · Connect your wallet")
+if w.installed is None:
+    st.caption("Loading the wallet bridge…")
+elif not w.installed:
+    common.show_error(wallet.wallet_error_sentence(-1))
+c1, c2, c3, c4 = st.columns(4)
+c1.button("Connect MetaMask", key=f"{P}connect", on_click=wallet.ask, args=("connect", "eth_requestAccounts"))
+c2.button(
+    "Add the LEC network",
+    key=f"{P}add_network",
+    on_click=wallet.ask,
+    args=("add_network", "wallet_addEthereumChain", calls.add_chain_params(LEC_CHAIN_ID, chain.url)),
+    help=f"Chain {LEC_CHAIN_ID}, RPC {chain.url}. Gas is free on the LEC network.",
+)
+c3.button(
+    "Switch to the LEC network",
+    key=f"{P}switch_network",
+    on_click=wallet.ask,
+    args=("switch_network", "wallet_switchEthereumChain", calls.switch_chain_params(LEC_CHAIN_ID)),
+)
+c4.button(
+    f"Add {symbol} to MetaMask",
+    key=f"{P}watch",
+    on_click=wallet.ask,
+    args=("watch_asset", "wallet_watchAsset", calls.watch_asset_params(community.token, symbol)),
+)
+show_answer("connect", "Wallet connected.")
+show_answer("add_network", "The LEC network is in your wallet.")
+show_answer("switch_network", "Your wallet is on the LEC network.")
+show_answer("watch_asset", f"{symbol} is shown in your wallet.")
+
+account = w.account
+ready = account is not None and w.on_chain(LEC_CHAIN_ID)
+if account is None:
+    st.stop()
+if not w.on_chain(LEC_CHAIN_ID):
+    st.warning(f"Your wallet is on chain {w.chain_id}: add or switch to the LEC network (chain {LEC_CHAIN_ID}).")
+
+# ------------------------------------------------------------------------------------------- balance
+st.subheader("2 · Balance")
+member = chain.member(community_id, account)
+balance = chain.balance(community_id, account)
+m1, m2 = st.columns(2)
+m1.metric(
+    f"Balance ({symbol})",
+    f"{calls.to_tokens(balance):,.2f}",
+    help="1 token = 1 hour of the community's time bank.",
+)
+m2.metric("Membership", "active member" if member.active else "not a member")
+if not member.active:
+    common.show_error(
+        f"The connected account {account} is not an active member of {community.name}: tokens only move between "
+        "members. Connect the wallet you registered, or ask the community admin to approve it."
+    )
+
+
+# ------------------------------------------------------------------------------------------- transfer
+def _send_transfer(recipient: str, units: int) -> None:
+    st.session_state.pop(f"{P}transfer_error", None)
+    try:
+        tx = calls.transfer_tx(account, community.token, recipient, units)
+    except calls.CallError as exc:
+        st.session_state[f"{P}transfer_error"] = str(exc)
+        return
+    refusal = chain.preflight("CommunityToken", tx)
+    if refusal:
+        st.session_state[f"{P}transfer_error"] = refusal
+        return
+    wallet.ask("transfer", "eth_sendTransaction", [tx])
+
+
+st.subheader("3 · Pay a member")
+recipient = st.text_input("Recipient's wallet address", key=f"{P}recipient", placeholder="0x…")
+amount_text = st.text_input(f"Amount ({symbol})", key=f"{P}amount", placeholder="e.g. 2.5")
+units = None
+if amount_text:
+    try:
+        units = calls.to_units(amount_text)
+    except calls.CallError as exc:
+        common.show_error(str(exc))
+if units:
+    preview = FeePreview(amount=units, fee=chain.fee_of(community_id, units))
+    st.info(preview.sentence(symbol, chain.token_policy(community_id)["fee_bps"]), icon=":material/receipt_long:")
+st.button(
+    "Sign the transfer in MetaMask",
+    key=f"{P}send",
+    disabled=not (ready and units and recipient),
+    on_click=_send_transfer,
+    args=(recipient, units or 0),
+    type="primary",
+)
+if st.session_state.get(f"{P}transfer_error"):
+    common.show_error(st.session_state[f"{P}transfer_error"])
+show_transaction("transfer", "Transfer")
+
+# ------------------------------------------------------------------------------------------- claim
+st.subheader("4 · Claim energy rewards")
+st.caption("Rewards are minted against the rewards root the oracle notarised for the period; the proof shows yours.")
+claim: RewardClaim | None = st.session_state.get(f"{P}claim")
+f1, f2 = st.columns([1, 2])
+period_text = f1.text_input("Period (day, YYYYMMDD)", key=f"{P}period", placeholder="20261124")
+if f1.button("Fetch my proof", key=f"{P}fetch", disabled=not period_text.isdigit()):
+    try:
+        reply = common.api(identity).get(f"/communities/{community_id}/periods/{period_text}/rewards/{account}")
+        claim = parse_reward_claim(reply)
+    except (ClientError, calls.CallError) as exc:
+        common.show_error(str(exc))
+        claim = None
+    st.session_state[f"{P}claim"] = claim
+upload = f2.file_uploader("…or upload your proof bundle (JSON)", type=["json"], key=f"{P}bundle")
+if upload is not None:
+    try:
+        claim = parse_reward_claim(upload.getvalue())
+        st.session_state[f"{P}claim"] = claim
+    except calls.CallError as exc:
+        common.show_error(str(exc))
+        claim = None
+
+if claim is not None:
+    if claim.account.lower() != account.lower():
+        common.show_error(
+            f"This proof is for {claim.account}, not for the connected account {account}: connect that wallet."
+        )
+    else:
+        already = chain.claimed(community_id, claim.period_id, account)
+        due = claim.due(already)
+        st.info(
+            f"Period {claim.period_id}: reward {calls.to_tokens(claim.amount):f} {symbol}, already claimed "
+            f"{calls.to_tokens(already):f} {symbol}, to claim now {calls.to_tokens(due):f} {symbol}.",
+            icon=":material/redeem:",
+        )
+
+        def _send_claim(c: RewardClaim = claim) -> None:
+            st.session_state.pop(f"{P}claim_error", None)
+            tx = calls.claim_tx(account, community.token, c.period_id, c.amount, c.proof)
+            refusal = chain.preflight("CommunityToken", tx)
+            if refusal:
+                st.session_state[f"{P}claim_error"] = refusal
+                return
+            wallet.ask("claim", "eth_sendTransaction", [tx])
+
+        st.button(
+            "Claim in MetaMask",
+            key=f"{P}claim_send",
+            disabled=not (ready and due),
+            on_click=_send_claim,
+            type="primary",
+        )
+if st.session_state.get(f"{P}claim_error"):
+    common.show_error(st.session_state[f"{P}claim_error"])
+show_transaction("claim", "Claim")

@@ -1,0 +1,78 @@
+"""What the wallet page computes before asking the wallet: fee previews and reward claims to submit."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from dapp.components.calls import CallError, checksum, to_tokens
+
+
+@dataclass(frozen=True)
+class FeePreview:
+    """What a member transfer does, shown before signing: the fee goes to the community treasury."""
+
+    amount: int
+    fee: int
+
+    @property
+    def received(self) -> int:
+        return self.amount - self.fee
+
+    def sentence(self, symbol: str, fee_bps: int) -> str:
+        return (
+            f"You send {to_tokens(self.amount):f} {symbol}. Fee {to_tokens(self.fee):f} {symbol} "
+            f"({fee_bps / 100:.2f} %) goes to the community treasury; "
+            f"the recipient receives {to_tokens(self.received):f} {symbol}."
+        )
+
+
+@dataclass(frozen=True)
+class RewardClaim:
+    """One leaf of a period's rewards tree with its proof, as the API (or a proof bundle) gives it."""
+
+    period_id: int
+    account: str
+    amount: int
+    proof: list[str]
+
+    def due(self, already_claimed: int) -> int:
+        """What a claim mints now: after a correction only the difference to what was already claimed."""
+        return max(self.amount - already_claimed, 0)
+
+
+def _first(mapping: dict[str, Any], *names: str) -> Any:
+    for name in names:
+        if name in mapping:
+            return mapping[name]
+    return None
+
+
+def parse_reward_claim(payload: dict[str, Any] | str | bytes) -> RewardClaim:
+    """A reward claim from the API's answer or a proof bundle (the reward part may sit under `reward`)."""
+    try:
+        data = json.loads(payload) if isinstance(payload, str | bytes) else payload
+    except json.JSONDecodeError as exc:
+        raise CallError(f"The proof file is not JSON ({exc.msg} at line {exc.lineno}).") from exc
+    if not isinstance(data, dict):
+        raise CallError("The proof file must be a JSON object with the period, account, amount and proof.")
+    reward = data.get("reward") if isinstance(data.get("reward"), dict) else data
+    period = _first(reward, "periodId", "period_id") or _first(data, "periodId", "period_id")
+    account = _first(reward, "account", "wallet")
+    amount = _first(reward, "amount", "amount_units")
+    proof = _first(reward, "proof", "rewardProof", "reward_proof")
+    missing = [
+        n for n, v in (("period", period), ("account", account), ("amount", amount), ("proof", proof)) if v is None
+    ]
+    if missing:
+        raise CallError(f"The proof file has no {', '.join(missing)}: use the reward proof the platform gave you.")
+    if not isinstance(proof, list) or not all(isinstance(p, str) for p in proof):
+        raise CallError("The proof must be a list of 0x-hex strings.")
+    try:
+        period_id, units = int(period), int(amount)
+    except (TypeError, ValueError) as exc:
+        raise CallError("The period and the amount of a reward proof are whole numbers.") from exc
+    if units <= 0:
+        raise CallError("The reward amount of a proof is positive.")
+    return RewardClaim(period_id=period_id, account=checksum(account), amount=units, proof=proof)

@@ -1,0 +1,204 @@
+"""Real services for the dApp's tests, each started here on a free port and stopped at teardown: anvil at
+chain id 1981 with the platform deployed and seeded by the lead's ape scripts, the local Keycloak realm
+server, `streamlit run dapp/app.py`, and Debian's Chromium driven by Playwright with an injected wallet."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from dapp_browser import PASSWORD
+from web3 import Web3
+
+from dapp.keycloak.server import KeycloakStandIn
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Demo users of the local realm: (username, realm roles, anvil account index of their wallet)
+USERS = {
+    "alice": (("token-holder",), 1),
+    "carla": (("community-admin", "token-holder"), 0),
+    "oscar": (("oracle-admin",), 0),
+    "tina": (("token-admin",), 0),
+    "audrey": (("auditor",), 9),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(check, what: str, attempts: int = 300) -> None:
+    """Polls until `check()` is true; gives up with a sentence after `attempts` tries (0.1 s apart)."""
+    for _ in range(attempts):
+        try:
+            if check():
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not come up.")
+
+
+def tool_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(APE_DATA_FOLDER=str(ROOT / ".ape"), SOLCX_BINARY_PATH=str(ROOT / ".solcx"), **extra)
+    env["PATH"] = f"{ROOT / '.venv/bin'}:{ROOT / 'tools/node_modules/.bin'}:{env['PATH']}"
+    return env
+
+
+@dataclass(frozen=True)
+class DemoChain:
+    url: str
+    deployments_dir: Path
+    deployments: dict
+    w3: Web3
+
+    @property
+    def community(self) -> dict:
+        return self.deployments["communities"][0]
+
+    def account(self, index: int) -> str:
+        return self.w3.eth.accounts[index]
+
+
+@pytest.fixture(scope="session")
+def demo_chain(tmp_path_factory) -> Iterator[DemoChain]:
+    """anvil (chain 1981, free gas) with `ape run deploy` and `ape run seed` applied."""
+    anvil = shutil.which("anvil") or str(ROOT / "tools/node_modules/.bin/anvil")
+    port = free_port()
+    proc = subprocess.Popen(
+        [anvil, "--port", str(port), "--chain-id", "1981", "--base-fee", "0", "--gas-price", "0", "--silent"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    w3 = Web3(Web3.HTTPProvider(url))
+    try:
+        _wait_for(w3.is_connected, f"anvil at {url}")
+        deployments_dir = tmp_path_factory.mktemp("deployments")
+        env = tool_env(LEC_DEPLOYMENTS_DIR=str(deployments_dir), LEC_RPC_URL=url)
+        for script in ("deploy", "seed"):
+            result = subprocess.run(
+                ["ape", "run", script, "--network", url], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+            )
+            if result.returncode != 0:
+                raise RuntimeError(f"ape run {script} failed:\n{result.stdout}\n{result.stderr}")
+        deployments = json.loads((deployments_dir / "1981.json").read_text())
+        yield DemoChain(url=url, deployments_dir=deployments_dir, deployments=deployments, w3=w3)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def realm() -> Iterator[KeycloakStandIn]:
+    with KeycloakStandIn(client_secrets={"lec-api": "test-secret"}) as kc:
+        for username, (roles, _wallet) in USERS.items():
+            kc.add_user(username, PASSWORD, roles=list(roles), first_name=username.title())
+        yield kc
+
+
+@pytest.fixture(scope="session")
+def dapp_url(demo_chain: DemoChain, realm: KeycloakStandIn, tmp_path_factory) -> Iterator[str]:
+    """`streamlit run dapp/app.py` against the demo chain and the local realm, with the demo sign-in on."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    env = tool_env(
+        LEC_RPC_URL=demo_chain.url,
+        LEC_DEPLOYMENTS_DIR=str(demo_chain.deployments_dir),
+        LEC_DEV_IDENTITY="1",
+        LEC_KEYCLOAK_URL=realm.url,
+        LEC_API_URL=f"http://127.0.0.1:{free_port()}",  # nothing listens: pages must say so, not crash
+        LEC_DATA_DIR=str(tmp_path_factory.mktemp("data")),
+    )
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/streamlit"),
+                "run",
+                "dapp/app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(lambda: requests.get(f"{url}/_stcore/health", timeout=1).ok, f"Streamlit at {url}")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's Chromium is missing: run `make setup` (apt-get install chromium).")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+PROVIDER_JS = (Path(__file__).parent / "eip1193_provider.js").read_text()
+
+
+@pytest.fixture
+def wallet_page(browser, demo_chain: DemoChain):
+    """A factory of browser tabs whose injected wallet holds anvil account `index` and forwards to anvil."""
+    contexts = []
+
+    def open_tab(index: int, reject: tuple[str, ...] = ()):
+        config = {
+            "rpcUrl": demo_chain.url,
+            "account": demo_chain.account(index),
+            "chainIdHex": hex(1981),
+            "reject": list(reject),
+        }
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.add_init_script(PROVIDER_JS.replace("__LEC_CONFIG__", json.dumps(config)))
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_tab
+    for context in contexts:
+        if os.environ.get("LEC_TEST_SHOTS"):  # debugging aid: the last state of every tab
+            for i, page in enumerate(context.pages):
+                page.screenshot(path=f"{os.environ['LEC_TEST_SHOTS']}/tab{i}.png", full_page=True)
+        context.close()

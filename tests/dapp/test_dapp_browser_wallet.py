@@ -1,0 +1,147 @@
+"""End to end in Debian's Chromium: a member signs in, connects the (injected, MetaMask-faithful) wallet, adds
+the LEC network and the token, pays another member with the fee shown before signing and claims a notarised
+reward with its proof — then the balances are checked on chain."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from dapp_browser import PASSWORD
+from playwright.sync_api import Page, expect
+
+from oracle.chain.contracts import abi
+from oracle.proofs.merkle import StandardMerkleTree
+
+pytestmark = pytest.mark.services
+
+UNIT = 10**18
+PERIOD = 20261124
+WAIT = 30_000  # ms: an upper bound for the page to react, never a measured duration
+
+
+def enter(field, text: str) -> None:
+    """Types into a Streamlit text input and commits it (Streamlit sends a value on Enter or blur)."""
+    field.fill(text)
+    field.press("Enter")
+    expect(field).to_have_value(text)
+
+
+def sign_in(page: Page, url: str, username: str) -> None:
+    page.goto(url)
+    enter(page.get_by_label("Username", exact=True), username)
+    enter(page.get_by_label("Password", exact=True), PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=WAIT)
+
+
+def open_page(page: Page, title: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    expect(page.get_by_role("heading", name=title).first).to_be_visible(timeout=WAIT)
+
+
+def bridge(page: Page):
+    return page.frame_locator('iframe[title="dapp.components.wallet.lec_wallet"]').get_by_test_id("wallet-status")
+
+
+def token(demo_chain):
+    return demo_chain.w3.eth.contract(address=demo_chain.community["token"], abi=abi("CommunityToken"))
+
+
+def notarise_rewards(demo_chain, rewards: dict[str, int]) -> StandardMerkleTree:
+    """The oracle admin (anvil account 0 in the demo) publishes a period whose rewards tree holds `rewards`."""
+    w3, admin = demo_chain.w3, demo_chain.account(0)
+    contracts = demo_chain.deployments["contracts"]
+    models = w3.eth.contract(address=contracts["RewardModels"], abi=abi("RewardModels"))
+    notary = w3.eth.contract(address=contracts["Notary"], abi=abi("Notary"))
+    tree = StandardMerkleTree.of([[a, v] for a, v in rewards.items()], ["address", "uint256"])
+    data = StandardMerkleTree.of([["0x" + "11" * 32, "0x" + "22" * 32]], ["bytes32", "bytes32"])
+    w3.eth.wait_for_transaction_receipt(
+        models.functions.registerModel("browser-test", "self_consumption", '{"a":10,"b":5,"c":5}').transact(
+            {"from": admin}
+        )
+    )
+    model_id = models.functions.latestModelId("browser-test").call()
+    tx = notary.functions.notarise(
+        demo_chain.community["id"],
+        PERIOD,
+        data.root,
+        tree.root,
+        "0x" + "aa" * 32,
+        model_id,
+        sum(rewards.values()),
+        len(rewards),
+    ).transact({"from": admin})
+    assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    return tree
+
+
+def test_member_connects_pays_with_fee_and_claims(dapp_url, demo_chain, wallet_page, tmp_path):
+    member, payee = demo_chain.account(1), demo_chain.account(2)
+    dlec = token(demo_chain)
+    symbol = dlec.functions.symbol().call()
+    page = wallet_page(1)
+    sign_in(page, dapp_url, "alice")
+    open_page(page, "Wallet")
+
+    # The bridge found the injected wallet; nothing is connected yet.
+    expect(bridge(page)).to_have_text("Wallet found, not connected.", timeout=WAIT)
+    page.get_by_role("button", name="Connect MetaMask").click()
+    expect(page.get_by_text("Wallet connected.")).to_be_visible(timeout=WAIT)
+    expect(bridge(page)).to_contain_text("(not the LEC network)", timeout=WAIT)
+    expect(page.get_by_text("Your wallet is on chain 1")).to_be_visible(timeout=WAIT)
+
+    # Switching first fails the way MetaMask fails for an unknown chain, and the page says what to do.
+    page.get_by_role("button", name="Switch to the LEC network").click()
+    expect(page.get_by_text("does not know the LEC network yet")).to_be_visible(timeout=WAIT)
+    page.get_by_role("button", name="Add the LEC network").click()
+    expect(page.get_by_text("The LEC network is in your wallet.")).to_be_visible(timeout=WAIT)
+    expect(bridge(page)).to_contain_text("chain 1981 (LEC network)", timeout=WAIT)
+
+    page.get_by_role("button", name=f"Add {symbol} to MetaMask").click()
+    expect(page.get_by_text(f"{symbol} is shown in your wallet.")).to_be_visible(timeout=WAIT)
+    watched = page.evaluate("window.__lecWallet.watched")
+    assert [w["address"].lower() for w in watched] == [demo_chain.community["token"].lower()]
+
+    # Transfer: the fee is shown before signing, and the chain moves exactly what was shown.
+    before = {a: dlec.functions.balanceOf(a).call() for a in (member, payee, dlec.address)}
+    fee_bps = dlec.functions.feeBps().call()
+    amount = 2 * UNIT
+    fee = amount * fee_bps // 10_000
+    enter(page.get_by_label("Recipient's wallet address"), payee)
+    enter(page.get_by_label(f"Amount ({symbol})"), "2")
+    shown = f"Fee {Decimal(fee) / UNIT:f} {symbol} ({fee_bps / 100:.2f} %) goes to the community treasury"
+    expect(page.get_by_text(shown)).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text(f"the recipient receives {Decimal(amount - fee) / UNIT:f} {symbol}")).to_be_visible()
+    page.get_by_role("button", name="Sign the transfer in MetaMask").click()
+    expect(page.get_by_text("Transfer confirmed in block")).to_be_visible(timeout=WAIT)
+    after = {a: dlec.functions.balanceOf(a).call() for a in (member, payee, dlec.address)}
+    assert after[member] == before[member] - amount
+    assert after[payee] == before[payee] + amount - fee
+    assert after[dlec.address] == before[dlec.address] + fee
+
+    # Claim: a notarised period's reward, proven with the member's leaf.
+    rewards = {member: 3 * UNIT + 7, payee: 5 * UNIT}
+    tree = notarise_rewards(demo_chain, rewards)
+    proof_file = tmp_path / "reward-proof.json"
+    proof_file.write_text(
+        json.dumps(
+            {
+                "periodId": PERIOD,
+                "reward": {
+                    "account": member,
+                    "amount": str(rewards[member]),
+                    "proof": tree.get_proof([member, rewards[member]]),
+                },
+            }
+        )
+    )
+    page.locator('input[type="file"]').set_input_files(str(proof_file))
+    expect(page.get_by_text(f"Period {PERIOD}: reward")).to_be_visible(timeout=WAIT)
+    balance = dlec.functions.balanceOf(member).call()
+    page.get_by_role("button", name="Claim in MetaMask").click()
+    expect(page.get_by_text("Claim confirmed in block")).to_be_visible(timeout=WAIT)
+    assert dlec.functions.balanceOf(member).call() == balance + rewards[member]
+    assert dlec.functions.claimed(PERIOD, member).call() == rewards[member]
+    assert dlec.functions.claimed(PERIOD, payee).call() == 0
