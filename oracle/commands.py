@@ -185,10 +185,12 @@ def _series(community: int, start: date, end: date, member: str | None):
     """Per member: grid timestamps, cleaned load and production (NaN missing), imputed count."""
     from oracle.pipeline import clean_inputs, member_energy
     from oracle.proofs.encoding import period_start, quarter_hours
-    from oracle.sources import load_inputs
+    from oracle.sources import community_row, load_inputs, member_devices
 
     rows: dict[str, dict[str, list]] = {}
     with _session() as session:
+        community_db = community_row(session, community)
+        users = {wallet: m.user_id for wallet, (m, _) in member_devices(session, community_db).items()}
         for day in _days(start, end):
             inputs = load_inputs(session, community, day)
             cleaned = clean_inputs(inputs)
@@ -201,14 +203,16 @@ def _series(community: int, start: date, end: date, member: str | None):
                 missing = np.zeros(n, dtype=bool)
                 for d in m.devices:
                     missing |= cleaned[d.device_id].missing
-                entry = rows.setdefault(m.account, {"ts": [], "load": [], "prod": [], "imputed": [0]})
+                entry = rows.setdefault(
+                    m.account, {"ts": [], "load": [], "prod": [], "imputed": [0], "user": [users.get(m.account)]}
+                )
                 entry["ts"].append(grid)
                 entry["load"].append(np.where(missing, np.nan, energy.load.astype(float)))
                 entry["prod"].append(np.where(missing, np.nan, energy.production.astype(float)))
                 entry["imputed"][0] += int(sum(int(cleaned[d.device_id].imputed.sum()) for d in m.devices))
     if not rows:
         raise click.ClickException("No member with readings matches: check --community, --member and the dates.")
-    return rows
+    return int(community_db.id), rows  # type: ignore[arg-type]
 
 
 @click.command(name="kpi")
@@ -219,15 +223,22 @@ def _series(community: int, start: date, end: date, member: str | None):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def kpi_command(community: int, start: date, end: date, member: str | None, as_json: bool) -> None:
     """KPIs of a member or the community over a run of days."""
+    from oracle.derived import save_kpi_series
     from oracle.kpi import compute_kpis
 
-    rows = _series(community, start, end, member)
+    community_db, rows = _series(community, start, end, member)
     first = next(iter(rows.values()))
     ts = np.concatenate(first["ts"])
     load = np.vstack([np.concatenate(r["load"]) for r in rows.values()])
     prod = np.vstack([np.concatenate(r["prod"]) for r in rows.values()])
     imputed = sum(r["imputed"][0] for r in rows.values())
     kpis = compute_kpis(ts, load, prod, imputed_intervals=imputed).as_dict()
+    # Daily/hourly load and the mean daily curve go to the derived-series tables for the dashboards.
+    label = f"member {member.lower()}" if member else "community"
+    user_ids = [r["user"][0] for r in rows.values() if r["user"][0] is not None] if member else []
+    with _session() as session:
+        save_kpi_series(session, community_db, label, ts, np.nansum(load, axis=0), user_ids)
+        session.commit()
     if as_json:
         click.echo(json.dumps(kpis))
     else:
@@ -245,9 +256,10 @@ def kpi_command(community: int, start: date, end: date, member: str | None, as_j
 def cluster_command(community: int, start: date, end: date, k: int, metric: str, as_json: bool) -> None:
     """Cluster the members' mean daily load curves."""
     from oracle.cluster import cluster_curves
+    from oracle.derived import save_clustering
     from oracle.kpi import mean_daily_curve
 
-    rows = _series(community, start, end, None)
+    community_db, rows = _series(community, start, end, None)
     accounts = sorted(rows)
     curves = np.vstack(
         [mean_daily_curve(np.concatenate(rows[a]["ts"]), np.concatenate(rows[a]["load"])) for a in accounts]
@@ -256,7 +268,20 @@ def cluster_command(community: int, start: date, end: date, k: int, metric: str,
         result = cluster_curves(curves, min(k, len(accounts)), metric)  # type: ignore[arg-type]
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+    parameters = {"metric": metric, "k": int(len(result.sizes)), "from": start.isoformat(), "to": end.isoformat()}
+    with _session() as session:
+        group = save_clustering(
+            session,
+            community_db,
+            f"load {start.isoformat()}",
+            result,
+            [rows[a]["user"][0] for a in accounts],
+            parameters,
+        )
+        session.commit()
+        group_id = group.id
     out = {
+        "group": group_id,
         "metric": metric,
         "k": int(len(result.sizes)),
         "assignments": {a: int(label) for a, label in zip(accounts, result.labels, strict=True)},

@@ -131,6 +131,23 @@ def test_kpi_command_prints_every_field(platform, env):
         "--json",
     )
     assert json.loads(one.output)["production_kwh"] == 0  # a consumer
+    from sqlmodel import select
+
+    from oracle.db.models import DerivedTimeSeries, DerivedTimeSeriesData, DerivedTimeSeriesUser
+
+    with Session(env["engine"]) as session:
+        series = {s.name: s for s in session.exec(select(DerivedTimeSeries))}
+        curve = series["community mean daily curve"]
+        points = session.exec(select(DerivedTimeSeriesData).where(DerivedTimeSeriesData.series_id == curve.id)).all()
+        assert len(points) == 96 and curve.update_scheduling
+        hourly = series["community hourly load"]
+        hours = session.exec(select(DerivedTimeSeriesData).where(DerivedTimeSeriesData.series_id == hourly.id)).all()
+        assert len(hours) == 25  # the DST day
+        assert sum(p.y_value for p in hours) == pytest.approx(kpis["load_kwh"] * 1000)
+        member_series = series[f"member {platform.members[1].lower()} daily load"]
+        assert session.exec(
+            select(DerivedTimeSeriesUser).where(DerivedTimeSeriesUser.series_id == member_series.id)
+        ).first()
 
 
 def test_cluster_command_assigns_every_member(platform, env):
@@ -140,6 +157,21 @@ def test_cluster_command_assigns_every_member(platform, env):
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert len(out["assignments"]) == 6 and sum(c["size"] for c in out["clusters"]) == 6
+    from sqlmodel import select
+
+    from oracle.db.models import Cluster, ClusterDerivedTimeSeries, ClusterUser
+
+    with Session(env["engine"]) as session:
+        clusters = session.exec(select(Cluster).where(Cluster.group_id == out["group"])).all()
+        assert len(clusters) == 2
+        ids = [c.id for c in clusters]
+        assert len(session.exec(select(ClusterUser).where(ClusterUser.cluster_id.in_(ids))).all()) == 6
+        assert (
+            len(
+                session.exec(select(ClusterDerivedTimeSeries).where(ClusterDerivedTimeSeries.cluster_id.in_(ids))).all()
+            )
+            == 4
+        )
 
 
 @pytest.fixture(scope="module")

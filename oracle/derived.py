@@ -1,0 +1,172 @@
+"""Writing KPI series and clusterings into the report's derived-series and cluster tables (18–26).
+
+A series is identified by its name within a community: writing it again replaces its points, so the daily
+schedule (`update_scheduling`, a CRON expression) refreshes series in place instead of piling up copies.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from oracle.cluster import Clustering
+from oracle.db.enums import Frequency, PeriodType, SeriesType
+from oracle.db.models import (
+    Cluster,
+    ClusterDerivedTimeSeries,
+    ClusterGroup,
+    ClusterUser,
+    DerivedTimeSeries,
+    DerivedTimeSeriesData,
+    DerivedTimeSeriesUser,
+)
+
+DAILY_SCHEDULE = "30 1 * * *"  # the time `lec oracle schedule` runs by default
+
+
+def _slot_labels() -> list[str]:
+    return [f"{h:02d}:{m:02d}" for h in range(24) for m in (0, 15, 30, 45)]
+
+
+def save_series(
+    session: Session,
+    community_id: int,
+    name: str,
+    series_type: SeriesType,
+    points: Sequence[tuple[str, float]],
+    period_type: PeriodType | None = None,
+    frequency: Frequency | None = None,
+    description: str | None = None,
+    user_ids: Sequence[int] = (),
+    schedule: str | None = DAILY_SCHEDULE,
+) -> DerivedTimeSeries:
+    """Create or refresh the series ``name`` of the community with ``points`` (x label, y value)."""
+    series = session.exec(
+        select(DerivedTimeSeries).where(DerivedTimeSeries.community_id == community_id, DerivedTimeSeries.name == name)
+    ).first()
+    if series is None:
+        series = DerivedTimeSeries(name=name, community_id=community_id, series_type=series_type)
+        session.add(series)
+    series.period_type = period_type
+    series.frequency = frequency
+    series.description = description
+    series.entity = "active energy"
+    series.unit = "Wh"
+    series.last_update = datetime.now(UTC)
+    series.update_scheduling = schedule
+    session.flush()
+    session.exec(sa.delete(DerivedTimeSeriesData).where(DerivedTimeSeriesData.series_id == series.id))  # type: ignore[call-overload,arg-type]
+    session.execute(
+        sa.insert(DerivedTimeSeriesData),
+        [{"series_id": series.id, "x_value": x, "y_value": float(y)} for x, y in points],
+    )
+    existing = {
+        link.user_id
+        for link in session.exec(select(DerivedTimeSeriesUser).where(DerivedTimeSeriesUser.series_id == series.id))
+    }
+    for user_id in user_ids:
+        if user_id not in existing:
+            session.add(DerivedTimeSeriesUser(series_id=series.id, user_id=user_id))
+    return series
+
+
+def save_kpi_series(
+    session: Session,
+    community_id: int,
+    label: str,
+    timestamps: np.ndarray,
+    load: np.ndarray,
+    user_ids: Sequence[int] = (),
+) -> list[DerivedTimeSeries]:
+    """Daily and hourly load and the mean daily curve of ``label`` (the community or one member)."""
+    from oracle.kpi import daily_and_hourly, mean_daily_curve
+
+    daily, hourly = daily_and_hourly(timestamps, load)
+    curve = mean_daily_curve(timestamps, load)
+    return [
+        save_series(
+            session,
+            community_id,
+            f"{label} daily load",
+            SeriesType.KPI,
+            [(str(d), v) for d, v in daily.items()],
+            PeriodType.DAY,
+            Frequency.DAY,
+            user_ids=user_ids,
+        ),
+        save_series(
+            session,
+            community_id,
+            f"{label} hourly load",
+            SeriesType.KPI,
+            [(pd.Timestamp(t).isoformat(), v) for t, v in hourly.items()],
+            PeriodType.CUSTOM,
+            Frequency.HOUR,
+            user_ids=user_ids,
+        ),
+        save_series(
+            session,
+            community_id,
+            f"{label} mean daily curve",
+            SeriesType.MEAN_DAILY_CURVE,
+            list(zip(_slot_labels(), curve, strict=True)),
+            PeriodType.CUSTOM,
+            Frequency.QUARTER_HOUR,
+            user_ids=user_ids,
+        ),
+    ]
+
+
+def save_clustering(
+    session: Session,
+    community_id: int,
+    name: str,
+    result: Clustering,
+    user_ids: Sequence[int],
+    parameters: dict,
+) -> ClusterGroup:
+    """One clustering run: its group, each cluster with its mean and std curves, and the assignments."""
+    group = ClusterGroup(
+        name=name[:32],
+        description=f"k-means of mean daily load curves ({parameters.get('metric')})",
+        community_id=community_id,
+        parameters=json.dumps(parameters, sort_keys=True),
+        update_scheduling=DAILY_SCHEDULE,
+    )
+    session.add(group)
+    session.flush()
+    labels = _slot_labels()
+    for j in range(len(result.sizes)):
+        cluster = Cluster(
+            group_id=group.id,
+            community_id=community_id,
+            description=f"cluster {j}: {int(result.sizes[j])} members, CV {result.cv[j]:.3f}",
+        )
+        session.add(cluster)
+        session.flush()
+        for kind, curve in (
+            (SeriesType.CLUSTER_MEAN_CURVE, result.mean_curves[j]),
+            (SeriesType.CLUSTER_STD_CURVE, result.std_curves[j]),
+        ):
+            series = save_series(
+                session,
+                community_id,
+                f"{name} #{group.id} cluster {j} {kind.value}",
+                kind,
+                list(zip(labels, curve, strict=True)),
+                PeriodType.CUSTOM,
+                Frequency.QUARTER_HOUR,
+                schedule=None,
+            )
+            session.add(ClusterDerivedTimeSeries(cluster_id=cluster.id, series_id=series.id))
+        for user_id, label in zip(user_ids, result.labels, strict=True):
+            if int(label) == j:
+                session.add(ClusterUser(cluster_id=cluster.id, user_id=user_id))
+    session.flush()
+    return group
