@@ -11,6 +11,7 @@ _COMMANDS: list[str] = [
     "oracle.db.migrate:db_upgrade",
     "oracle.ingest.cli:ingest",
     "oracle.ingest.cli:watch",
+    "oracle.ingest.cli:mqtt",
     "oracle.simulate.cli:simulate",
     "oracle.commands:run_command",
     "oracle.commands:kpi_command",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,9 @@ OPTIONAL_FIELDS = ("power_active_w", "power_reactive_var", "current_a", "voltage
 _FIXED_RANGES = {"voltage_v": (0.0, 1000.0), "current_a": (-1000.0, 1000.0), "charge_status": (0.0, 100.0)}
 # Quantities whose sign is fixed by the report's table 13 (load +, production −).
 _SIGN = {FlowQuantity.LOAD: 1, FlowQuantity.PRODUCTION: -1}
+# ASCII only: str.isdigit() also accepts superscripts and other scripts' digits, which int() refuses.
+_DIGITS = re.compile(r"[0-9]{1,18}")
+_UNIX_SECONDS = re.compile(r"-?[0-9]{1,12}(\.[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -106,8 +110,15 @@ class Rejection:
 
 def _short(raw: Any) -> Any:
     if isinstance(raw, Mapping):
-        return {str(k): raw[k] for k in ("device", "flow", "timestamp", "energy_wh") if k in raw}
+        return {k: _scalar(raw[k]) for k in ("device", "flow", "timestamp", "energy_wh") if k in raw}
     return repr(raw)[:200]
+
+
+def _scalar(value: Any) -> Any:
+    # Echo what identifies the reading, never an arbitrarily large structure the sender put there.
+    if value is None or isinstance(value, bool | int | float):
+        return value if not isinstance(value, float) or math.isfinite(value) else str(value)
+    return str(value)[:100]
 
 
 class _Invalid(Exception):
@@ -146,7 +157,7 @@ def _integer(value: Any, name: str) -> int:
         raise _Invalid(AnomalyReason.WRONG_TYPE, f"'{name}' is {value!r}; send an integer id.")
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
         return int(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -160,7 +171,7 @@ def parse_timestamp(value: Any) -> datetime:
             AnomalyReason.MALFORMED if value in (None, "") else AnomalyReason.WRONG_TYPE,
             "The reading has no valid 'timestamp'; send ISO 8601 with an offset or Unix seconds.",
         )
-    if isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit():
+    if isinstance(value, str) and _UNIX_SECONDS.fullmatch(value.strip()):
         value = float(value)  # Unix seconds written as text (CSV)
     if isinstance(value, int | float):
         if not math.isfinite(value):

@@ -143,6 +143,7 @@ class MosquittoBroker:
     oracle_username: str = "lec-oracle"
     oracle_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     process: subprocess.Popen[bytes] | None = None
+    _users: dict[str, str] = field(default_factory=dict)
 
     @property
     def password_file(self) -> Path:
@@ -158,11 +159,21 @@ class MosquittoBroker:
 
     def add_user(self, username: str, password: str) -> None:
         """Add or change a user; the running broker reloads its password file on SIGHUP."""
-        create = [] if self.password_file.exists() else ["-c"]
-        subprocess.run(["mosquitto_passwd", *create, "-b", str(self.password_file), username, password], check=True)
+        self.add_users({username: password})
+
+    def add_users(self, users: dict[str, str]) -> None:
+        """Add or change several users with one reload (users already set to that password are skipped)."""
+        changed = {u: p for u, p in users.items() if self._users.get(u) != p}
+        if not changed:
+            return
+        for username, password in changed.items():
+            create = [] if self.password_file.exists() else ["-c"]
+            subprocess.run(["mosquitto_passwd", *create, "-b", str(self.password_file), username, password], check=True)
+            self._users[username] = password
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGHUP)
             # The reload is asynchronous; a connection with the new credentials proves it happened.
+            username, password = next(reversed(changed.items()))
             self._wait_until_login(username, password)
 
     def _wait_until_login(self, username: str, password: str) -> None:
@@ -201,7 +212,7 @@ class MosquittoBroker:
                     f"persistence_location {self.root}/",
                     "persistent_client_expiration 1d",
                     "max_queued_messages 1000000",
-                    "max_inflight_messages 100",
+                    "max_inflight_messages 1000",
                     f"log_dest file {self.log_file}",
                     "log_type error",
                     "log_type warning",

@@ -56,3 +56,35 @@ def watch(folder: Path, interval: float, database_url: str | None) -> None:
         watch_folder(folder, engine, interval, _echo)
     except KeyboardInterrupt:
         click.echo("Stopped.")
+
+
+@click.command("mqtt")
+@click.option("--host", envvar="LEC_MQTT_HOST", default="127.0.0.1", show_default=True, help="Broker host.")
+@click.option("--port", envvar="LEC_MQTT_PORT", default=1883, show_default=True, help="Broker port.")
+@click.option("--username", envvar="LEC_MQTT_USERNAME", default="lec-oracle", show_default=True)
+@click.option(
+    "--password-file",
+    envvar="LEC_MQTT_PASSWORD_FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File holding the bridge's password (or set LEC_MQTT_PASSWORD).",
+)
+@click.option("--tls", envvar="LEC_MQTT_TLS", is_flag=True, help="Connect with TLS (system CA certificates).")
+@_DB_OPTION
+def mqtt(host: str, port: int, username: str, password_file: Path | None, tls: bool, database_url: str | None) -> None:
+    """Bridge MQTT readings (lec/<community>/<device>/readings) into the database, answering on …/feedback."""
+    import logging
+    import os
+
+    from oracle.ingest.mqtt import BridgeConfig, MqttBridge
+
+    password = password_file.read_text().strip() if password_file else os.environ.get("LEC_MQTT_PASSWORD")
+    if not password:
+        raise click.UsageError("The broker needs the bridge's password: set LEC_MQTT_PASSWORD or --password-file.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    engine = init_db(get_engine(database_url))
+    bridge = MqttBridge(engine, BridgeConfig(host=host, port=port, username=username, password=password, tls=tls))
+    click.echo(f"Bridging mqtt://{host}:{port} lec/+/+/readings into {engine.url.render_as_string(hide_password=True)}")
+    try:
+        bridge.run_forever()
+    except KeyboardInterrupt:
+        click.echo(f"Stopped after storing {bridge.stored} readings.")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from oracle.db.enums import AnomalyReason, IngestStatus, ReadingSource
 from oracle.db.models import IngestedFile
+from oracle.ingest import jsonsafe
 from oracle.ingest.store import BatchOutcome, load_catalogue, store_batch
 from oracle.validation import Catalogue, Reading, Rejection, validate
 
@@ -59,8 +59,8 @@ class UnreadableFile(ValueError):
 
 def _json_rows(data: bytes) -> tuple[Any, list[Any]]:
     try:
-        document = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = jsonsafe.loads(data)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise UnreadableFile(f"The file is not valid JSON ({error}); fix it and drop it again.") from error
     if isinstance(document, list):
         return None, document
