@@ -39,6 +39,9 @@ def admin_account(settings: Settings) -> LocalAccount:
 
 def connect(settings: Settings, signing: bool = False) -> ChainClient:
     w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 15}))
+    # Fail fast inside a request: the oracle's client retries reads for a while, fine for a batch job only.
+    if not w3.is_connected():
+        raise ChainError(f"The chain node at {settings.rpc_url} does not answer: start it or set LEC_RPC_URL.")
     try:
         return ChainClient(w3, admin_account(settings) if signing else None)
     except DeploymentError as exc:

@@ -50,9 +50,13 @@ class IngestResult(BaseModel):
     rejected: list[RejectedReading]
 
 
-def gateway_devices(session: SessionDep, client_id: str) -> set[str]:
-    """PODs of the devices whose gateway is this Keycloak client."""
-    query = select(Device.pod).join(Supplier, Supplier.id == Device.supplier_id).where(Supplier.name == client_id)  # type: ignore[arg-type]
+def gateway_devices(session: SessionDep, client_id: str, community_id: int) -> set[str]:
+    """PODs of the community's devices whose gateway is this Keycloak client."""
+    query = (
+        select(Device.pod)
+        .join(Supplier, Supplier.id == Device.supplier_id)
+        .where(Supplier.name == client_id, Device.community_id == community_id)
+    )  # type: ignore[arg-type]
     return set(session.exec(query).all())
 
 
@@ -64,7 +68,7 @@ def ingest_readings(
     only send for its own devices; the community admin for any device of the community."""
     access = load_access(session, principal, community_id)
     if principal.has_role(METER_GATEWAY) and principal.service_account:
-        own = gateway_devices(session, principal.client_id)
+        own = gateway_devices(session, principal.client_id, community_id)
         foreign = sorted({str(r.get("device")) for r in batch.readings if str(r.get("device")) not in own})
         if foreign:
             raise forbidden(
