@@ -280,7 +280,7 @@ def cluster_command(community: int, start: date, end: date, k: int, metric: str,
         )
         session.commit()
         group_id = group.id
-    out = {
+    out: dict[str, Any] = {
         "group": group_id,
         "metric": metric,
         "k": int(len(result.sizes)),

@@ -61,6 +61,7 @@ def save_series(
     series.last_update = datetime.now(UTC)
     series.update_scheduling = schedule
     session.flush()
+    assert series.id is not None  # flushed
     session.exec(sa.delete(DerivedTimeSeriesData).where(DerivedTimeSeriesData.series_id == series.id))  # type: ignore[call-overload,arg-type]
     session.execute(
         sa.insert(DerivedTimeSeriesData),
@@ -141,6 +142,7 @@ def save_clustering(
     )
     session.add(group)
     session.flush()
+    assert group.id is not None  # flushed
     labels = _slot_labels()
     for j in range(len(result.sizes)):
         cluster = Cluster(
@@ -150,6 +152,7 @@ def save_clustering(
         )
         session.add(cluster)
         session.flush()
+        assert cluster.id is not None  # flushed
         for kind, curve in (
             (SeriesType.CLUSTER_MEAN_CURVE, result.mean_curves[j]),
             (SeriesType.CLUSTER_STD_CURVE, result.std_curves[j]),
@@ -164,6 +167,7 @@ def save_clustering(
                 Frequency.QUARTER_HOUR,
                 schedule=None,
             )
+            assert series.id is not None
             session.add(ClusterDerivedTimeSeries(cluster_id=cluster.id, series_id=series.id))
         for user_id, label in zip(user_ids, result.labels, strict=True):
             if int(label) == j:

@@ -8,6 +8,7 @@ before waiting for it, and every write on chain is preceded by a read that makes
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -226,7 +227,7 @@ def compute_period(inputs: PeriodInputs, model: ModelRef, salts: dict[str, bytes
             np.stack([e.production for e in energies]).astype(float),
             imputed_intervals=int(sum(int(c.imputed.sum()) for c in cleaned.values())),
         )
-        kpis = Kpis(**{**kpis.as_dict(), "missing_intervals": int(sum(int(c.missing.sum()) for c in cleaned.values()))})
+        kpis = dataclasses.replace(kpis, missing_intervals=int(sum(int(c.missing.sum()) for c in cleaned.values())))
     else:
         kpis = compute_kpis(grid, np.zeros((1, n)), np.zeros((1, n)))
     return PeriodResult(
@@ -395,8 +396,8 @@ def submit_claims(client: Any, result: PeriodResult, folder: Path, say: Progress
     values = result.rewards_tree.values
     active = client.member_profiles(result.community_id, [str(v[0]) for v in values])
     sent = skipped = 0
-    for index, (account, amount) in enumerate(values):
-        account, amount = str(account), int(amount)
+    for index, (leaf_account, leaf_amount) in enumerate(values):
+        account, amount = str(leaf_account), int(leaf_amount)
         if client.claimed(result.community_id, result.period, account) >= amount:
             skipped += 1
             continue

@@ -73,6 +73,7 @@ def load_inputs(session: Session, chain_community_id: int, day: date) -> PeriodI
     """The period's inputs: every member with a wallet, its devices and their readings of the day
     plus 6 h either side (context for cleaning the day's edges)."""
     community = community_row(session, chain_community_id)
+    assert community.id is not None  # a row read from the database has its key
     members = member_devices(session, community)
     margin = MAX_GAP_QUARTERS * STEP_SECONDS
     start = period_start(day) - margin
@@ -80,7 +81,7 @@ def load_inputs(session: Session, chain_community_id: int, day: date) -> PeriodI
     flows = {
         f.id: str(f.quantity.value if hasattr(f.quantity, "value") else f.quantity) for f in session.exec(select(Flow))
     }
-    stmt = sa.select(
+    stmt = sa.select(  # type: ignore[call-overload]
         CounterReading.id,
         CounterReading.device_id,
         CounterReading.flow_id,
@@ -114,9 +115,10 @@ def load_inputs(session: Session, chain_community_id: int, day: date) -> PeriodI
     for wallet, (membership, devices) in sorted(members.items()):
         device_series = []
         for device in devices:
-            quantities = sorted(series.get(device.id, {}))
+            by_quantity = series.get(device.id or 0, {})
+            quantities = sorted(by_quantity)
             for quantity in quantities:
-                ts, vals = series[device.id][quantity]
+                ts, vals = by_quantity[quantity]
                 # A device with several energy flows commits one leaf per flow.
                 leaf_id = device.pod if len(quantities) == 1 else f"{device.pod}#{quantity}"
                 device_series.append(DeviceSeries(leaf_id, quantity, ts, vals))  # type: ignore[arg-type]

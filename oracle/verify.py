@@ -153,6 +153,12 @@ def _abi(name: str) -> list[dict[str, Any]]:
     return abi(name)
 
 
+def _struct(function: str, contract_abi: Any, values: tuple) -> dict[str, Any]:
+    from oracle.chain.client import _struct as by_name
+
+    return by_name(function, contract_abi, values)
+
+
 def verify_bundle(bundle: dict[str, Any], w3: Web3, report: Callable[[Check], None] | None = None) -> list[Check]:
     """Every check of the take-out procedure, in order; stops at the first that fails."""
     checks: list[Check] = []
@@ -215,10 +221,8 @@ def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]
     )
     passed("transaction", f"{tx_hash} in block {receipt['blockNumber']} notarised version {version}")
 
-    raw = notary.functions.record(community, period, version).call()
-    names = [c["name"] for c in next(a for a in notary.abi if a.get("name") == "record")["outputs"][0]["components"]]
-    record = dict(zip(names, raw, strict=True))
-    onchain = {
+    record = _struct("record", notary.abi, tuple(notary.functions.record(community, period, version).call()))
+    onchain: dict[str, Any] = {
         "dataRoot": "0x" + bytes(record["dataRoot"]).hex(),
         "rewardsRoot": "0x" + bytes(record["rewardsRoot"]).hex(),
         "aggregatesHash": "0x" + bytes(record["aggregatesHash"]).hex(),
@@ -241,9 +245,7 @@ def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]
         "model",
         f"the period was computed with model {record['modelId']}, the bundle names model {model_id}",
     )
-    m_raw = models.functions.model(model_id).call()
-    m_names = [c["name"] for c in next(a for a in models.abi if a.get("name") == "model")["outputs"][0]["components"]]
-    onchain_model = dict(zip(m_names, m_raw, strict=True))
+    onchain_model = _struct("model", models.abi, tuple(models.functions.model(model_id).call()))
     params = bundle["model"]["params"]
     _require(
         onchain_model["params"] == params and onchain_model["kind"] == bundle["model"]["kind"],
@@ -265,7 +267,8 @@ def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]
         for k in ("communityLoad", "communityProduction", "hourlyShared", "hourlyInjection", "hourlyWithdrawal")
     ]
     _require(
-        aggregates_hash(period, *arrays, int(agg["uncappedTotal"])) == onchain["aggregatesHash"],
+        aggregates_hash(period, arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], int(agg["uncappedTotal"]))
+        == onchain["aggregatesHash"],
         "aggregates",
         "the community aggregates do not hash to aggregatesHash on chain",
     )

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, TransactionNotFound
@@ -66,7 +67,7 @@ def _hex(value: bytes | str) -> str:
     return value if isinstance(value, str) else "0x" + bytes(value).hex()
 
 
-def _struct(fn_abi_name: str, contract_abi: list[dict[str, Any]], values: tuple) -> dict[str, Any]:
+def _struct(fn_abi_name: str, contract_abi: Any, values: tuple) -> dict[str, Any]:
     entry = next(a for a in contract_abi if a.get("type") == "function" and a.get("name") == fn_abi_name)
     names = [c["name"] for c in entry["outputs"][0]["components"]]
     return dict(zip(names, values, strict=True))
@@ -215,7 +216,7 @@ class ChainClient:
     def wait(self, tx_hash: str) -> TxResult:
         """Wait for a sent transaction and check it succeeded."""
         try:
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=_RECEIPT_TIMEOUT)
+            receipt = self.w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=_RECEIPT_TIMEOUT)
         except TimeExhausted as exc:
             raise ChainError(
                 f"Transaction {tx_hash} was not mined within {_RECEIPT_TIMEOUT} s: check the node and re-run; "
@@ -228,7 +229,7 @@ class ChainClient:
     def receipt_if_known(self, tx_hash: str) -> TxResult | None:
         """The result of an earlier transaction, or None when the node does not know it (never mined)."""
         try:
-            self.w3.eth.get_transaction(tx_hash)
+            self.w3.eth.get_transaction(HexStr(tx_hash))
         except TransactionNotFound:
             return None
         return self.wait(tx_hash)

@@ -42,7 +42,7 @@ def ensure_salts(session: Session, community_id: int, period: int, device_ids: I
     fresh = {d: new_salt() for d in wanted if d not in salts}
     if fresh:
         now = _utcnow()
-        rows = [
+        new_rows = [
             {
                 "community_id": community_id,
                 "period_id": period,
@@ -52,7 +52,7 @@ def ensure_salts(session: Session, community_id: int, period: int, device_ids: I
             }
             for d, salt in fresh.items()
         ]
-        session.execute(sa.insert(LeafSalt), rows)  # one statement: a large community has 10 000s of devices
+        session.execute(sa.insert(LeafSalt), new_rows)  # one statement: a large community has 10 000s of devices
         session.commit()
         salts.update(fresh)
     return salts
