@@ -68,8 +68,8 @@ def test_set_core_refuses_zero_and_strangers(project, platform_admin, outsider, 
     assert tx.events == [fresh.CoreSet(notary=notary.address, rewardModels=reward_models.address)]
 
 
-def test_set_marketplace_registers_it_with_the_token(registry, community, platform_admin, accounts):
-    community_id, token = community
+def test_set_marketplace_registers_it_with_the_token(registry, make_community, platform_admin, accounts):
+    community_id, token = make_community("Fresh", "FR")
     first, second = accounts[8], accounts[9]
     tx = registry.setMarketplace(community_id, first, sender=platform_admin)
     assert tx.events.filter(registry.MarketplaceSet)[0] == registry.MarketplaceSet(
