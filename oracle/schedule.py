@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import click
 
@@ -64,7 +64,8 @@ def schedule_command(at: str, model: str, once: bool, rpc: str | None) -> None:
         if not once:
             wake = next_run(datetime.now(ROME), hour, minute)
             click.echo(f"Next run at {wake.isoformat()}.")
-            time.sleep(max(0.0, (wake - datetime.now(ROME)).total_seconds()))
+            # In UTC: subtracting two datetimes of the same zone ignores a DST change between them.
+            time.sleep(max(0.0, (wake.astimezone(UTC) - datetime.now(UTC)).total_seconds()))
         yesterday = datetime.now(ROME).date() - timedelta(days=1)
         failed = run_all(yesterday, model, rpc)
         if once:
