@@ -78,7 +78,7 @@ class DevicePublic(BaseModel):
 class DeviceCreate(StrictModel):
     pod: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
     name: str = Field(min_length=1, max_length=128)
-    kind: DeviceKind
+    kind: DeviceKind = Field(strict=False)  # enums arrive as JSON strings
     user_id: int | None = None
     gateway: str | None = Field(default=None, min_length=1, max_length=64, description="Client id of its gateway.")
     default_flow_id: int | None = None

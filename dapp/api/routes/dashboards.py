@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import func, select
 
 from dapp.api import aggregates
@@ -72,8 +72,8 @@ class CommunityDay(BaseModel):
 
 
 class RefreshRequest(StrictModel):
-    start: date
-    end: date
+    start: date = Field(strict=False)  # ISO dates arrive as JSON strings
+    end: date = Field(strict=False)
 
 
 class RefreshResult(BaseModel):

@@ -91,14 +91,14 @@ class RegistrationCreate(ProfileFields):
     name: Name
     surname: Name
     community_id: int
-    member_kind: MemberKind
-    energy_profile: EnergyProfile
+    member_kind: MemberKind = Field(strict=False)  # enums and dates arrive as JSON strings
+    energy_profile: EnergyProfile = Field(strict=False)
 
 
 class JoinRequest(StrictModel):
     community_id: int
-    member_kind: MemberKind
-    energy_profile: EnergyProfile
+    member_kind: MemberKind = Field(strict=False)
+    energy_profile: EnergyProfile = Field(strict=False)
 
 
 class RegistrationPublic(BaseModel):
