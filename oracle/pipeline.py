@@ -408,5 +408,7 @@ def submit_claims(client: Any, result: PeriodResult, folder: Path, say: Progress
         claims[account] = tx.tx_hash
         update_summary(folder, claims=claims)
         sent += 1
+        if sent % 100 == 0:
+            say(f"  claims: {index + 1}/{len(values)} leaves done")
     say(f"Claims: {sent} sent, {skipped} already paid.")
     return claims

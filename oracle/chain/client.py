@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_typing import HexStr
+from eth_typing import ChecksumAddress, HexStr
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, TransactionNotFound
@@ -26,6 +26,7 @@ from oracle.settings import rpc_url
 
 T = TypeVar("T")
 ORACLE_KEY_ENV = "LEC_ORACLE_PRIVATE_KEY"
+LOCAL_CHAIN_IDS = {1337, 31337, 1981}
 _RECEIPT_TIMEOUT = 120
 
 
@@ -184,16 +185,22 @@ class ChainClient:
         tip = int(_retry(lambda: self.w3.eth.max_priority_fee))
         return {"maxFeePerGas": 2 * base_fee + tip, "maxPriorityFeePerGas": tip}
 
+    def _sender(self) -> ChecksumAddress:
+        if self.account is not None:
+            return self.account.address
+        # A local development node (anvil) unlocks its test accounts; the first one deploys the demo and
+        # holds every admin role there. Besu unlocks nothing, so production always needs the key.
+        unlocked = list(self.w3.eth.accounts) if self.chain_id in LOCAL_CHAIN_IDS else []
+        if unlocked:
+            return to_checksum_address(unlocked[0])
+        raise ChainError(f"No signing key: set {ORACLE_KEY_ENV} to the private key of an account holding oracle-admin.")
+
     def send(self, fn: Any, on_sent: Callable[[str], None] | None = None) -> TxResult:
         """Sign and send ``fn`` (a contract function call), wait for it and check it succeeded.
 
         ``on_sent`` receives the hash before waiting, so a caller can persist it and await it after a crash.
         """
-        if self.account is None:
-            raise ChainError(
-                f"No signing key: set {ORACLE_KEY_ENV} to the private key of an account holding oracle-admin."
-            )
-        sender = self.account.address
+        sender = self._sender()
         try:
             gas = fn.estimate_gas({"from": sender})
         except ContractLogicError as exc:
@@ -207,8 +214,10 @@ class ChainClient:
                 **self._fees(),
             }
         )
-        signed = self.account.sign_transaction(tx)
-        tx_hash = _hex(self.w3.eth.send_raw_transaction(signed.raw_transaction))
+        if self.account is None:
+            tx_hash = _hex(self.w3.eth.send_transaction(tx))  # the node holds the key (local dev chain)
+        else:
+            tx_hash = _hex(self.w3.eth.send_raw_transaction(self.account.sign_transaction(tx).raw_transaction))
         if on_sent:
             on_sent(tx_hash)
         return self.wait(tx_hash)

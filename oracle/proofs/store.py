@@ -66,10 +66,15 @@ def get_salts(session: Session, community_id: int, period: int) -> dict[str, byt
 
 
 def forget_devices(session: Session, device_ids: Iterable[str]) -> int:
-    """Erase every salt of these devices (right to be forgotten); returns how many were deleted."""
+    """Erase every salt of these devices (right to be forgotten); returns how many were deleted.
+
+    A device with several energy flows commits one leaf per flow, keyed ``<pod>#<quantity>``: those go too.
+    """
     ids = list(device_ids)
     if not ids:
         return 0
-    result = session.exec(sa.delete(LeafSalt).where(LeafSalt.device_id.in_(ids)))  # type: ignore[call-overload,attr-defined]
+    column: sa.ColumnClause[str] = sa.column("device_id")
+    matches = [column.in_(ids)] + [column.startswith(f"{pod}#", autoescape=True) for pod in ids]
+    result = session.exec(sa.delete(LeafSalt).where(sa.or_(*matches)))  # type: ignore[call-overload]
     session.commit()
     return int(result.rowcount or 0)

@@ -284,3 +284,13 @@ def test_the_web3_only_procedure_of_docs_proofs_runs(platform, env, bundle, tmp_
     path.write_text(json.dumps(bundle))
     code = code.replace('"bundle.json"', repr(str(path))).replace('"http://127.0.0.1:8545"', repr(platform.url))
     exec(compile(code, "docs/proofs.md", "exec"), {})  # the asserts of the page are the test
+
+
+def test_without_a_key_a_local_dev_node_signs_with_its_unlocked_account(platform, env, monkeypatch):
+    from oracle.chain.client import ChainClient
+
+    monkeypatch.delenv("LEC_ORACLE_PRIVATE_KEY")
+    client = ChainClient.connect(platform.url)
+    assert client.account is None
+    model_id, tx = client.register_model("unlocked", "no-peaks", '{"max_per_period":1,"par_ref_bps":1,"rate":1}')
+    assert tx is not None and client.model(model_id).name == "unlocked"
