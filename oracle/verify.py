@@ -17,6 +17,7 @@ from typing import Any
 import click
 import numpy as np
 from web3 import Web3
+from web3.exceptions import ContractLogicError, TransactionNotFound
 
 from oracle.clean import CleanDay, clean_day
 from oracle.pipeline import (
@@ -196,7 +197,10 @@ def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]
     version = int(bundle["notarisation"]["version"] or 0)
     tx_hash = bundle["notarisation"]["txHash"]
     _require(bool(tx_hash) and version > 0, "transaction", "the bundle names no notarisation transaction")
-    receipt = w3.eth.get_transaction_receipt(tx_hash)
+    try:
+        receipt = w3.eth.get_transaction_receipt(tx_hash)
+    except TransactionNotFound:
+        raise _Failed("transaction", f"the chain has no transaction {tx_hash}") from None
     _require(receipt["status"] == 1, "transaction", f"{tx_hash} reverted")
     _require(
         receipt["to"] is not None and receipt["to"].lower() == notary.address.lower(),
@@ -221,7 +225,10 @@ def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]
     )
     passed("transaction", f"{tx_hash} in block {receipt['blockNumber']} notarised version {version}")
 
-    record = _struct("record", notary.abi, tuple(notary.functions.record(community, period, version).call()))
+    try:
+        record = _struct("record", notary.abi, tuple(notary.functions.record(community, period, version).call()))
+    except ContractLogicError:
+        raise _Failed("record", f"the Notary has no version {version} of period {period}") from None
     onchain: dict[str, Any] = {
         "dataRoot": "0x" + bytes(record["dataRoot"]).hex(),
         "rewardsRoot": "0x" + bytes(record["rewardsRoot"]).hex(),
@@ -245,7 +252,10 @@ def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]
         "model",
         f"the period was computed with model {record['modelId']}, the bundle names model {model_id}",
     )
-    onchain_model = _struct("model", models.abi, tuple(models.functions.model(model_id).call()))
+    try:
+        onchain_model = _struct("model", models.abi, tuple(models.functions.model(model_id).call()))
+    except ContractLogicError:
+        raise _Failed("model", f"RewardModels has no model {model_id}") from None
     params = bundle["model"]["params"]
     _require(
         onchain_model["params"] == params and onchain_model["kind"] == bundle["model"]["kind"],
@@ -377,6 +387,8 @@ def verify_command(bundle_file: Path, rpc: str | None) -> None:
 
     try:
         checks = verify_bundle(bundle, w3, show)
+    except OSError as exc:
+        raise click.ClickException(f"Cannot reach the chain node ({exc}): check --rpc or LEC_RPC_URL.") from exc
     except (KeyError, TypeError, ValueError) as exc:
         raise click.ClickException(f"The bundle is incomplete or malformed ({exc!r}): re-export it.") from exc
     failed = [c for c in checks if not c.ok]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,19 +11,13 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
-from period_helpers import KEYS
+from period_helpers import KEYS, free_port
 from web3 import Web3
 
 from oracle.chain.contracts import abi, bytecode
 
 ROOT = Path(__file__).resolve().parents[3]
 ANVIL = ROOT / "tools" / "node_modules" / ".bin" / "anvil"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -65,7 +58,7 @@ def platform(tmp_path_factory) -> Iterator[Platform]:
     """anvil with free gas (base fee 0, as the Besu network) and Registry, RewardModels, Notary, one community."""
     if not ANVIL.exists():
         pytest.fail("anvil is missing: run `make setup` (npm tools in tools/node_modules).")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [str(ANVIL), "--port", str(port), "--chain-id", "1981", "--base-fee", "0", "--gas-price", "0", "--silent"],
         stdout=subprocess.DEVNULL,

@@ -12,6 +12,15 @@ Account.enable_unaudited_hdwallet_features()
 KEYS = [Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}").key.hex() for i in range(10)]
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 PROFILES = ["prosumer", "consumer", "prosumer", "consumer", "prostormer", "consumer"]
 
 

@@ -222,6 +222,10 @@ def _forged_root(b):
     b["record"]["dataRoot"] = "0x" + "22" * 32
 
 
+def _unknown_transaction(b):
+    b["notarisation"]["txHash"] = "0x" + "33" * 32
+
+
 def _more_reward(b):
     b["reward"]["amount"] = str(int(b["reward"]["amount"]) + 1)
     b["reward"]["leaf"][1] = b["reward"]["amount"]
@@ -233,6 +237,7 @@ def _more_reward(b):
         (_change_reading, "data-leaf"),
         (_wrong_salt, "data-leaf"),
         (_forged_root, "record"),
+        (_unknown_transaction, "transaction"),
         (_more_reward, "reward"),
     ],
 )
@@ -294,3 +299,12 @@ def test_without_a_key_a_local_dev_node_signs_with_its_unlocked_account(platform
     assert client.account is None
     model_id, tx = client.register_model("unlocked", "no-peaks", '{"max_per_period":1,"par_ref_bps":1,"rate":1}')
     assert tx is not None and client.model(model_id).name == "unlocked"
+
+
+def test_verify_explains_an_unreachable_node(bundle, tmp_path):
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle))
+    from period_helpers import free_port
+
+    result = CliRunner().invoke(verify_command, [str(path), "--rpc", f"http://127.0.0.1:{free_port()}"])
+    assert result.exit_code != 0 and "Cannot reach the chain node" in result.output
