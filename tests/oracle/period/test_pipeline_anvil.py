@@ -308,3 +308,40 @@ def test_verify_explains_an_unreachable_node(bundle, tmp_path):
 
     result = CliRunner().invoke(verify_command, [str(path), "--rpc", f"http://127.0.0.1:{free_port()}"])
     assert result.exit_code != 0 and "Cannot reach the chain node" in result.output
+
+
+def test_a_changed_reading_needs_a_correction_which_pays_only_the_difference(platform, env, bundle, tmp_path):
+    from sqlmodel import select
+
+    from oracle.db.models import CounterReading, Device
+
+    pod = env["pods"][platform.members[3]][0]
+    with Session(env["engine"]) as session:
+        device = session.exec(select(Device).where(Device.pod == pod)).one()
+        readings = session.exec(
+            select(CounterReading).where(CounterReading.device_id == device.id).order_by(CounterReading.timestamp)
+        ).all()
+        for reading in readings[24 + 40 : 24 + 48]:  # midday, when the prosumers export
+            reading.energy_wh = (reading.energy_wh or 0) + 400
+            session.add(reading)
+        session.commit()
+    refused = CliRunner().invoke(run_command, ["--community", "1", "--period", DAY.isoformat(), "--publish"])
+    assert refused.exit_code != 0 and "--correct" in refused.output and "dataRoot" in refused.output
+
+    corrected = _invoke(
+        run_command, "--community", "1", "--period", DAY.isoformat(), "--claim", "--correct", "meter 3 re-read"
+    )
+    assert corrected.exit_code == 0, corrected.output
+    summary = _period_json(env)
+    assert summary["notarisation"]["version"] == 2
+    # Every leaf of the corrected tree is now claimed in full; the period never pays more than its total.
+    rewards = json.loads((env["data"] / "periods" / "1" / DAY.isoformat() / "rewards.json").read_text())
+    for entry in rewards["values"]:
+        account, amount = entry["value"]
+        claimed = platform.token.functions.claimed(period_id(DAY), Web3.to_checksum_address(account)).call()
+        assert claimed >= int(amount)
+    paid = [platform.token.functions.claimed(period_id(DAY), m).call() for m in platform.members]
+    assert platform.token.functions.claimedTotal(period_id(DAY)).call() == sum(paid)
+    # A bundle of the first version is now stale.
+    stale = _verify(bundle, tmp_path, platform)
+    assert stale.exit_code != 0 and "failed at check 'latest-version'" in stale.output
