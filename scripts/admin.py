@@ -229,3 +229,9 @@ def model_register(name: str, kind: str, params_json: str) -> None:
     canonical = json.dumps(params, sort_keys=True, separators=(",", ":"))
     data = require_deployments()
     send(project.RewardModels.at(data["contracts"]["RewardModels"]).registerModel, name, kind, canonical)
+
+
+# The marketplace's commands (task publication, dispute resolution, deadlines …) live in their own module.
+from scripts._market_admin import register as _register_market_commands  # noqa: E402
+
+_register_market_commands(cli)

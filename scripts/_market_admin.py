@@ -1,0 +1,197 @@
+"""Marketplace commands of `ape run admin`: deploy a community's marketplace, show the category policies, publish
+and confirm community tasks, resolve disputes, set deadlines, the expiry rule and the energy-profile weights.
+
+The category policy itself (fee, incentive, venue share) is the token admin's `ape run admin incentive-set`.
+`register(cli)` attaches the commands to the admin group.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import click
+from ape import project
+from ape.cli import ConnectedProviderCommand
+
+from oracle.market.hashing import description_hash
+from oracle.market.policy import CATEGORIES, category
+from scripts._lec import _EXPLANATIONS, community_entries, deployer, require_deployments, save_deployments, tx_kwargs
+
+ZERO = "0x" + "00" * 20
+DAY = 86_400
+
+# Sentences for the marketplace's custom errors, added to those `scripts._lec.explain` knows.
+MARKET_EXPLANATIONS = {
+    "MarketplaceUnknownDeal": "There is no deal with that id.",
+    "MarketplaceWrongState": "The deal is not in a state that allows this (1 open, 2 accepted, 3 completed, "
+    "4 disputed, 5 settled, 6 cancelled, 7 resolved).",
+    "MarketplaceNotParty": "Only the deal's own provider or payer may do this.",
+    "MarketplaceNotCounterparty": "The deal is reserved for another member.",
+    "MarketplaceNotCommunityAdmin": "Only the community admin may do this.",
+    "MarketplaceCategoryDisabled": "The token admin has closed that category (`admin incentive-set … `).",
+    "MarketplaceWrongCategory": "Community tasks are categories 5-7; members' deals are 0-4.",
+    "MarketplaceWrongKind": "That member is not of the kind (citizen or stakeholder) the category needs.",
+    "MarketplaceInvalidVenue": "Categories 1 and 7 need a stakeholder venue; the others take none.",
+    "MarketplaceInvalidPrice": "The price must be above zero.",
+    "MarketplaceSelfDeal": "An account cannot be on both sides of a deal, nor its venue.",
+    "MarketplaceAboveCap": "The value is above the cap set in the contract.",
+    "MarketplaceInvalidWindow": "A window must be between 1 hour and 1 year.",
+    "MarketplaceDeadlineNotReached": "The deal's deadline has not passed yet.",
+    "MarketplaceCashbackNotAllowed": "Only stakeholder-to-citizen offers (category 2) carry a cashback.",
+}
+_EXPLANATIONS.update(MARKET_EXPLANATIONS)
+
+
+def _admin():
+    # Imported when a command runs: scripts.admin imports this module to attach the commands.
+    from scripts import admin
+
+    return admin
+
+
+def market_of(community_id: int):
+    """The marketplace of a community, or a sentence saying how to get one."""
+    data = require_deployments()
+    registry = project.Registry.at(data["contracts"]["Registry"])
+    if not 1 <= community_id <= registry.communityCount():
+        raise click.ClickException(f"There is no community {community_id} on this chain.")
+    address = registry.community(community_id).marketplace
+    if int(address, 16) == 0:
+        raise click.ClickException(
+            f"Community {community_id} has no marketplace yet: run `ape run admin market-deploy {community_id}`."
+        )
+    return project.Marketplace.at(address)
+
+
+def _category_number(value: str) -> int:
+    try:
+        return category(int(value) if value.isdigit() else value).number
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+@click.command(name="market-deploy", cls=ConnectedProviderCommand)
+@click.argument("community_id", type=int)
+def market_deploy(community_id: int) -> None:
+    """Deploy a community's marketplace and register it with the Registry (platform admin)."""
+    admin = _admin()
+    token = admin.token_of(community_id)
+    data = require_deployments()
+    registry = project.Registry.at(data["contracts"]["Registry"])
+    market = project.Marketplace.deploy(token.address, sender=deployer(), **tx_kwargs())
+    admin.send(registry.setMarketplace, community_id, market.address)
+    data["communities"] = community_entries(registry)
+    save_deployments(data)
+    click.echo(f"Marketplace {market.address} registered for community {community_id}.")
+
+
+@click.command(name="market-categories", cls=ConnectedProviderCommand)
+@click.argument("community_id", type=int)
+def market_categories(community_id: int) -> None:
+    """Show the eight categories with their fee, incentive and venue share."""
+    token = _admin().token_of(community_id)
+    click.echo(f"{'#':<2} {'category':<26} {'fee %':>6} {'incentive %':>12} {'venue %':>8}  open")
+    for c in CATEGORIES:
+        p = token.categoryPolicy(c.number)
+        click.echo(
+            f"{c.number:<2} {c.slug:<26} {p.feeBps / 100:>6.2f} {p.incentiveBps / 100:>12.2f} "
+            f"{p.venueBps / 100:>8.2f}  {'yes' if p.enabled else 'no'}"
+        )
+
+
+@click.command(name="task-publish", cls=ConnectedProviderCommand)
+@click.argument("community_id", type=int)
+@click.argument("category_id", metavar="CATEGORY")
+@click.argument("hours")
+@click.option("--title", required=True)
+@click.option("--description", required=True, help="Kept off chain; its hash goes on chain.")
+@click.option("--to", "counterparty", default=ZERO, help="Reserve the task for one member.")
+@click.option("--venue", default=ZERO, help="The stakeholder hosting it (category 7, citizen-community-venue).")
+def task_publish(
+    community_id: int, category_id: str, hours: str, title: str, description: str, counterparty: str, venue: str
+) -> None:
+    """Publish a community task (category 5, 6 or 7) funded now by the treasury."""
+    admin = _admin()
+    number = _category_number(category_id)
+    if not CATEGORIES[number].is_task:
+        raise click.BadParameter("Community tasks are categories 5, 6 and 7; members post the others themselves.")
+    market = market_of(community_id)
+    digest = description_hash(title, description)
+    price = admin.to_units(hours)
+    admin.send(market.publishTask, number, price, digest, admin.address(counterparty), admin.address(venue))
+    click.echo(f"Task {market.dealCount()} published; description hash 0x{digest.hex()}.")
+
+
+@click.command(name="task-confirm", cls=ConnectedProviderCommand)
+@click.argument("community_id", type=int)
+@click.argument("deal_id", type=int)
+def task_confirm(community_id: int, deal_id: int) -> None:
+    """Confirm a community task's work: the provider is paid, with the category's incentive."""
+    _admin().send(market_of(community_id).confirm, deal_id)
+
+
+@click.command(name="task-cancel", cls=ConnectedProviderCommand)
+@click.argument("community_id", type=int)
+@click.argument("deal_id", type=int)
+def task_cancel(community_id: int, deal_id: int) -> None:
+    """Withdraw an open community task; its escrow returns to the treasury."""
+    _admin().send(market_of(community_id).cancel, deal_id)
+
+
+@click.command(name="dispute-resolve", cls=ConnectedProviderCommand)
+@click.argument("community_id", type=int)
+@click.argument("deal_id", type=int)
+@click.argument("provider_percent")
+def dispute_resolve(community_id: int, deal_id: int, provider_percent: str) -> None:
+    """Resolve a dispute: PROVIDER_PERCENT of the escrow to the provider (after fee and venue share), the rest
+    refunded. 0 refunds everything, 100 pays everything."""
+    bps = Decimal(provider_percent) * 100
+    if not 0 <= bps <= 10_000 or bps != bps.to_integral_value():
+        raise click.BadParameter("The provider's share is a percentage from 0 to 100 with at most two decimals.")
+    _admin().send(market_of(community_id).resolve, deal_id, int(bps))
+
+
+@click.command(name="market-windows", cls=ConnectedProviderCommand)
+@click.argument("community_id", type=int)
+@click.option("--completion-days", type=float, required=True, help="Time to complete an accepted deal.")
+@click.option("--confirm-days", type=float, required=True, help="Time to confirm or dispute a completed deal.")
+def market_windows(community_id: int, completion_days: float, confirm_days: float) -> None:
+    """Set the deadlines after which anyone may close a stalled deal (1 hour to 1 year each)."""
+    _admin().send(market_of(community_id).setWindows, int(completion_days * DAY), int(confirm_days * DAY))
+
+
+@click.command(name="market-expiry", cls=ConnectedProviderCommand)
+@click.argument("community_id", type=int)
+@click.argument("rule", type=click.Choice(["settle", "refund"]))
+def market_expiry(community_id: int, rule: str) -> None:
+    """What happens to a completed deal nobody confirms in time: settle it (silence is consent) or refund it."""
+    _admin().send(market_of(community_id).setExpiryRule, rule == "settle")
+
+
+@click.command(name="market-profile-weights", cls=ConnectedProviderCommand)
+@click.argument("community_id", type=int)
+@click.argument("consumer_bps", type=click.IntRange(0, 20_000))
+@click.argument("prosumer_bps", type=click.IntRange(0, 20_000))
+@click.argument("prostormer_bps", type=click.IntRange(0, 20_000))
+def market_profile_weights(community_id: int, consumer_bps: int, prosumer_bps: int, prostormer_bps: int) -> None:
+    """Weights (10 000 = 1×) of the treasury's incentive a citizen gets in stakeholder→citizen deals, by profile."""
+    _admin().send(market_of(community_id).setProfileWeights, consumer_bps, prosumer_bps, prostormer_bps)
+
+
+COMMANDS = [
+    market_deploy,
+    market_categories,
+    task_publish,
+    task_confirm,
+    task_cancel,
+    dispute_resolve,
+    market_windows,
+    market_expiry,
+    market_profile_weights,
+]
+
+
+def register(group: click.Group) -> None:
+    """Adds the marketplace commands to the `admin` click group."""
+    for command in COMMANDS:
+        group.add_command(command)
