@@ -396,6 +396,7 @@ def submit_claims(client: Any, result: PeriodResult, folder: Path, say: Progress
     values = result.rewards_tree.values
     active = client.member_profiles(result.community_id, [str(v[0]) for v in values])
     sent = skipped = 0
+    refused: list[str] = []
     for index, (leaf_account, leaf_amount) in enumerate(values):
         account, amount = str(leaf_account), int(leaf_amount)
         if client.claimed(result.community_id, result.period, account) >= amount:
@@ -404,11 +405,22 @@ def submit_claims(client: Any, result: PeriodResult, folder: Path, say: Progress
         if not active[account][0]:
             say(f"  {account} is not an active member on chain: its reward stays unclaimed.")
             continue
-        tx = client.claim_for(result.community_id, account, result.period, amount, result.rewards_tree.get_proof(index))
+        proof = result.rewards_tree.get_proof(index)
+        try:
+            tx = client.claim_for(result.community_id, account, result.period, amount, proof)
+        except RuntimeError as exc:  # one refused claim (e.g. a correction's total exhausted) stops no other
+            say(f"  claim of {account} refused: {exc}")
+            refused.append(account)
+            continue
         claims[account] = tx.tx_hash
         update_summary(folder, claims=claims)
         sent += 1
         if sent % 100 == 0:
             say(f"  claims: {index + 1}/{len(values)} leaves done")
-    say(f"Claims: {sent} sent, {skipped} already paid.")
+    say(f"Claims: {sent} sent, {skipped} already paid, {len(refused)} refused.")
+    if refused:
+        raise PeriodError(
+            f"{len(refused)} claim(s) were refused by the token ({', '.join(refused[:3])}…): see the messages above; "
+            "members can still claim themselves once the cause is fixed."
+        )
     return claims
