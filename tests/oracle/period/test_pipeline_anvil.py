@@ -346,3 +346,36 @@ def test_a_changed_reading_needs_a_correction_which_pays_only_the_difference(pla
     # A bundle of the first version is now stale.
     stale = _verify(bundle, tmp_path, platform)
     assert stale.exit_code != 0 and "failed at check 'latest-version'" in stale.output
+
+
+def test_a_crash_after_sending_is_resumed_by_waiting_for_the_same_transaction(platform, env, monkeypatch):
+    from oracle.chain.client import ChainClient
+
+    day = date(2026, 3, 29)  # no readings that day: an empty period is notarised with zero roots
+    oracle = platform.w3.eth.account.from_key(KEYS[0]).address
+    nonce = platform.w3.eth.get_transaction_count(oracle)
+    real_wait = ChainClient.wait
+
+    class PowerLoss(Exception):
+        pass
+
+    def crash(self, tx_hash):
+        raise PowerLoss("the oracle host lost power right after sending")
+
+    monkeypatch.setattr(ChainClient, "wait", crash)
+    with pytest.raises(PowerLoss):
+        CliRunner().invoke(
+            run_command, ["--community", "1", "--period", day.isoformat(), "--publish"], catch_exceptions=False
+        )
+    summary = json.loads((env["data"] / "periods" / "1" / day.isoformat() / "period.json").read_text())
+    pending = summary["notarisation"]["pendingTx"]
+    assert platform.w3.eth.get_transaction_count(oracle) == nonce + 1
+
+    monkeypatch.setattr(ChainClient, "wait", real_wait)
+    resumed = _invoke(run_command, "--community", "1", "--period", day.isoformat(), "--publish")
+    assert resumed.exit_code == 0, resumed.output
+    assert "sent earlier" in resumed.output and "already notarised" in resumed.output
+    assert platform.w3.eth.get_transaction_count(oracle) == nonce + 1  # nothing sent twice
+    after = json.loads((env["data"] / "periods" / "1" / day.isoformat() / "period.json").read_text())
+    assert after["notarisation"]["txHash"] == pending and after["leafCount"] == 0
+    assert after["dataRoot"] == "0x" + "00" * 32
