@@ -36,7 +36,8 @@ def _send(w3: Web3, key: str, fn_or_deploy) -> dict:
         {
             "from": account.address,
             "nonce": w3.eth.get_transaction_count(account.address),
-            "gasPrice": 0,
+            # Free gas on the zero-fee chain; otherwise whatever the node asks.
+            "gasPrice": w3.eth.gas_price if w3.eth.get_block("latest")["baseFeePerGas"] else 0,
             "chainId": 1981,
         }
     )
@@ -56,11 +57,22 @@ def _deploy(w3: Web3, key: str, name: str, *args) -> str:
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory) -> Iterator[Platform]:
     """anvil with free gas (base fee 0, as the Besu network) and Registry, RewardModels, Notary, one community."""
+    yield from _platform(tmp_path_factory, free_gas=True)
+
+
+@pytest.fixture(scope="module")
+def paid_platform(tmp_path_factory) -> Iterator[Platform]:
+    """The same on an anvil that charges gas (base fee and tip), as a public network would."""
+    yield from _platform(tmp_path_factory, free_gas=False)
+
+
+def _platform(tmp_path_factory, free_gas: bool) -> Iterator[Platform]:
     if not ANVIL.exists():
         pytest.fail("anvil is missing: run `make setup` (npm tools in tools/node_modules).")
     port = free_port()
+    fees = ["--base-fee", "0", "--gas-price", "0"] if free_gas else []
     proc = subprocess.Popen(
-        [str(ANVIL), "--port", str(port), "--chain-id", "1981", "--base-fee", "0", "--gas-price", "0", "--silent"],
+        [str(ANVIL), "--port", str(port), "--chain-id", "1981", *fees, "--silent"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
