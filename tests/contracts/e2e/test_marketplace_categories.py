@@ -166,3 +166,40 @@ def test_energy_managers_bonus_is_weighted_by_the_citizens_profile(demo):
         assert event.incentive == base * weight // 10_000 and event.incentiveTo == citizen.address
         assert token.balanceOf(citizen) == before - PRICE + event.incentive
         assert token.treasuryBalance() == treasury + event.fee - event.incentive
+
+
+def test_python_client_reads_deals_and_builds_transactions_the_chain_accepts(demo, chain):
+    """oracle.market.client (what the API calls) against the seeded marketplace, through plain web3."""
+    from oracle.market.client import MarketClient
+    from scripts._market_seed import DEMO_DEALS as SEEDED
+
+    token, market, _ = demo
+    client = MarketClient(chain.provider.web3, market.address)
+    deals = client.deals()
+    assert [d.id for d in deals] == list(range(1, len(SEEDED) + 1))
+    for view, seeded in zip(deals, SEEDED, strict=True):
+        assert view.category == seeded.category and view.matches(seeded.title, seeded.description)
+        assert not view.matches(seeded.title, seeded.description + " ")
+    assert client.escrow_total() == token.balanceOf(market)
+    task = next(d for d in deals if d.side == 2)
+    assert task.payer == token.address
+    with pytest.raises(LookupError, match="no deal 99"):
+        client.deal(99)
+
+    provider = member(1)
+    tx = client.offer_tx(provider.address, 0, PRICE, "Bike repair", "Fix a flat tyre")
+    chain.provider.web3.eth.send_transaction(tx)  # anvil holds the test accounts' keys
+    created = client.deal(client.deal_count())
+    assert created.provider == provider.address and created.matches("Bike repair", "Fix a flat tyre")
+    split_now, incentive_to = client.preview(created.id)
+    expected = split(PRICE, Policy(*POLICIES[0]), category_number=0, with_venue=False)
+    assert (split_now.to_provider, split_now.fee, split_now.incentive) == (
+        expected.to_provider,
+        expected.fee,
+        expected.incentive,
+    )
+    assert incentive_to == provider.address
+    chain.provider.web3.eth.send_transaction(client.action_tx(provider.address, "cancel", created.id))
+    assert client.deal(created.id).state == DealState.CANCELLED
+    with pytest.raises(ValueError, match="not a deal action"):
+        client.action_tx(provider.address, "steal", created.id)

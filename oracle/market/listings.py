@@ -1,0 +1,161 @@
+"""Off-chain listings of the marketplace (title, description, category, hours, availability) on the oracle's
+SQLModel metadata, with search and filter. A listing's `description_hash` is what its deal stores on chain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from oracle.db.types import UtcDateTime, utcnow
+from oracle.market.hashing import description_hash
+from oracle.market.policy import CATEGORIES, Side
+
+UNITS_PER_CENTIHOUR = 10**16  # 1 token (10**18 units) = 1 hour = 100 centi-hours
+MAX_TITLE = 120
+MAX_DESCRIPTION = 4_000
+
+
+class ListingError(ValueError):
+    """A listing that cannot be stored as given."""
+
+
+def hours_to_centihours(hours: str | Decimal | int) -> int:
+    """Hours as a person types them ("1.5") to whole centi-hours, refusing what would lose precision."""
+    try:
+        value = Decimal(str(hours))
+    except InvalidOperation as exc:
+        raise ListingError(f"{hours!r} is not a number of hours.") from exc
+    centi = value * 100
+    if value <= 0 or centi != centi.to_integral_value():
+        raise ListingError(f"Hours must be positive with at most two decimals, not {hours!r}.")
+    return int(centi)
+
+
+class ListingBase(SQLModel):
+    community_id: int = Field(index=True, description="The community's id in the Registry.")
+    category: int = Field(ge=0, le=7, index=True, description="Flow category 0 … 7 (report §5.3.2, 1 … 8).")
+    side: Side = Field(sa_type=sa.Integer, description="0 offer, 1 request, 2 community task.")
+    title: str = Field(max_length=MAX_TITLE)
+    description: str = Field(max_length=MAX_DESCRIPTION)
+    price_centihours: int = Field(gt=0, index=True, description="Price in hundredths of an hour (token).")
+    availability: str = Field(default="", max_length=200, description="When the provider is available.")
+    owner: str = Field(max_length=42, index=True, description="Wallet of the member (or admin) who posted it.")
+
+
+class ListingCreate(ListingBase):
+    pass
+
+
+class Listing(ListingBase, table=True):
+    __tablename__ = "market_listing"
+
+    id: int | None = Field(default=None, primary_key=True)
+    description_hash: str = Field(max_length=66, index=True, description="0x keccak256, the deal's on-chain hash.")
+    deal_id: int | None = Field(default=None, index=True, description="The on-chain deal, once created.")
+    active: bool = Field(default=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+    @property
+    def hours(self) -> Decimal:
+        return Decimal(self.price_centihours) / 100
+
+    @property
+    def price_units(self) -> int:
+        """The price in token units, as the deal on chain carries it."""
+        return self.price_centihours * UNITS_PER_CENTIHOUR
+
+
+class ListingPublic(ListingBase):
+    id: int
+    description_hash: str
+    deal_id: int | None
+    active: bool
+    created_at: datetime
+
+
+def validate(data: ListingCreate) -> None:
+    """Refuses listings the marketplace contract would refuse, with a sentence saying what to change (ranges of
+    category and price are already checked by the model's field constraints)."""
+    is_task = CATEGORIES[data.category].is_task
+    if is_task != (data.side == Side.TASK):
+        raise ListingError(
+            "Categories 5, 6 and 7 are community tasks published by the community admin; "
+            "members offer or request in categories 0 to 4."
+        )
+    if not data.title.strip():
+        raise ListingError("A listing needs a title.")
+
+
+def create_listing(session: Session, data: ListingCreate) -> Listing:
+    """Stores a listing with the hash its on-chain deal will carry."""
+    validate(data)
+    listing = Listing.model_validate(
+        data, update={"description_hash": "0x" + description_hash(data.title, data.description).hex()}
+    )
+    session.add(listing)
+    session.commit()
+    session.refresh(listing)
+    return listing
+
+
+def link_deal(session: Session, listing_id: int, deal_id: int) -> Listing:
+    """Records the on-chain deal created for a listing."""
+    listing = session.get(Listing, listing_id)
+    if listing is None:
+        raise ListingError(f"There is no listing {listing_id}.")
+    listing.deal_id = deal_id
+    session.add(listing)
+    session.commit()
+    session.refresh(listing)
+    return listing
+
+
+def close_listing(session: Session, listing_id: int) -> Listing:
+    """Hides a listing from searches (the row is kept: a deal may point at it)."""
+    listing = session.get(Listing, listing_id)
+    if listing is None:
+        raise ListingError(f"There is no listing {listing_id}.")
+    listing.active = False
+    session.add(listing)
+    session.commit()
+    session.refresh(listing)
+    return listing
+
+
+def search_listings(
+    session: Session,
+    community_id: int,
+    *,
+    text: str | None = None,
+    category: int | None = None,
+    side: Side | None = None,
+    max_hours: Decimal | str | None = None,
+    owner: str | None = None,
+    include_closed: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Listing]:
+    """Listings of a community, newest first, filtered by words in title or description (case-insensitive),
+    category, side, price ceiling and owner."""
+    query = select(Listing).where(Listing.community_id == community_id)
+    if not include_closed:
+        query = query.where(col(Listing.active).is_(True))
+    if text:
+        for word in text.split():
+            pattern = f"%{word.lower()}%"
+            query = query.where(
+                sa.or_(sa.func.lower(Listing.title).like(pattern), sa.func.lower(Listing.description).like(pattern))
+            )
+    if category is not None:
+        query = query.where(Listing.category == category)
+    if side is not None:
+        query = query.where(Listing.side == int(side))
+    if max_hours is not None:
+        query = query.where(Listing.price_centihours <= hours_to_centihours(max_hours))
+    if owner is not None:
+        query = query.where(sa.func.lower(Listing.owner) == owner.lower())
+    query = query.order_by(col(Listing.created_at).desc(), col(Listing.id).desc()).offset(offset).limit(limit)
+    return list(session.exec(query).all())
