@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from dapp.api.schemas import PathId
 from dapp.api.security import IdentityProviderUnavailable, InvalidToken, Principal, TokenValidator
 from dapp.api.settings import Settings
 from oracle.db.models import Community, Role, User, UserCommunity, UserRole
@@ -140,7 +141,7 @@ class CommunityAccess:
         return self.principal.has_role(PLATFORM_ADMIN) or role in self.community_roles
 
 
-def load_access(session: Session, principal: Principal, community_id: int) -> CommunityAccess:
+def load_access(session: Session, principal: Principal, community_id: PathId) -> CommunityAccess:
     community = session.get(Community, community_id)
     if community is None:
         raise not_found(f"There is no community {community_id}; list them with GET /api/v1/communities.")
@@ -170,7 +171,7 @@ def community_access(*allowed: str):  # noqa: ANN201  (returns a dependency)
     global roles `auditor` and `platform-admin` (held in the token, valid for every community).
     """
 
-    def check(community_id: int, principal: PrincipalDep, session: SessionDep) -> CommunityAccess:
+    def check(community_id: PathId, principal: PrincipalDep, session: SessionDep) -> CommunityAccess:
         access = load_access(session, principal, community_id)
         if principal.has_role(PLATFORM_ADMIN) and PLATFORM_ADMIN in allowed:
             return access

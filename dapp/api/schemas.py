@@ -3,7 +3,10 @@ are expected, are refused instead of being coerced silently."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from fastapi import Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class StrictModel(BaseModel):
@@ -22,3 +25,10 @@ AUTH_ERRORS: dict[int | str, dict] = {
     403: {"model": Problem, "description": "Authenticated, but not allowed to do this."},
     503: {"model": Problem, "description": "Keycloak's keys could not be fetched."},
 }
+
+
+# Ids are 64-bit integers in both databases: anything outside is answered with a 422, not a driver overflow.
+MAX_ID = 2**63 - 1
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]

@@ -25,7 +25,7 @@ from dapp.api.deps import (
 from dapp.api.idp import IdentityProviderError
 from dapp.api.models import AuditEntry, RegistrationRequest, RegistrationStatus
 from dapp.api.routes.identity import ERRORS, IdpDep, RegistrationPublic, chain_failure, idp_failure, registration_public
-from dapp.api.schemas import AUTH_ERRORS, StrictModel
+from dapp.api.schemas import AUTH_ERRORS, BodyId, Offset, PathId, StrictModel
 from oracle.chain.client import ChainError
 from oracle.db.enums import DeviceKind, DeviceStatus, EnergyProfile, MemberKind
 from oracle.db.models import Community, Device, Flow, Role, Supplier, User, UserCommunity, UserRole
@@ -47,7 +47,7 @@ class CommunityPublic(BaseModel):
 
 
 class MemberPublic(BaseModel):
-    user_id: int
+    user_id: BodyId
     name: str
     surname: str
     wallet: str | None
@@ -70,25 +70,24 @@ class DevicePublic(BaseModel):
     name: str
     kind: DeviceKind
     status: DeviceStatus
-    user_id: int | None
+    user_id: BodyId | None
     gateway: str | None
-    default_flow_id: int | None
+    default_flow_id: BodyId | None
 
 
 class DeviceCreate(StrictModel):
     pod: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
     name: str = Field(min_length=1, max_length=128)
     kind: DeviceKind = Field(strict=False)  # enums arrive as JSON strings
-    user_id: int | None = None
+    user_id: BodyId | None = None
     gateway: str | None = Field(default=None, min_length=1, max_length=64, description="Client id of its gateway.")
-    default_flow_id: int | None = None
+    default_flow_id: BodyId | None = None
     min_energy_wh: float | None = None
     max_energy_wh: float | None = None
     max_power_w: float | None = Field(default=None, gt=0)
 
 
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get("", response_model=list[CommunityPublic])
@@ -141,7 +140,7 @@ def list_registrations(
     return [registration_public(r) for r in session.exec(query.order_by(RegistrationRequest.id)).all()]  # type: ignore[arg-type]
 
 
-def _pending(session: SessionDep, access: CommunityAccess, registration_id: int) -> RegistrationRequest:
+def _pending(session: SessionDep, access: CommunityAccess, registration_id: PathId) -> RegistrationRequest:
     request = session.get(RegistrationRequest, registration_id)
     if request is None or request.community_id != access.community.id:
         raise not_found(f"There is no registration {registration_id} in community {access.community.id}.")
@@ -152,7 +151,7 @@ def _pending(session: SessionDep, access: CommunityAccess, registration_id: int)
 
 @router.post("/{community_id}/registrations/{registration_id}/approve", response_model=RegistrationPublic)
 def approve(
-    registration_id: int, access: Admin, session: SessionDep, settings: SettingsDep, idp: IdpDep
+    registration_id: PathId, access: Admin, session: SessionDep, settings: SettingsDep, idp: IdpDep
 ) -> RegistrationPublic:
     """Approve a request: the wallet becomes a member on chain (welcome bonus minted), the account a token holder."""
     request = _pending(session, access, registration_id)
@@ -196,7 +195,7 @@ def approve(
 
 
 @router.post("/{community_id}/registrations/{registration_id}/reject", response_model=RegistrationPublic)
-def reject(registration_id: int, access: Admin, session: SessionDep) -> RegistrationPublic:
+def reject(registration_id: PathId, access: Admin, session: SessionDep) -> RegistrationPublic:
     request = _pending(session, access, registration_id)
     request.status, request.decided_at = RegistrationStatus.REJECTED, datetime.now(UTC)
     session.add(request)

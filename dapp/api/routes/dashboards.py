@@ -23,7 +23,7 @@ from dapp.api.deps import (
 )
 from dapp.api.models import MemberDailyKpi
 from dapp.api.routes.identity import ERRORS
-from dapp.api.schemas import AUTH_ERRORS, StrictModel
+from dapp.api.schemas import AUTH_ERRORS, Offset, PathId, StrictModel
 from oracle.db.models import UserCommunity
 from oracle.proofs.encoding import period_id
 
@@ -37,7 +37,6 @@ Refresher = Annotated[CommunityAccess, Depends(community_access(COMMUNITY_ADMIN,
 Start = Annotated[date, Query(alias="from", description="First local day (YYYY-MM-DD).")]
 End = Annotated[date, Query(alias="to", description="Last local day, inclusive (YYYY-MM-DD).")]
 Limit = Annotated[int, Query(ge=1, le=400)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class DailyKpi(BaseModel):
@@ -88,7 +87,9 @@ def _bounds(start: date, end: date) -> tuple[int, int]:
     return period_id(start), period_id(end)
 
 
-def _member_page(session: SessionDep, community_id: int, user_id: int, first: int, last: int, limit: int, offset: int):  # noqa: ANN202
+def _member_page(
+    session: SessionDep, community_id: PathId, user_id: PathId, first: int, last: int, limit: int, offset: int
+):  # noqa: ANN202
     t = MemberDailyKpi
     where = (t.community_id == community_id, t.user_id == user_id, t.day >= first, t.day <= last)
     rows = session.exec(select(t).where(*where).order_by(t.day).offset(offset).limit(limit)).all()  # type: ignore[arg-type]
@@ -132,7 +133,7 @@ def my_daily(
 
 @router.get("/{community_id}/members/{user_id}/daily", response_model=DailyPage)
 def member_daily(
-    user_id: int, access: Admin, session: SessionDep, start: Start, end: End, limit: Limit = 366, offset: Offset = 0
+    user_id: PathId, access: Admin, session: SessionDep, start: Start, end: End, limit: Limit = 366, offset: Offset = 0
 ) -> DailyPage:
     """One member's days (community admin)."""
     first, last = _bounds(start, end)

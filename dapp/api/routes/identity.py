@@ -23,7 +23,7 @@ from dapp.api.deps import (
 )
 from dapp.api.idp import IdentityProvider, IdentityProviderError
 from dapp.api.models import AuditEntry, MemberDailyKpi, RegistrationRequest, RegistrationStatus, SiweNonce
-from dapp.api.schemas import AUTH_ERRORS, Problem, StrictModel
+from dapp.api.schemas import AUTH_ERRORS, BodyId, PathId, Problem, StrictModel
 from oracle.chain.client import ChainError
 from oracle.db.enums import EnergyProfile, MemberKind
 from oracle.db.models import (
@@ -90,20 +90,20 @@ class RegistrationCreate(ProfileFields):
     password: str = Field(min_length=12, max_length=128)
     name: Name
     surname: Name
-    community_id: int
+    community_id: BodyId
     member_kind: MemberKind = Field(strict=False)  # enums and dates arrive as JSON strings
     energy_profile: EnergyProfile = Field(strict=False)
 
 
 class JoinRequest(StrictModel):
-    community_id: int
+    community_id: BodyId
     member_kind: MemberKind = Field(strict=False)
     energy_profile: EnergyProfile = Field(strict=False)
 
 
 class RegistrationPublic(BaseModel):
     id: int
-    community_id: int
+    community_id: BodyId
     member_kind: MemberKind
     energy_profile: EnergyProfile
     wallet: str | None
@@ -125,7 +125,7 @@ class ProfileUpdate(ProfileFields):
 
 
 class ChallengeRequest(StrictModel):
-    community_id: int
+    community_id: BodyId
     address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
 
 
@@ -146,7 +146,7 @@ class LogoutRequest(StrictModel):
 
 
 class MembershipPublic(BaseModel):
-    community_id: int
+    community_id: BodyId
     wallet: str | None
     member_kind: MemberKind
     energy_profile: EnergyProfile
@@ -370,7 +370,7 @@ def join(body: JoinRequest, user: CurrentUserDep, session: SessionDep) -> Regist
 # ---- wallets ---------------------------------------------------------------------------------------------------
 
 
-def _own_request(session: Session, user: User, community_id: int) -> RegistrationRequest:
+def _own_request(session: Session, user: User, community_id: PathId) -> RegistrationRequest:
     request = session.exec(
         select(RegistrationRequest).where(
             RegistrationRequest.user_id == user.id, RegistrationRequest.community_id == community_id
@@ -449,7 +449,7 @@ def bind_wallet(
 
 
 @router.delete("/me/communities/{community_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
-def leave_community(community_id: int, user: CurrentUserDep, session: SessionDep, settings: SettingsDep) -> Response:
+def leave_community(community_id: PathId, user: CurrentUserDep, session: SessionDep, settings: SettingsDep) -> Response:
     """Remove your blockchain account in one community: the wallet is deactivated on chain (balance to the
     treasury), the membership ends; your other communities and your account stay."""
     membership = session.get(UserCommunity, (community_id, user.id))

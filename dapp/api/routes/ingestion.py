@@ -19,7 +19,7 @@ from dapp.api.deps import (
     load_access,
 )
 from dapp.api.routes.identity import ERRORS
-from dapp.api.schemas import AUTH_ERRORS, StrictModel
+from dapp.api.schemas import AUTH_ERRORS, PathId, StrictModel
 from oracle.db.enums import ReadingSource
 from oracle.db.models import Device, Supplier
 from oracle.ingest.store import load_catalogue, store_batch
@@ -50,7 +50,7 @@ class IngestResult(BaseModel):
     rejected: list[RejectedReading]
 
 
-def gateway_devices(session: SessionDep, client_id: str, community_id: int) -> set[str]:
+def gateway_devices(session: SessionDep, client_id: str, community_id: PathId) -> set[str]:
     """PODs of the community's devices whose gateway is this Keycloak client."""
     query = (
         select(Device.pod)
@@ -62,7 +62,7 @@ def gateway_devices(session: SessionDep, client_id: str, community_id: int) -> s
 
 @router.post("/{community_id}/readings", response_model=IngestResult)
 def ingest_readings(
-    community_id: int, batch: ReadingBatch, principal: PrincipalDep, session: SessionDep, engine: EngineDep
+    community_id: PathId, batch: ReadingBatch, principal: PrincipalDep, session: SessionDep, engine: EngineDep
 ) -> IngestResult:
     """Store a batch of 15-minute readings. A meter gateway (client-credentials token with `meter-gateway`) may
     only send for its own devices; the community admin for any device of the community."""

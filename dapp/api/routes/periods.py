@@ -25,7 +25,7 @@ from dapp.api.deps import (
     not_found,
 )
 from dapp.api.routes.identity import ERRORS
-from dapp.api.schemas import AUTH_ERRORS, StrictModel
+from dapp.api.schemas import AUTH_ERRORS, PathId, StrictModel
 from oracle.pipeline import PeriodError
 from oracle.proofs.encoding import period_day
 from oracle.settings import data_dir
@@ -102,7 +102,7 @@ def list_periods(
 
 @router.get("/communities/{community_id}/periods/{period_id}/bundle", response_model=dict[str, Any])
 def period_bundle(
-    period_id: int,
+    period_id: PathId,
     access: Viewer,
     session: SessionDep,
     account: Annotated[str | None, Query(description="Member wallet; a member may omit it (own wallet).")] = None,
