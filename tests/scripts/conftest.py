@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,14 +11,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from script_helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +65,3 @@ def ape_run(anvil_url, tmp_path_factory):
 
     run.deployments = deployments  # type: ignore[attr-defined]
     return run
-
-
-def rpc(url: str, method: str, *params):
-    reply = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=10)
-    return reply.json()["result"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from conftest import rpc
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector as selector
+from script_helpers import rpc
 
 UNIT = 10**18
 MEMBER_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
