@@ -1,9 +1,9 @@
 """Oracle throughput: a full period run for 1 000 and 10 000 members, and a 100 000-leaf rewards tree with all
 its proofs beside OpenZeppelin's JS library.
 
-    python benchmarks/oracle.py                  # both parts
-    python benchmarks/oracle.py --members 1000   # one community size only
-    python benchmarks/oracle.py --skip-tree
+    python -m benchmarks.oracle_run                  # both parts
+    python -m benchmarks.oracle_run --members 1000   # one community size only
+    python -m benchmarks.oracle_run --skip-tree
 
 A "full period run" starts from the readings in the database (SQLite in a temp dir, filled before the clock
 starts: one home meter per member with 96 quarter hours, a PV meter for every third member) and ends with
@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime
@@ -28,9 +27,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-# This file is named oracle.py: its folder must not shadow the `oracle` package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-sys.path.insert(0, str(ROOT))
 DAY = date(2026, 11, 25)
 PARAMS = {"a": 10**17, "b": 5 * 10**16, "c": 5 * 10**16, "max_per_period": 10**24, "bonus_prosumer": 10**15}
 
