@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
@@ -19,7 +20,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCErro
 from oracle.chain.contracts import DeploymentError, abi, load_deployments
 from oracle.settings import rpc_url
 
-DEFAULT_API_URL = "http://127.0.0.1:8000"
+DEFAULT_API_URL = "http://127.0.0.1:8000/api/v1"  # LEC_API_URL: the API's versioned base URL
 LEC_CHAIN_ID = 1981
 
 
@@ -169,6 +170,26 @@ class Chain:
     def has_role(self, community_id: int, role: str, account: str) -> bool:
         return self.token(community_id).functions.hasRole(Web3.keccak(text=role), to_checksum_address(account)).call()
 
+    def total_supply(self, community_id: int) -> int:
+        return self.token(community_id).functions.totalSupply().call()
+
+    def claims(self, community_id: int, account: str | None = None) -> list[dict[str, Any]]:
+        """Every reward claimed in the community (RewardClaimed events: public on chain), oldest first."""
+        token = self.token(community_id)
+        start = int(self.deployments().get("deployedAtBlock", 0))
+        filters = {"account": to_checksum_address(account)} if account else None
+        events = token.events.RewardClaimed.get_logs(from_block=start, argument_filters=filters)
+        return [
+            {
+                "period": e["args"]["periodId"],
+                "account": e["args"]["account"],
+                "amount": e["args"]["amount"],
+                "version": e["args"]["version"],
+                "block": e["blockNumber"],
+            }
+            for e in events
+        ]
+
     def preflight(self, contract: str, tx: dict[str, str]) -> str | None:
         """Simulates a transaction before the wallet is asked: a sentence if the chain would refuse it."""
         try:
@@ -223,6 +244,46 @@ class Api:
 
     def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
         return self._request("POST", path, json=body, **kwargs)
+
+    # The routes the pages use (see the API's OpenAPI document at /docs).
+    def me(self) -> dict[str, Any]:
+        return self.get("/me")
+
+    def communities(self) -> list[dict[str, Any]]:
+        return self.get("/communities")
+
+    def my_daily(self, community_id: int, start: date, end: date) -> dict[str, Any]:
+        return self.get(f"/communities/{community_id}/me/daily", **{"from": start.isoformat(), "to": end.isoformat()})
+
+    def member_daily(self, community_id: int, user_id: int, start: date, end: date) -> dict[str, Any]:
+        return self.get(
+            f"/communities/{community_id}/members/{user_id}/daily", **{"from": start.isoformat(), "to": end.isoformat()}
+        )
+
+    def community_kpis(self, community_id: int, start: date, end: date) -> list[dict[str, Any]]:
+        return self.get(f"/communities/{community_id}/kpis", **{"from": start.isoformat(), "to": end.isoformat()})
+
+    def members(self, community_id: int) -> list[dict[str, Any]]:
+        return self.get(f"/communities/{community_id}/members", limit=400)["items"]
+
+    def devices(self, community_id: int) -> list[dict[str, Any]]:
+        return self.get(f"/communities/{community_id}/devices", limit=400)["items"]
+
+    def registrations(self, community_id: int) -> list[dict[str, Any]]:
+        return self.get(f"/communities/{community_id}/registrations")
+
+    def decide(self, community_id: int, registration_id: int, approve: bool) -> dict[str, Any]:
+        verb = "approve" if approve else "reject"
+        return self.post(f"/communities/{community_id}/registrations/{registration_id}/{verb}")
+
+    def periods(self, community_id: int, notarised_only: bool = False) -> list[dict[str, Any]]:
+        return self.get(f"/communities/{community_id}/periods", notarised_only=str(notarised_only).lower())
+
+    def bundle(self, community_id: int, period_id: int, account: str | None = None) -> dict[str, Any]:
+        return self.get(f"/communities/{community_id}/periods/{period_id}/bundle", account=account)
+
+    def verify(self, bundle: dict[str, Any]) -> dict[str, Any]:
+        return self.post("/verify", {"bundle": bundle})
 
 
 def _detail(reply: httpx.Response) -> str:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from dapp.client import Api, Chain, ClientError
+from dapp.components import calls, wallet
 from oracle.chain.contracts import DeploymentError
 
 IDENTITY_KEY = "identity"
@@ -144,3 +145,119 @@ def community_picker(prefix: str, identity: Identity) -> int:
     ids = list(names)
     default = ids.index(identity.community_id) if identity.community_id in ids else 0
     return st.selectbox("Community", ids, index=default, format_func=names.get, key=f"{prefix}_community")
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A community the signed-in person belongs to: its API id, its on-chain id and their wallet there."""
+
+    community_id: int
+    chain_id: int | None
+    name: str
+    wallet: str | None
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _me(token: str | None) -> dict[str, Any]:
+    return Api(token).me()
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _communities(token: str | None) -> list[dict[str, Any]]:
+    return Api(token).communities()
+
+
+def memberships(identity: Identity) -> list[Membership]:
+    me = _me(identity.token)
+    names = {c["id"]: c for c in _communities(identity.token)}
+    found = []
+    for m in me.get("memberships", []):
+        c = names.get(m["community_id"], {})
+        found.append(Membership(m["community_id"], c.get("chain_community_id"), c.get("name", "?"), m.get("wallet")))
+    return found
+
+
+def communities_of(identity: Identity) -> list[Membership]:
+    """The communities a page may show: the person's own, or every community for roles that oversee communities
+    (the API still refuses any community the person has no role in, with a sentence)."""
+    if identity.has("platform-admin", "auditor", "community-admin"):
+        return [Membership(c["id"], c.get("chain_community_id"), c["name"], None) for c in _communities(identity.token)]
+    return memberships(identity)
+
+
+def pick_membership(prefix: str, identity: Identity) -> Membership:
+    """The community the page is about; stops the page with a sentence when there is none."""
+    options = attempt(lambda: communities_of(identity))
+    if options is None:
+        st.stop()
+    if not options:
+        st.info("You are not a member of a community yet: register and bind your wallet, then ask for approval.")
+        st.stop()
+    if len(options) == 1:
+        return options[0]
+    return st.selectbox("Community", options, format_func=lambda m: m.name, key=f"{prefix}_membership")
+
+
+def show_answer(purpose: str, success: str) -> wallet.WalletAnswer | None:
+    """The wallet's answer to a request: waiting, refused (as a sentence) or done."""
+    reply = wallet.answer(purpose)
+    if wallet.waiting(purpose):
+        st.info("Waiting for your wallet: confirm or reject the request in MetaMask.")
+    elif reply is not None and not reply.ok:
+        show_error(reply.sentence)
+    elif reply is not None:
+        st.success(success)
+    return reply
+
+
+def show_transaction(purpose: str, what: str) -> None:
+    """The outcome of a transaction the wallet sent: mined, reverted, or still pending."""
+    reply = wallet.answer(purpose)
+    if wallet.waiting(purpose):
+        st.info("Waiting for your wallet: check the transaction in MetaMask and sign it.")
+    elif reply is not None and not reply.ok:
+        show_error(reply.sentence)
+    elif reply is not None:
+        tx_hash = str(reply.value)
+        try:
+            receipt = chain().w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
+        except Exception:  # web3's TimeExhausted: the network has not mined it yet
+            st.info(f"Transaction {tx_hash} sent; not mined yet. Reload the page in a moment.")
+            return
+        if receipt["status"] == 1:
+            st.success(f"{what} confirmed in block {receipt['blockNumber']} (transaction {tx_hash}).")
+        else:
+            show_error(f"{what} was mined in block {receipt['blockNumber']} but reverted: nothing changed.")
+
+
+def sign(purpose: str, contract: str, to: str, data: str) -> None:
+    """A button callback: simulate the transaction from the connected wallet, then hand it to the wallet."""
+    error_key = f"{purpose}_error"
+    st.session_state.pop(error_key, None)
+    account = wallet.state().account
+    if account is None:
+        st.session_state[error_key] = "Connect your wallet first (Wallet page or the sidebar)."
+        return
+    tx = calls.tx(account, to, data)
+    refusal = chain().preflight(contract, tx)
+    if refusal:
+        st.session_state[error_key] = refusal
+        return
+    wallet.ask(purpose, "eth_sendTransaction", [tx])
+
+
+def show_signing(purpose: str, what: str) -> None:
+    if st.session_state.get(f"{purpose}_error"):
+        show_error(st.session_state[f"{purpose}_error"])
+    show_transaction(purpose, what)
+
+
+def wallet_hint() -> None:
+    state = wallet.state()
+    if state.account is None:
+        st.info(
+            "Connect your wallet on the Wallet page: changes here are signed in MetaMask by an account holding "
+            "the role on chain."
+        )
+    else:
+        st.caption(f"Transactions will be signed by {state.account}.")

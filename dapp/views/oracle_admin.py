@@ -1,7 +1,76 @@
-"""Reward models."""
+"""Reward models (oracle admin): every registered version with its parameters in clear, read from the chain, and
+the registration of a new version — signed in the wallet by an account holding `oracle-admin`."""
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
 import streamlit as st
 
+from dapp.components import calls
+from dapp.views import common
+from oracle.rewards.models import KINDS, RewardModel, RewardModelError, canonical_json
+
+P = "oracle_"
+
+identity = common.current_identity()
+if identity is None:
+    st.stop()
 st.title("Reward models")
+chain = common.chain()
+models = common.attempt(chain.models)
+if models is None:
+    st.stop()
+if models:
+    table = pd.DataFrame(models)[["id", "name", "version", "kind", "params", "params_hash", "registered_by"]]
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "params": st.column_config.TextColumn("parameters (canonical JSON, on chain)"),
+            "params_hash": st.column_config.TextColumn("keccak256(params)"),
+        },
+    )
+    st.caption("A version never changes: a change of parameters is registered as a new version of the same name.")
+else:
+    st.info("No reward model is registered yet.")
+
+st.subheader("Register a new version")
+common.wallet_hint()
+name = st.text_input("Model name", value="lec-default", key=f"{P}name")
+kind = st.selectbox("Kind", KINDS, key=f"{P}kind", help="self-consumption, no-peaks or both combined (DESIGN §5.6).")
+params_text = st.text_area(
+    "Parameters (integers, JSON)",
+    value='{"a": 1000000000000000, "b": 500000000000000, "c": 500000000000000, "max_per_period": 10**21}'.replace(
+        "10**21", str(10**21)
+    ),
+    key=f"{P}params",
+    help="Token units per kWh for a, b, c; max_per_period caps the period's total. Only integers, so any auditor "
+    "recomputes every reward bit for bit.",
+)
+canonical = None
+try:
+    params = json.loads(params_text)
+    RewardModel(name=name, kind=kind, params=params)
+    canonical = canonical_json(params)
+    st.code(canonical, language="json")
+except json.JSONDecodeError as exc:
+    common.show_error(f"The parameters are not JSON ({exc.msg} at column {exc.colno}).")
+except (RewardModelError, TypeError) as exc:
+    common.show_error(str(exc))
+address = common.attempt(lambda: chain.deployments()["contracts"]["RewardModels"])
+st.button(
+    "Register in MetaMask",
+    key=f"{P}register",
+    type="primary",
+    disabled=canonical is None or address is None,
+    on_click=common.sign,
+    args=(
+        "register_model",
+        "RewardModels",
+        address,
+        calls.encode_call("registerModel(string,string,string)", name, kind, canonical or ""),
+    ),
+)
+common.show_signing("register_model", "Registration")

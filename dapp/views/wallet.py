@@ -25,37 +25,6 @@ symbol = chain.symbol(community_id)
 w = wallet.state()
 
 
-def show_answer(purpose: str, success: str) -> wallet.WalletAnswer | None:
-    reply = wallet.answer(purpose)
-    if wallet.waiting(purpose):
-        st.info("Waiting for your wallet: confirm or reject the request in MetaMask.")
-    elif reply is not None and not reply.ok:
-        common.show_error(reply.sentence)
-    elif reply is not None:
-        st.success(success)
-    return reply
-
-
-def show_transaction(purpose: str, what: str) -> None:
-    """The outcome of a transaction the wallet sent: mined, reverted, or still pending."""
-    reply = wallet.answer(purpose)
-    if wallet.waiting(purpose):
-        st.info("Waiting for your wallet: check the transaction in MetaMask and sign it.")
-    elif reply is not None and not reply.ok:
-        common.show_error(reply.sentence)
-    elif reply is not None:
-        tx_hash = str(reply.value)
-        try:
-            receipt = chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
-        except Exception:  # web3's TimeExhausted: the network has not mined it yet
-            st.info(f"Transaction {tx_hash} sent; not mined yet. Reload the page in a moment.")
-            return
-        if receipt["status"] == 1:
-            st.success(f"{what} confirmed in block {receipt['blockNumber']} (transaction {tx_hash}).")
-        else:
-            common.show_error(f"{what} was mined in block {receipt['blockNumber']} but reverted: nothing changed.")
-
-
 # ------------------------------------------------------------------------------------------- connect
 st.subheader("1 · Connect your wallet")
 if w.installed is None:
@@ -83,10 +52,10 @@ c4.button(
     on_click=wallet.ask,
     args=("watch_asset", "wallet_watchAsset", calls.watch_asset_params(community.token, symbol)),
 )
-show_answer("connect", "Wallet connected.")
-show_answer("add_network", "The LEC network is in your wallet.")
-show_answer("switch_network", "Your wallet is on the LEC network.")
-show_answer("watch_asset", f"{symbol} is shown in your wallet.")
+common.show_answer("connect", "Wallet connected.")
+common.show_answer("add_network", "The LEC network is in your wallet.")
+common.show_answer("switch_network", "Your wallet is on the LEC network.")
+common.show_answer("watch_asset", f"{symbol} is shown in your wallet.")
 
 account = w.account
 ready = account is not None and w.on_chain(LEC_CHAIN_ID)
@@ -150,7 +119,7 @@ st.button(
 )
 if st.session_state.get(f"{P}transfer_error"):
     common.show_error(st.session_state[f"{P}transfer_error"])
-show_transaction("transfer", "Transfer")
+common.show_transaction("transfer", "Transfer")
 
 # ------------------------------------------------------------------------------------------- claim
 st.subheader("4 · Claim energy rewards")
@@ -160,8 +129,12 @@ f1, f2 = st.columns([1, 2])
 period_text = f1.text_input("Period (day, YYYYMMDD)", key=f"{P}period", placeholder="20261124")
 if f1.button("Fetch my proof", key=f"{P}fetch", disabled=not period_text.isdigit()):
     try:
-        reply = common.api(identity).get(f"/communities/{community_id}/periods/{period_text}/rewards/{account}")
-        claim = parse_reward_claim(reply)
+        api = common.api(identity)
+        api_id = next(c["id"] for c in api.communities() if c.get("chain_community_id") == community_id)
+        claim = parse_reward_claim(api.bundle(api_id, int(period_text)))
+    except StopIteration:
+        common.show_error(f"The platform does not list community {community_id}: ask its admin.")
+        claim = None
     except (ClientError, calls.CallError) as exc:
         common.show_error(str(exc))
         claim = None
@@ -207,4 +180,4 @@ if claim is not None:
         )
 if st.session_state.get(f"{P}claim_error"):
     common.show_error(st.session_state[f"{P}claim_error"])
-show_transaction("claim", "Claim")
+common.show_transaction("claim", "Claim")

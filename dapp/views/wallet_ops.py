@@ -50,16 +50,20 @@ def _first(mapping: dict[str, Any], *names: str) -> Any:
 
 
 def parse_reward_claim(payload: dict[str, Any] | str | bytes) -> RewardClaim:
-    """A reward claim from the API's answer or a proof bundle (the reward part may sit under `reward`)."""
+    """A reward claim from a proof bundle (the API's bundle route, `lec oracle bundle`) or a bare reward leaf."""
     try:
         data = json.loads(payload) if isinstance(payload, str | bytes) else payload
     except json.JSONDecodeError as exc:
         raise CallError(f"The proof file is not JSON ({exc.msg} at line {exc.lineno}).") from exc
     if not isinstance(data, dict):
         raise CallError("The proof file must be a JSON object with the period, account, amount and proof.")
+    if "reward" in data and data["reward"] is None:
+        raise CallError("This bundle has no reward for the member: nothing to claim for that period.")
     reward = data.get("reward") if isinstance(data.get("reward"), dict) else data
     period = _first(reward, "periodId", "period_id") or _first(data, "periodId", "period_id")
-    account = _first(reward, "account", "wallet")
+    leaf = reward.get("leaf") if isinstance(reward.get("leaf"), list) else []
+    member = data.get("member") if isinstance(data.get("member"), dict) else {}
+    account = _first(reward, "account", "wallet") or (leaf[0] if leaf else None) or member.get("account")
     amount = _first(reward, "amount", "amount_units")
     proof = _first(reward, "proof", "rewardProof", "reward_proof")
     missing = [

@@ -202,3 +202,38 @@ def wallet_page(browser, demo_chain: DemoChain):
             for i, page in enumerate(context.pages):
                 page.screenshot(path=f"{os.environ['LEC_TEST_SHOTS']}/tab{i}.png", full_page=True)
         context.close()
+
+
+@pytest.fixture(scope="session")
+def demo_stack(demo_chain: DemoChain, realm: KeycloakStandIn, tmp_path_factory):
+    """The demo data behind the API: a simulated week, its last day run, notarised and claimed; the API up."""
+    from stack import Stack, bind_demo_users, build_data, stack_env, start_api
+
+    env = stack_env(
+        tool_env(LEC_DEPLOYMENTS_DIR=str(demo_chain.deployments_dir), LEC_RPC_URL=demo_chain.url),
+        tmp_path_factory.mktemp("lec-data"),
+    )
+    first, last = build_data(env)
+    bind_demo_users(env["DATABASE_URL"], realm, USERS)
+    port = free_port()
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # the API and in-process AppTests read the same settings
+    server, thread = start_api(env, realm, port)
+    url = f"http://127.0.0.1:{port}/api/v1"
+    _wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok, f"the API at {url}")
+    os.environ["LEC_API_URL"] = url
+    # The community admin refreshes the daily read model, as after any bulk import.
+    admin = {"Authorization": f"Bearer {realm.mint('carla')}"}
+    body = {"start": first.isoformat(), "end": last.isoformat()}
+    requests.post(f"{url}/communities/1/kpis/refresh", json=body, headers=admin, timeout=60).raise_for_status()
+    try:
+        yield Stack(api_url=url, env={**env, "LEC_API_URL": url}, first_day=first, last_day=last)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        os.environ.pop("LEC_API_URL", None)

@@ -17,7 +17,7 @@ from oracle.proofs.merkle import StandardMerkleTree
 pytestmark = pytest.mark.services
 
 UNIT = 10**18
-PERIOD = 20261124
+PERIOD = 20250601  # far from the demo week the oracle runs on the same chain
 WAIT = 30_000  # ms: an upper bound for the page to react, never a measured duration
 
 

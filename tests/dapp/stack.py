@@ -1,0 +1,123 @@
+"""The demo, assembled from the team's real parts for the dApp's tests and screenshots: the chain (deployed and
+seeded by the ape scripts), a simulated community in the oracle's database, one period run, notarised and
+claimed by the oracle, and the API served by uvicorn against the local Keycloak realm server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import uvicorn
+from pydantic import SecretStr
+from sqlmodel import Session, select
+
+from dapp.keycloak.server import KeycloakStandIn
+
+ROOT = Path(__file__).resolve().parents[2]
+# anvil's well-known first test key (the demo's deployer and oracle admin): public, for local chains only.
+ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+DEMO_DAYS = 7
+MODEL_PARAMS = '{"a":1000000000000000,"b":500000000000000,"c":500000000000000,"max_per_period":1000000000000000000000}'
+
+
+@dataclass(frozen=True)
+class Stack:
+    api_url: str
+    env: dict[str, str]
+    first_day: date
+    last_day: date
+
+
+def lec(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [str(ROOT / ".venv/bin/lec"), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"lec {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def bind_demo_users(database_url: str, realm: KeycloakStandIn, users: dict[str, tuple[tuple[str, ...], int]]) -> None:
+    """Links the realm's demo users to the simulated community: a member's Keycloak subject becomes the
+    `external_id` of the simulated user holding their wallet; community roles go to `user_roles`."""
+    from eth_account import Account
+
+    from oracle.db.models import Role, User, UserCommunity, UserRole
+    from oracle.db.session import get_engine
+
+    Account.enable_unaudited_hdwallet_features()
+    engine = get_engine(database_url)
+    with Session(engine) as session:
+        for username, (roles, wallet_index) in users.items():
+            subject = realm.realm.find_user(username).id
+            wallet = _anvil_address(wallet_index)
+            row = session.exec(select(UserCommunity).where(UserCommunity.wallet == wallet)).first()
+            if row is not None:
+                user = session.get(User, row.user_id)
+                user.external_id = subject
+                user.name = username.title()
+            else:
+                user = User(external_id=subject, name=username.title(), surname="Demo", email=f"{username}@example.org")
+                session.add(user)
+                session.flush()
+            for name in roles:
+                if name in ("community-admin", "token-holder"):
+                    role = session.exec(select(Role).where(Role.name == name)).one()
+                    if session.get(UserRole, (user.id, 1, role.id)) is None:
+                        session.add(UserRole(user_id=user.id, community_id=1, role_id=role.id))
+        session.commit()
+
+
+def _anvil_address(index: int) -> str:
+    from eth_account import Account
+
+    return Account.from_mnemonic(
+        "test test test test test test test test test test test junk", account_path=f"m/44'/60'/0'/0/{index}"
+    ).address
+
+
+def start_api(env: dict[str, str], realm: KeycloakStandIn, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    """The API in this process (a uvicorn thread), validating tokens against the realm server's keys."""
+    from dapp.api.main import create_app
+    from dapp.api.settings import Settings
+
+    settings = Settings(
+        keycloak_url=realm.url,
+        client_secret=SecretStr(realm.client_secret("lec-api")),
+        database_url=env["DATABASE_URL"],
+        rpc_url=env["LEC_RPC_URL"],
+        deployments_dir=Path(env["LEC_DEPLOYMENTS_DIR"]),
+        port=port,
+    )
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="lec-api", daemon=True)
+    thread.start()
+    return server, thread
+
+
+def build_data(env: dict[str, str]) -> tuple[date, date]:
+    """Simulates a week of the demo community, runs and notarises its last day, and claims every reward."""
+    last = date.today() - timedelta(days=1)
+    first = last - timedelta(days=DEMO_DAYS - 1)
+    lec(env, "oracle", "simulate", "--members", "8", "--days", str(DEMO_DAYS), "--start", first.isoformat())
+    lec(
+        env, "oracle", "register-model", "--name", "lec-default", "--kind", "self-consumption", "--params", MODEL_PARAMS
+    )
+    lec(env, "oracle", "run", "--community", "1", "--period", last.isoformat(), "--claim")
+    return first, last
+
+
+def stack_env(base: dict[str, str], data_dir: Path) -> dict[str, str]:
+    env = dict(base)
+    env.update(
+        LEC_DATA_DIR=str(data_dir),
+        DATABASE_URL=f"sqlite:///{data_dir / 'lec.db'}",
+        LEC_ORACLE_PRIVATE_KEY=ANVIL_KEY_0,
+    )
+    os.makedirs(data_dir, exist_ok=True)
+    return env
