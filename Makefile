@@ -20,8 +20,8 @@ ANVIL_STATE := $(LEC_DATA_DIR)/anvil/state.json
 ANVIL_LOG := $(LEC_DATA_DIR)/anvil/anvil.log
 LEC_NETWORK := ethereum:lec:node
 
-.PHONY: setup system-deps python-deps node-deps solc compile chain chain-stop deploy seed demo test \
-        test-contracts test-python lint slither bench-gas bench clean
+.PHONY: setup system-deps python-deps node-deps solc compile chain chain-stop deploy seed demo demo-oracle test \
+        lint slither bench-gas bench-oracle clean
 
 ## setup: install Debian packages, the Python environment, the npm tools and the solc adapter
 setup: system-deps python-deps node-deps solc
@@ -82,8 +82,25 @@ deploy: compile chain
 seed: compile chain
 	ape run seed --network $(LEC_RPC_URL)
 
+# Reward model of the demo (token units per kWh, cap per period, energy bonus by profile).
+DEMO_MODEL_PARAMS := {"a":100000000000000000,"b":50000000000000000,"c":50000000000000000,"max_per_period":1000000000000000000000,"bonus_consumer":1000000000000000,"bonus_prosumer":1000000000000000,"bonus_prostormer":1000000000000000}
+DEMO_DAYS := 14
+DEMO_START ?= $(shell date -u -d "$(DEMO_DAYS) days ago" +%F)
+
+## demo-oracle: two weeks of synthetic readings for the demo members, each day run, notarised and claimed
+demo-oracle: seed
+	lec oracle simulate --members 8 --days $(DEMO_DAYS) --start $(DEMO_START)
+	lec oracle register-model --name lec-default --kind self-consumption --params '$(DEMO_MODEL_PARAMS)'
+	@for i in $$(seq 0 $$(($(DEMO_DAYS) - 1))); do \
+		day=$$(date -u -d "$(DEMO_START) + $$i days" +%F); \
+		lec oracle run --community 1 --period $$day --claim || exit 1; \
+	done
+
 ## demo: the local demo on embedded defaults
-demo: deploy seed
+demo: deploy seed demo-oracle
+
+bench-oracle: compile
+	$(PY) -m benchmarks.oracle_run
 
 ## test: every test, starting the services the tests need (PostgreSQL, Mosquitto, anvil, Chromium)
 # The contract tests run on anvil (all of them) and on ape's default in-process provider (all but the
