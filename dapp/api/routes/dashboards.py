@@ -87,35 +87,33 @@ def _bounds(start: date, end: date) -> tuple[int, int]:
     return period_id(start), period_id(end)
 
 
-def _member_page(
-    session: SessionDep, community_id: PathId, user_id: PathId, first: int, last: int, limit: int, offset: int
-):  # noqa: ANN202
+_COLUMNS = tuple(DailyKpi.model_fields)
+_TOTALS = ("load_wh", "production_wh", "self_consumption_wh", "injection_wh", "withdrawal_wh")
+
+
+def _member_page(  # noqa: ANN202
+    session: SessionDep, community_id: int, user_id: int, first: int, last: int, limit: int, offset: int
+):
+    # The hot path of the member dashboard: plain column tuples (no ORM objects), totals summed in Python when the
+    # page holds the whole range (the usual case: a year fits one page), otherwise in SQL.
     t = MemberDailyKpi
     where = (t.community_id == community_id, t.user_id == user_id, t.day >= first, t.day <= last)
-    rows = session.exec(select(t).where(*where).order_by(t.day).offset(offset).limit(limit)).all()  # type: ignore[arg-type]
-    sums = session.exec(
-        select(
-            func.count(),
-            func.sum(t.load_wh),
-            func.sum(t.production_wh),
-            func.sum(t.self_consumption_wh),
-            func.sum(t.injection_wh),
-            func.sum(t.withdrawal_wh),
-        ).where(*where)
-    ).one()
-    total, load, prod, sc, inj, wdr = (int(v or 0) for v in sums)
+    columns = [getattr(t, c) for c in _COLUMNS]
+    rows = session.exec(select(*columns).where(*where).order_by(t.day).offset(offset).limit(limit)).all()  # type: ignore[call-overload,arg-type]
+    items = [DailyKpi.model_construct(**dict(zip(_COLUMNS, r, strict=True))) for r in rows]
+    if offset == 0 and len(rows) < limit:
+        total = len(rows)
+        sums = {c: sum(getattr(i, c) for i in items) for c in _TOTALS}
+    else:
+        result = session.exec(select(func.count(), *[func.sum(getattr(t, c)) for c in _TOTALS]).where(*where)).one()  # type: ignore[call-overload]
+        total, sums = int(result[0]), {c: int(v or 0) for c, v in zip(_TOTALS, result[1:], strict=True)}
+    load, prod, sc = sums["load_wh"], sums["production_wh"], sums["self_consumption_wh"]
     return DailyPage(
-        items=[DailyKpi(**r.model_dump(include=set(DailyKpi.model_fields))) for r in rows],
+        items=items,
         total=total,
         limit=limit,
         offset=offset,
-        totals={
-            "load_wh": load,
-            "production_wh": prod,
-            "self_consumption_wh": sc,
-            "injection_wh": inj,
-            "withdrawal_wh": wdr,
-        },
+        totals=sums,
         self_consumption_pct=round(100 * sc / prod, 2) if prod else None,
         self_sufficiency_pct=round(100 * sc / load, 2) if load else None,
     )

@@ -1,0 +1,237 @@
+"""Latency and throughput of the member dashboard endpoint (`GET /communities/{id}/me/daily`, one year).
+
+Data: a year of 15-minute load and production for N members (default 1 000) is generated in memory and summed
+per local day with the dashboards' arithmetic (self-consumption, injection and withdrawal per quarter hour) into
+the API's read model `api_member_daily_kpis` (365 rows per member). The raw readings are not stored: their
+ingestion is measured by benchmarks/ingest.py. The API runs in its own uvicorn process against SQLite or a
+temporary PostgreSQL cluster (started like the tests do), tokens come from the Keycloak-compatible server and
+are validated as in production; C concurrent clients (default 50) each ask for a random member's year.
+
+    python benchmarks/api.py --backend both
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dapp.api.models import MemberDailyKpi  # noqa: E402
+from dapp.keycloak.server import KeycloakStandIn  # noqa: E402
+from oracle.db.models import Community, User, UserCommunity  # noqa: E402
+from oracle.db.session import dispose_engines, get_engine, init_db  # noqa: E402
+
+TARGET_P95_MS = 100.0
+
+
+def _services() -> Any:
+    spec = importlib.util.spec_from_file_location("lec_test_services", ROOT / "tests" / "conftest.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def populate(url: str, keycloak: KeycloakStandIn, members: int, days: int) -> list[str]:
+    """Users, memberships and their daily rows; returns the members' usernames."""
+    engine = init_db(get_engine(url))
+    rng = np.random.default_rng(1981)
+    first_day = np.datetime64("2025-11-25")
+    day_keys = [int(str(first_day + i).replace("-", "")) for i in range(days)]
+    usernames = []
+    with engine.begin() as conn:
+        community_id = conn.execute(
+            sa.insert(Community.__table__).values(name="Bench LEC", chain_community_id=1)
+        ).inserted_primary_key[0]  # type: ignore[attr-defined]
+        users = []
+        for i in range(members):
+            name = f"bench{i}"
+            subject = keycloak.add_user(name, "pw", ["token-holder"])
+            usernames.append(name)
+            users.append({"external_id": subject, "name": "B", "surname": str(i), "email": f"{name}@example.org"})
+        conn.execute(sa.insert(User.__table__), users)  # type: ignore[attr-defined]
+        ids = [r[0] for r in conn.execute(sa.select(User.id).order_by(User.id))]  # type: ignore[arg-type]
+        conn.execute(
+            sa.insert(UserCommunity.__table__),  # type: ignore[attr-defined]
+            [{"community_id": community_id, "user_id": uid, "wallet": f"0x{uid:040x}", "active": True} for uid in ids],
+        )
+        quarter = np.arange(96)
+        sun = np.clip(np.sin((quarter - 28) / 56 * np.pi), 0, None)  # 07:00–21:00 bell
+        for chunk in range(0, members, 50):
+            block = ids[chunk : chunk + 50]
+            n = len(block)
+            load = rng.gamma(2.0, 60.0, size=(n, days, 96))  # Wh per quarter hour
+            pv_size = rng.choice([0.0, 0.0, 1.0, 2.0], size=(n, 1, 1)) * 250.0
+            production = pv_size * sun * rng.uniform(0.2, 1.0, size=(n, days, 1))
+            rows = []
+            sc = np.minimum(load, production).sum(axis=2)
+            inj = np.maximum(production - load, 0).sum(axis=2)
+            wdr = np.maximum(load - production, 0).sum(axis=2)
+            lsum, psum, peak = load.sum(axis=2), production.sum(axis=2), load.max(axis=2) * 4
+            for m, uid in enumerate(block):
+                for d, key in enumerate(day_keys):
+                    rows.append(
+                        {
+                            "community_id": community_id,
+                            "user_id": uid,
+                            "day": key,
+                            "load_wh": int(lsum[m, d]),
+                            "production_wh": int(psum[m, d]),
+                            "self_consumption_wh": int(sc[m, d]),
+                            "injection_wh": int(inj[m, d]),
+                            "withdrawal_wh": int(wdr[m, d]),
+                            "peak_w": int(peak[m, d]),
+                            "samples": 96,
+                            "imputed": 0,
+                        }
+                    )
+            conn.execute(sa.insert(MemberDailyKpi.__table__), rows)  # type: ignore[attr-defined]
+    dispose_engines()
+    return usernames
+
+
+def serve(url: str, keycloak: KeycloakStandIn) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "LEC_API_KEYCLOAK_URL": keycloak.url,
+        "LEC_API_HOST": "127.0.0.1",
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "dapp.api.main:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(400):
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("The API did not start.")
+
+
+def load(base: str, tokens: list[str], concurrency: int, requests: int) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    per_worker = requests // concurrency
+    path = "/api/v1/communities/1/me/daily?from=2025-11-25&to=2026-11-24&limit=366"
+
+    def worker(seed: int) -> None:
+        rnd = random.Random(seed)
+        with httpx.Client(base_url=base, timeout=30) as client:
+            for _ in range(per_worker):
+                token = tokens[rnd.randrange(len(tokens))]
+                start = time.perf_counter()
+                reply = client.get(path, headers={"Authorization": f"Bearer {token}"})
+                elapsed = time.perf_counter() - start
+                with lock:
+                    latencies.append(elapsed)
+                    if reply.status_code != 200 or len(reply.json()["items"]) != 365:
+                        errors[0] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - began
+    ms = np.array(latencies) * 1000
+    return {
+        "requests": len(latencies),
+        "errors": errors[0],
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p95_ms": float(np.percentile(ms, 95)),
+        "throughput_rps": len(latencies) / wall,
+    }
+
+
+def run(backend: str, members: int, days: int, concurrency: int, requests: int) -> dict[str, float]:
+    postgres = None
+    with tempfile.TemporaryDirectory() as tmp, KeycloakStandIn() as keycloak:
+        if backend == "sqlite":
+            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        else:
+            postgres = _services().start_postgres(durable=True)
+            url = postgres.create_database("lec_api_bench")
+        try:
+            t0 = time.perf_counter()
+            usernames = populate(url, keycloak, members, days)
+            setup = time.perf_counter() - t0
+            tokens = [keycloak.mint(u) for u in usernames]
+            proc, base = serve(url, keycloak)
+            try:
+                load(base, tokens[:50], concurrency, concurrency * 2)  # warm-up: key fetch, caches, pools
+                result = load(base, tokens, concurrency, requests)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=20)
+        finally:
+            if postgres is not None:
+                postgres.stop()
+    result["setup_s"] = setup
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    print(f"member dashboard, {args.members} members × {args.days} days, {args.concurrency} concurrent clients")
+    for backend in backends:
+        r = run(backend, args.members, args.days, args.concurrency, args.requests)
+        verdict = f"{'meets' if r['p95_ms'] < TARGET_P95_MS else 'misses'} {TARGET_P95_MS:.0f} ms"
+        print(
+            f"{backend:10s} p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms  "
+            f"{r['throughput_rps']:6.1f} req/s  errors {r['errors']}/{r['requests']}  "
+            f"(setup {r['setup_s']:.0f} s; p95/target {r['p95_ms'] / TARGET_P95_MS:.2f}: {verdict})"
+        )
+
+
+if __name__ == "__main__":
+    main()
