@@ -4,7 +4,10 @@ access grant) — the same Keycloak protocol, answered by a real Keycloak or by 
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
+from typing import Any
 
 import jwt
 import streamlit as st
@@ -17,11 +20,22 @@ from dapp.views import common
 DEFAULT_KEYCLOAK_URL = "http://127.0.0.1:8080/"
 
 
+def dev_accounts() -> dict[str, Any]:
+    """What the API's dev identity wrote for the demo (`$LEC_DATA_DIR/dev-identity.json`): its realm server's
+    URL and the demo users' generated passwords. Empty when the API runs against a real Keycloak."""
+    path = Path(os.environ.get("LEC_DATA_DIR", "data")) / "dev-identity.json"
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
 def keycloak() -> KeycloakOpenID:
+    dev = dev_accounts()
     return KeycloakOpenID(
-        server_url=os.environ.get("LEC_KEYCLOAK_URL", DEFAULT_KEYCLOAK_URL),
-        realm_name=os.environ.get("LEC_KEYCLOAK_REALM", "lec"),
-        client_id=os.environ.get("LEC_KEYCLOAK_CLIENT", "lec-dapp"),
+        server_url=os.environ.get("LEC_KEYCLOAK_URL") or dev.get("keycloak_url") or DEFAULT_KEYCLOAK_URL,
+        realm_name=os.environ.get("LEC_KEYCLOAK_REALM") or dev.get("realm") or "lec",
+        client_id=os.environ.get("LEC_KEYCLOAK_CLIENT") or dev.get("dapp_client_id") or "lec-dapp",
     )
 
 
@@ -43,8 +57,13 @@ def dev_sign_in(username: str, password: str) -> common.Identity:
 
 def _demo_sign_in() -> None:
     st.session_state.pop("signin_error", None)
+    username = st.session_state.get("signin_username", "")
+    password = st.session_state.get("signin_password", "")
+    if not password:
+        # The demo's users and passwords come from the API's dev identity file, so nobody has to copy them.
+        password = dev_accounts().get("users", {}).get(username, {}).get("password", "")
     try:
-        identity = dev_sign_in(st.session_state.get("signin_username", ""), st.session_state.get("signin_password", ""))
+        identity = dev_sign_in(username, password)
     except ClientError as exc:
         st.session_state["signin_error"] = str(exc)
         return
@@ -69,8 +88,12 @@ def sign_in_sidebar(identity: common.Identity | None) -> None:
     if common.dev_identity_enabled():
         with st.container(border=True):
             st.caption("Demo sign-in (local realm)")
-            st.text_input("Username", key="signin_username")
-            st.text_input("Password", type="password", key="signin_password")
+            demo_users = sorted(dev_accounts().get("users", {}))
+            if demo_users:
+                st.selectbox("Demo user", demo_users, key="signin_username")
+            else:
+                st.text_input("Username", key="signin_username")
+                st.text_input("Password", type="password", key="signin_password")
             st.button("Sign in", key="signin_demo", on_click=_demo_sign_in)
             if st.session_state.get("signin_error"):
                 common.show_error(st.session_state["signin_error"])

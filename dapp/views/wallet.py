@@ -140,13 +140,15 @@ if f1.button("Fetch my proof", key=f"{P}fetch", disabled=not period_text.isdigit
         claim = None
     st.session_state[f"{P}claim"] = claim
 upload = f2.file_uploader("…or upload your proof bundle (JSON)", type=["json"], key=f"{P}bundle")
-if upload is not None:
+if upload is not None and upload.file_id != st.session_state.get(f"{P}upload_id"):
+    # Parsed once per uploaded file, so a later "Fetch my proof" is not overridden on the next rerun.
+    st.session_state[f"{P}upload_id"] = upload.file_id
     try:
         claim = parse_reward_claim(upload.getvalue())
-        st.session_state[f"{P}claim"] = claim
     except calls.CallError as exc:
         common.show_error(str(exc))
         claim = None
+    st.session_state[f"{P}claim"] = claim
 
 if claim is not None:
     if claim.account.lower() != account.lower():

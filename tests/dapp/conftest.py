@@ -121,18 +121,11 @@ def realm() -> Iterator[KeycloakStandIn]:
 
 
 @pytest.fixture(scope="session")
-def dapp_url(demo_chain: DemoChain, realm: KeycloakStandIn, tmp_path_factory) -> Iterator[str]:
-    """`streamlit run dapp/app.py` against the demo chain and the local realm, with the demo sign-in on."""
+def dapp_url(demo_stack, realm: KeycloakStandIn, tmp_path_factory) -> Iterator[str]:
+    """`streamlit run dapp/app.py` against the demo (chain, API) and the local realm, with the demo sign-in on."""
     port = free_port()
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    env = tool_env(
-        LEC_RPC_URL=demo_chain.url,
-        LEC_DEPLOYMENTS_DIR=str(demo_chain.deployments_dir),
-        LEC_DEV_IDENTITY="1",
-        LEC_KEYCLOAK_URL=realm.url,
-        LEC_API_URL=f"http://127.0.0.1:{free_port()}",  # nothing listens: pages must say so, not crash
-        LEC_DATA_DIR=str(tmp_path_factory.mktemp("data")),
-    )
+    env = {**demo_stack.env, "LEC_DEV_IDENTITY": "1", "LEC_KEYCLOAK_URL": realm.url}
     with log.open("w") as out:
         proc = subprocess.Popen(
             [
@@ -149,6 +142,8 @@ def dapp_url(demo_chain: DemoChain, realm: KeycloakStandIn, tmp_path_factory) ->
                 "false",
                 "--server.fileWatcherType",
                 "none",
+                "--client.toolbarMode",
+                "minimal",
             ],
             cwd=ROOT,
             env=env,
@@ -197,10 +192,10 @@ def wallet_page(browser, demo_chain: DemoChain):
         return context.new_page()
 
     yield open_tab
-    for context in contexts:
+    for n, context in enumerate(contexts):
         if os.environ.get("LEC_TEST_SHOTS"):  # debugging aid: the last state of every tab
             for i, page in enumerate(context.pages):
-                page.screenshot(path=f"{os.environ['LEC_TEST_SHOTS']}/tab{i}.png", full_page=True)
+                page.screenshot(path=f"{os.environ['LEC_TEST_SHOTS']}/context{n}-tab{i}.png", full_page=True)
         context.close()
 
 

@@ -101,14 +101,16 @@ def start_api(env: dict[str, str], realm: KeycloakStandIn, port: int) -> tuple[u
 
 
 def build_data(env: dict[str, str]) -> tuple[date, date]:
-    """Simulates a week of the demo community, runs and notarises its last day, and claims every reward."""
+    """Simulates a week of the demo community; the day before the last is run, notarised and every reward claimed
+    by the oracle; the last day is notarised only, so members have a reward to claim themselves."""
     last = date.today() - timedelta(days=1)
     first = last - timedelta(days=DEMO_DAYS - 1)
     lec(env, "oracle", "simulate", "--members", "8", "--days", str(DEMO_DAYS), "--start", first.isoformat())
     lec(
         env, "oracle", "register-model", "--name", "lec-default", "--kind", "self-consumption", "--params", MODEL_PARAMS
     )
-    lec(env, "oracle", "run", "--community", "1", "--period", last.isoformat(), "--claim")
+    lec(env, "oracle", "run", "--community", "1", "--period", (last - timedelta(days=1)).isoformat(), "--claim")
+    lec(env, "oracle", "run", "--community", "1", "--period", last.isoformat(), "--publish")
     return first, last
 
 

@@ -41,6 +41,13 @@ def open_page(page: Page, title: str) -> None:
     expect(page.get_by_role("heading", name=title).first).to_be_visible(timeout=WAIT)
 
 
+def connect_on_lec_network(page: Page) -> None:
+    page.get_by_role("button", name="Connect MetaMask").click()
+    expect(page.get_by_text("Wallet connected.")).to_be_visible(timeout=WAIT)
+    page.get_by_role("button", name="Add the LEC network").click()
+    expect(bridge(page)).to_contain_text("(LEC network)", timeout=WAIT)
+
+
 def bridge(page: Page):
     return page.frame_locator('iframe[title="dapp.components.wallet.lec_wallet"]').get_by_test_id("wallet-status")
 
@@ -77,7 +84,7 @@ def notarise_rewards(demo_chain, rewards: dict[str, int]) -> StandardMerkleTree:
     return tree
 
 
-def test_member_connects_pays_with_fee_and_claims(dapp_url, demo_chain, wallet_page, tmp_path):
+def test_member_connects_pays_with_fee_and_claims(dapp_url, demo_chain, demo_stack, wallet_page, tmp_path):
     member, payee = demo_chain.account(1), demo_chain.account(2)
     dlec = token(demo_chain)
     symbol = dlec.functions.symbol().call()
@@ -145,3 +152,47 @@ def test_member_connects_pays_with_fee_and_claims(dapp_url, demo_chain, wallet_p
     assert dlec.functions.balanceOf(member).call() == balance + rewards[member]
     assert dlec.functions.claimed(PERIOD, member).call() == rewards[member]
     assert dlec.functions.claimed(PERIOD, payee).call() == 0
+
+    # And the reward of the demo's last day, with the proof fetched from the API (the member's own bundle).
+    day = int(demo_stack.last_day.strftime("%Y%m%d"))
+    enter(page.get_by_label("Period (day, YYYYMMDD)"), str(day))
+    page.get_by_role("button", name="Fetch my proof").click()
+    summary = page.get_by_text(f"Period {day}: reward")
+    expect(summary).to_be_visible(timeout=WAIT)
+    assert dlec.functions.claimed(day, member).call() == 0
+    balance = dlec.functions.balanceOf(member).call()
+    page.get_by_role("button", name="Claim in MetaMask").click()
+    expect(summary).to_contain_text(f"to claim now 0 {symbol}", timeout=WAIT)
+    reward = dlec.functions.claimed(day, member).call()
+    assert reward > 0
+    assert dlec.functions.balanceOf(member).call() == balance + reward
+
+
+def test_rejected_signature_and_non_member_are_sentences(dapp_url, demo_chain, wallet_page):
+    dlec = token(demo_chain)
+    symbol = dlec.functions.symbol().call()
+    # The wallet user rejects the transaction: nothing moves, the page says so.
+    page = wallet_page(1, reject=("eth_sendTransaction",))
+    sign_in(page, dapp_url, "alice")
+    open_page(page, "Wallet")
+    connect_on_lec_network(page)
+    before = dlec.functions.balanceOf(demo_chain.account(1)).call()
+    enter(page.get_by_label("Recipient's wallet address"), demo_chain.account(2))
+    enter(page.get_by_label(f"Amount ({symbol})"), "1")
+    page.get_by_role("button", name="Sign the transfer in MetaMask").click()
+    expect(page.get_by_text("You rejected the request in your wallet; nothing was sent.")).to_be_visible(timeout=WAIT)
+    assert dlec.functions.balanceOf(demo_chain.account(1)).call() == before
+
+    # A wallet that is not a member (anvil account 9): told before any signature is asked.
+    outsider = wallet_page(9)
+    sign_in(outsider, dapp_url, "alice")
+    open_page(outsider, "Wallet")
+    connect_on_lec_network(outsider)
+    expect(outsider.get_by_text("is not an active member of")).to_be_visible(timeout=WAIT)
+    enter(outsider.get_by_label("Recipient's wallet address"), demo_chain.account(2))
+    enter(outsider.get_by_label(f"Amount ({symbol})"), "1")
+    outsider.get_by_role("button", name="Sign the transfer in MetaMask").click()
+    expect(outsider.get_by_text("not an active member of the community: tokens only move between")).to_be_visible(
+        timeout=WAIT
+    )
+    assert "eth_sendTransaction" not in outsider.evaluate("window.__lecWallet.log")
