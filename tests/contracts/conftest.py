@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from ape_ethereum.trace import Trace
 from contract_helpers import CITIZEN, CONSUMER, PERIOD, PROSUMER, REWARD_LEAF, STAKEHOLDER, UNIT
 
 from oracle.proofs.merkle import StandardMerkleTree
+
+
+@pytest.fixture(autouse=True)
+def _quiet_reverts(monkeypatch):
+    """ape-foundry prints the call trace of every reverted transaction (~0.5 s a revert); the tests assert each
+    revert's custom error and values instead, so the printout is switched off."""
+    monkeypatch.setattr(Trace, "show", lambda self, *args, **kwargs: None)
 
 
 @pytest.fixture(scope="session")

@@ -4,16 +4,8 @@ stakeholder, category policies with every share non-zero, and factories for each
 from __future__ import annotations
 
 import pytest
-from ape_ethereum.trace import Trace
 from contract_helpers import PROSUMER, STAKEHOLDER
 from market_helpers import DESCRIPTION, POLICIES, PRICE
-
-
-@pytest.fixture(autouse=True)
-def _quiet_reverts(monkeypatch):
-    """ape-foundry prints the call trace of every reverted transaction, which costs ~0.5 s a revert; these tests
-    assert each revert's custom error and values instead, so the printout is switched off here."""
-    monkeypatch.setattr(Trace, "show", lambda self, *args, **kwargs: None)
 
 
 @pytest.fixture(scope="session")
