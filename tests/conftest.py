@@ -58,7 +58,7 @@ def _find_pg_bin(name: str) -> str:
         return found
     candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)
     if not candidates:
-        pytest.fail(f"PostgreSQL's {name} is not installed; run `make setup` (Debian package postgresql).")
+        raise RuntimeError(f"PostgreSQL's {name} is not installed; run `make setup` (Debian package postgresql).")
     return str(candidates[0])
 
 
@@ -70,7 +70,14 @@ class PostgresServer:
     port: int
     datadir: Path
     run_as: list[str]
+    pg_ctl: str = "pg_ctl"
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def stop(self) -> None:
+        subprocess.run(
+            [*self.run_as, self.pg_ctl, "-D", str(self.datadir), "-m", "immediate", "stop"], capture_output=True
+        )
+        shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{dbname}"
@@ -86,8 +93,8 @@ class PostgresServer:
         return self.create_database(f"lec_{os.getpid()}_{next(self._counter)}")
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
+def start_postgres(durable: bool = False) -> PostgresServer:
+    """initdb + pg_ctl start in a temp dir on a free port. `durable=False` turns fsync off (tests only)."""
     initdb, pg_ctl = _find_pg_bin("initdb"), _find_pg_bin("pg_ctl")
     root = Path(tempfile.mkdtemp(prefix="lec-pg-"))
     datadir = root / "data"
@@ -104,22 +111,29 @@ def postgres_server() -> Iterator[PostgresServer]:
     )
     port = free_port()
     log = root / "postgres.log"
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
+    if not durable:
+        options += " -c fsync=off -c full_page_writes=off"
     subprocess.run(
         [*run_as, pg_ctl, "-D", str(datadir), "-l", str(log), "-o", options, "-w", "-t", "60", "start"],
         check=True,
         capture_output=True,
     )
-    server = PostgresServer(port=port, datadir=datadir, run_as=run_as)
+    server = PostgresServer(port=port, datadir=datadir, run_as=run_as, pg_ctl=pg_ctl)
+    _wait_for_port(port, None, "PostgreSQL", log)
+    return server
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = start_postgres()
     try:
-        _wait_for_port(port, None, "PostgreSQL", log)
         yield server
     finally:
         from oracle.db.session import dispose_engines
 
         dispose_engines()
-        subprocess.run([*run_as, pg_ctl, "-D", str(datadir), "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -238,16 +252,24 @@ class MosquittoBroker:
         self.start()
 
 
-@pytest.fixture(scope="session")
-def mosquitto_broker() -> Iterator[MosquittoBroker]:
+def start_mosquitto() -> MosquittoBroker:
+    """A running broker on a free port with the repo's ACL and the bridge's user; `.stop()` ends it."""
     if shutil.which("mosquitto") is None or shutil.which("mosquitto_passwd") is None:
-        pytest.fail("Mosquitto is not installed; run `make setup` (Debian packages mosquitto, mosquitto-clients).")
+        raise RuntimeError(
+            "Mosquitto is not installed; run `make setup` (Debian packages mosquitto, mosquitto-clients)."
+        )
     root = Path(tempfile.mkdtemp(prefix="lec-mqtt-"))
     broker = MosquittoBroker(host="127.0.0.1", port=free_port(), root=root)
     broker.add_user(broker.oracle_username, broker.oracle_password)
     broker.start()
+    return broker
+
+
+@pytest.fixture(scope="session")
+def mosquitto_broker() -> Iterator[MosquittoBroker]:
+    broker = start_mosquitto()
     try:
         yield broker
     finally:
         broker.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(broker.root, ignore_errors=True)

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from oracle.db.enums import AnomalyReason, ReadingSource
 from oracle.ingest import jsonsafe
-from oracle.ingest.store import BatchOutcome, load_catalogue, store_batch
+from oracle.ingest.store import BatchOutcome, load_catalogue, store_groups
 from oracle.validation import Catalogue, Reading, Rejection, validate
 
 log = logging.getLogger(__name__)
@@ -148,14 +148,16 @@ class Processor:
         has_unknown = any(isinstance(r, Rejection) and r.reason in unknown for _, _, rs in results for r in rs)
         if has_unknown and self._refresh_if_stale():  # a device may have been registered since we last looked
             results = self._validate(batch, now)
-        answers: list[Answer] = []
+        groups = [
+            ([r for r in checked if isinstance(r, Reading)], [r for r in checked if isinstance(r, Rejection)])
+            for _, _, checked in results
+        ]
         with self.engine.begin() as connection:
-            for message, ref, checked in results:
-                readings = [r for r in checked if isinstance(r, Reading)]
-                rejections = [r for r in checked if isinstance(r, Rejection)]
-                outcome = store_batch(connection, readings, rejections, ReadingSource.MQTT, message.topic[:200])
-                answers.append(self._answer(message, ref, checked, outcome))
-        return answers
+            outcomes = store_groups(connection, groups, ReadingSource.MQTT)
+        return [
+            self._answer(message, ref, checked, outcome)
+            for (message, ref, checked), outcome in zip(results, outcomes, strict=True)
+        ]
 
     @staticmethod
     def _answer(message: Incoming, ref: Any, checked: list[Reading | Rejection], outcome: BatchOutcome) -> Answer:

@@ -111,27 +111,6 @@ def _conflict(reading: Reading, stored: tuple, where_hint: str | None) -> Reject
     )
 
 
-def partition(
-    readings: Sequence[Reading], existing: dict[tuple[int, int, datetime], tuple]
-) -> tuple[list[Reading], int, list[Rejection]]:
-    """Split into (new readings, count of exact duplicates, conflicting duplicates), first occurrence wins."""
-    seen: dict[tuple[int, int, datetime], tuple] = dict(existing)
-    new: list[Reading] = []
-    duplicates = 0
-    conflicts: list[Rejection] = []
-    for reading in readings:
-        key = reading.key
-        stored = seen.get(key)
-        if stored is None:
-            seen[key] = reading.values
-            new.append(reading)
-        elif stored == reading.values:
-            duplicates += 1
-        else:
-            conflicts.append(_conflict(reading, stored, None))
-    return new, duplicates, conflicts
-
-
 def _sqlite_time(ts: datetime) -> str:
     # SQLAlchemy's storage format for SQLite DATETIME, so rows written here read back like ORM-written ones.
     return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -141,7 +120,7 @@ def _insert_sqlite(connection: Connection, rows: Sequence[Reading], tsi: int, so
     placeholders = ", ".join("?" for _ in _COLUMNS)
     sql = (
         f"INSERT INTO counterreading ({', '.join(_COLUMNS)}) VALUES ({placeholders}) "
-        "ON CONFLICT (device_id, flow_id, timestamp) DO NOTHING"
+        "ON CONFLICT (device_id, timestamp, flow_id) DO NOTHING"
     )
     connection.exec_driver_sql(
         sql,
@@ -210,7 +189,7 @@ def _copy_postgres(connection: Connection, rows: Sequence[Reading], tsi: int, so
         with raw.cursor() as cursor:
             cursor.executemany(
                 f"INSERT INTO counterreading ({', '.join(_COLUMNS)}) VALUES ({', '.join('%s' for _ in _COLUMNS)}) "
-                "ON CONFLICT (device_id, flow_id, timestamp) DO NOTHING",
+                "ON CONFLICT (device_id, timestamp, flow_id) DO NOTHING",
                 [
                     (
                         r.device_id,
@@ -244,9 +223,7 @@ def _anomaly_rows(rejections: Sequence[Rejection], source: ReadingSource, source
             "reason": r.reason,
             "message": r.message,
             "source": source,
-            "source_ref": (f"{source_ref} {r.where}" if r.where else source_ref)[:255]
-            if source_ref or r.where
-            else None,
+            "source_ref": " ".join(part for part in (source_ref, r.where) if part)[:255] or None,
             "payload": r.payload_text(),
         }
         for r in rejections
@@ -261,19 +238,41 @@ def store_batch(
     source_ref: str | None = None,
 ) -> BatchOutcome:
     """Store one batch inside the caller's transaction; returns what was accepted, duplicate and rejected."""
-    outcome = BatchOutcome()
-    rejected = list(rejections)
-    if readings:
-        new, outcome.duplicates, conflicts = partition(readings, _existing(connection, readings))
-        rejected.extend(conflicts)
+    return store_groups(connection, [(readings, rejections)], source, source_ref)[0]
+
+
+def store_groups(
+    connection: Connection,
+    groups: Sequence[tuple[Sequence[Reading], Sequence[Rejection]]],
+    source: ReadingSource,
+    source_ref: str | None = None,
+) -> list[BatchOutcome]:
+    """Store several groups (e.g. MQTT messages) with one look-up and one bulk write; one outcome per group.
+
+    Within the whole call the first occurrence of a (device, flow, timestamp) wins, in group order.
+    """
+    outcomes = [BatchOutcome(rejected=list(rejections)) for _, rejections in groups]
+    flat = [(g, reading) for g, (readings, _) in enumerate(groups) for reading in readings]
+    if flat:
+        seen = _existing(connection, [reading for _, reading in flat])
+        new: list[Reading] = []
+        for g, reading in flat:
+            stored = seen.get(reading.key)
+            if stored is None:
+                seen[reading.key] = reading.values
+                new.append(reading)
+                outcomes[g].accepted += 1
+            elif stored == reading.values:
+                outcomes[g].duplicates += 1
+            else:
+                outcomes[g].rejected.append(_conflict(reading, stored, None))
         if new:
             tsi = time.time_ns() // 1_000_000
             if connection.dialect.name == "postgresql":
                 _copy_postgres(connection, new, tsi, source.value)
             else:
                 _insert_sqlite(connection, new, tsi, source.value)
-        outcome.accepted = len(new)
+    rejected = [r for outcome in outcomes for r in outcome.rejected]
     if rejected:
         connection.execute(sa.insert(Anomaly.__table__), _anomaly_rows(rejected, source, source_ref))  # type: ignore[attr-defined]
-    outcome.rejected = rejected
-    return outcome
+    return outcomes

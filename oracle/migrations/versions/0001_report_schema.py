@@ -3,7 +3,7 @@
 
 Revision ID: 0001_report_schema
 Revises:
-Create Date: 2026-11-25 13:17:30.151411
+Create Date: 2026-11-25 13:34:17.724836
 """
 
 from __future__ import annotations
@@ -38,6 +38,29 @@ def upgrade() -> None:
         sa.UniqueConstraint("chain_community_id", name=op.f("uq_communities_chain_community_id")),
         sa.UniqueConstraint("name", name=op.f("uq_communities_name")),
     )
+    op.create_table(
+        "counterreading",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("device_id", sa.Integer(), nullable=False),
+        sa.Column("flow_id", sa.Integer(), nullable=False),
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("timestamp", oracle.db.types.UtcDateTime(), nullable=False),
+        sa.Column("energy_wh", sa.Float(), nullable=True),
+        sa.Column("current_a", sa.Float(), nullable=True),
+        sa.Column("voltage_v", sa.Float(), nullable=True),
+        sa.Column("power_active_w", sa.Float(), nullable=True),
+        sa.Column("power_reactive_var", sa.Float(), nullable=True),
+        sa.Column("charge_status", sa.Float(), nullable=True),
+        sa.Column("tsi", sa.BigInteger(), nullable=False),
+        sa.Column("source", oracle.db.types.enum_type(oracle.db.enums.ReadingSource), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_counterreading")),
+        sa.UniqueConstraint(
+            "device_id", "timestamp", "flow_id", name=op.f("uq_counterreading_device_id_timestamp_flow_id")
+        ),
+    )
+    with op.batch_alter_table("counterreading", schema=None) as batch_op:
+        batch_op.create_index("ix_counterreading_community_id_timestamp", ["community_id", "timestamp"], unique=False)
+
     op.create_table(
         "ingested_files",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -412,35 +435,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_cluster_users_user_id"), ["user_id"], unique=False)
 
     op.create_table(
-        "counterreading",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("device_id", sa.Integer(), nullable=False),
-        sa.Column("flow_id", sa.Integer(), nullable=False),
-        sa.Column("community_id", sa.Integer(), nullable=False),
-        sa.Column("timestamp", oracle.db.types.UtcDateTime(), nullable=False),
-        sa.Column("energy_wh", sa.Float(), nullable=True),
-        sa.Column("current_a", sa.Float(), nullable=True),
-        sa.Column("voltage_v", sa.Float(), nullable=True),
-        sa.Column("power_active_w", sa.Float(), nullable=True),
-        sa.Column("power_reactive_var", sa.Float(), nullable=True),
-        sa.Column("charge_status", sa.Float(), nullable=True),
-        sa.Column("tsi", sa.BigInteger(), nullable=False),
-        sa.Column("source", oracle.db.types.enum_type(oracle.db.enums.ReadingSource), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["community_id"], ["communities.id"], name=op.f("fk_counterreading_community_id_communities")
-        ),
-        sa.ForeignKeyConstraint(["device_id"], ["devices.id"], name=op.f("fk_counterreading_device_id_devices")),
-        sa.ForeignKeyConstraint(["flow_id"], ["flows.id"], name=op.f("fk_counterreading_flow_id_flows")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_counterreading")),
-        sa.UniqueConstraint(
-            "device_id", "flow_id", "timestamp", name=op.f("uq_counterreading_device_id_flow_id_timestamp")
-        ),
-    )
-    with op.batch_alter_table("counterreading", schema=None) as batch_op:
-        batch_op.create_index("ix_counterreading_community_id_timestamp", ["community_id", "timestamp"], unique=False)
-        batch_op.create_index("ix_counterreading_device_id_timestamp", ["device_id", "timestamp"], unique=False)
-
-    op.create_table(
         "derived_time_series_devices",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("series_id", sa.Integer(), nullable=False),
@@ -513,11 +507,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_derived_time_series_devices_device_id"))
 
     op.drop_table("derived_time_series_devices")
-    with op.batch_alter_table("counterreading", schema=None) as batch_op:
-        batch_op.drop_index("ix_counterreading_device_id_timestamp")
-        batch_op.drop_index("ix_counterreading_community_id_timestamp")
-
-    op.drop_table("counterreading")
     with op.batch_alter_table("cluster_users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cluster_users_user_id"))
         batch_op.drop_index(batch_op.f("ix_cluster_users_cluster_id"))
@@ -576,5 +565,9 @@ def downgrade() -> None:
     op.drop_table("roles")
     op.drop_table("measurement_tables")
     op.drop_table("ingested_files")
+    with op.batch_alter_table("counterreading", schema=None) as batch_op:
+        batch_op.drop_index("ix_counterreading_community_id_timestamp")
+
+    op.drop_table("counterreading")
     op.drop_table("communities")
     # ### end Alembic commands ###

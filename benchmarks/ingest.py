@@ -1,0 +1,305 @@
+"""Ingestion throughput: files into SQLite and PostgreSQL, MQTT end to end; each beside its raw transport.
+
+Run: `python benchmarks/ingest.py [--readings 200000] [--mqtt-readings 20000]` (starts its own PostgreSQL
+with fsync on, and its own Mosquitto, like the test suite). For each path it prints readings/s of the full
+pipeline (parse, validate, store, with the idempotence look-up) and of the same transport doing no work:
+  files  — parsing the same CSV with the csv module and nothing else; bulk-writing the same rows with no
+           validation (executemany on SQLite, COPY on PostgreSQL);
+  MQTT   — a bare QoS 1 subscriber that only counts the same messages.
+The ratio says what our work costs on top of the transport. Targets: ≥ 100 000 readings/s from files into
+PostgreSQL, ≥ 5 000 readings/s through MQTT end to end with zero loss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import json
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import sqlalchemy as sa
+from sqlmodel import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from oracle.db.enums import DeviceKind, FlowQuantity  # noqa: E402
+from oracle.db.models import Community, Device, DeviceFlow, Flow  # noqa: E402
+from oracle.db.session import dispose_engines, get_engine, init_db  # noqa: E402
+from oracle.ingest.files import ingest_file  # noqa: E402
+from oracle.ingest.mqtt import BridgeConfig, MqttBridge  # noqa: E402
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+DEVICES = 100
+
+
+def _services() -> Any:
+    # The test suite's service starters (real PostgreSQL, real Mosquitto), loaded without pytest's collection.
+    spec = importlib.util.spec_from_file_location("lec_test_services", ROOT / "tests" / "conftest.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def register_devices(engine: sa.Engine) -> list[str]:
+    """A community with DEVICES load meters; returns their PODs."""
+    with Session(engine) as session:
+        community = Community(name="Benchmark community")
+        flow = Flow(name="bench-load", quantity=FlowQuantity.LOAD)
+        session.add_all([community, flow])
+        session.flush()
+        pods = []
+        for n in range(DEVICES):
+            device = Device(
+                pod=f"IT001B{n:08d}",
+                community_id=community.id,
+                kind=DeviceKind.CONSUMPTION_METER,
+                name=f"meter {n}",
+                default_flow_id=flow.id,
+                activated_at=START,
+                min_energy_wh=0.0,
+                max_energy_wh=5000.0,
+            )
+            session.add(device)
+            session.flush()
+            session.add(DeviceFlow(device_id=device.id, flow_id=flow.id))
+            pods.append(device.pod)
+        session.commit()
+    return pods
+
+
+def write_csv(path: Path, pods: list[str], readings: int) -> None:
+    quarters = readings // len(pods)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["device", "timestamp", "energy_wh"])
+        for q in range(quarters):
+            stamp = (START + timedelta(minutes=15 * q)).isoformat()
+            for n, pod in enumerate(pods):
+                writer.writerow([pod, stamp, f"{100 + (q * 7 + n) % 400}.5"])
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def timed(action: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = action()
+    return result, time.perf_counter() - start
+
+
+def raw_csv_parse(path: Path) -> int:
+    with path.open(newline="") as handle:
+        return sum(1 for _ in csv.DictReader(handle))
+
+
+def raw_bulk_write(engine: sa.Engine, path: Path) -> int:
+    """The same rows written with no validation and no look-up: the database's own bulk path."""
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    with engine.connect() as connection:
+        ids = dict(connection.exec_driver_sql("SELECT pod, id FROM devices").all())
+        flow_id, community_id = connection.exec_driver_sql("SELECT default_flow_id, community_id FROM devices").first()
+    tsi = int(time.time() * 1000)
+    if engine.dialect.name == "postgresql":
+        raw = engine.raw_connection()
+        try:
+            with (
+                raw.driver_connection.cursor() as cursor,
+                cursor.copy(
+                    "COPY counterreading (device_id, flow_id, community_id, timestamp, energy_wh, tsi, source) "
+                    "FROM STDIN (FORMAT BINARY)"
+                ) as copy,
+            ):
+                copy.set_types(["int4", "int4", "int4", "timestamptz", "float8", "int8", "text"])
+                for r in rows:
+                    copy.write_row(
+                        (
+                            ids[r["device"]],
+                            flow_id,
+                            community_id,
+                            datetime.fromisoformat(r["timestamp"]),
+                            float(r["energy_wh"]),
+                            tsi,
+                            "file",
+                        )
+                    )
+            raw.commit()
+        finally:
+            raw.close()
+    else:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO counterreading (device_id, flow_id, community_id, timestamp, energy_wh, tsi, source) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        ids[r["device"]],
+                        flow_id,
+                        community_id,
+                        datetime.fromisoformat(r["timestamp"]).strftime("%Y-%m-%d %H:%M:%S.%f"),
+                        float(r["energy_wh"]),
+                        tsi,
+                        "file",
+                    )
+                    for r in rows
+                ],
+            )
+    return len(rows)
+
+
+def bench_files(label: str, make_url: Callable[[], str], readings: int, workdir: Path) -> None:
+    engine = init_db(get_engine(make_url()))
+    pods = register_devices(engine)
+    path = workdir / f"{label}.csv"
+    write_csv(path, pods, readings)
+    parsed, parse_s = timed(lambda: raw_csv_parse(path))
+    report, ingest_s = timed(lambda: ingest_file(path, engine, now=NOW, move=False))
+    assert report.accepted == parsed and not report.rejected, report.summary()
+
+    raw_engine = init_db(get_engine(make_url()))
+    register_devices(raw_engine)
+    written, write_s = timed(lambda: raw_bulk_write(raw_engine, path))
+    ours = rate(report.accepted, ingest_s)
+    print(f"files → {label:<10} {ours:>10,.0f} readings/s   ({report.accepted:,} readings in {ingest_s:.2f} s)")
+    parse_rate = rate(parsed, parse_s)
+    print(f"  raw CSV parse only   {parse_rate:>10,.0f} readings/s   ratio ours/raw {ours / parse_rate:.2f}")
+    print(
+        f"  raw bulk write only  {rate(written, write_s):>10,.0f} readings/s   ratio ours/raw "
+        f"{ours / rate(written, write_s):.2f}"
+    )
+
+
+def bench_mqtt(broker: Any, make_url: Callable[[], str], readings: int, per_message: int) -> None:
+    engine = init_db(get_engine(make_url()))
+    pods = register_devices(engine)
+    for pod in pods[:1]:
+        broker.add_user(pod, "bench")
+    pod = pods[0]
+    readings = (readings // per_message) * per_message
+    payloads = []
+    for m in range(readings // per_message):
+        batch = [
+            {"timestamp": (START + timedelta(minutes=15 * (m * per_message + i))).isoformat(), "energy_wh": 100.0 + i}
+            for i in range(per_message)
+        ]
+        payloads.append(json.dumps(batch if per_message > 1 else batch[0]).encode())
+    topic = f"lec/1/{pod}/readings"
+
+    # Raw: a subscriber that only counts, with QoS 1 and paho's automatic acknowledgement.
+    received = threading.Event()
+    count = [0]
+
+    def on_message(_c: Any, _u: Any, _m: Any) -> None:
+        count[0] += 1
+        if count[0] == len(payloads):
+            received.set()
+
+    sink = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-raw-sink", protocol=mqtt.MQTTv5)
+    sink.username_pw_set(broker.oracle_username, broker.oracle_password)
+    sink.on_message = on_message
+    sink.on_connect = lambda c, *a: c.subscribe("lec/+/+/readings", qos=1)
+    sink.connect(broker.host, broker.port)
+    sink.loop_start()
+    time.sleep(0.5)  # let the subscription settle before the stream starts
+    raw_s = _publish_all(broker, pod, topic, payloads, received.wait)
+    sink.loop_stop()
+    sink.disconnect()
+
+    bridge = MqttBridge(
+        engine,
+        BridgeConfig(
+            host=broker.host,
+            port=broker.port,
+            username=broker.oracle_username,
+            password=broker.oracle_password,
+            client_id=f"bench-bridge-{per_message}",
+        ),
+    )
+    bridge.start()
+    while not bridge.connected.is_set():
+        time.sleep(0.05)
+
+    def all_stored(timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while bridge.stored < readings and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return bridge.stored >= readings
+
+    ours_s = _publish_all(broker, pod, topic, payloads, all_stored)
+    bridge.stop()
+    with engine.connect() as connection:
+        stored = connection.exec_driver_sql("SELECT COUNT(*) FROM counterreading").scalar_one()
+    lost = readings - stored
+    ours, raw = rate(readings, ours_s), rate(readings, raw_s)
+    print(
+        f"MQTT end to end, {per_message:>3} reading(s)/message  {ours:>10,.0f} readings/s   "
+        f"({readings:,} readings in {ours_s:.2f} s, {lost} lost)"
+    )
+    print(f"  raw QoS 1 subscriber {raw:>10,.0f} readings/s   ratio ours/raw {ours / raw:.2f}")
+
+
+def _publish_all(broker: Any, pod: str, topic: str, payloads: list[bytes], done: Callable[[float], bool]) -> float:
+    device = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-{pod}-{time.monotonic_ns()}", protocol=mqtt.MQTTv5
+    )
+    device.username_pw_set(pod, "bench")
+    device.max_inflight_messages_set(1000)
+    device.max_queued_messages_set(0)
+    device.connect(broker.host, broker.port)
+    device.loop_start()
+    while not device.is_connected():
+        time.sleep(0.01)
+    start = time.perf_counter()
+    for payload in payloads:
+        device.publish(topic, payload, qos=1)
+    if not done(300):
+        raise RuntimeError("Not every message arrived within 300 s.")
+    elapsed = time.perf_counter() - start
+    device.loop_stop()
+    device.disconnect()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--readings", type=int, default=200_000, help="Readings per file benchmark.")
+    parser.add_argument("--mqtt-readings", type=int, default=20_000, help="Readings per MQTT benchmark.")
+    args = parser.parse_args()
+    services = _services()
+    workdir = Path(tempfile.mkdtemp(prefix="lec-bench-"))
+    counter = iter(range(1, 1000))
+    print(
+        f"Ingestion benchmark: {DEVICES} devices; files of {args.readings:,} readings; "
+        f"MQTT streams of {args.mqtt_readings:,} readings.\n"
+    )
+    bench_files("SQLite", lambda: f"sqlite:///{workdir / f'bench{next(counter)}.db'}", args.readings, workdir)
+    postgres = services.start_postgres(durable=True)
+    try:
+        bench_files("PostgreSQL", postgres.fresh_database, args.readings, workdir)
+        broker = services.start_mosquitto()
+        try:
+            for per_message in (1, 96):
+                bench_mqtt(broker, postgres.fresh_database, args.mqtt_readings, per_message)
+        finally:
+            broker.stop()
+    finally:
+        dispose_engines()
+        postgres.stop()
+
+
+if __name__ == "__main__":
+    main()
