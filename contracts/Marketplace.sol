@@ -615,9 +615,12 @@ contract Marketplace is ReentrancyGuard {
         view
         returns (uint256 due)
     {
-        due = (amount * incentiveBps) / _BPS;
         if (category == Category.StakeholderToCitizen && recipient != address(0)) {
-            due = (due * _profileWeightBps[uint8(token.member(recipient).profile)]) / _BPS;
+            // One division after both multiplications, so the profile weight loses no precision.
+            uint256 weight = _profileWeightBps[uint8(token.member(recipient).profile)];
+            due = (amount * incentiveBps * weight) / (uint256(_BPS) * _BPS);
+        } else {
+            due = (amount * incentiveBps) / _BPS;
         }
     }
 

@@ -124,9 +124,12 @@ def split(
     fee = amount * policy.fee_bps // BPS
     venue_share = amount * policy.venue_bps // BPS if with_venue else 0
     cashback = amount * cashback_bps // BPS
-    incentive = amount * policy.incentive_bps // BPS if with_incentive else 0
-    if category_number == STAKEHOLDER_TO_CITIZEN:
-        incentive = incentive * profile_weight_bps // BPS
+    if not with_incentive:
+        incentive = 0
+    elif category_number == STAKEHOLDER_TO_CITIZEN:
+        incentive = amount * policy.incentive_bps * profile_weight_bps // (BPS * BPS)
+    else:
+        incentive = amount * policy.incentive_bps // BPS
     return Split(amount - fee - venue_share - cashback, fee, venue_share, cashback, incentive)
 
 
