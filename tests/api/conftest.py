@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from api_helpers import API_SECRET, make_settings
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from dapp.api.main import create_app
@@ -15,25 +15,11 @@ from dapp.api.settings import Settings
 from dapp.keycloak.server import KeycloakStandIn
 from oracle.db.session import get_engine, init_db
 
-API_SECRET = "test-api-client-secret"  # a test-only value for the stand-in's lec-api client
-
 
 @pytest.fixture(scope="session")
 def keycloak() -> Iterator[KeycloakStandIn]:
     with KeycloakStandIn(client_secrets={"lec-api": API_SECRET}) as server:
         yield server
-
-
-def make_settings(keycloak: KeycloakStandIn, database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "keycloak_url": keycloak.url,
-        "keycloak_realm": "lec",
-        "client_secret": SecretStr(API_SECRET),
-        "database_url": database_url,
-        "jwks_refetch_interval_seconds": 0.0,
-        **overrides,
-    }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(keycloak, tmp_path_factory) -> World:
-    from conftest import make_settings
+    from api_helpers import make_settings
 
     from oracle.db.session import get_engine, init_db
 

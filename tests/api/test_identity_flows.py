@@ -97,7 +97,7 @@ def chain(tmp_path_factory) -> Iterator[tuple[str, Web3, str]]:
 
 @pytest.fixture
 def flow_client(keycloak, chain, tmp_path, monkeypatch) -> Iterator[tuple[TestClient, Session, Web3]]:
-    from conftest import make_settings
+    from api_helpers import make_settings
 
     url, w3, deployments = chain
     monkeypatch.setenv("LEC_DEPLOYMENTS_DIR", deployments)

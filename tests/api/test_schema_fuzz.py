@@ -25,7 +25,7 @@ def no_internal_error(ctx, response, case) -> None:  # noqa: ANN001
 
 @pytest.fixture(scope="module")
 def fuzz_app(keycloak: KeycloakStandIn, tmp_path_factory):
-    from conftest import make_settings
+    from api_helpers import make_settings
 
     from dapp.api import models  # noqa: F401
     from oracle.db.session import get_engine, init_db
