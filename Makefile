@@ -20,8 +20,8 @@ ANVIL_STATE := $(LEC_DATA_DIR)/anvil/state.json
 ANVIL_LOG := $(LEC_DATA_DIR)/anvil/anvil.log
 LEC_NETWORK := ethereum:lec:node
 
-.PHONY: setup system-deps python-deps node-deps solc compile chain chain-stop deploy seed demo demo-oracle test \
-        lint slither bench-gas bench-oracle clean
+.PHONY: setup system-deps python-deps node-deps solc compile chain chain-stop deploy seed demo demo-oracle demo-api stop test \
+        lint slither bench-gas bench-oracle bench-api bench-ingest clean
 
 ## setup: install Debian packages, the Python environment, the npm tools and the solc adapter
 setup: system-deps python-deps node-deps solc
@@ -96,11 +96,36 @@ demo-oracle: seed
 		lec oracle run --community 1 --period $$day --claim || exit 1; \
 	done
 
+API_PORT ?= 8000
+
+## demo-api: the API in dev identity mode (a local Keycloak-compatible token server on loopback)
+demo-api: compile
+	@mkdir -p $(LEC_DATA_DIR)
+	@if curl -sf -o /dev/null http://127.0.0.1:$(API_PORT)/health; then \
+		echo "The API already answers on port $(API_PORT)"; \
+	else \
+		nohup lec api --host 127.0.0.1 --port $(API_PORT) --dev-identity > $(LEC_DATA_DIR)/api.log 2>&1 & \
+		echo $$! > $(LEC_DATA_DIR)/api.pid; \
+		for i in $$(seq 100); do curl -sf -o /dev/null http://127.0.0.1:$(API_PORT)/health && break; sleep 0.3; done; \
+		curl -sf -o /dev/null http://127.0.0.1:$(API_PORT)/health || { echo "The API did not start:"; tail -20 $(LEC_DATA_DIR)/api.log; exit 1; }; \
+	fi
+	@echo "API: http://127.0.0.1:$(API_PORT)/docs (demo accounts and passwords in $(LEC_DATA_DIR)/dev-identity.json)"
+
 ## demo: the local demo on embedded defaults
-demo: deploy seed demo-oracle
+demo: deploy seed demo-oracle demo-api
+
+## stop: stop the demo's background processes (anvil keeps its state)
+stop: chain-stop
+	@for f in api dapp; do if [ -f $(LEC_DATA_DIR)/$$f.pid ]; then kill $$(cat $(LEC_DATA_DIR)/$$f.pid) 2>/dev/null || true; rm -f $(LEC_DATA_DIR)/$$f.pid; fi; done
 
 bench-oracle: compile
 	$(PY) -m benchmarks.oracle_run
+
+bench-api: compile
+	$(PY) -m benchmarks.api --backend both
+
+bench-ingest: compile
+	$(PY) -m benchmarks.ingest
 
 ## test: every test, starting the services the tests need (PostgreSQL, Mosquitto, anvil, Chromium)
 # The contract tests run on anvil (all of them) and on ape's default in-process provider (all but the
@@ -126,5 +151,5 @@ slither: setup
 bench-gas: compile
 	$(PY) -m benchmarks.gas --out docs/gas.md
 
-clean: chain-stop
+clean: stop
 	rm -rf .build contracts/.cache $(LEC_DATA_DIR) deployments
