@@ -35,21 +35,37 @@ class Split:
     slow: list[int]  # positions (in the chunk) for the per-row validation
 
 
+def _arrow_strings() -> bool:
+    # pyarrow makes the string checks vectorised C++; it comes with streamlit but is optional here (a pyarrow
+    # built for another numpy fails to import), and the pure-Python strings give the same answers, slower.
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+_ARROW = _arrow_strings()
+_STRINGS = "string[pyarrow]" if _ARROW else "string[python]"
+
+
 def _bool(mask: pd.Series) -> np.ndarray:
     return mask.fillna(False).to_numpy(dtype=bool)
 
 
 def _numbers(text: pd.Series, where: np.ndarray) -> np.ndarray:
-    # Arrow's correctly rounded decimal parse: for plain decimals the same double as Python's float().
-    return text.where(where, None).astype("float64[pyarrow]").to_numpy(dtype="float64", na_value=np.nan)
+    if _ARROW:
+        # Arrow's correctly rounded decimal parse: for plain decimals the same double as Python's float().
+        return text.where(where, None).astype("float64[pyarrow]").to_numpy(dtype="float64", na_value=np.nan)
+    return np.array([float(v) if ok else np.nan for v, ok in zip(text.tolist(), where, strict=True)], dtype=float)
 
 
 def split(chunk: pd.DataFrame, catalogue: Catalogue, now: datetime) -> Split:
     """Separate plainly valid rows (vectorised) from the rest. `chunk` holds the CSV's text columns."""
     n = len(chunk)
-    empty = pd.Series([""] * n, dtype="string[pyarrow]")
+    empty = pd.Series([""] * n, dtype=_STRINGS)
     text = {
-        c: chunk[c].reset_index(drop=True).astype("string[pyarrow]") if c in chunk else empty
+        c: chunk[c].reset_index(drop=True).astype(_STRINGS) if c in chunk else empty
         for c in ("device", "community", "flow", "timestamp", *VALUE_COLUMNS)
     }
 
@@ -72,13 +88,16 @@ def split(chunk: pd.DataFrame, catalogue: Catalogue, now: datetime) -> Split:
     activated_at = activated.dt.tz_localize(None).to_numpy("datetime64[ns]")[np.where(known, position, len(infos))]
     ok = known.copy()
 
-    community = text["community"]
-    community_num = _numbers(community, _bool(community.str.fullmatch(r"\d{1,15}")))
-    ok &= _bool(community == "") | (community_num == device_community)
+    if "community" in chunk:
+        community = text["community"]
+        community_num = _numbers(community, _bool(community.str.fullmatch(r"\d{1,15}")))
+        ok &= _bool(community == "") | (community_num == device_community)
 
-    flow = text["flow"]
-    flow_num = _numbers(flow, _bool(flow.str.fullmatch(r"\d{1,15}")))
-    flow_id = np.where(_bool(flow == ""), default_flow, flow_num)
+    flow_id = default_flow
+    if "flow" in chunk:
+        flow = text["flow"]
+        flow_num = _numbers(flow, _bool(flow.str.fullmatch(r"\d{1,15}")))
+        flow_id = np.where(_bool(flow == ""), default_flow, flow_num)
     pairs = {(float(d.id), float(f)) for d in infos for f in d.flow_ids}
     ok &= np.fromiter(((dev, fl) in pairs for dev, fl in zip(device_id, flow_id, strict=True)), dtype=bool, count=n)
 
@@ -90,6 +109,9 @@ def split(chunk: pd.DataFrame, catalogue: Catalogue, now: datetime) -> Split:
 
     values: dict[str, np.ndarray] = {}
     for name in VALUE_COLUMNS:
+        if name not in chunk and name != "energy_wh":  # a column the file does not have: all absent
+            values[name] = np.full(n, np.nan)
+            continue
         raw = text[name]
         plain = _bool(raw.str.match(_PLAIN_DECIMAL))
         ok &= plain if name == "energy_wh" else plain | _bool(raw == "")
