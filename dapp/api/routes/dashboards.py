@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field
-from sqlmodel import func, select
+from pydantic_core import to_json
+from sqlmodel import Session
 
 from dapp.api import aggregates
 from dapp.api.deps import (
@@ -89,40 +92,68 @@ def _bounds(start: date, end: date) -> tuple[int, int]:
 
 _COLUMNS = tuple(DailyKpi.model_fields)
 _TOTALS = ("load_wh", "production_wh", "self_consumption_wh", "injection_wh", "withdrawal_wh")
+_TOTAL_INDEX = tuple((c, _COLUMNS.index(c)) for c in _TOTALS)
+_KPIS = MemberDailyKpi.__table__.c  # type: ignore[attr-defined]
+_WHERE = (
+    _KPIS.community_id == sa.bindparam("community_id"),
+    _KPIS.user_id == sa.bindparam("user_id"),
+    _KPIS.day >= sa.bindparam("first"),
+    _KPIS.day <= sa.bindparam("last"),
+)
+# Built once: a Core statement with bound parameters is compiled once per engine and then found in
+# SQLAlchemy's cache without rebuilding the expression per request.
+_PAGE = (
+    sa.select(*[_KPIS[c] for c in _COLUMNS])
+    .where(*_WHERE)
+    .order_by(_KPIS.day)
+    .limit(sa.bindparam("limit"))
+    .offset(sa.bindparam("offset"))
+)
+_SUMS = sa.select(sa.func.count(), *[sa.func.sum(_KPIS[c]) for c in _TOTALS]).where(*_WHERE)
 
 
-def _member_page(  # noqa: ANN202
-    session: SessionDep, community_id: int, user_id: int, first: int, last: int, limit: int, offset: int
-):
-    # The hot path of the member dashboard: plain column tuples (no ORM objects), totals summed in Python when the
-    # page holds the whole range (the usual case: a year fits one page), otherwise in SQL.
-    t = MemberDailyKpi
-    where = (t.community_id == community_id, t.user_id == user_id, t.day >= first, t.day <= last)
-    columns = [getattr(t, c) for c in _COLUMNS]
-    rows = session.exec(select(*columns).where(*where).order_by(t.day).offset(offset).limit(limit)).all()  # type: ignore[call-overload,arg-type]
-    items = [DailyKpi.model_construct(**dict(zip(_COLUMNS, r, strict=True))) for r in rows]
+def page_body(rows: Sequence[Sequence[int]], total: int, sums: dict[str, int], limit: int, offset: int) -> bytes:
+    """Pure: the `DailyPage` JSON of one page of (day, load_wh, …, samples) tuples, serialised in one call.
+
+    The member dashboard is the API's hottest path; building 365 pydantic objects and letting FastAPI validate
+    and re-serialise them took most of each request's CPU. The keys and values are those of `DailyPage`
+    (tests/api/test_dashboard_page.py checks the body against the model).
+    """
+    load, prod, sc = sums["load_wh"], sums["production_wh"], sums["self_consumption_wh"]
+    return to_json(
+        {
+            "items": [dict(zip(_COLUMNS, r, strict=True)) for r in rows],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+            "totals": sums,
+            "self_consumption_pct": round(100 * sc / prod, 2) if prod else None,
+            "self_sufficiency_pct": round(100 * sc / load, 2) if load else None,
+        }
+    )
+
+
+def _member_page(
+    session: Session, community_id: int, user_id: int, first: int, last: int, limit: int, offset: int
+) -> Response:
+    # Plain Core tuples (no ORM objects); totals summed in Python when the page holds the whole range (the usual
+    # case: a year fits one page), otherwise in SQL.
+    params = {"community_id": community_id, "user_id": user_id, "first": first, "last": last}
+    connection = session.connection()
+    rows = connection.execute(_PAGE, {**params, "limit": limit, "offset": offset}).all()
     if offset == 0 and len(rows) < limit:
         total = len(rows)
-        sums = {c: sum(getattr(i, c) for i in items) for c in _TOTALS}
+        sums = {c: sum(r[i] for r in rows) for c, i in _TOTAL_INDEX}
     else:
-        result = session.exec(select(func.count(), *[func.sum(getattr(t, c)) for c in _TOTALS]).where(*where)).one()  # type: ignore[call-overload]
+        result = connection.execute(_SUMS, params).one()
         total, sums = int(result[0]), {c: int(v or 0) for c, v in zip(_TOTALS, result[1:], strict=True)}
-    load, prod, sc = sums["load_wh"], sums["production_wh"], sums["self_consumption_wh"]
-    return DailyPage(
-        items=items,
-        total=total,
-        limit=limit,
-        offset=offset,
-        totals=sums,
-        self_consumption_pct=round(100 * sc / prod, 2) if prod else None,
-        self_sufficiency_pct=round(100 * sc / load, 2) if load else None,
-    )
+    return Response(page_body(rows, total, sums, limit, offset), media_type="application/json")
 
 
 @router.get("/{community_id}/me/daily", response_model=DailyPage)
 def my_daily(
     access: Holder, session: SessionDep, start: Start, end: End, limit: Limit = 366, offset: Offset = 0
-) -> DailyPage:
+) -> Response:
     """The member dashboard: your energy per day, totals, self-consumption and self-sufficiency."""
     first, last = _bounds(start, end)
     assert access.user is not None and access.user.id is not None and access.community.id is not None
@@ -132,7 +163,7 @@ def my_daily(
 @router.get("/{community_id}/members/{user_id}/daily", response_model=DailyPage)
 def member_daily(
     user_id: PathId, access: Admin, session: SessionDep, start: Start, end: End, limit: Limit = 366, offset: Offset = 0
-) -> DailyPage:
+) -> Response:
     """One member's days (community admin)."""
     first, last = _bounds(start, end)
     assert access.community.id is not None

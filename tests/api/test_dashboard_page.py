@@ -1,0 +1,76 @@
+"""The member dashboard's fast path returns exactly what the documented `DailyPage` model would have returned."""
+
+from __future__ import annotations
+
+from api_helpers import bearer
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlmodel import Session
+
+from dapp.api.main import create_app
+from dapp.api.models import MemberDailyKpi
+from dapp.api.routes.dashboards import _COLUMNS, _TOTALS, DailyKpi, DailyPage, page_body
+from oracle.db.models import Community, User, UserCommunity
+
+_wh = st.integers(min_value=0, max_value=2**40)
+_row = st.tuples(st.integers(min_value=20200101, max_value=20301231), *[_wh] * (len(_COLUMNS) - 1))
+
+
+def _model_page(rows: list[tuple[int, ...]], limit: int, offset: int) -> DailyPage:
+    """The page as the route built it before the fast path: pydantic objects, totals over the rows."""
+    items = [DailyKpi(**dict(zip(_COLUMNS, r, strict=True))) for r in rows]
+    sums = {c: sum(getattr(i, c) for i in items) for c in _TOTALS}
+    load, prod, sc = sums["load_wh"], sums["production_wh"], sums["self_consumption_wh"]
+    return DailyPage(
+        items=items,
+        total=len(rows),
+        limit=limit,
+        offset=offset,
+        totals=sums,
+        self_consumption_pct=round(100 * sc / prod, 2) if prod else None,
+        self_sufficiency_pct=round(100 * sc / load, 2) if load else None,
+    )
+
+
+@given(rows=st.lists(_row, max_size=40), limit=st.integers(1, 400), offset=st.integers(0, 10))
+def test_page_body_is_byte_for_byte_the_models_json(rows, limit, offset):
+    sums = {c: sum(r[_COLUMNS.index(c)] for r in rows) for c in _TOTALS}
+    expected = _model_page(rows, limit, offset).model_dump_json().encode()
+    assert page_body(rows, len(rows), sums, limit, offset) == expected
+
+
+def test_the_endpoint_pages_a_members_year_with_totals_over_the_whole_range(keycloak, settings, engine):
+    subject = keycloak.add_user("dashboard-member", "pw", ["token-holder"])
+    with Session(engine) as s:
+        community = Community(name="Dashboard LEC", chain_community_id=78)
+        user, other = (
+            User(external_id=subject, name="Dana", surname="Board", email="dana@example.org"),
+            User(external_id="someone-else", name="Otto", surname="Ther", email="otto@example.org"),
+        )
+        s.add_all([community, user, other])
+        s.flush()
+        for u, wallet in ((user, "0x" + "8" * 40), (other, "0x" + "9" * 40)):
+            s.add(UserCommunity(community_id=community.id, user_id=u.id, wallet=wallet, active=True))
+        odd = [d % 2 for d in range(20)]
+        mine = [(20260101 + d, 1000 + d, 500 * o, 300 * o, 200 * o, 700 + d, 90 + d, 96) for d, o in enumerate(odd)]
+        for r in mine:
+            s.add(MemberDailyKpi(community_id=community.id, user_id=user.id, **dict(zip(_COLUMNS, r, strict=True))))
+            s.add(MemberDailyKpi(community_id=community.id, user_id=other.id, day=r[0], load_wh=10**6, samples=96))
+        s.commit()
+        cid = community.id
+    url = f"/api/v1/communities/{cid}/me/daily?from=2026-01-03&to=2026-01-31"
+    token = bearer(keycloak.mint("dashboard-member"))
+    in_range = [r for r in mine if 20260103 <= r[0] <= 20260131]
+    with TestClient(create_app(settings, engine)) as client:
+        whole = client.get(url, headers=token)
+        assert whole.status_code == 200, whole.text
+        assert whole.headers["content-type"] == "application/json"
+        assert whole.json() == _model_page(in_range, 366, 0).model_dump(mode="json")
+
+        second = client.get(url + "&limit=5&offset=5", headers=token).json()
+        assert [i["day"] for i in second["items"]] == [r[0] for r in in_range[5:10]]
+        # A partial page still reports the totals and the count of the whole range (summed by the database).
+        assert (second["total"], second["totals"]) == (len(in_range), whole.json()["totals"])
+        assert (second["limit"], second["offset"]) == (5, 5)
+        assert second["self_sufficiency_pct"] == whole.json()["self_sufficiency_pct"]
