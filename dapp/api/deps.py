@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -67,7 +68,7 @@ def not_found(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, detail=detail)
 
 
-def get_principal(
+async def get_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -77,8 +78,11 @@ def get_principal(
             headers={"WWW-Authenticate": "Bearer"},
         )
     validator: TokenValidator = request.app.state.validator
+    token = credentials.credentials
     try:
-        return validator.validate(credentials.credentials)
+        # A remembered token is answered on the event loop (no I/O); verifying a new one may fetch the realm's
+        # keys over HTTP, so that runs in a worker thread.
+        return validator.cached(token) or await run_in_threadpool(validator.validate, token)
     except InvalidToken as exc:
         raise unauthorized(str(exc)) from exc
     except IdentityProviderUnavailable as exc:

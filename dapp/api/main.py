@@ -36,6 +36,8 @@ def build_validator(settings: Settings) -> TokenValidator:
         leeway_seconds=settings.leeway_seconds,
         refetch_interval_seconds=settings.jwks_refetch_interval_seconds,
         max_age_seconds=settings.jwks_max_age_seconds,
+        cache_seconds=settings.token_cache_seconds,
+        cache_size=settings.token_cache_size,
     )
 
 

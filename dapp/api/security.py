@@ -5,14 +5,21 @@ id we do not know triggers one refetch (Keycloak rotates keys and publishes the 
 once per `jwks_refetch_interval_seconds`, so a stream of forged key ids cannot make the API hammer Keycloak.
 Only RS256 is accepted: `alg: none` and HMAC algorithms (the classic confusion with an RSA public key used
 as an HMAC secret) are refused before any key is looked at.
+
+A token that passed every check is remembered, keyed by the SHA-256 of the whole token (so an altered token
+is a different key and is verified from scratch), until its `exp` and at most `cache_seconds`, in a bounded LRU.
+Whenever the keys are fetched again, tokens signed with a key the realm no longer publishes are forgotten, so a
+revoked key stops working from the same moment as without the cache.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +76,14 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     )
 
 
+@dataclass(frozen=True)
+class _Remembered:
+    principal: Principal
+    kid: str
+    expires_at: float  # the token's `exp`, epoch seconds
+    forget_at: float  # on the validator's monotonic clock
+
+
 def _segment(part: str) -> dict[str, Any]:
     padded = part + "=" * (-len(part) % 4)
     value = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -88,7 +103,10 @@ class TokenValidator:
         leeway_seconds: int = 30,
         refetch_interval_seconds: float = 30.0,
         max_age_seconds: float = 3600.0,
+        cache_seconds: float = 60.0,
+        cache_size: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._openid = openid
         self.issuer = issuer
@@ -97,6 +115,12 @@ class TokenValidator:
         self._refetch_interval = refetch_interval_seconds
         self._max_age = max_age_seconds
         self._clock = clock
+        self._wall_clock = wall_clock
+        self._cache_seconds = cache_seconds
+        self._cache_size = cache_size
+        # Its own lock: a key fetch (an HTTP call, under `_lock`) must not stall lookups of remembered tokens.
+        self._cache_lock = threading.Lock()
+        self._cache: OrderedDict[bytes, _Remembered] = OrderedDict()
         self._lock = threading.Lock()
         self._keys: jwk.JWKSet | None = None
         self._kids: frozenset[str] = frozenset()
@@ -120,6 +144,9 @@ class TokenValidator:
             kids.add(cert["kid"])
         self._keys, self._kids, self._fetched_at = keyset, frozenset(kids), self._clock()
         self.fetch_count += 1
+        with self._cache_lock:
+            for digest in [d for d, r in self._cache.items() if r.kid not in kids]:
+                del self._cache[digest]
 
     def _keyset_for(self, kid: str) -> jwk.JWKSet:
         with self._lock:
@@ -141,8 +168,48 @@ class TokenValidator:
             if self._keys is None or self._clock() - self._fetched_at > self._max_age:
                 self._fetch()
 
+    def cached(self, token: str) -> Principal | None:
+        """The caller of a token that was validated recently and has not expired since; `None` otherwise.
+
+        No I/O: the API calls this on the event loop and only hands cache misses to a worker thread.
+        """
+        if self._cache_size == 0:
+            return None
+        digest = hashlib.sha256(token.encode()).digest()
+        with self._cache_lock:
+            entry = self._cache.get(digest)
+            if entry is None:
+                return None
+            if self._wall_clock() >= entry.expires_at or self._clock() >= entry.forget_at:
+                del self._cache[digest]
+                return None
+            self._cache.move_to_end(digest)
+            return entry.principal
+
+    def _remember(self, token: str, principal: Principal, kid: str) -> None:
+        exp = principal.claims.get("exp")
+        if self._cache_size == 0 or self._cache_seconds <= 0 or not isinstance(exp, int | float):
+            return
+        if exp <= self._wall_clock():
+            return  # accepted within the leeway only: verify it again next time
+        entry = _Remembered(principal, kid, float(exp), self._clock() + self._cache_seconds)
+        with self._cache_lock:
+            if kid not in self._kids:
+                return  # the key was dropped by a fetch that ran while this token was being verified
+            self._cache[hashlib.sha256(token.encode()).digest()] = entry
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
     def validate(self, token: str) -> Principal:
         """The caller's identity, or `InvalidToken` with a sentence saying what is wrong with the token."""
+        remembered = self.cached(token)
+        if remembered is not None:
+            return remembered
+        principal, kid = self._verify(token)
+        self._remember(token, principal, kid)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, str]:
         parts = token.split(".")
         if len(parts) != 3:
             raise InvalidToken("The bearer token is not a signed JWT (expected three dot-separated parts).")
@@ -187,4 +254,9 @@ class TokenValidator:
             )
         if "sub" not in claims:
             raise InvalidToken("The token names no subject (sub).")
-        return principal_from_claims(claims)
+        exp = claims.get("exp")
+        # jwcrypto checked `exp` against the system clock; checking it again on the validator's clock keeps the
+        # cache and the verification on one notion of time (and lets tests move it).
+        if not isinstance(exp, int | float) or exp + self._leeway < self._wall_clock():
+            raise InvalidToken("The token has expired; refresh it or log in again.")
+        return principal_from_claims(claims), kid

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     leeway_seconds: int = Field(default=30, ge=0, le=300)
     jwks_refetch_interval_seconds: float = Field(default=30.0, ge=0)
     jwks_max_age_seconds: float = Field(default=3600.0, gt=0)
+    # Validated tokens are remembered (by a hash of the token) until their `exp`, at most this long, so a
+    # dashboard session does not re-verify the same RS256 signature on every request; 0 turns the cache off.
+    token_cache_seconds: float = Field(default=60.0, ge=0, le=300)
+    token_cache_size: int = Field(default=10_000, ge=0)
 
     dev_identity: bool = False
 

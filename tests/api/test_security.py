@@ -170,3 +170,76 @@ def test_dev_identity_issues_tokens_the_same_validation_accepts(tmp_path, monkey
         assert reply.json()["subject"] == credentials["users"]["alice"]["subject"]
     with pytest.raises(KeycloakConnectionError):  # the issuer stops with the app
         oid.certs()
+
+
+def _cache_validator(keycloak, database_url, **overrides):
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        keycloak_url=keycloak.url,
+        database_url=database_url,
+        **overrides,
+    )
+    validator = build_validator(settings)
+    mono, wall = [1000.0], [time.time()]
+    # Fake clocks: the cache's bounds are about time, and the test must not wait for them.
+    validator._clock, validator._wall_clock = (lambda: mono[0]), (lambda: wall[0])
+    return validator, mono, wall
+
+
+def test_a_remembered_token_still_expires_and_altered_copies_are_verified_afresh(keycloak, database_url, new_user):
+    validator, mono, wall = _cache_validator(keycloak, database_url, token_cache_seconds=60.0, leeway_seconds=30)
+    username = new_user("token-holder")
+    token = keycloak.mint(username, exp=int(wall[0]) + 120)
+    principal = validator.validate(token)
+    assert validator.cached(token) == principal
+    header, payload, signature = token.split(".")
+    flipped = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
+    with pytest.raises(InvalidToken, match="signature does not verify"):
+        validator.validate(f"{header}.{payload}.{flipped}")
+
+    mono[0] += 61  # past the cache's time to live: verified again, and remembered again
+    assert validator.cached(token) is None
+    assert validator.validate(token) == principal
+    assert validator.cached(token) == principal
+
+    wall[0] += 121  # past `exp`: no longer answered from the cache; within the leeway still accepted
+    assert validator.cached(token) is None
+    assert validator.validate(token) == principal
+    assert validator.cached(token) is None  # accepted in the leeway, so not remembered
+    wall[0] += 30
+    with pytest.raises(InvalidToken, match="expired"):
+        validator.validate(token)
+
+
+def test_a_remembered_token_fails_once_its_key_is_no_longer_published(keycloak, database_url, new_user):
+    validator, mono, _wall = _cache_validator(keycloak, database_url, jwks_max_age_seconds=3600.0)
+    username = new_user("token-holder")
+    token = keycloak.mint(username)
+    assert validator.validate(token).username == username
+    published = list(keycloak.realm.keys)
+    try:
+        keycloak.realm.rotate_key()
+        del keycloak.realm.keys[: len(published)]  # the old keys are revoked: only the new one is published
+        assert validator.cached(token) is not None  # the keys are not refetched yet, as without a cache
+        mono[0] += 3601
+        validator.refresh_if_stale()
+        assert validator.cached(token) is None
+        with pytest.raises(InvalidToken, match="does not publish"):
+            validator.validate(token)
+        assert validator.validate(keycloak.mint(username)).username == username
+    finally:
+        keycloak.realm.keys[:] = published
+
+
+def test_the_token_cache_is_bounded_and_forgets_the_least_recently_used(keycloak, database_url, new_user):
+    validator, _mono, _wall = _cache_validator(keycloak, database_url, token_cache_size=2)
+    first, second, third = (keycloak.mint(new_user("token-holder")) for _ in range(3))
+    validator.validate(first)
+    validator.validate(second)
+    validator.validate(first)  # used again: `second` is now the least recently used
+    validator.validate(third)
+    assert validator.cached(second) is None
+    assert validator.cached(first) is not None and validator.cached(third) is not None
+    off, _, _ = _cache_validator(keycloak, database_url, token_cache_size=0)
+    off.validate(first)
+    assert off.cached(first) is None
