@@ -76,7 +76,11 @@ def monthly_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def energy_bars(frame: pd.DataFrame, quantities: list[str], x: str = "day", title: str = "") -> alt.Chart:
     long = frame.melt(id_vars=[x], value_vars=quantities, var_name="Quantity", value_name="kWh")
-    x_enc = alt.X(f"{x}:T", title=None) if x == "day" else alt.X(f"{x}:N", title=None, sort=None)
+    # Grouped bars need a discrete axis (xOffset does not split a temporal one).
+    if x == "day":
+        x_enc = alt.X("yearmonthdate(day):O", title=None, axis=alt.Axis(format="%a %d %b", labelAngle=0))
+    else:
+        x_enc = alt.X(f"{x}:N", title=None, sort=None, axis=alt.Axis(labelAngle=0))
     return (
         alt.Chart(long, title=title)
         .mark_bar()
@@ -108,8 +112,11 @@ def energy_lines(frame: pd.DataFrame, quantities: list[str], title: str = "") ->
     )
 
 
+SERIES_COLORS = {"You": COLORS["Self-consumption"], "Community": COLORS["Community"], "Self-sufficiency": "#0072B2"}
+
+
 def percent_trend(frame: pd.DataFrame, columns: dict[str, str], title: str = "") -> alt.Chart:
-    """Percent series over days; `columns` maps column → legend name (a colour of COLORS)."""
+    """Percent series over days; `columns` maps column → legend name (coloured by SERIES_COLORS)."""
     long = frame.rename(columns=columns).melt(
         id_vars=["day"], value_vars=list(columns.values()), var_name="Series", value_name="%"
     )
@@ -122,7 +129,7 @@ def percent_trend(frame: pd.DataFrame, columns: dict[str, str], title: str = "")
             color=alt.Color(
                 "Series:N",
                 scale=alt.Scale(
-                    domain=list(columns.values()), range=[COLORS.get(n, "#0072B2") for n in columns.values()]
+                    domain=list(columns.values()), range=[SERIES_COLORS.get(n, "#0072B2") for n in columns.values()]
                 ),
                 legend=alt.Legend(orient="bottom"),
             ),

@@ -6,7 +6,7 @@ exactly what the page displayed before signing.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from eth_abi import encode
@@ -14,6 +14,8 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 UNIT = 10**18  # 18 decimals: 1 token = 1 hour of the time bank
 MAX_SYMBOL_LENGTH = 11  # MetaMask refuses longer symbols in wallet_watchAsset
+# Decimal's default 28 digits would silently round large amounts (uint256 has 78 digits, plus 18 decimals).
+_EXACT = Context(prec=120)
 
 
 class CallError(ValueError):
@@ -42,14 +44,18 @@ def to_units(tokens: str | int | float | Decimal) -> int:
         raise CallError(f"{tokens!r} is not a number of tokens.") from exc
     if not value.is_finite() or value <= 0:
         raise CallError("The amount must be a positive number of tokens.")
-    units = value * UNIT
+    with localcontext(_EXACT):
+        units = value * UNIT
     if units != units.to_integral_value():
         raise CallError("Tokens have 18 decimals: use at most 18 digits after the point.")
+    if units >= 2**256:
+        raise CallError("That amount is larger than any token balance can be.")
     return int(units)
 
 
 def to_tokens(units: int) -> Decimal:
-    return Decimal(units) / UNIT
+    with localcontext(_EXACT):
+        return Decimal(units) / UNIT
 
 
 def checksum(address: str) -> str:

@@ -95,7 +95,7 @@ with overview:
         )
         trend = charts.shares(days)
         right.altair_chart(
-            charts.percent_trend(trend, {"Self-sufficiency %": "Self-consumption"}, title="Self-sufficiency trend"),
+            charts.percent_trend(trend, {"Self-sufficiency %": "Self-sufficiency"}, title="Self-sufficiency trend"),
             use_container_width=True,
         )
 

@@ -72,7 +72,7 @@ if not avg.empty:
     both = mine_shares[["day", "You"]].merge(avg_shares[["day", "Community"]], on="day", how="outer")
     left, right = st.columns(2)
     left.altair_chart(
-        charts.percent_trend(both, {"You": "Self-consumption", "Community": "Community"}, title="Self-sufficiency"),
+        charts.percent_trend(both, {"You": "You", "Community": "Community"}, title="Self-sufficiency"),
         use_container_width=True,
     )
     comparison = pd.DataFrame(

@@ -1,0 +1,51 @@
+"""Every page as each role sees it, rendered in Chromium on the demo. With `LEC_SCREENSHOTS=<folder>` (the
+`screenshots` make target) the pictures are saved there for the README; without it they go to a temporary
+folder. Either way each page must render its title and no exception."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from test_dapp_browser_wallet import WAIT, connect_on_lec_network, open_page, sign_in
+
+pytestmark = pytest.mark.services
+
+# (role shown in the file name, demo user, wallet account, pages)
+TOURS = [
+    ("member", "alice", 1, ["Home", "My energy", "Wallet"]),
+    ("community-admin", "carla", 0, ["Community dashboard", "Members and tasks"]),
+    ("oracle-admin", "oscar", 0, ["Reward models"]),
+    ("token-admin", "tina", 0, ["Token policy"]),
+    ("auditor", "audrey", 9, ["Audit a bundle"]),
+]
+
+
+def slug(text: str) -> str:
+    return text.lower().replace(" ", "-")
+
+
+@pytest.mark.parametrize(("role", "username", "wallet", "titles"), TOURS, ids=[t[0] for t in TOURS])
+def test_every_page_renders_for_its_role(dapp_url, wallet_page, tmp_path, role, username, wallet, titles):
+    folder = Path(os.environ.get("LEC_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    page = wallet_page(wallet)
+    page.set_viewport_size({"width": 1400, "height": 2400})  # Streamlit scrolls inside the page: show it all
+    sign_in(page, dapp_url, username)
+    if "Wallet" in titles or role in ("oracle-admin", "token-admin"):
+        open_page(page, "Wallet")
+        connect_on_lec_network(page)
+    for title in titles:
+        if title == "Home":
+            page.get_by_test_id("stSidebarNav").get_by_text("Home", exact=True).click()
+            expect(page.get_by_role("heading", name="Local Energy Community")).to_be_visible(timeout=WAIT)
+        else:
+            open_page(page, title)
+        # The picture is taken once the script run is over and the charts have drawn (not a test of speed).
+        expect(page.locator('[data-test-script-state="notRunning"]')).to_have_count(1, timeout=WAIT)
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(1500)
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        page.screenshot(path=str(folder / f"{slug(role)}-{slug(title)}.png"), full_page=True)
