@@ -218,6 +218,7 @@ def _write(connection: Connection, new: pd.DataFrame, source: str, tsi: int) -> 
         # repr-exact floats: pandas writes the shortest string that reads back to the same double.
         out.to_csv(buffer, index=False, header=False, na_rep="", float_format=None)
         raw = connection.connection.driver_connection
+        assert raw is not None  # a live psycopg connection inside the caller's transaction
         names = ", ".join([*columns, "tsi", "source"])
         try:
             # A savepoint: if another ingester stored one of these rows since our look-up, the COPY fails

@@ -109,7 +109,7 @@ class Processor:
         return True
 
     def _validate(self, batch: list[Incoming], now: datetime) -> list[tuple[Incoming, Any, list[Reading | Rejection]]]:
-        results = []
+        results: list[tuple[Incoming, Any, list[Reading | Rejection]]] = []
         for message in batch:
             where = parse_topic(message.topic)
             if where is None:

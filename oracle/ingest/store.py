@@ -146,6 +146,7 @@ def _insert_sqlite(connection: Connection, rows: Sequence[Reading], tsi: int, so
 
 def _copy_postgres(connection: Connection, rows: Sequence[Reading], tsi: int, source: str) -> None:
     raw = connection.connection.driver_connection
+    assert raw is not None  # a live psycopg connection inside the caller's transaction
     types = [
         "int4",
         "int4",

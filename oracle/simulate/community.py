@@ -275,18 +275,18 @@ def simulate(
             supplier = Supplier(name="LEC simulator", description="Synthetic data from lec oracle simulate")
             session.add(supplier)
         session.flush()
+        assert supplier.id is not None
         if session.get(SupplierCommunity, (community_id, supplier.id)) is None:
             session.add(SupplierCommunity(community_id=community_id, supplier_id=supplier.id))
-        assert supplier.id is not None
         flows = {q: _get_or_create_flow(session, f"sim-{q.value}-15min", q, supplier.id) for q in FlowQuantity}
         for quantity, account in (
             (FlowQuantity.LOAD, AccountConsumption.CONSUMPTION),
             (FlowQuantity.PRODUCTION, AccountConsumption.PRODUCTION),
         ):
-            if session.get(FlowCommunity, (community_id, flows[quantity].id)) is None:
-                session.add(
-                    FlowCommunity(community_id=community_id, flow_id=flows[quantity].id, account_consumption=account)
-                )
+            flow_id = flows[quantity].id
+            assert flow_id is not None
+            if session.get(FlowCommunity, (community_id, flow_id)) is None:
+                session.add(FlowCommunity(community_id=community_id, flow_id=flow_id, account_consumption=account))
         station = _ensure_device(
             session,
             f"WS-{community_id:04d}",
@@ -367,6 +367,7 @@ def _member(
         )
         session.add(user)
         session.flush()
+    assert user.id is not None
     if session.get(UserCommunity, (community_id, user.id)) is None:
         wallet = (
             wallets[spec.index - 1] if spec.index <= len(wallets) else generated_wallet(seed, community_id, spec.index)
@@ -449,7 +450,7 @@ def _member(
             series.append((battery_device, flows[FlowQuantity.STORAGE], battery))
             series.append((exchange, flows[FlowQuantity.EXCHANGE], load - pv + battery))
     stamps = grid.to_pydatetime()
-    out = []
+    out: list[Reading] = []
     for device, flow, values in series:
         rounded = np.round(values, 1)
         assert device.id is not None and flow.id is not None
