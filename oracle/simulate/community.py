@@ -262,13 +262,14 @@ def simulate(
             community = Community(
                 id=community_id,
                 name=name,
-                chain_community_id=community_id if entry else None,
+                # The Registry's id: the oracle's period pipeline finds communities by it, on chain or not yet.
+                chain_community_id=community_id,
                 description="Synthetic community (lec oracle simulate)",
                 latitude=SITE[0],
                 longitude=SITE[1],
             )
             session.add(community)
-        elif entry and community.chain_community_id is None:
+        elif community.chain_community_id is None:
             community.chain_community_id = community_id
         supplier = session.exec(select(Supplier).where(Supplier.name == "LEC simulator")).first()
         if supplier is None:
