@@ -176,16 +176,21 @@ def community_access(*allowed: str):  # noqa: ANN201  (returns a dependency)
     """
 
     def check(community_id: PathId, principal: PrincipalDep, session: SessionDep) -> CommunityAccess:
-        access = load_access(session, principal, community_id)
-        if principal.has_role(PLATFORM_ADMIN) and PLATFORM_ADMIN in allowed:
-            return access
-        if AUDITOR in allowed and principal.has_role(AUDITOR):
-            return access
-        if access.community_roles.intersection(allowed):
-            return access
-        raise forbidden(
-            f"You have no access to community {community_id} for this action "
-            f"(it needs {' or '.join(allowed)} in that community)."
-        )
+        return authorise(load_access(session, principal, community_id), allowed)
 
     return check
+
+
+def authorise(access: CommunityAccess, allowed: tuple[str, ...]) -> CommunityAccess:
+    """`access` when it grants one of `allowed` (the rule of `community_access`), else a 403."""
+    principal = access.principal
+    if principal.has_role(PLATFORM_ADMIN) and PLATFORM_ADMIN in allowed:
+        return access
+    if AUDITOR in allowed and principal.has_role(AUDITOR):
+        return access
+    if access.community_roles.intersection(allowed):
+        return access
+    raise forbidden(
+        f"You have no access to community {access.community.id} for this action "
+        f"(it needs {' or '.join(allowed)} in that community)."
+    )

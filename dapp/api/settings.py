@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # dashboard session does not re-verify the same RS256 signature on every request; 0 turns the cache off.
     token_cache_seconds: float = Field(default=60.0, ge=0, le=300)
     token_cache_size: int = Field(default=10_000, ge=0)
+    # Member dashboard pages read at once (one worker thread each); more wait for a free reader.
+    dashboard_readers: int = Field(default=4, ge=1, le=64)
 
     dev_identity: bool = False
 
