@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import importlib
-
 import click
 
-from oracle.cli import oracle
+from oracle.cli import LazyGroup, oracle
 
-# Further top-level commands, as "module:attribute".
-_COMMANDS: list[str] = [
-    "oracle.besu.cli:besu",
-    "oracle.verify:verify_command",
-    "dapp.api.cli:api",
-]
+# Top-level commands besides `lec oracle`, as name → "module:attribute" (imported when used).
+_COMMANDS: dict[str, str] = {
+    "besu": "oracle.besu.cli:besu",
+    "verify": "oracle.verify:verify_command",
+    "api": "dapp.api.cli:api",
+    "dapp": "dapp.dapp_cli:dapp",
+}
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy_commands=_COMMANDS)
 def lec() -> None:
     """Local Energy Community platform."""
 
 
 lec.add_command(oracle)
-for _spec in _COMMANDS:
-    _module, _attr = _spec.split(":")
-    lec.add_command(getattr(importlib.import_module(_module), _attr))
 
 
 def main() -> None:
