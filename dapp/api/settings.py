@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     token_cache_seconds: float = Field(default=60.0, ge=0, le=300)
     token_cache_size: int = Field(default=10_000, ge=0)
     # Member dashboard pages read at once (one worker thread each); more wait for a free reader.
-    dashboard_readers: int = Field(default=4, ge=1, le=64)
+    dashboard_readers: int = Field(default=2, ge=1, le=64)
 
     dev_identity: bool = False
 
