@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from api_helpers import bearer
+from api_helpers import bearer, unverified_claims
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import Session
 
+from dapp.api.deps import active_holder_id
 from dapp.api.main import create_app
 from dapp.api.models import MemberDailyKpi
 from dapp.api.routes.dashboards import _COLUMNS, _TOTALS, DailyKpi, DailyPage, page_body
+from dapp.api.security import principal_from_claims
 from oracle.db.models import Community, User, UserCommunity
 
 _wh = st.integers(min_value=0, max_value=2**40)
@@ -74,3 +76,28 @@ def test_the_endpoint_pages_a_members_year_with_totals_over_the_whole_range(keyc
         assert (second["total"], second["totals"]) == (len(in_range), whole.json()["totals"])
         assert (second["limit"], second["offset"]) == (5, 5)
         assert second["self_sufficiency_pct"] == whole.json()["self_sufficiency_pct"]
+
+
+def test_only_an_active_member_with_the_holder_role_reads_their_dashboard(keycloak, settings, engine):
+    subject = keycloak.add_user("leaving-member", "pw", ["token-holder"])
+    keycloak.add_user("leaving-auditor", "pw", ["auditor"])
+    with Session(engine) as s:
+        community = Community(name="Leaving LEC", chain_community_id=79)
+        user = User(external_id=subject, name="Lea", surname="Ving", email="lea@example.org")
+        s.add_all([community, user])
+        s.flush()
+        s.add(UserCommunity(community_id=community.id, user_id=user.id, wallet="0x" + "6" * 40, active=True))
+        s.commit()
+        cid, uid = community.id, user.id
+    url = f"/api/v1/communities/{cid}/me/daily?from=2026-01-01&to=2026-01-31"
+    token = keycloak.mint("leaving-member")
+    with TestClient(create_app(settings, engine)) as client:
+        assert client.get(url, headers=bearer(token)).json()["total"] == 0
+        with Session(engine) as s:
+            assert active_holder_id(s, principal_from_claims(unverified_claims(token)), cid) == uid
+            s.get(UserCommunity, (cid, uid)).active = False
+            s.commit()
+            assert active_holder_id(s, principal_from_claims(unverified_claims(token)), cid) is None
+        assert client.get(url, headers=bearer(token)).status_code == 403
+        assert client.get(url, headers=bearer(keycloak.mint("leaving-auditor"))).status_code == 403
+        assert client.get(url.replace(f"/{cid}/", "/999999/"), headers=bearer(token)).status_code == 404

@@ -24,6 +24,7 @@ from dapp.api.deps import (
     CommunityAccess,
     PrincipalDep,
     SessionDep,
+    active_holder_id,
     authorise,
     community_access,
     load_access,
@@ -189,10 +190,13 @@ def _my_page(
     engine: Engine, principal: Principal, community_id: int, start: date, end: date, limit: int, offset: int
 ) -> Response:
     with Session(engine, expire_on_commit=False) as session:
-        access = authorise(load_access(session, principal, community_id), (TOKEN_HOLDER,))
+        user_id = active_holder_id(session, principal, community_id)
+        if user_id is None:
+            access = authorise(load_access(session, principal, community_id), (TOKEN_HOLDER,))
+            assert access.user is not None and access.user.id is not None
+            user_id = access.user.id
         first, last = _bounds(start, end)
-        assert access.user is not None and access.user.id is not None
-        return _member_page(session, community_id, access.user.id, first, last, limit, offset)
+        return _member_page(session, community_id, user_id, first, last, limit, offset)
 
 
 @router.get("/{community_id}/members/{user_id}/daily", response_model=DailyPage)
