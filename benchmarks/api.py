@@ -180,6 +180,22 @@ end
 """
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and its children (the uvicorn workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a worker that exited between the listing and the read
+    return total
+
+
 def check_pages(base: str, tokens: list[str], samples: int = 20) -> None:
     """A few members' years, asked for one by one: each must be a 200 with 365 days, or the run is void."""
     with httpx.Client(base_url=base, timeout=30) as client:
@@ -275,10 +291,15 @@ def run(
                         # Seconds for about `requests` requests at the target rate, at least 10.
                         seconds = max(10.0, requests / 500)
                         load_wrk(base, tokens, concurrency, 3, Path(tmp))  # warm-up: keys, caches, pools
+                        before, busy = cpu_seconds(proc.pid), os.getloadavg()[0]
                         result = load_wrk(base, tokens, concurrency, seconds, Path(tmp))
                     else:
                         load(base, tokens[:50], concurrency, concurrency * 2)
+                        before, busy = cpu_seconds(proc.pid), os.getloadavg()[0]
                         result = load(base, tokens, concurrency, requests)
+                    # The server's CPU per request does not depend on what else the machine runs; latency does.
+                    result["server_cpu_ms"] = 1000 * (cpu_seconds(proc.pid) - before) / result["requests"]
+                    result["load_before"] = busy
                 finally:
                     proc.terminate()
                     proc.wait(timeout=20)
@@ -298,12 +319,14 @@ def report(results: dict[str, dict[int, dict[str, float]]]) -> str:
         ("p95 ms", [f"{r['p95_ms']:.1f}" for *_, r in columns]),
         ("req/s", [f"{r['throughput_rps']:.0f}" for *_, r in columns]),
         ("errors", [f"{r['errors']:.0f}/{r['requests']:.0f}" for *_, r in columns]),
+        ("server CPU ms/req", [f"{r['server_cpu_ms']:.2f}" for *_, r in columns]),
+        ("load avg before", [f"{r['load_before']:.1f}" for *_, r in columns]),
         (f"p95 / {TARGET_P95_MS:.0f} ms", [f"{r['p95_ms'] / TARGET_P95_MS:.2f}" for *_, r in columns]),
         ("target", ["meets" if r["p95_ms"] < TARGET_P95_MS else "misses" for *_, r in columns]),
     ]
     width = max(12, *(len(h) + 2 for h in heads))
-    lines = [f"{'':16s}" + "".join(f"{h:>{width}s}" for h in heads)]
-    lines += [f"{name:16s}" + "".join(f"{v:>{width}s}" for v in values) for name, values in rows]
+    lines = [f"{'':18s}" + "".join(f"{h:>{width}s}" for h in heads)]
+    lines += [f"{name:18s}" + "".join(f"{v:>{width}s}" for v in values) for name, values in rows]
     return "\n".join(lines)
 
 
