@@ -135,6 +135,14 @@ class _Failed(Exception):
         self.detail = detail
 
 
+def _is_notarised(notary, log) -> bool:
+    """Whether a log of the Notary is a PeriodNotarised event (and not PeriodCorrected)."""
+    topic = notary.events.PeriodNotarised().topic
+    first = log["topics"][0]
+    first_hex = first if isinstance(first, str) else "0x" + bytes(first).hex()
+    return first_hex.lower().removeprefix("0x") == str(topic).lower().removeprefix("0x")
+
+
 def _require(ok: bool, name: str, detail: str) -> None:
     if not ok:
         raise _Failed(name, detail)
@@ -212,7 +220,9 @@ def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]
         "transaction",
         f"{tx_hash} is in block {receipt['blockNumber']}, the bundle says {bundle['notarisation']['block']}",
     )
-    events = notary.events.PeriodNotarised().process_receipt(receipt)
+    # Only the Notary's own logs: the same transaction also carries the token's PeriodOpened event.
+    notary_logs = [log for log in receipt["logs"] if log["address"].lower() == notary.address.lower()]
+    events = [notary.events.PeriodNotarised().process_log(log) for log in notary_logs if _is_notarised(notary, log)]
     _require(
         any(
             int(e["args"]["communityId"]) == community
