@@ -113,6 +113,7 @@ demo-api: compile
 
 ## demo: the local demo on embedded defaults
 demo: deploy seed demo-oracle demo-api
+	@ape run summary --network $(LEC_RPC_URL) 2>/dev/null
 
 ## stop: stop the demo's background processes (anvil keeps its state)
 stop: chain-stop

@@ -1,0 +1,47 @@
+"""`ape run summary`: what the demo left running and what a user can do next."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from ape import accounts, project
+from ape.cli import ConnectedProviderCommand
+
+from scripts._lec import require_deployments
+
+UNIT = 10**18
+
+
+@click.command(cls=ConnectedProviderCommand)
+def cli() -> None:
+    """Print the platform's addresses, the demo members' balances and the next steps."""
+    data = require_deployments()
+    rpc = os.environ.get("LEC_RPC_URL", "http://127.0.0.1:8545")
+    click.echo(f"\n=== LEC platform on chain {data['chainId']} ({rpc})")
+    for name, address in data["contracts"].items():
+        click.echo(f"  {name:<13}{address}")
+    for community in data["communities"]:
+        token = project.CommunityToken.at(community["token"])
+        click.echo(f"\nCommunity {community['id']} '{community['name']}' ({token.symbol()})")
+        click.echo(f"  token/treasury {community['token']}   marketplace {community.get('marketplace')}")
+        click.echo(
+            f"  members {token.memberCount()}, supply {token.totalSupply() / UNIT:,.2f} h, "
+            f"treasury {token.treasuryBalance() / UNIT:,.2f} h, transfer fee {token.feeBps() / 100:.2f} %"
+        )
+        for index in range(1, 9):
+            account = accounts.test_accounts[index]
+            if token.isMember(account):
+                click.echo(f"  member {account.address}  {token.balanceOf(account) / UNIT:>10,.4f} h")
+    api = os.environ.get("LEC_API_URL", "http://127.0.0.1:8000")
+    data_dir = os.environ.get("LEC_DATA_DIR", "data")
+    click.echo(
+        f"""
+Next:
+  API and its OpenAPI docs   {api}/docs  (demo users and passwords: {data_dir}/dev-identity.json)
+  a member's KPIs            lec oracle kpi --community 1 --from <YYYY-MM-DD> --to <YYYY-MM-DD> --json
+  a proof bundle + audit     lec oracle bundle --community 1 --period <YYYY-MM-DD> --member <ACCOUNT> --out b.json
+                             lec verify b.json
+  admin steps                ape run admin --help   (with --network {rpc})
+  stop everything            make stop   (the chain's state is kept in {data_dir}/anvil)"""
+    )
