@@ -17,6 +17,7 @@ from web3 import Web3
 from dapp.api.settings import Settings
 from oracle.chain.client import ChainClient, ChainError, TxResult, _struct
 from oracle.chain.contracts import DeploymentError
+from oracle.market.client import MarketClient
 
 KIND = {"citizen": 1, "stakeholder": 2}
 PROFILE = {"consumer": 0, "prosumer": 1, "prostormer": 2}
@@ -109,3 +110,11 @@ def reward_models(settings: Settings) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def marketplace(settings: Settings, chain_community_id: int) -> MarketClient | None:
+    """The community's Marketplace contract (from the Registry), or None when it has none yet."""
+    client = connect(settings)
+    entry = client.registry.functions.community(chain_community_id).call()
+    address = entry[2]  # (name, token, marketplace, admin, createdAt)
+    return None if int(address, 16) == 0 else MarketClient(client.w3, address)

@@ -13,6 +13,8 @@ from sqlmodel import Session, select
 from dapp.api.main import create_app
 from oracle.db.enums import DeviceKind, FlowQuantity
 from oracle.db.models import Community, Device, Flow, Role, Supplier, User, UserCommunity, UserRole
+from oracle.market.listings import Listing
+from oracle.market.policy import Side
 
 ROLES = ("anonymous", "holder", "c_admin", "auditor", "platform", "oracle", "outsider", "gateway")
 ALLOWED_CHAIN_DOWN = {502, 503, 409}  # routes that reach the chain answer these when no node is running
@@ -73,6 +75,19 @@ def world(keycloak, tmp_path_factory) -> World:
                     default_flow_id=flow.id,
                     kind=DeviceKind.CONSUMPTION_METER,
                     name=pod,
+                )
+            )
+        for community in (a, b):
+            s.add(
+                Listing(
+                    community_id=community.chain_community_id,
+                    category=0,
+                    side=Side.OFFER,
+                    title="Holder's listing",
+                    description="Owned by the holder's wallet",
+                    price_centihours=100,
+                    owner=f"0x{1:040x}",
+                    description_hash="0x" + "00" * 32,
                 )
             )
         s.commit()
@@ -157,6 +172,29 @@ ROUTES = [
     ("POST", "/api/v1/verify", lambda: {"bundle": {"format": "nope"}}, EVERYONE, EVERYONE),
     ("PATCH", "/api/v1/me", lambda: {"city": "Roma"}, PERSONS - {"anonymous"}, PERSONS),
     ("GET", "/api/v1/communities/{c}/registrations?status=pending", None, {"c_admin", "platform"}, {"platform"}),
+    (
+        "GET",
+        "/api/v1/communities/{c}/listings?q=bike&category=0&side=offer&max_hours=2",
+        None,
+        {"holder", "c_admin", "auditor", "platform"},
+        {"auditor", "platform"},
+    ),
+    (
+        "POST",
+        "/api/v1/communities/{c}/listings",
+        lambda: {"category": 0, "side": "offer", "title": "Bike repair", "description": "Flat tyres", "hours": "1"},
+        {"holder", "c_admin"},
+        set(),
+    ),
+    # Listing 1 belongs to the holder (see `world`): its owner and the admins may close it, nobody else.
+    ("POST", "/api/v1/communities/{c}/listings/1/close", None, {"holder", "c_admin", "platform"}, {"platform"}),
+    (
+        "GET",
+        "/api/v1/communities/{c}/deals/1",
+        None,
+        {"holder", "c_admin", "auditor", "platform"},
+        {"auditor", "platform"},
+    ),
 ]
 
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_helpers import bearer
+from api_helpers import ADMIN, bearer, platform_on_anvil
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from fastapi.testclient import TestClient
@@ -21,78 +18,18 @@ from web3 import Web3
 
 from dapp.api.main import create_app
 from dapp.api.models import AuditEntry
-from oracle.chain.contracts import abi, bytecode
+from oracle.chain.contracts import abi
 from oracle.db.models import Community, Role, User, UserCommunity, UserRole
 from oracle.db.session import get_engine, init_db
 
-ROOT = Path(__file__).resolve().parents[2]
-ANVIL = ROOT / "tools" / "node_modules" / ".bin" / "anvil"
-ADMIN = Account.create()
 WALLET = Account.create()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _send(w3: Web3, fn) -> dict:  # noqa: ANN001
-    tx = fn.build_transaction(
-        {"from": ADMIN.address, "nonce": w3.eth.get_transaction_count(ADMIN.address), "gasPrice": 0, "chainId": 1981}
-    )
-    receipt = w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_raw_transaction(ADMIN.sign_transaction(tx).raw_transaction)
-    )
-    assert receipt["status"] == 1
-    return receipt
 
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory) -> Iterator[tuple[str, Web3, str]]:
     """anvil at chain id 1981 with free gas, Registry/RewardModels/Notary and one community run by ADMIN."""
-    if not ANVIL.exists():
-        pytest.fail("anvil is missing: run `make setup`.")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [str(ANVIL), "--port", str(port), "--chain-id", "1981", "--base-fee", "0", "--gas-price", "0", "--silent"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    w3 = Web3(Web3.HTTPProvider(url))
-    try:
-        for _ in range(400):
-            if w3.is_connected():
-                break
-            time.sleep(0.025)
-        w3.provider.make_request("anvil_setBalance", [ADMIN.address, hex(10**20)])
-
-        def deploy(name: str, *args: object) -> str:
-            factory = w3.eth.contract(abi=abi(name), bytecode=bytecode(name))
-            return _send(w3, factory.constructor(*args))["contractAddress"]
-
-        registry = deploy("Registry", ADMIN.address)
-        models = deploy("RewardModels", ADMIN.address)
-        notary = deploy("Notary", registry, models)
-        reg = w3.eth.contract(address=registry, abi=abi("Registry"))
-        _send(w3, reg.functions.setCore(notary, models))
-        _send(w3, reg.functions.createCommunity("Flow LEC", "FLEC", ADMIN.address))
-        token = reg.functions.tokenOf(1).call()
-        folder = tmp_path_factory.mktemp("deployments")
-        (folder / "1981.json").write_text(
-            json.dumps(
-                {
-                    "chainId": 1981,
-                    "contracts": {"Registry": registry, "Notary": notary, "RewardModels": models},
-                    "communities": [{"id": 1, "name": "Flow LEC", "token": token, "treasury": token}],
-                }
-            )
-        )
-        yield url, w3, str(folder)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with platform_on_anvil(tmp_path_factory.mktemp("deployments")) as platform:
+        yield platform
 
 
 @pytest.fixture
