@@ -7,16 +7,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
-from dapp_browser import PASSWORD
+from dapp_browser import PASSWORD, free_port, wait_for
 from web3 import Web3
 
 from dapp.keycloak.server import KeycloakStandIn
@@ -41,24 +39,6 @@ USERS = {
     "tina": (("token-admin",), 0),
     "audrey": (("auditor",), 9),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(check, what: str, attempts: int = 300) -> None:
-    """Polls until `check()` is true; gives up with a sentence after `attempts` tries (0.1 s apart)."""
-    for _ in range(attempts):
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{what} did not come up.")
 
 
 def tool_env(**extra: str) -> dict[str, str]:
@@ -96,7 +76,7 @@ def demo_chain(tmp_path_factory) -> Iterator[DemoChain]:
     url = f"http://127.0.0.1:{port}"
     w3 = Web3(Web3.HTTPProvider(url))
     try:
-        _wait_for(w3.is_connected, f"anvil at {url}")
+        wait_for(w3.is_connected, f"anvil at {url}")
         deployments_dir = tmp_path_factory.mktemp("deployments")
         env = tool_env(LEC_DEPLOYMENTS_DIR=str(deployments_dir), LEC_RPC_URL=url)
         for script in ("deploy", "seed"):
@@ -152,7 +132,7 @@ def dapp_url(demo_stack, realm: KeycloakStandIn, tmp_path_factory) -> Iterator[s
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(lambda: requests.get(f"{url}/_stcore/health", timeout=1).ok, f"Streamlit at {url}")
+        wait_for(lambda: requests.get(f"{url}/_stcore/health", timeout=1).ok, f"Streamlit at {url}")
         yield url
     finally:
         proc.terminate()
@@ -215,7 +195,7 @@ def demo_stack(demo_chain: DemoChain, realm: KeycloakStandIn, tmp_path_factory):
     os.environ.update(env)  # the API and in-process AppTests read the same settings
     server, thread = start_api(env, realm, port)
     url = f"http://127.0.0.1:{port}/api/v1"
-    _wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok, f"the API at {url}")
+    wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok, f"the API at {url}")
     os.environ["LEC_API_URL"] = url
     # The community admin refreshes the daily read model, as after any bulk import.
     admin = {"Authorization": f"Bearer {realm.mint('carla')}"}

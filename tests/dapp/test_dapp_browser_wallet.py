@@ -34,14 +34,22 @@ def sign_in(page: Page, url: str, username: str) -> None:
     enter(page.get_by_label("Password", exact=True), PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=WAIT)
+    settle(page)
+
+
+def settle(page: Page) -> None:
+    """Waits for the script run in progress to end, so a click is not swallowed by a re-render."""
+    expect(page.locator('[data-test-script-state="notRunning"]')).to_have_count(1, timeout=WAIT)
 
 
 def open_page(page: Page, title: str) -> None:
+    settle(page)
     page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
     expect(page.get_by_role("heading", name=title).first).to_be_visible(timeout=WAIT)
 
 
 def connect_on_lec_network(page: Page) -> None:
+    settle(page)
     page.get_by_role("button", name="Connect MetaMask").click()
     expect(page.get_by_text("Wallet connected.")).to_be_visible(timeout=WAIT)
     page.get_by_role("button", name="Add the LEC network").click()
