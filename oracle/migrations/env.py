@@ -11,6 +11,8 @@ from sqlmodel import SQLModel
 from oracle.db import models  # noqa: F401  (registers the tables)
 from oracle.db.session import database_url, get_engine
 from oracle.db.types import IntEnumType, UtcDateTime
+from oracle.market import listings  # noqa: F401  (market_listing)
+from oracle.proofs import store  # noqa: F401  (leaf_salts)
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -29,12 +31,20 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fal
     return False
 
 
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Autogenerate never drops a table the metadata does not know: the API's tables (dapp/api/models.py) are
+    migrated here too, but the oracle does not import the dApp. To autogenerate a change to them, import
+    `dapp.api.models` before calling Alembic (as `python -c "import dapp.api.models; …"` does)."""
+    return not (type_ == "table" and reflected and compare_to is None)
+
+
 def run_offline() -> None:
     context.configure(
         url=database_url(config.get_main_option("sqlalchemy.url")),
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -52,7 +62,11 @@ def run_online() -> None:
 def _run(connection: object) -> None:
     # Batch mode lets ALTERs work on SQLite, which cannot alter most constraints in place.
     context.configure(
-        connection=connection, target_metadata=target_metadata, render_as_batch=True, render_item=render_item
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        render_item=render_item,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
