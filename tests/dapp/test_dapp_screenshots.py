@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from test_dapp_browser_wallet import WAIT, connect_on_lec_network, open_page, sign_in
+from test_dapp_browser_wallet import WAIT, connect_on_lec_network, enter, open_page, settle, sign_in
 
 pytestmark = pytest.mark.services
+
+ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil account 1, the demo's first member
 
 # (role shown in the file name, demo user, wallet account, pages)
 TOURS = [
@@ -43,6 +45,13 @@ def test_every_page_renders_for_its_role(dapp_url, wallet_page, tmp_path, role, 
             expect(page.get_by_role("heading", name="Local Energy Community")).to_be_visible(timeout=WAIT)
         else:
             open_page(page, title)
+        if title == "Audit a bundle":  # the auditor's job, done in the browser: fetch Alice's bundle, verify it
+            enter(page.get_by_label("Member wallet"), ALICE)
+            settle(page)
+            page.get_by_role("button", name="Fetch the bundle").click()
+            settle(page)
+            page.get_by_role("button", name="Run the verification").click()
+            expect(page.get_by_text("Every check passed")).to_be_visible(timeout=WAIT)
         # The picture is taken once the script run is over and the charts have drawn (not a test of speed).
         expect(page.locator('[data-test-script-state="notRunning"]')).to_have_count(1, timeout=WAIT)
         page.wait_for_load_state("networkidle")
