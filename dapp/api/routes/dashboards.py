@@ -172,7 +172,7 @@ async def my_daily(
     """The member dashboard: your energy per day, totals, self-consumption and self-sufficiency."""
     # The API's hottest route does its database work (membership check, then the page) in one worker thread
     # instead of one per dependency, and at most `DASHBOARD_READERS` at once: the work is CPU-bound under the
-    # GIL, so more threads only add switching and pool overflow connections (see docs/performance.md, API).
+    # GIL, so more threads only add switching and pool overflow connections (docs/identity.md, performance).
     return await anyio.to_thread.run_sync(
         _my_page,
         request.app.state.engine,
