@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import click
 from ape import accounts, project
+from sqlalchemy.exc import SQLAlchemyError
 
 from oracle.market.hashing import description_hash
 
@@ -99,3 +101,22 @@ def seed_market_demo(market, token, admin, kw: dict[str, Any]) -> list[dict[str,
                 market.confirm(deal_id, sender=payer, **kw)
         seeded.append({"id": deal_id, **deal.__dict__})
     return seeded
+
+
+def write_demo_listings(market, community_id: int, name: str, admin) -> int:
+    """The demo deals' listings in the oracle's database (DATABASE_URL, else SQLite under LEC_DATA_DIR), matched
+    to the marketplace's deals by description hash; returns how many were added (0 when already there)."""
+    from scripts._demo_listings import DealOnChain, database, demo_listings, store_demo_listings
+
+    deals = [
+        DealOnChain(i, "0x" + bytes(market.deal(i).descriptionHash).hex()) for i in range(1, market.dealCount() + 1)
+    ]
+    owners = {i: accounts.test_accounts[i].address for i in range(1, 9)}
+    rows = demo_listings(community_id, deals, DEMO_DEALS, owners, admin.address)
+    try:
+        return store_demo_listings(database(), community_id, name, rows)
+    except SQLAlchemyError as exc:
+        raise click.ClickException(
+            f"The chain is seeded, but the demo listings could not be written to the database ({exc}). "
+            "Fix it, or point DATABASE_URL / LEC_DATA_DIR elsewhere, and run the seed again."
+        ) from exc

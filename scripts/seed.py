@@ -1,7 +1,8 @@
 """`ape run seed`: the demo community "Demo LEC" whose members (anvil's funded accounts 1–8) hold their
 welcome bonus, with a transfer fee, a funded treasury, an exchange rate and marketplace category policies.
 
-Idempotent: a community already named "Demo LEC" is completed, not created twice.
+Idempotent: a community already named "Demo LEC" is completed, not created twice. The demo deals' listings go
+into the oracle's database (DATABASE_URL, else SQLite under LEC_DATA_DIR), once per deal.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from ape import accounts, project
 from ape.cli import ConnectedProviderCommand
 
 from scripts._lec import community_entries, deployer, require_deployments, save_deployments, tx_kwargs
-from scripts._market_seed import ensure_marketplace, seed_market_demo
+from scripts._market_seed import ensure_marketplace, seed_market_demo, write_demo_listings
 
 UNIT = 10**18  # 18 decimals: 1 token = 1 hour of the time bank
 DEMO_NAME = "Demo LEC"
@@ -98,6 +99,8 @@ def seed_demo(admin=None) -> dict[str, Any]:
 
     market = ensure_marketplace(registry, community_id, token, admin, kw)
     seed_market_demo(market, token, admin, kw)
+    # The deals' texts live off chain: the API's listings and the dApp read them from the oracle's database.
+    write_demo_listings(market, community_id, DEMO_NAME, admin)
 
     data["communities"] = community_entries(registry)
     save_deployments(data)

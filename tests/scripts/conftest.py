@@ -41,9 +41,12 @@ def anvil_url() -> Iterator[str]:
 def ape_run(anvil_url, tmp_path_factory):
     """Runs `ape run <args>` against the module's anvil with a private deployments folder."""
     deployments = tmp_path_factory.mktemp("deployments")
+    data = tmp_path_factory.mktemp("data")  # the seed writes the demo's listings into SQLite here, never into data/
     env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
     env.update(
         LEC_DEPLOYMENTS_DIR=str(deployments),
+        LEC_DATA_DIR=str(data),
         LEC_RPC_URL=anvil_url,
         APE_DATA_FOLDER=str(ROOT / ".ape"),
         SOLCX_BINARY_PATH=str(ROOT / ".solcx"),
@@ -64,4 +67,5 @@ def ape_run(anvil_url, tmp_path_factory):
         return result
 
     run.deployments = deployments  # type: ignore[attr-defined]
+    run.data = data  # type: ignore[attr-defined]
     return run

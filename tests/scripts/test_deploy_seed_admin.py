@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector as selector
 from script_helpers import rpc
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from oracle.db.models import Community
+from oracle.db.session import get_engine
+from oracle.market.listings import Listing
+from oracle.market.policy import Side
 
 UNIT = 10**18
 MEMBER_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 SHOP = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"
 STRANGER = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"  # anvil account 9, never a member
+# Marketplace.Deal as the ABI returns it (provider … price, descriptionHash)
+DEAL = "(address,uint64,uint8,uint8,uint8,address,uint16,uint16,uint16,uint16,address,uint96,bytes32)"
 
 
 def call(url: str, to: str, signature: str, types: list[str], args: list, out: list[str]):
@@ -60,6 +70,36 @@ def test_seed_creates_demo_community_with_welcome_bonus(ape_run, anvil_url):
     assert len(data["communities"]) == 1
     (balance,) = call(anvil_url, token, "balanceOf(address)", ["address"], [MEMBER_1], ["uint256"])
     assert balance == 5 * UNIT
+
+
+def test_seed_writes_each_demo_deals_listing_once(ape_run, anvil_url):
+    from scripts._market_seed import DEMO_DEALS
+
+    ape_run("seed")
+    data = json.loads((ape_run.deployments / "1981.json").read_text())
+    (community,) = data["communities"]
+    engine = get_engine(f"sqlite:///{ape_run.data / 'lec.db'}")
+    with Session(engine) as session:
+        listings = session.exec(select(Listing).order_by(Listing.deal_id)).all()
+        assert session.exec(select(Community.chain_community_id)).all() == [community["id"]]
+    assert [row.deal_id for row in listings] == list(range(1, len(DEMO_DEALS) + 1))
+    assert sorted({row.category for row in listings}) == list(range(8))
+    for row, demo in zip(listings, DEMO_DEALS, strict=True):
+        deal = call(anvil_url, community["marketplace"], "deal(uint256)", ["uint256"], [row.deal_id], [DEAL])[0]
+        assert row.description_hash == "0x" + deal[-1].hex()  # the text hashes to what the chain holds
+        assert (row.title, row.hours, row.active) == (demo.title, Decimal(demo.hours), demo.outcome == "open")
+        assert row.price_units == deal[-2]
+    tasks = {row.owner for row in listings if row.side == Side.TASK}
+    assert tasks == {"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"}  # anvil account 0, the community admin
+
+    with Session(engine) as session:  # a database that lost the listings gets them back from the chain's deals
+        session.exec(delete(Listing).where(Listing.deal_id > 5))  # type: ignore[call-overload]
+        session.commit()
+    ape_run("seed")
+    with Session(engine) as session:
+        assert [r.deal_id for r in session.exec(select(Listing).order_by(Listing.deal_id)).all()] == list(
+            range(1, len(DEMO_DEALS) + 1)
+        )
 
 
 def test_admin_commands_print_what_changed(ape_run, anvil_url):
