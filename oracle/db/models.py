@@ -37,15 +37,6 @@ from oracle.db.enums import (
 )
 from oracle.db.types import IntEnumType, UtcDateTime, enum_type, utcnow
 
-# Deterministic constraint names, so Alembic migrations name the same thing the same way on both databases.
-SQLModel.metadata.naming_convention = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(column_0_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT for the big tables.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 

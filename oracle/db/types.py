@@ -7,6 +7,18 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlmodel import SQLModel
+
+# Deterministic constraint names for every table of the platform (set here, the module every table module
+# imports, so that no table is defined before the convention). They make Alembic migrations name the same
+# thing the same way on both databases.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):

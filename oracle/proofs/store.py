@@ -7,16 +7,13 @@ forgotten) leaves every on-chain root valid while making that member's past leav
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, select
 
+from oracle.db.types import UtcDateTime, utcnow
 from oracle.proofs.encoding import new_salt
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class LeafSalt(SQLModel, table=True):
@@ -26,7 +23,7 @@ class LeafSalt(SQLModel, table=True):
     period_id: int = Field(primary_key=True)
     device_id: str = Field(primary_key=True, max_length=64, index=True)  # the POD, as committed
     salt: str = Field(max_length=66)  # 0x-hex of 32 bytes
-    created_at: datetime = Field(default_factory=_utcnow, sa_type=sa.DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
 def ensure_salts(session: Session, community_id: int, period: int, device_ids: Iterable[str]) -> dict[str, bytes]:
@@ -41,7 +38,7 @@ def ensure_salts(session: Session, community_id: int, period: int, device_ids: I
     salts = {row.device_id: bytes.fromhex(row.salt[2:]) for row in rows if row.device_id in wanted}
     fresh = {d: new_salt() for d in wanted if d not in salts}
     if fresh:
-        now = _utcnow()
+        now = utcnow()
         new_rows = [
             {
                 "community_id": community_id,
