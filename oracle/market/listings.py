@@ -159,3 +159,15 @@ def search_listings(
         query = query.where(sa.func.lower(Listing.owner) == owner.lower())
     query = query.order_by(col(Listing.created_at).desc(), col(Listing.id).desc()).offset(offset).limit(limit)
     return list(session.exec(query).all())
+
+
+def forget_owners(session: Session, wallets: list[str]) -> int:
+    """Right to be forgotten: deletes every listing posted by these wallets (their texts may hold personal data;
+    the chain keeps only the description's hash, which means nothing without the text). Returns the count."""
+    if not wallets:
+        return 0
+    lowered = [w.lower() for w in wallets]
+    rows = session.exec(select(Listing).where(sa.func.lower(Listing.owner).in_(lowered))).all()
+    for row in rows:
+        session.delete(row)
+    return len(rows)

@@ -21,6 +21,7 @@ from dapp.api.models import AuditEntry
 from oracle.chain.contracts import abi
 from oracle.db.models import Community, Role, User, UserCommunity, UserRole
 from oracle.db.session import get_engine, init_db
+from oracle.market.listings import Listing
 
 WALLET = Account.create()
 
@@ -150,6 +151,21 @@ def test_register_bind_approve_edit_leave_and_be_forgotten(flow_client, keycloak
     assert keycloak.realm.users[kc_user.id].first_name == "Carlotta"
     assert client.patch("/api/v1/me", headers=carla, json={"zip": 123}).status_code == 422  # strict: no coercion
 
+    # She offers help in the time bank; her listing's text is personal and must go with her.
+    listing = client.post(
+        f"/api/v1/communities/{community_id}/listings",
+        headers=carla,
+        json={
+            "category": 0,
+            "side": "offer",
+            "title": "Lezioni di chitarra",
+            "description": "Carla, via Roma 3",
+            "hours": "1",
+            "availability": "sabato",
+        },
+    )
+    assert listing.status_code in (200, 201), listing.text
+
     # Right to be forgotten: chain first, then Keycloak, then the rows; an audit entry without personal data.
     assert client.delete("/api/v1/me", headers=carla).status_code == 204
     assert not token.functions.isMember(WALLET.address).call()
@@ -157,6 +173,7 @@ def test_register_bind_approve_edit_leave_and_be_forgotten(flow_client, keycloak
     session.expire_all()
     assert session.exec(select(User).where(User.external_id == kc_user.id)).first() is None
     assert session.exec(select(UserCommunity).where(UserCommunity.wallet == WALLET.address)).first() is None
+    assert session.exec(select(Listing).where(Listing.owner == WALLET.address)).first() is None
     entries = session.exec(select(AuditEntry).where(AuditEntry.action == "user.deleted")).all()
     assert entries and all(
         "carla" not in (e.detail or "").lower() and WALLET.address not in (e.detail or "") for e in entries

@@ -40,6 +40,7 @@ from oracle.db.models import (
     UserCommunity,
     UserRole,
 )
+from oracle.market.listings import forget_owners
 from oracle.proofs.store import forget_devices
 
 router = APIRouter(tags=["identity"], responses=AUTH_ERRORS)
@@ -229,7 +230,10 @@ def update_me(
 
 
 def _erase_personal_rows(session: Session, user: User) -> list[str]:
-    """Delete the person's rows, readings and salts; returns the PODs whose salts were shredded."""
+    """Delete the person's rows, marketplace listings, readings and salts; returns the PODs whose salts were
+    shredded."""
+    wallets = session.exec(select(UserCommunity.wallet).where(UserCommunity.user_id == user.id)).all()
+    forget_owners(session, [w for w in wallets if w])
     devices = session.exec(select(Device).where(Device.user_id == user.id)).all()
     device_ids = [d.id for d in devices if d.id is not None]
     pods = [d.pod for d in devices]
