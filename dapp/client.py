@@ -47,6 +47,12 @@ _REVERTS = {
     "ERC20InvalidReceiver": "That recipient cannot receive tokens.",
     "AccessControlUnauthorizedAccount": "The connected account does not hold the role this action needs.",
     "RewardModelsEmptyField": "Name, kind and parameters of a model must not be empty.",
+    "ERC20InsufficientAllowance": "Approve the escrow first: the marketplace may not yet take the price.",
+    "MarketplaceWrongState": "The deal is not in a state that allows this step any more: reload the page.",
+    "MarketplaceNotCounterparty": "The deal is reserved to another member.",
+    "MarketplaceNotParty": "Only the deal's parties can do this.",
+    "MarketplaceSelfDeal": "You cannot take the other side of your own deal.",
+    "MarketplaceCategoryDisabled": "The token admin has disabled this category of deals.",
 }
 
 
@@ -189,6 +195,31 @@ class Chain:
             }
             for e in events
         ]
+
+    def marketplace(self, community_id: int):
+        address = self.community(community_id).marketplace
+        return self.contract("Marketplace", address) if address else None
+
+    def deals(self, community_id: int) -> list[dict[str, Any]]:
+        """Every deal of the community's marketplace (ids from 1), as the contract's `Deal` struct."""
+        market = self.marketplace(community_id)
+        if market is None:
+            return []
+        names = [
+            c["name"]
+            for c in next(e for e in abi("Marketplace") if e.get("name") == "deal")["outputs"][0]["components"]
+        ]
+        rows = []
+        for deal_id in range(1, market.functions.dealCount().call() + 1):
+            rows.append({"id": deal_id, **dict(zip(names, market.functions.deal(deal_id).call(), strict=True))})
+        return rows
+
+    def settlement_preview(self, community_id: int, deal_id: int) -> dict[str, int]:
+        split, _incentive_to = self.marketplace(community_id).functions.previewSettlement(deal_id).call()
+        return dict(zip(("to_provider", "fee", "venue_share", "cashback", "incentive"), split, strict=True))
+
+    def allowance(self, community_id: int, owner: str, spender: str) -> int:
+        return self.token(community_id).functions.allowance(to_checksum_address(owner), spender).call()
 
     def preflight(self, contract: str, tx: dict[str, str]) -> str | None:
         """Simulates a transaction before the wallet is asked: a sentence if the chain would refuse it."""

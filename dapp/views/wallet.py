@@ -3,11 +3,12 @@ fee shown before signing, and claim energy rewards with their proof. Every trans
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dapp.client import LEC_CHAIN_ID, ClientError
 from dapp.components import calls, wallet
-from dapp.views import common
+from dapp.views import common, deals
 from dapp.views.wallet_ops import FeePreview, RewardClaim, parse_reward_claim
 
 P = "wallet_"  # session_state prefix of this page
@@ -183,3 +184,85 @@ if claim is not None:
 if st.session_state.get(f"{P}claim_error"):
     common.show_error(st.session_state[f"{P}claim_error"])
 common.show_transaction("claim", "Claim")
+
+# ------------------------------------------------------------------------------------------- marketplace
+st.subheader("5 · Marketplace deals")
+market = chain.marketplace(community_id)
+if market is None:
+    st.info("This community has no marketplace yet: the platform admin deploys it (`ape run admin`).")
+    st.stop()
+mine = [d for d in chain.deals(community_id) if deals.involves(d, account)]
+if not mine:
+    st.info("No deal involves you and none is open to you.")
+    st.stop()
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "Deal": d["id"],
+                "Side": deals.SIDES[d["side"]],
+                "State": deals.STATES[d["state"]],
+                "Category": d["category"],
+                f"Price ({symbol})": float(calls.to_tokens(d["price"])),
+                "Provider": d["provider"],
+                "Payer": d["payer"],
+            }
+            for d in mine
+        ]
+    ),
+    hide_index=True,
+)
+deal = st.selectbox("Deal", mine, format_func=lambda d: f"#{d['id']} · {deals.STATES[d['state']]}", key=f"{P}deal")
+possible = deals.actions(deal, account)
+if not possible:
+    st.caption("Nothing for you to do on this deal now.")
+price = deal["price"]
+if "accept" in possible and deals.pays_on_accept(deal):
+    allowance = chain.allowance(community_id, account, market.address)
+    if allowance < price:
+        st.info(
+            f"Accepting puts {calls.to_tokens(price):f} {symbol} in escrow: approve the marketplace to take it first."
+        )
+        st.button(
+            "1 · Approve the escrow in MetaMask",
+            key=f"{P}deal_approve",
+            on_click=common.sign,
+            args=(
+                "deal_approve",
+                "CommunityToken",
+                community.token,
+                calls.encode_call("approve(address,uint256)", market.address, price),
+            ),
+        )
+        common.show_signing("deal_approve", "Approval")
+        possible = [a for a in possible if a != "accept"]
+if "confirm" in possible:
+    split = chain.settlement_preview(community_id, deal["id"])
+    st.info(
+        f"Confirming pays {calls.to_tokens(split['to_provider']):f} {symbol} to the provider, "
+        f"{calls.to_tokens(split['fee']):f} {symbol} fee to the treasury"
+        + (f", {calls.to_tokens(split['venue_share']):f} {symbol} to the venue" if split["venue_share"] else "")
+        + (
+            f"; the treasury adds an incentive of {calls.to_tokens(split['incentive']):f} {symbol}"
+            if split["incentive"]
+            else ""
+        )
+        + ".",
+        icon=":material/receipt_long:",
+    )
+columns = st.columns(max(len(possible), 1))
+for column, action in zip(columns, possible, strict=False):
+    column.button(
+        f"{action.capitalize()} deal #{deal['id']} in MetaMask",
+        key=f"{P}deal_{action}",
+        type="primary" if action in ("accept", "confirm") else "secondary",
+        on_click=common.sign,
+        args=(f"deal_{action}", "Marketplace", market.address, calls.encode_call(f"{action}(uint256)", deal["id"])),
+    )
+for action, what in (
+    ("accept", "Acceptance"),
+    ("complete", "Completion"),
+    ("confirm", "Settlement"),
+    ("dispute", "Dispute"),
+):
+    common.show_signing(f"deal_{action}", f"{what} of deal #{deal['id']}")

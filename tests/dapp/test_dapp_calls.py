@@ -145,3 +145,21 @@ def test_bands_split_all_the_energy(values: list[int]) -> None:
     assert list(split["Band"]) == ["F1", "F2", "F3"]
     if sum(values):
         assert split["%"].sum() == pytest.approx(100)
+
+
+def test_deal_steps_follow_the_contract_rules() -> None:
+    from dapp.views import deals
+
+    zero = deals.ZERO
+    offer = {"provider": BOB, "payer": zero, "state": deals.OPEN, "side": deals.OFFER}
+    assert deals.actions(offer, ALICE) == ["accept"] and deals.pays_on_accept(offer)
+    assert deals.actions(offer, BOB) == []  # nobody takes their own offer
+    reserved = {**offer, "payer": TOKEN}
+    assert deals.actions(reserved, ALICE) == [] and not deals.involves(reserved, ALICE)
+    accepted = {**offer, "payer": ALICE, "state": deals.ACCEPTED}
+    assert deals.actions(accepted, BOB) == ["complete", "dispute"]
+    assert deals.actions(accepted, ALICE) == ["confirm", "dispute"]
+    request = {"provider": zero, "payer": ALICE, "state": deals.OPEN, "side": 1}
+    assert deals.actions(request, BOB) == ["accept"] and not deals.pays_on_accept(request)
+    settled = {**accepted, "state": 5}
+    assert deals.actions(settled, ALICE) == [] and deals.involves(settled, ALICE)
