@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -52,9 +51,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         dev_server, settings = start_dev_identity(settings, data_dir() / "dev-identity.json")
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Created here, inside the server's event loop, which anyio's limiter belongs to.
-        app.state.dashboard_readers = anyio.CapacityLimiter(settings.dashboard_readers)
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:

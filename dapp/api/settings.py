@@ -53,8 +53,9 @@ class Settings(BaseSettings):
     # dashboard session does not re-verify the same RS256 signature on every request; 0 turns the cache off.
     token_cache_seconds: float = Field(default=60.0, ge=0, le=300)
     token_cache_size: int = Field(default=10_000, ge=0)
-    # Member dashboard pages read at once (one worker thread each); more wait for a free reader.
-    dashboard_readers: int = Field(default=2, ge=1, le=64)
+    # Member dashboard pages read at once (one worker thread each); more wait for a free reader. Unset: 2 on
+    # SQLite (reading is CPU in this process), 4 on a database server (threads also wait for its answers).
+    dashboard_readers: int | None = Field(default=None, ge=1, le=64)
 
     dev_identity: bool = False
 

@@ -101,3 +101,22 @@ def test_only_an_active_member_with_the_holder_role_reads_their_dashboard(keyclo
         assert client.get(url, headers=bearer(token)).status_code == 403
         assert client.get(url, headers=bearer(keycloak.mint("leaving-auditor"))).status_code == 403
         assert client.get(url.replace(f"/{cid}/", "/999999/"), headers=bearer(token)).status_code == 404
+
+
+def test_dashboard_readers_default_to_the_backend_and_follow_the_setting(settings, engine):
+    import sqlalchemy as sa
+
+    from dapp.api.routes.dashboards import reader_count
+
+    server = sa.create_engine("postgresql+psycopg://lec@127.0.0.1:1/lec")  # never connected: only the dialect
+    assert (reader_count(settings, engine), reader_count(settings, server)) == (2, 4)
+    assert reader_count(settings.model_copy(update={"dashboard_readers": 7}), server) == 7
+
+
+def test_the_dashboard_answers_without_the_lifespan_having_run(keycloak, settings, engine):
+    keycloak.add_user("no-lifespan", "pw", ["token-holder"])
+    client = TestClient(create_app(settings, engine))  # not entered: the app's startup never runs
+    reply = client.get(
+        "/api/v1/communities/1/me/daily?from=2026-01-01&to=2026-01-02", headers=bearer(keycloak.mint("no-lifespan"))
+    )
+    assert reply.status_code in (403, 404)  # decided by the access check, not a 500 for a missing limiter

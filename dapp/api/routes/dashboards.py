@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated
 
+import anyio
 import anyio.to_thread
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -34,6 +35,7 @@ from dapp.api.models import MemberDailyKpi
 from dapp.api.routes.identity import ERRORS
 from dapp.api.schemas import AUTH_ERRORS, Offset, PathId, StrictModel
 from dapp.api.security import Principal
+from dapp.api.settings import Settings
 from oracle.db.models import UserCommunity
 from oracle.proofs.encoding import period_id
 
@@ -182,8 +184,25 @@ async def my_daily(
         end,
         limit,
         offset,
-        limiter=request.app.state.dashboard_readers,
+        limiter=_readers(request),
     )
+
+
+def reader_count(settings: Settings, engine: Engine) -> int:
+    """How many member dashboard pages are read at once (measured best: docs/identity.md, performance)."""
+    if settings.dashboard_readers is not None:
+        return settings.dashboard_readers
+    return 2 if engine.dialect.name == "sqlite" else 4
+
+
+def _readers(request: Request) -> anyio.CapacityLimiter:
+    # Made on first use, inside the server's event loop (anyio's limiter belongs to it); no await between the
+    # check and the assignment, so concurrent first requests share one limiter.
+    state = request.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "dashboard_readers", None)
+    if limiter is None:
+        limiter = state.dashboard_readers = anyio.CapacityLimiter(reader_count(state.settings, state.engine))
+    return limiter
 
 
 def _my_page(
