@@ -149,7 +149,7 @@ def curve_frame(start: int, step: int, load_wh: np.ndarray, production_wh: np.nd
     )
 
 
-def power_curve(frame: pd.DataFrame, title: str = "") -> alt.Chart:
+def power_curve(frame: pd.DataFrame, title: str = "") -> alt.LayerChart:
     long = frame.melt(id_vars=["time"], value_vars=["Load", "Production"], var_name="Quantity", value_name="kW")
     lines = (
         alt.Chart(long)
@@ -182,7 +182,7 @@ def power_curve(frame: pd.DataFrame, title: str = "") -> alt.Chart:
             ],
         )
     )
-    return alt.layer(area, lines, title=title)
+    return alt.LayerChart(layer=[area, lines], title=title)
 
 
 def band_split(timestamps: np.ndarray, load_wh: np.ndarray) -> pd.DataFrame:

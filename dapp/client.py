@@ -10,9 +10,10 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import httpx
+from eth_typing import HexStr
 from eth_utils import function_abi_to_4byte_selector, to_checksum_address
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
@@ -61,7 +62,7 @@ def revert_sentence(contract: str, data: str | None) -> str:
     if data and len(data) >= 10:
         selector = bytes.fromhex(data[2:10])
         for entry in abi(contract):
-            if entry.get("type") == "error" and function_abi_to_4byte_selector(entry) == selector:
+            if entry.get("type") == "error" and function_abi_to_4byte_selector(cast(Any, entry)) == selector:
                 name = entry["name"]
                 return _REVERTS.get(name, f"The contract refused the transaction ({name}).")
     return "The contract refused the transaction."
@@ -224,20 +225,12 @@ class Chain:
     def preflight(self, contract: str, tx: dict[str, str]) -> str | None:
         """Simulates a transaction before the wallet is asked: a sentence if the chain would refuse it."""
         try:
-            self.w3.eth.call({"from": tx["from"], "to": tx["to"], "data": tx["data"]})
+            self.w3.eth.call({"from": tx["from"], "to": tx["to"], "data": HexStr(tx["data"])})
         except ContractCustomError as exc:
             return revert_sentence(contract, exc.data if isinstance(exc.data, str) else None)
         except (ContractLogicError, Web3RPCError) as exc:
             return f"The contract refused the transaction ({exc})."
         return None
-
-    def receipt_status(self, tx_hash: str) -> bool | None:
-        """True when mined and successful, False when reverted, None while pending."""
-        try:
-            receipt = self.w3.eth.get_transaction_receipt(tx_hash)
-        except Exception:  # web3 raises TransactionNotFound while the transaction is pending
-            return None
-        return bool(receipt["status"])
 
 
 # ---------------------------------------------------------------------------------------------- API

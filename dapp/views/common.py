@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
 import streamlit as st
+from eth_typing import HexStr
 
 from dapp.client import Api, Chain, ClientError
 from dapp.components import calls, wallet
@@ -73,9 +74,10 @@ def current_identity() -> Identity | None:
     if isinstance(chosen, Identity):
         return chosen
     if oidc_configured() and st.user.get("is_logged_in"):
-        tokens = st.user.get("tokens") or {}
+        tokens = st.user.get("tokens")
+        access = tokens.get("access") if isinstance(tokens, Mapping) else None
         claims = {k: st.user.get(k) for k in ("sub", "preferred_username", "name", "realm_access", "community_id")}
-        return identity_from_claims(claims, tokens.get("access"))
+        return identity_from_claims(claims, access)
     return None
 
 
@@ -144,7 +146,10 @@ def community_picker(prefix: str, identity: Identity) -> int:
     names = {c.id: f"{c.id} · {c.name}" for c in communities}
     ids = list(names)
     default = ids.index(identity.community_id) if identity.community_id in ids else 0
-    return st.selectbox("Community", ids, index=default, format_func=names.get, key=f"{prefix}_community")
+    picked: int = st.selectbox(
+        "Community", ids, index=default, format_func=lambda i: names[i], key=f"{prefix}_community"
+    )
+    return picked
 
 
 @dataclass(frozen=True)
@@ -220,7 +225,7 @@ def show_transaction(purpose: str, what: str) -> None:
     elif reply is not None:
         tx_hash = str(reply.value)
         try:
-            receipt = chain().w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
+            receipt = chain().w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=30)
         except Exception:  # web3's TimeExhausted: the network has not mined it yet
             st.info(f"Transaction {tx_hash} sent; not mined yet. Reload the page in a moment.")
             return

@@ -5,6 +5,7 @@ percentiles, rankings and the quality of the data."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -19,6 +20,7 @@ identity = common.current_identity()
 if identity is None:
     st.stop()
 st.title("Community dashboard")
+token = identity.token  # narrowed once: the loaders below close over it
 membership = common.pick_membership(P, identity)
 api = common.api(identity)
 
@@ -36,7 +38,7 @@ def load_member_days(token: str | None, community_id: int, user_id: int, first: 
 
 latest = date.today() - timedelta(days=1)
 history_start = latest - timedelta(days=179)
-loaded = common.attempt(lambda: load_overview(identity.token, membership.community_id, history_start, latest))
+loaded = common.attempt(lambda: load_overview(token, membership.community_id, history_start, latest))
 if loaded is None:
     st.stop()
 kpis, members, devices = loaded
@@ -100,15 +102,16 @@ with overview:
         )
 
     st.subheader("Tokens")
-    if membership.chain_id is not None:
+    chain_id = membership.chain_id
+    if chain_id is not None:
         chain = common.chain()
-        policy = common.attempt(lambda: chain.token_policy(membership.chain_id))
-        claims = common.attempt(lambda: chain.claims(membership.chain_id)) or []
+        policy = common.attempt(partial(chain.token_policy, chain_id))
+        claims = common.attempt(partial(chain.claims, chain_id)) or []
         if policy is not None:
-            symbol = chain.symbol(membership.chain_id)
+            symbol = chain.symbol(chain_id)
             t1, t2, t3 = st.columns(3)
             t1.metric(f"Treasury ({symbol})", f"{to_tokens(policy['treasury']):,.2f}")
-            t2.metric(f"In circulation ({symbol})", f"{to_tokens(chain.total_supply(membership.chain_id)):,.2f}")
+            t2.metric(f"In circulation ({symbol})", f"{to_tokens(chain.total_supply(chain_id)):,.2f}")
             t3.metric(f"Rewards claimed ({symbol})", f"{to_tokens(sum(c['amount'] for c in claims)):,.2f}")
             if claims:
                 per_day = (
@@ -127,9 +130,7 @@ with details:
     start, end = common.period_picker(P, default_days=7, latest=latest)
     rows = []
     for m in members:
-        page = common.attempt(
-            lambda m=m: load_member_days(identity.token, membership.community_id, m["user_id"], start, end)
-        )
+        page = common.attempt(partial(load_member_days, token, membership.community_id, m["user_id"], start, end))
         if page is None:
             continue
         t = page["totals"]

@@ -19,6 +19,7 @@ identity = common.current_identity()
 if identity is None:
     st.stop()
 st.title("My energy")
+token = identity.token  # narrowed once: the loaders below close over it
 membership = common.pick_membership(P, identity)
 api = common.api(identity)
 start, end = common.period_picker(P, default_days=7)
@@ -30,7 +31,7 @@ def load_days(token: str | None, community_id: int, first: date, last: date) -> 
     return client.my_daily(community_id, first, last), client.community_kpis(community_id, first, last)
 
 
-loaded = common.attempt(lambda: load_days(identity.token, membership.community_id, start, end))
+loaded = common.attempt(lambda: load_days(token, membership.community_id, start, end))
 if loaded is None:
     st.stop()
 mine, community = loaded
@@ -108,7 +109,7 @@ else:
     period = st.selectbox(
         "Day", [p["period_id"] for p in periods], format_func=lambda p: str(charts.day_of(p)), key=f"{P}day"
     )
-    bundle = common.attempt(lambda: load_bundle(identity.token, membership.community_id, period))
+    bundle = common.attempt(lambda: load_bundle(token, membership.community_id, period))
     if bundle and bundle.get("devices"):
         n = len(bundle["devices"][0]["values"])
         load = np.zeros(n)
@@ -137,9 +138,10 @@ st.subheader("Tokens earned")
 if membership.chain_id is None or not membership.wallet:
     st.info("Bind your wallet to see your tokens.")
     st.stop()
+chain_id: int = membership.chain_id
 chain = common.chain()
-claims = common.attempt(lambda: chain.claims(membership.chain_id)) or []
-symbol = common.attempt(lambda: chain.symbol(membership.chain_id)) or "tokens"
+claims = common.attempt(lambda: chain.claims(chain_id)) or []
+symbol = common.attempt(lambda: chain.symbol(chain_id)) or "tokens"
 own = [c for c in claims if c["account"].lower() == membership.wallet.lower()]
 earned = sum(c["amount"] for c in own)
 month_start = date.today().replace(day=1)

@@ -62,6 +62,8 @@ account = w.account
 ready = account is not None and w.on_chain(LEC_CHAIN_ID)
 if account is None:
     st.stop()
+me: str = account  # narrowed once: the button callbacks below close over these
+token_address: str = community.token
 if not w.on_chain(LEC_CHAIN_ID):
     st.warning(f"Your wallet is on chain {w.chain_id}: add or switch to the LEC network (chain {LEC_CHAIN_ID}).")
 
@@ -87,7 +89,7 @@ if not member.active:
 def _send_transfer(recipient: str, units: int) -> None:
     st.session_state.pop(f"{P}transfer_error", None)
     try:
-        tx = calls.transfer_tx(account, community.token, recipient, units)
+        tx = calls.transfer_tx(me, token_address, recipient, units)
     except calls.CallError as exc:
         st.session_state[f"{P}transfer_error"] = str(exc)
         return
@@ -167,7 +169,7 @@ if claim is not None:
 
         def _send_claim(c: RewardClaim = claim) -> None:
             st.session_state.pop(f"{P}claim_error", None)
-            tx = calls.claim_tx(account, community.token, c.period_id, c.amount, c.proof)
+            tx = calls.claim_tx(me, token_address, c.period_id, c.amount, c.proof)
             refusal = chain.preflight("CommunityToken", tx)
             if refusal:
                 st.session_state[f"{P}claim_error"] = refusal

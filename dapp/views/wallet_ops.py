@@ -59,10 +59,11 @@ def parse_reward_claim(payload: dict[str, Any] | str | bytes) -> RewardClaim:
         raise CallError("The proof file must be a JSON object with the period, account, amount and proof.")
     if "reward" in data and data["reward"] is None:
         raise CallError("This bundle has no reward for the member: nothing to claim for that period.")
-    reward = data.get("reward") if isinstance(data.get("reward"), dict) else data
+    raw_reward, raw_member = data.get("reward"), data.get("member")
+    reward: dict[str, Any] = raw_reward if isinstance(raw_reward, dict) else data
     period = _first(reward, "periodId", "period_id") or _first(data, "periodId", "period_id")
     leaf = reward.get("leaf") if isinstance(reward.get("leaf"), list) else []
-    member = data.get("member") if isinstance(data.get("member"), dict) else {}
+    member: dict[str, Any] = raw_member if isinstance(raw_member, dict) else {}
     account = _first(reward, "account", "wallet") or (leaf[0] if leaf else None) or member.get("account")
     amount = _first(reward, "amount", "amount_units")
     proof = _first(reward, "proof", "rewardProof", "reward_proof")
@@ -79,4 +80,4 @@ def parse_reward_claim(payload: dict[str, Any] | str | bytes) -> RewardClaim:
         raise CallError("The period and the amount of a reward proof are whole numbers.") from exc
     if units <= 0:
         raise CallError("The reward amount of a proof is positive.")
-    return RewardClaim(period_id=period_id, account=checksum(account), amount=units, proof=proof)
+    return RewardClaim(period_id=period_id, account=checksum(str(account)), amount=units, proof=proof)
