@@ -12,9 +12,7 @@ from oracle.verify import verify_bundle
 
 P = "audit_"
 
-identity = common.current_identity()
-if identity is None:
-    st.stop()
+identity = common.signed_in()
 st.title("Audit a bundle")
 st.markdown(
     "The checks run here, against the chain node, with the oracle's own verification code: nothing is taken on "

@@ -81,6 +81,14 @@ def current_identity() -> Identity | None:
     return None
 
 
+def signed_in() -> Identity:
+    """The signed-in person; a page for signed-in people only stops here for anyone else."""
+    identity = current_identity()
+    if identity is None:
+        st.stop()
+    return identity
+
+
 def api(identity: Identity | None) -> Api:
     return Api(identity.token if identity else None)
 

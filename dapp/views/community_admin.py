@@ -11,9 +11,7 @@ from dapp.views import common
 
 P = "cadmin_"
 
-identity = common.current_identity()
-if identity is None:
-    st.stop()
+identity = common.signed_in()
 st.title("Members and tasks")
 membership = common.pick_membership(P, identity)
 api = common.api(identity)

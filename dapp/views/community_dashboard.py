@@ -16,9 +16,7 @@ from dapp.views import common
 
 P = "dash_"
 
-identity = common.current_identity()
-if identity is None:
-    st.stop()
+identity = common.signed_in()
 st.title("Community dashboard")
 token = identity.token  # narrowed once: the loaders below close over it
 membership = common.pick_membership(P, identity)

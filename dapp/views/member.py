@@ -15,9 +15,7 @@ from oracle.proofs.encoding import MISSING
 
 P = "member_"
 
-identity = common.current_identity()
-if identity is None:
-    st.stop()
+identity = common.signed_in()
 st.title("My energy")
 token = identity.token  # narrowed once: the loaders below close over it
 membership = common.pick_membership(P, identity)

@@ -14,9 +14,7 @@ from oracle.rewards.models import KINDS, RewardModel, RewardModelError, canonica
 
 P = "oracle_"
 
-identity = common.current_identity()
-if identity is None:
-    st.stop()
+identity = common.signed_in()
 st.title("Reward models")
 chain = common.chain()
 models = common.attempt(chain.models)

@@ -21,9 +21,7 @@ CATEGORIES = [
     "citizen → community with a venue",
 ]
 
-identity = common.current_identity()
-if identity is None:
-    st.stop()
+identity = common.signed_in()
 st.title("Token policy")
 community_id = common.community_picker(P, identity)
 chain = common.chain()

@@ -13,9 +13,7 @@ from dapp.views.wallet_ops import FeePreview, RewardClaim, parse_reward_claim
 
 P = "wallet_"  # session_state prefix of this page
 
-identity = common.current_identity()
-if identity is None:
-    st.stop()
+identity = common.signed_in()
 st.title("Wallet")
 community_id = common.community_picker(P, identity)
 chain = common.chain()
