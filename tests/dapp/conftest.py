@@ -191,24 +191,37 @@ def demo_stack(demo_chain: DemoChain, realm: KeycloakStandIn, tmp_path_factory):
     first, last = build_data(env)
     bind_demo_users(env["DATABASE_URL"], realm, USERS)
     port = free_port()
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # the API and in-process AppTests read the same settings
-    server, thread = start_api(env, realm, port)
     url = f"http://127.0.0.1:{port}/api/v1"
-    wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok, f"the API at {url}")
-    os.environ["LEC_API_URL"] = url
-    # The community admin refreshes the daily read model, as after any bulk import.
-    admin = {"Authorization": f"Bearer {realm.mint('carla')}"}
-    body = {"start": first.isoformat(), "end": last.isoformat()}
-    requests.post(f"{url}/communities/1/kpis/refresh", json=body, headers=admin, timeout=60).raise_for_status()
+    settings = {k: env[k] for k in SETTINGS}
+    with pytest.MonkeyPatch.context() as patch:  # only while starting: see `_demo_settings` for the tests
+        for key, value in settings.items():
+            patch.setenv(key, value)
+        server, thread = start_api(env, realm, port)
+        wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok, f"the API at {url}")
+        # The community admin refreshes the daily read model, as after any bulk import.
+        admin = {"Authorization": f"Bearer {realm.mint('carla')}"}
+        body = {"start": first.isoformat(), "end": last.isoformat()}
+        requests.post(f"{url}/communities/1/kpis/refresh", json=body, headers=admin, timeout=60).raise_for_status()
     try:
-        yield Stack(api_url=url, env={**env, "LEC_API_URL": url}, first_day=first, last_day=last)
+        yield Stack(
+            api_url=url,
+            env={**env, "LEC_API_URL": url},
+            first_day=first,
+            last_day=last,
+            settings={**settings, "LEC_API_URL": url},
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        os.environ.pop("LEC_API_URL", None)
+
+
+# The platform's settings (environment variables) of the demo: set for each test that uses the demo, and
+# never left behind for the other areas' tests that run later in the same pytest process.
+SETTINGS = ("LEC_DATA_DIR", "DATABASE_URL", "LEC_DEPLOYMENTS_DIR", "LEC_RPC_URL", "LEC_ORACLE_PRIVATE_KEY")
+
+
+@pytest.fixture(autouse=True)
+def _demo_settings(request, monkeypatch):
+    if "demo_stack" in request.fixturenames:
+        for key, value in request.getfixturevalue("demo_stack").settings.items():
+            monkeypatch.setenv(key, value)

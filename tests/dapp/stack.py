@@ -30,6 +30,7 @@ class Stack:
     env: dict[str, str]
     first_day: date
     last_day: date
+    settings: dict[str, str]  # the platform's environment variables for in-process code (pages, API)
 
 
 def lec(env: dict[str, str], *args: str) -> str:

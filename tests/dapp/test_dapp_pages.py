@@ -168,3 +168,14 @@ def test_auditor_verifies_a_bundle_check_by_check(demo_stack, realm) -> None:
     passed = [s.value for s in at.success]
     assert any("Every check passed" in p for p in passed), [e.value for e in at.error]
     assert len(passed) >= 4
+
+
+def test_pages_say_when_the_api_is_down(realm, monkeypatch) -> None:
+    from dapp_browser import free_port
+
+    monkeypatch.setenv("LEC_API_URL", f"http://127.0.0.1:{free_port()}/api/v1")  # nothing listens there
+    for page in ("views/member.py", "views/community_dashboard.py"):
+        at = app_as(realm, "carla").run()
+        at.switch_page(page).run()
+        assert not at.exception
+        assert any("does not answer: start it with `lec api`" in e.value for e in at.error), page
