@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from api_helpers import bearer, unverified_claims
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dapp.api.deps import active_holder_id
@@ -14,6 +16,7 @@ from dapp.api.models import MemberDailyKpi
 from dapp.api.routes.dashboards import _COLUMNS, _TOTALS, DailyKpi, DailyPage, page_body
 from dapp.api.security import principal_from_claims
 from oracle.db.models import Community, User, UserCommunity
+from oracle.db.session import get_engine, init_db
 
 _wh = st.integers(min_value=0, max_value=2**40)
 _row = st.tuples(st.integers(min_value=20200101, max_value=20301231), *[_wh] * (len(_COLUMNS) - 1))
@@ -35,6 +38,14 @@ def _model_page(rows: list[tuple[int, ...]], limit: int, offset: int) -> DailyPa
     )
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, engine: Engine) -> Engine:
+    """The hot path's Core statements and autocommit reads, on both databases the API supports."""
+    if request.param == "sqlite":
+        return engine
+    return init_db(get_engine(request.getfixturevalue("make_postgres_db")()))
+
+
 @given(rows=st.lists(_row, max_size=40), limit=st.integers(1, 400), offset=st.integers(0, 10))
 def test_page_body_is_byte_for_byte_the_models_json(rows, limit, offset):
     sums = {c: sum(r[_COLUMNS.index(c)] for r in rows) for c in _TOTALS}
@@ -42,9 +53,9 @@ def test_page_body_is_byte_for_byte_the_models_json(rows, limit, offset):
     assert page_body(rows, len(rows), sums, limit, offset) == expected
 
 
-def test_the_endpoint_pages_a_members_year_with_totals_over_the_whole_range(keycloak, settings, engine):
-    subject = keycloak.add_user("dashboard-member", "pw", ["token-holder"])
-    with Session(engine) as s:
+def test_the_endpoint_pages_a_members_year_with_totals_over_the_whole_range(keycloak, settings, db):
+    subject = keycloak.add_user(f"dashboard-member-{db.dialect.name}", "pw", ["token-holder"])
+    with Session(db) as s:
         community = Community(name="Dashboard LEC", chain_community_id=78)
         user, other = (
             User(external_id=subject, name="Dana", surname="Board", email="dana@example.org"),
@@ -62,9 +73,9 @@ def test_the_endpoint_pages_a_members_year_with_totals_over_the_whole_range(keyc
         s.commit()
         cid = community.id
     url = f"/api/v1/communities/{cid}/me/daily?from=2026-01-03&to=2026-01-31"
-    token = bearer(keycloak.mint("dashboard-member"))
+    token = bearer(keycloak.mint(f"dashboard-member-{db.dialect.name}"))
     in_range = [r for r in mine if 20260103 <= r[0] <= 20260131]
-    with TestClient(create_app(settings, engine)) as client:
+    with TestClient(create_app(settings, db)) as client:
         whole = client.get(url, headers=token)
         assert whole.status_code == 200, whole.text
         assert whole.headers["content-type"] == "application/json"
@@ -78,10 +89,10 @@ def test_the_endpoint_pages_a_members_year_with_totals_over_the_whole_range(keyc
         assert second["self_sufficiency_pct"] == whole.json()["self_sufficiency_pct"]
 
 
-def test_only_an_active_member_with_the_holder_role_reads_their_dashboard(keycloak, settings, engine):
-    subject = keycloak.add_user("leaving-member", "pw", ["token-holder"])
-    keycloak.add_user("leaving-auditor", "pw", ["auditor"])
-    with Session(engine) as s:
+def test_only_an_active_member_with_the_holder_role_reads_their_dashboard(keycloak, settings, db):
+    subject = keycloak.add_user(f"leaving-member-{db.dialect.name}", "pw", ["token-holder"])
+    keycloak.add_user(f"leaving-auditor-{db.dialect.name}", "pw", ["auditor"])
+    with Session(db) as s:
         community = Community(name="Leaving LEC", chain_community_id=79)
         user = User(external_id=subject, name="Lea", surname="Ving", email="lea@example.org")
         s.add_all([community, user])
@@ -90,16 +101,16 @@ def test_only_an_active_member_with_the_holder_role_reads_their_dashboard(keyclo
         s.commit()
         cid, uid = community.id, user.id
     url = f"/api/v1/communities/{cid}/me/daily?from=2026-01-01&to=2026-01-31"
-    token = keycloak.mint("leaving-member")
-    with TestClient(create_app(settings, engine)) as client:
+    token = keycloak.mint(f"leaving-member-{db.dialect.name}")
+    with TestClient(create_app(settings, db)) as client:
         assert client.get(url, headers=bearer(token)).json()["total"] == 0
-        with Session(engine) as s:
+        with Session(db) as s:
             assert active_holder_id(s, principal_from_claims(unverified_claims(token)), cid) == uid
             s.get(UserCommunity, (cid, uid)).active = False
             s.commit()
             assert active_holder_id(s, principal_from_claims(unverified_claims(token)), cid) is None
         assert client.get(url, headers=bearer(token)).status_code == 403
-        assert client.get(url, headers=bearer(keycloak.mint("leaving-auditor"))).status_code == 403
+        assert client.get(url, headers=bearer(keycloak.mint(f"leaving-auditor-{db.dialect.name}"))).status_code == 403
         assert client.get(url.replace(f"/{cid}/", "/999999/"), headers=bearer(token)).status_code == 404
 
 

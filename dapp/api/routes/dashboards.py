@@ -208,7 +208,12 @@ def _readers(request: Request) -> anyio.CapacityLimiter:
 def _my_page(
     engine: Engine, principal: Principal, community_id: int, start: date, end: date, limit: int, offset: int
 ) -> Response:
-    with Session(engine, expire_on_commit=False) as session:
+    # Only reads: in autocommit mode the driver sends no BEGIN and no ROLLBACK, two of a request's round trips to
+    # PostgreSQL. The two reads may then see different commits, as two requests a moment apart would.
+    with (
+        engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection,
+        Session(bind=connection, expire_on_commit=False) as session,
+    ):
         user_id = active_holder_id(session, principal, community_id)
         if user_id is None:
             access = authorise(load_access(session, principal, community_id), (TOKEN_HOLDER,))
