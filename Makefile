@@ -26,7 +26,7 @@ LEC_NETWORK := ethereum:lec:node
 ## setup: install Debian packages, the Python environment, the npm tools and the solc adapter
 setup: system-deps python-deps node-deps solc
 
-SYSTEM_PACKAGES := mosquitto mosquitto-clients postgresql chromium
+SYSTEM_PACKAGES := mosquitto mosquitto-clients postgresql chromium wrk
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
