@@ -189,7 +189,7 @@ common.show_transaction("claim", "Claim")
 st.subheader("5 · Marketplace deals")
 market = chain.marketplace(community_id)
 if market is None:
-    st.info("This community has no marketplace yet: the platform admin deploys it (`ape run admin`).")
+    st.info("This community has no marketplace yet: the platform admin deploys and registers one.")
     st.stop()
 mine = [d for d in chain.deals(community_id) if deals.involves(d, account)]
 if not mine:

@@ -179,3 +179,20 @@ def test_pages_say_when_the_api_is_down(realm, monkeypatch) -> None:
         at.switch_page(page).run()
         assert not at.exception
         assert any("does not answer: start it with `lec api`" in e.value for e in at.error), page
+
+
+def test_community_admin_publishes_tasks_and_resolves_disputes(demo_stack, realm) -> None:
+    at = app_as(realm, "carla").run()
+    at.switch_page("views/community_admin.py").run()
+    assert not at.exception
+    assert {"Registration requests", "Members", "Community tasks", "Disputes"} <= {s.value for s in at.subheader}
+    publish = at.button(key="cadmin_task_send")
+    assert publish.disabled  # nothing to publish yet
+    at.text_area(key="cadmin_task_text").input("Water the community garden on Saturday").run()
+    at.text_input(key="cadmin_task_price").input("3").run()
+    assert not at.button(key="cadmin_task_send").disabled
+    at.button(key="cadmin_task_send").click().run()
+    # No wallet in AppTest: the page asks for one instead of sending anything.
+    assert any("Connect your wallet first" in e.value for e in at.error)
+    at.text_input(key="cadmin_task_price").input("two").run()
+    assert any("'two' is not a number of tokens" in e.value for e in at.error)
