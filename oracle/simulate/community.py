@@ -153,12 +153,17 @@ def member_specs(count: int, rng: np.random.Generator) -> list[MemberSpec]:
     return specs
 
 
-def demo_wallets() -> list[str]:
-    """anvil's accounts 1..8 (derived from its default mnemonic, BIP-44 path m/44'/60'/0'/0/i)."""
+def anvil_address(index: int) -> str:
+    """anvil's default account `index` (derived from its public test mnemonic, BIP-44 path m/44'/60'/0'/0/i)."""
     from eth_account import Account
 
     Account.enable_unaudited_hdwallet_features()
-    return [Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}").address for i in range(1, 9)]
+    return Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").address
+
+
+def demo_wallets() -> list[str]:
+    """anvil's accounts 1..8: the demo community's members."""
+    return [anvil_address(i) for i in range(1, 9)]
 
 
 def generated_wallet(seed: int, community_id: int, index: int) -> str:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import uvicorn
 from pydantic import SecretStr
-from sqlmodel import Session, select
 
 from dapp.keycloak.server import KeycloakStandIn
 
@@ -43,42 +42,11 @@ def lec(env: dict[str, str], *args: str) -> str:
 
 
 def bind_demo_users(database_url: str, realm: KeycloakStandIn, users: dict[str, tuple[tuple[str, ...], int]]) -> None:
-    """Links the realm's demo users to the simulated community: a member's Keycloak subject becomes the
-    `external_id` of the simulated user holding their wallet; community roles go to `user_roles`."""
-    from eth_account import Account
+    """The demo's own binding of realm users to the simulated community (dapp.api.dev_identity), for the
+    test realm's users."""
+    from dapp.api.dev_identity import bind_demo_users as bind
 
-    from oracle.db.models import Role, User, UserCommunity, UserRole
-    from oracle.db.session import get_engine
-
-    Account.enable_unaudited_hdwallet_features()
-    engine = get_engine(database_url)
-    with Session(engine) as session:
-        for username, (roles, wallet_index) in users.items():
-            subject = realm.realm.find_user(username).id
-            wallet = _anvil_address(wallet_index)
-            row = session.exec(select(UserCommunity).where(UserCommunity.wallet == wallet)).first()
-            if row is not None:
-                user = session.get(User, row.user_id)
-                user.external_id = subject
-                user.name = username.title()
-            else:
-                user = User(external_id=subject, name=username.title(), surname="Demo", email=f"{username}@example.org")
-                session.add(user)
-                session.flush()
-            for name in roles:
-                if name in ("community-admin", "token-holder"):
-                    role = session.exec(select(Role).where(Role.name == name)).one()
-                    if session.get(UserRole, (user.id, 1, role.id)) is None:
-                        session.add(UserRole(user_id=user.id, community_id=1, role_id=role.id))
-        session.commit()
-
-
-def _anvil_address(index: int) -> str:
-    from eth_account import Account
-
-    return Account.from_mnemonic(
-        "test test test test test test test test test test test junk", account_path=f"m/44'/60'/0'/0/{index}"
-    ).address
+    bind(database_url, {name: realm.realm.find_user(name).id for name in users}, users)
 
 
 def start_api(env: dict[str, str], realm: KeycloakStandIn, port: int) -> tuple[uvicorn.Server, threading.Thread]:
