@@ -10,6 +10,7 @@ scripts/seed.py); further members get deterministic generated addresses.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -151,6 +152,16 @@ def member_specs(count: int, rng: np.random.Generator) -> list[MemberSpec]:
             profile = EnergyProfile(rng.choice(["consumer", "prosumer", "prostormer"], p=[0.5, 0.38, 0.12]))
         specs.append(_spec(index, kind, profile, what, rng))
     return specs
+
+
+def _position(seed: int, community_id: int, user_id: int | None) -> dict[str, float]:
+    """A member's devices sit at its home, somewhere within ~600 m of the site (a neighbourhood, as in a CER
+    behind one primary substation); drawn from its own generator so the readings' random stream is untouched."""
+    local = random.Random(f"lec-position:{seed}:{community_id}:{user_id}")
+    return {
+        "latitude": round(SITE[0] + local.uniform(-0.0055, 0.0055), 5),
+        "longitude": round(SITE[1] + local.uniform(-0.0075, 0.0075), 5),
+    }
 
 
 def anvil_address(index: int) -> str:
@@ -394,8 +405,7 @@ def _member(
         "supplier_id": supplier_id,
         "activated_at": activation,
         "use_type": spec.use_type,
-        "latitude": SITE[0],
-        "longitude": SITE[1],
+        **_position(seed, community_id, user.id),
     }
     shift = int(rng.integers(-2, 3))
     load = np.minimum(

@@ -73,6 +73,8 @@ class DevicePublic(BaseModel):
     user_id: BodyId | None
     gateway: str | None
     default_flow_id: BodyId | None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class DeviceCreate(StrictModel):
@@ -214,6 +216,9 @@ def _device_public(d: Device, gateway: str | None) -> DevicePublic:
         user_id=d.user_id,
         gateway=gateway,
         default_flow_id=d.default_flow_id,
+        # The community map needs the neighbourhood, not the doorstep: about 100 m of precision.
+        latitude=None if d.latitude is None else round(d.latitude, 3),
+        longitude=None if d.longitude is None else round(d.longitude, 3),
     )
 
 
