@@ -20,7 +20,8 @@ ANVIL_STATE := $(LEC_DATA_DIR)/anvil/state.json
 ANVIL_LOG := $(LEC_DATA_DIR)/anvil/anvil.log
 LEC_NETWORK := ethereum:lec:node
 
-.PHONY: setup system-deps python-deps node-deps solc compile chain chain-stop deploy seed demo demo-oracle demo-api stop test \
+.PHONY: setup system-deps python-deps node-deps solc compile chain chain-stop deploy seed demo demo-oracle demo-api \
+        demo-dapp screenshots stop test \
         lint slither bench-gas bench-oracle bench-api bench-ingest clean
 
 ## setup: install Debian packages, the Python environment, the npm tools and the solc adapter
@@ -111,8 +112,26 @@ demo-api: compile
 	fi
 	@echo "API: http://127.0.0.1:$(API_PORT)/docs (demo accounts and passwords in $(LEC_DATA_DIR)/dev-identity.json)"
 
+DAPP_PORT ?= 8501
+
+## demo-dapp: the Streamlit dApp on the demo (sign in as a demo user; MetaMask for transactions)
+demo-dapp: demo-api
+	@if curl -sf -o /dev/null http://127.0.0.1:$(DAPP_PORT)/_stcore/health; then \
+		echo "The dApp already answers on port $(DAPP_PORT)"; \
+	else \
+		LEC_API_URL=http://127.0.0.1:$(API_PORT)/api/v1 nohup lec dapp --dev-identity --port $(DAPP_PORT) \
+			> $(LEC_DATA_DIR)/dapp.log 2>&1 & echo $$! > $(LEC_DATA_DIR)/dapp.pid; \
+		for i in $$(seq 150); do curl -sf -o /dev/null http://127.0.0.1:$(DAPP_PORT)/_stcore/health && break; sleep 0.2; done; \
+		curl -sf -o /dev/null http://127.0.0.1:$(DAPP_PORT)/_stcore/health || { echo "The dApp did not start:"; tail -20 $(LEC_DATA_DIR)/dapp.log; exit 1; }; \
+	fi
+	@echo "dApp: http://localhost:$(DAPP_PORT) (demo users: alice, bob (members), carla (community admin), oscar (oracle admin), tina (token admin), audrey (auditor); passwords in $(LEC_DATA_DIR)/dev-identity.json)"
+
+## screenshots: every page of the dApp as each role sees it, on demo data, saved in docs/screenshots/
+screenshots: compile
+	LEC_SCREENSHOTS=$(CURDIR)/docs/screenshots pytest tests/dapp/test_dapp_screenshots.py -p no:cacheprovider -q
+
 ## demo: the local demo on embedded defaults
-demo: deploy seed demo-oracle demo-api
+demo: deploy seed demo-oracle demo-api demo-dapp
 	@ape run summary --network $(LEC_RPC_URL) 2>/dev/null
 
 ## stop: stop the demo's background processes (anvil keeps its state)
