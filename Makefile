@@ -132,7 +132,7 @@ screenshots: compile
 
 ## demo: the local demo on embedded defaults
 demo: deploy seed demo-oracle demo-api demo-dapp
-	@ape run summary --network $(LEC_RPC_URL) 2>/dev/null
+	@API_PORT=$(API_PORT) DAPP_PORT=$(DAPP_PORT) ape run summary --network $(LEC_RPC_URL) 2>/dev/null
 
 ## stop: stop the demo's background processes (anvil keeps its state)
 stop: chain-stop

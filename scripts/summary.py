@@ -33,12 +33,15 @@ def cli() -> None:
             account = accounts.test_accounts[index]
             if token.isMember(account):
                 click.echo(f"  member {account.address}  {token.balanceOf(account) / UNIT:>10,.4f} h")
-    api = os.environ.get("LEC_API_URL", "http://127.0.0.1:8000")
+    api = "http://127.0.0.1:" + os.environ.get("API_PORT", "8000")
+    dapp = "http://localhost:" + os.environ.get("DAPP_PORT", "8501")
     data_dir = os.environ.get("LEC_DATA_DIR", "data")
     click.echo(
         f"""
 Next:
-  API and its OpenAPI docs   {api}/docs  (demo users and passwords: {data_dir}/dev-identity.json)
+  dApp                       {dapp}  (sign in as alice or bob (members), carla (community admin), oscar (oracle
+                             admin), tina (token admin), audrey (auditor); passwords in {data_dir}/dev-identity.json)
+  API and its OpenAPI docs   {api}/docs
   a member's KPIs            lec oracle kpi --community 1 --from <YYYY-MM-DD> --to <YYYY-MM-DD> --json
   a proof bundle + audit     lec oracle bundle --community 1 --period <YYYY-MM-DD> --member <ACCOUNT> --out b.json
                              lec verify b.json
