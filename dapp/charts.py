@@ -220,3 +220,33 @@ def percentiles(values: Iterable[float], points: tuple[float, ...] = (2.5, 25, 5
     if data.size == 0:
         return {}
     return {f"P{p:g}": float(np.percentile(data, p)) for p in points}
+
+
+def device_map(devices: list[Mapping[str, Any]], title: str = "Devices") -> alt.Chart | None:
+    """The community's devices on a Mercator projection, coloured by kind, with their POD in the tooltip.
+
+    Drawn without map tiles: tiles would come from a third-party server (the dApp then tells it where members
+    live), and the points alone show the neighbourhood. None when no device carries coordinates."""
+    located = [d for d in devices if d.get("latitude") is not None and d.get("longitude") is not None]
+    if not located:
+        return None
+    frame = pd.DataFrame(
+        {
+            "lat": [float(d["latitude"]) for d in located],
+            "lon": [float(d["longitude"]) for d in located],
+            "Device kind": [str(d["kind"]).replace("_", " ") for d in located],
+            "POD": [str(d["pod"]) for d in located],
+        }
+    )
+    return (
+        alt.Chart(frame, title=title)
+        .mark_circle(size=90, opacity=0.85)
+        .encode(
+            longitude="lon:Q",
+            latitude="lat:Q",
+            color=alt.Color("Device kind:N", legend=alt.Legend(orient="bottom")),
+            tooltip=["POD:N", "Device kind:N"],
+        )
+        .project(type="mercator")
+        .properties(height=260)
+    )

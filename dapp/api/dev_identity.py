@@ -43,6 +43,7 @@ def bind_demo_users(
     Returns how many users were linked; users whose community is not in the database yet are created alone."""
     from sqlmodel import Session, select
 
+    from dapp.api import models  # noqa: F401  (the API's tables, the read model among them, on the metadata)
     from oracle.db.models import Community, Role, User, UserCommunity, UserRole
     from oracle.db.session import get_engine, init_db
     from oracle.simulate.community import anvil_address

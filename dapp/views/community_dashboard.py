@@ -65,13 +65,13 @@ with overview:
 
     left, right = st.columns(2)
     with left:
-        located = [d for d in devices if d.get("latitude") is not None and d.get("longitude") is not None]
-        if located:
-            st.map(pd.DataFrame({"lat": [d["latitude"] for d in located], "lon": [d["longitude"] for d in located]}))
+        device_map = charts.device_map(devices)
+        if device_map is not None:
+            st.altair_chart(device_map, use_container_width=True)
         else:
             st.info(
-                "Device positions are not published by the API yet: the map appears once devices carry "
-                "their coordinates."
+                "No device carries coordinates yet: the map appears once devices are registered with their "
+                "position."
             )
         kinds = pd.Series([str(d["kind"]) for d in devices]).value_counts().rename_axis("Device kind")
         st.dataframe(kinds.reset_index(name="Devices"), hide_index=True)
