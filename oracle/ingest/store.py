@@ -144,6 +144,24 @@ def _insert_sqlite(connection: Connection, rows: Sequence[Reading], tsi: int, so
     )
 
 
+def _row_values(r, tsi, source) -> tuple:
+    """A reading as the counterreading row the bulk paths write, in `_COLUMNS` order."""
+    return (
+        r.device_id,
+        r.flow_id,
+        r.community_id,
+        r.timestamp,
+        r.energy_wh,
+        r.power_active_w,
+        r.power_reactive_var,
+        r.current_a,
+        r.voltage_v,
+        r.charge_status,
+        tsi,
+        source,
+    )
+
+
 def _copy_postgres(connection: Connection, rows: Sequence[Reading], tsi: int, source: str) -> None:
     raw = connection.connection.driver_connection
     assert raw is not None  # a live psycopg connection inside the caller's transaction
@@ -168,22 +186,7 @@ def _copy_postgres(connection: Connection, rows: Sequence[Reading], tsi: int, so
         with raw.transaction(), raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
             copy.set_types(types)
             for r in rows:
-                copy.write_row(
-                    (
-                        r.device_id,
-                        r.flow_id,
-                        r.community_id,
-                        r.timestamp,
-                        r.energy_wh,
-                        r.power_active_w,
-                        r.power_reactive_var,
-                        r.current_a,
-                        r.voltage_v,
-                        r.charge_status,
-                        tsi,
-                        source,
-                    )
-                )
+                copy.write_row(_row_values(r, tsi, source))
     except Exception as error:  # psycopg.errors.UniqueViolation, imported lazily with the driver
         if type(error).__name__ != "UniqueViolation":
             raise
@@ -191,23 +194,7 @@ def _copy_postgres(connection: Connection, rows: Sequence[Reading], tsi: int, so
             cursor.executemany(
                 f"INSERT INTO counterreading ({', '.join(_COLUMNS)}) VALUES ({', '.join('%s' for _ in _COLUMNS)}) "
                 "ON CONFLICT (device_id, timestamp, flow_id) DO NOTHING",
-                [
-                    (
-                        r.device_id,
-                        r.flow_id,
-                        r.community_id,
-                        r.timestamp,
-                        r.energy_wh,
-                        r.power_active_w,
-                        r.power_reactive_var,
-                        r.current_a,
-                        r.voltage_v,
-                        r.charge_status,
-                        tsi,
-                        source,
-                    )
-                    for r in rows
-                ],
+                [_row_values(r, tsi, source) for r in rows],
             )
 
 
