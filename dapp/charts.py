@@ -250,3 +250,46 @@ def device_map(devices: list[Mapping[str, Any]], title: str = "Devices") -> alt.
         .project(type="mercator")
         .properties(height=260)
     )
+
+
+# Clusters are not quantities: they take the Okabe–Ito colours the quantities leave free first, then the rest.
+CLUSTER_COLORS = ["#0072B2", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+
+
+def cluster_frame(clustering: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per cluster and quarter hour: mean power in kW (Wh per 15 min × 4 / 1000) of the cluster's curve."""
+    slots = list(clustering.get("slots", []))
+    rows = [
+        {
+            "slot": slot,
+            "Cluster": f"Cluster {j + 1} ({c['members']} members)",
+            "kW": float(wh) * 4 / 1000,
+            "CV": float(c["cv"]),
+        }
+        for j, c in enumerate(clustering.get("clusters", []))
+        for slot, wh in zip(slots, c["mean_curve"], strict=False)
+    ]
+    return pd.DataFrame(rows, columns=["slot", "Cluster", "kW", "CV"])
+
+
+def cluster_lines(frame: pd.DataFrame, title: str = "") -> alt.Chart:
+    names = list(dict.fromkeys(frame["Cluster"]))
+    palette = [CLUSTER_COLORS[i % len(CLUSTER_COLORS)] for i in range(len(names))]
+    return (
+        alt.Chart(frame, title=title)
+        .mark_line()
+        .encode(
+            x=alt.X("slot:O", title="Local time", axis=alt.Axis(values=[f"{h:02d}:00" for h in range(0, 24, 3)])),
+            y=alt.Y("kW:Q", title="Mean power (kW)"),
+            color=alt.Color(
+                "Cluster:N", scale=alt.Scale(domain=names, range=palette), legend=alt.Legend(orient="bottom")
+            ),
+            tooltip=[
+                alt.Tooltip("slot:O", title="Quarter hour"),
+                "Cluster:N",
+                alt.Tooltip("kW:Q", format=".2f"),
+                alt.Tooltip("CV:Q", format=".3f", title="Coefficient of variation"),
+            ],
+        )
+        .properties(height=260)
+    )

@@ -29,6 +29,10 @@ class ClientError(RuntimeError):
     """Something the platform or the chain refused or could not answer; the message is for the user."""
 
 
+class NotFoundError(ClientError):
+    """The platform has no such record (HTTP 404); pages that expect an empty answer catch this one."""
+
+
 # ---------------------------------------------------------------------------------------------- chain
 
 
@@ -258,7 +262,7 @@ class Api:
         if reply.status_code == 403:
             raise ClientError("Your account does not have the role or the community this page needs.")
         if reply.status_code == 404:
-            raise ClientError(f"The platform has no such record ({_detail(reply)}).")
+            raise NotFoundError(f"The platform has no such record ({_detail(reply)}).")
         if reply.status_code >= 400:
             raise ClientError(f"The platform refused the request: {_detail(reply)}")
         return reply.json() if reply.content else None
@@ -308,6 +312,17 @@ class Api:
 
     def verify(self, bundle: dict[str, Any]) -> dict[str, Any]:
         return self.post("/verify", {"bundle": bundle})
+
+    def anomalies(self, community_id: int, reason: str | None = None, limit: int = 200) -> dict[str, Any]:
+        """A page of the community's anomalies, newest first (community admin, auditor, platform admin)."""
+        return self.get(f"/communities/{community_id}/anomalies", reason=reason, limit=limit)
+
+    def clusters(self, community_id: int) -> dict[str, Any] | None:
+        """The community's latest clustering run; None when the oracle has not clustered the community yet."""
+        try:
+            return self.get(f"/communities/{community_id}/clusters")
+        except NotFoundError:
+            return None
 
 
 def _detail(reply: httpx.Response) -> str:

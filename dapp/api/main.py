@@ -12,7 +12,7 @@ from keycloak import KeycloakOpenID
 from sqlalchemy.engine import Engine
 
 from dapp.api import models  # noqa: F401  (registers the API's tables on SQLModel's metadata)
-from dapp.api.routes import communities, dashboards, health, identity, ingestion, market, periods, policy
+from dapp.api.routes import communities, dashboards, health, identity, ingestion, market, periods, policy, quality
 from dapp.api.security import TokenValidator
 from dapp.api.settings import Settings, get_settings
 from oracle.db.session import get_engine, init_db
@@ -82,6 +82,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         )
 
     app.include_router(health.router)
-    for module in (identity, communities, dashboards, ingestion, periods, policy, market):
+    for module in (identity, communities, dashboards, ingestion, periods, policy, market, quality):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

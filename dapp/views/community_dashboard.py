@@ -1,6 +1,6 @@
 """Community dashboard (report §4.3.9), two levels. Overview: the community table, the map of devices, last week's
 load against production, monthly energy, the self-sufficiency trend and tokens. Details: each member's figures,
-percentiles, rankings and the quality of the data."""
+percentiles, rankings, the quality of the data, the oracle's anomalies and the load-curve clusters."""
 
 from __future__ import annotations
 
@@ -32,6 +32,16 @@ def load_overview(token: str | None, community_id: int, first: date, last: date)
 @st.cache_data(ttl=120, show_spinner=False)
 def load_member_days(token: str | None, community_id: int, user_id: int, first: date, last: date) -> dict:
     return common.Api(token).member_daily(community_id, user_id, first, last)
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def load_anomalies(token: str | None, community_id: int) -> dict:
+    return common.Api(token).anomalies(community_id)
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def load_clusters(token: str | None, community_id: int) -> dict | None:
+    return common.Api(token).clusters(community_id)
 
 
 latest = date.today() - timedelta(days=1)
@@ -70,8 +80,7 @@ with overview:
             st.altair_chart(device_map, use_container_width=True)
         else:
             st.info(
-                "No device carries coordinates yet: the map appears once devices are registered with their "
-                "position."
+                "No device carries coordinates yet: the map appears once devices are registered with their position."
             )
         kinds = pd.Series([str(d["kind"]) for d in devices]).value_counts().rename_axis("Device kind")
         st.dataframe(kinds.reset_index(name="Devices"), hide_index=True)
@@ -150,39 +159,87 @@ with details:
     detail = pd.DataFrame(rows)
     if detail.empty:
         st.info("No member has readings in this period.")
-        st.stop()
-    st.markdown("**Members**")
-    st.dataframe(
-        detail,
-        hide_index=True,
-        column_config={
-            "Load (kWh)": st.column_config.NumberColumn(format="%.1f"),
-            "Production (kWh)": st.column_config.NumberColumn(format="%.1f"),
-            "Self-consumption %": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f %%"),
-            "Self-sufficiency %": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f %%"),
-            "Peak (kW)": st.column_config.NumberColumn(format="%.2f"),
-        },
-    )
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Percentiles across members**")
-        pct = pd.DataFrame(
-            {
-                "Load (kWh)": charts.percentiles(detail["Load (kWh)"]),
-                "Peak (kW)": charts.percentiles(detail["Peak (kW)"].dropna()),
-                "Self-sufficiency %": charts.percentiles(detail["Self-sufficiency %"].dropna()),
-            }
+    else:
+        st.markdown("**Members**")
+        st.dataframe(
+            detail,
+            hide_index=True,
+            column_config={
+                "Load (kWh)": st.column_config.NumberColumn(format="%.1f"),
+                "Production (kWh)": st.column_config.NumberColumn(format="%.1f"),
+                "Self-consumption %": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f %%"),
+                "Self-sufficiency %": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f %%"),
+                "Peak (kW)": st.column_config.NumberColumn(format="%.2f"),
+            },
         )
-        st.dataframe(pct, column_config={c: st.column_config.NumberColumn(format="%.2f") for c in pct.columns})
-    with right:
-        st.markdown("**Ranking by self-sufficiency**")
-        ranking = detail.sort_values("Self-sufficiency %", ascending=False)[["Member", "Self-sufficiency %"]]
-        ranking.insert(0, "Rank", range(1, len(ranking) + 1))
-        st.dataframe(ranking, hide_index=True)
-    st.markdown("**Data quality**")
-    quarters = (end - start).days * 96 + 96
-    quality = detail[["Member", "Readings"]].assign(**{"Expected (per meter)": quarters})
-    st.dataframe(quality, hide_index=True)
-    st.caption(
-        "Anomalies and load-curve clusters are computed by `lec oracle cluster`; the API does not publish them yet."
-    )
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Percentiles across members**")
+            pct = pd.DataFrame(
+                {
+                    "Load (kWh)": charts.percentiles(detail["Load (kWh)"]),
+                    "Peak (kW)": charts.percentiles(detail["Peak (kW)"].dropna()),
+                    "Self-sufficiency %": charts.percentiles(detail["Self-sufficiency %"].dropna()),
+                }
+            )
+            st.dataframe(pct, column_config={c: st.column_config.NumberColumn(format="%.2f") for c in pct.columns})
+        with right:
+            st.markdown("**Ranking by self-sufficiency**")
+            ranking = detail.sort_values("Self-sufficiency %", ascending=False)[["Member", "Self-sufficiency %"]]
+            ranking.insert(0, "Rank", range(1, len(ranking) + 1))
+            st.dataframe(ranking, hide_index=True)
+        st.markdown("**Data quality**")
+        quarters = (end - start).days * 96 + 96
+        quality = detail[["Member", "Readings"]].assign(**{"Expected (per meter)": quarters})
+        st.dataframe(quality, hide_index=True)
+
+    st.markdown("**Anomalies**")
+    anomalies = common.attempt(partial(load_anomalies, token, membership.community_id))
+    if anomalies is not None:
+        if not anomalies["items"]:
+            st.info("The oracle has found no anomaly in this community's readings.")
+        else:
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "Reason": a["reason"].replace("_", " "),
+                            "Sentence": a["message"],
+                            "POD": a["pod"],
+                            "Time": pd.Timestamp(a["timestamp"] or a["detected_at"]),
+                        }
+                        for a in anomalies["items"]
+                    ]
+                ),
+                hide_index=True,
+            )
+            st.caption(f"The {len(anomalies['items'])} newest of {anomalies['total']} anomalies.")
+
+    st.markdown("**Load-curve clusters**")
+    clustering = common.attempt(partial(load_clusters, token, membership.community_id))
+    if clustering is None or not clustering["clusters"]:
+        st.info("This community has no load-curve clusters yet: the oracle admin makes them with `lec oracle cluster`.")
+    else:
+        st.altair_chart(
+            charts.cluster_lines(charts.cluster_frame(clustering), title="Mean daily curve of each cluster"),
+            use_container_width=True,
+        )
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Cluster": f"Cluster {j + 1}",
+                        "Members": c["members"],
+                        "Std (Wh per quarter hour)": c["std"],
+                        "Coefficient of variation": c["cv"],
+                    }
+                    for j, c in enumerate(clustering["clusters"])
+                ]
+            ),
+            hide_index=True,
+            column_config={
+                "Std (Wh per quarter hour)": st.column_config.NumberColumn(format="%.1f"),
+                "Coefficient of variation": st.column_config.NumberColumn(format="%.3f"),
+            },
+        )
+        st.caption(f"{clustering['description']}, run {clustering['last_update'][:10]}.")

@@ -195,6 +195,20 @@ ROUTES = [
         {"holder", "c_admin", "auditor", "platform"},
         {"auditor", "platform"},
     ),
+    (
+        "GET",
+        "/api/v1/communities/{c}/anomalies?reason=out_of_bounds",
+        None,
+        {"c_admin", "auditor", "platform"},
+        {"auditor", "platform"},
+    ),
+    (
+        "GET",
+        "/api/v1/communities/{c}/clusters",
+        None,
+        {"holder", "c_admin", "auditor", "platform"},
+        {"auditor", "platform"},
+    ),
 ]
 
 

@@ -125,6 +125,11 @@ def test_community_admin_dashboard_has_both_levels(demo_stack, realm) -> None:
         if "Self-sufficiency %" in d.value.columns and "Member" in d.value.columns and "Profile" in d.value.columns
     )
     assert len(members) == 8
+    # The oracle's anomalies and clusters: a table or a sentence each, never a trace.
+    assert "**Anomalies**" in body and "**Load-curve clusters**" in body
+    assert "no load-curve clusters yet" in body or any("Coefficient of variation" in d.value for d in at.dataframe)
+    assert "no anomaly" in body or any("Sentence" in d.value for d in at.dataframe)
+    assert "does not publish them yet" not in body and not at.error
 
 
 def test_member_is_refused_the_admin_routes_with_a_sentence(demo_stack, realm) -> None:

@@ -1,0 +1,221 @@
+"""Data quality and load-curve clusters of a community (report §4.3.9): the oracle's anomalies and its latest
+clustering run, read from the tables `oracle.validation` and `lec oracle cluster` write."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from dapp.api.deps import (
+    AUDITOR,
+    COMMUNITY_ADMIN,
+    PLATFORM_ADMIN,
+    TOKEN_HOLDER,
+    CommunityAccess,
+    SessionDep,
+    community_access,
+    not_found,
+)
+from dapp.api.routes.communities import Page
+from dapp.api.routes.identity import ERRORS
+from dapp.api.schemas import AUTH_ERRORS, Offset
+from oracle.db.enums import AnomalyReason, SeriesType
+from oracle.db.models import (
+    Anomaly,
+    Cluster,
+    ClusterDerivedTimeSeries,
+    ClusterDevice,
+    ClusterGroup,
+    ClusterUser,
+    DerivedTimeSeries,
+    DerivedTimeSeriesData,
+    Device,
+)
+
+router = APIRouter(prefix="/communities", tags=["quality"], responses={**AUTH_ERRORS, **ERRORS})
+
+Overseer = Annotated[CommunityAccess, Depends(community_access(COMMUNITY_ADMIN, AUDITOR, PLATFORM_ADMIN))]
+Viewer = Annotated[CommunityAccess, Depends(community_access(TOKEN_HOLDER, COMMUNITY_ADMIN, AUDITOR, PLATFORM_ADMIN))]
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+class AnomalyPublic(BaseModel):
+    """One anomaly without personal data: the device's POD (or the id as received), never the payload."""
+
+    id: int
+    detected_at: datetime
+    pod: str | None
+    timestamp: datetime | None
+    reason: AnomalyReason
+    message: str
+    status: str
+
+
+class ClusterPublic(BaseModel):
+    id: int
+    description: str
+    members: int
+    mean_curve: list[float]
+    std_curve: list[float]
+    std: float  # mean of the std curve
+    cv: float  # coefficient of variation: mean std over mean level (0 for a flat or empty cluster)
+
+
+class ClusterAssignment(BaseModel):
+    cluster_id: int
+    user_id: int | None
+    pod: str | None
+    timestamp: int | None
+
+
+class ClusteringPublic(BaseModel):
+    group_id: int
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    last_update: datetime
+    slots: list[str]
+    clusters: list[ClusterPublic]
+    assignments: list[ClusterAssignment] | None  # every assignment, for overseers; None for a member
+    own_cluster_id: int | None  # the caller's cluster, when the caller is assigned to one
+
+
+@router.get("/{community_id}/anomalies", response_model=Page[AnomalyPublic])
+def list_anomalies(
+    access: Overseer,
+    session: SessionDep,
+    reason: Annotated[AnomalyReason | None, Query(description="Only anomalies with this reason code.")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[AnomalyPublic]:
+    """The community's anomalies, newest first (community admin, auditor, platform admin)."""
+    where = [Anomaly.community_id == access.community.id]
+    if reason is not None:
+        where.append(Anomaly.reason == reason)
+    total = session.exec(select(sa.func.count()).select_from(Anomaly).where(*where)).one()
+    rows = session.exec(
+        select(Anomaly, Device.pod)
+        .outerjoin(Device, Device.id == Anomaly.device_id)  # type: ignore[arg-type]
+        .where(*where)
+        .order_by(col(Anomaly.detected_at).desc(), col(Anomaly.id).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    items = [
+        AnomalyPublic(
+            id=a.id or 0,
+            detected_at=a.detected_at,
+            pod=pod or a.device_ref,
+            timestamp=a.timestamp,
+            reason=a.reason,
+            message=a.message,
+            status=str(a.status),
+        )
+        for a, pod in rows
+    ]
+    return Page[AnomalyPublic](items=items, total=int(total), limit=limit, offset=offset)
+
+
+def cluster_stats(mean_curve: list[float], std_curve: list[float]) -> tuple[float, float]:
+    """Pure: (mean std, coefficient of variation), the rule of `oracle.cluster.cluster_curves`."""
+    if not mean_curve or not std_curve:
+        return 0.0, 0.0
+    std = sum(std_curve) / len(std_curve)
+    level = sum(mean_curve) / len(mean_curve)
+    return std, (std / level if level > 0 else 0.0)
+
+
+def _curves(session: Session, cluster_ids: list[int]) -> dict[tuple[int, SeriesType], list[tuple[str, float]]]:
+    rows = session.exec(
+        select(
+            ClusterDerivedTimeSeries.cluster_id,
+            DerivedTimeSeries.series_type,
+            DerivedTimeSeriesData.x_value,
+            DerivedTimeSeriesData.y_value,
+        )
+        .join(DerivedTimeSeries, DerivedTimeSeries.id == ClusterDerivedTimeSeries.series_id)  # type: ignore[arg-type]
+        .join(DerivedTimeSeriesData, DerivedTimeSeriesData.series_id == DerivedTimeSeries.id)  # type: ignore[arg-type]
+        .where(col(ClusterDerivedTimeSeries.cluster_id).in_(cluster_ids))
+        .order_by(DerivedTimeSeriesData.x_value)
+    ).all()
+    curves: dict[tuple[int, SeriesType], list[tuple[str, float]]] = defaultdict(list)
+    for cluster_id, kind, x, y in rows:
+        curves[(cluster_id, kind)].append((x, y))
+    return curves
+
+
+@router.get("/{community_id}/clusters", response_model=ClusteringPublic)
+def latest_clustering(access: Viewer, session: SessionDep) -> ClusteringPublic:
+    """The community's latest clustering run; a member sees the clusters and only their own assignment."""
+    community_id = access.community.id
+    group = session.exec(
+        select(ClusterGroup)
+        .where(ClusterGroup.community_id == community_id)
+        .order_by(col(ClusterGroup.last_update).desc(), col(ClusterGroup.id).desc())
+    ).first()
+    if group is None or group.id is None:
+        raise not_found(
+            f"Community {community_id} has no clustering yet: the oracle admin runs `lec oracle cluster` to make one."
+        )
+    clusters = session.exec(select(Cluster).where(Cluster.group_id == group.id).order_by(col(Cluster.id))).all()
+    ids = [c.id for c in clusters if c.id is not None]
+    assignments = [
+        ClusterAssignment(cluster_id=cid, user_id=uid, pod=None, timestamp=ts)
+        for cid, uid, ts in session.exec(
+            select(ClusterUser.cluster_id, ClusterUser.user_id, ClusterUser.timestamp)
+            .where(col(ClusterUser.cluster_id).in_(ids))
+            .order_by(col(ClusterUser.id))
+        ).all()
+    ] + [
+        ClusterAssignment(cluster_id=cid, user_id=None, pod=pod, timestamp=ts)
+        for cid, pod, ts in session.exec(
+            select(ClusterDevice.cluster_id, Device.pod, ClusterDevice.timestamp)
+            .join(Device, Device.id == ClusterDevice.device_id)  # type: ignore[arg-type]
+            .where(col(ClusterDevice.cluster_id).in_(ids))
+            .order_by(col(ClusterDevice.id))
+        ).all()
+    ]
+    sizes: dict[int, int] = defaultdict(int)
+    for a in assignments:
+        sizes[a.cluster_id] += 1
+    curves = _curves(session, ids)
+    slots = [x for x, _ in curves.get((ids[0], SeriesType.CLUSTER_MEAN_CURVE), [])] if ids else []
+    public = []
+    for c in clusters:
+        assert c.id is not None  # read from the database
+        mean = [y for _, y in curves.get((c.id, SeriesType.CLUSTER_MEAN_CURVE), [])]
+        spread = [y for _, y in curves.get((c.id, SeriesType.CLUSTER_STD_CURVE), [])]
+        std, cv = cluster_stats(mean, spread)
+        public.append(
+            ClusterPublic(
+                id=c.id,
+                description=c.description,
+                members=sizes[c.id],
+                mean_curve=mean,
+                std_curve=spread,
+                std=std,
+                cv=cv,
+            )
+        )
+    user_id = access.user.id if access.user is not None else None
+    own = next((a.cluster_id for a in assignments if user_id is not None and a.user_id == user_id), None)
+    # Who is in which cluster is personal data: only the community's overseers see every assignment.
+    overseer = access.is_admin or access.principal.has_role(AUDITOR)
+    return ClusteringPublic(
+        group_id=group.id,
+        name=group.name,
+        description=group.description,
+        parameters=json.loads(group.parameters) if group.parameters else {},
+        last_update=group.last_update,
+        slots=slots,
+        clusters=public,
+        assignments=assignments if overseer else None,
+        own_cluster_id=own,
+    )
