@@ -96,6 +96,7 @@ demo-oracle: seed
 		day=$$(date -u -d "$(DEMO_START) + $$i days" +%F); \
 		lec oracle run --community 1 --period $$day --claim || exit 1; \
 	done
+	lec oracle cluster --community 1 --from $(DEMO_START) --to $$(date -u -d "$(DEMO_START) + $$(($(DEMO_DAYS) - 1)) days" +%F) -k 3
 
 API_PORT ?= 8000
 
