@@ -8,9 +8,10 @@ read, not a failed insert per row. Bulk paths: PostgreSQL's binary COPY, SQLite'
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -124,33 +125,18 @@ def _insert_sqlite(connection: Connection, rows: Sequence[Reading], tsi: int, so
     )
     connection.exec_driver_sql(
         sql,
-        [
-            (
-                r.device_id,
-                r.flow_id,
-                r.community_id,
-                _sqlite_time(r.timestamp),
-                r.energy_wh,
-                r.power_active_w,
-                r.power_reactive_var,
-                r.current_a,
-                r.voltage_v,
-                r.charge_status,
-                tsi,
-                source,
-            )
-            for r in rows
-        ],
+        [_row_values(r, tsi, source, _sqlite_time) for r in rows],
     )
 
 
-def _row_values(r, tsi, source) -> tuple:
-    """A reading as the counterreading row the bulk paths write, in `_COLUMNS` order."""
+def _row_values(r, tsi, source, timestamp: Callable[[Any], Any] = lambda t: t) -> tuple:
+    """A reading as the counterreading row every bulk path writes, in `_COLUMNS` order; `timestamp` adapts the
+    time to the driver (SQLite stores text)."""
     return (
         r.device_id,
         r.flow_id,
         r.community_id,
-        r.timestamp,
+        timestamp(r.timestamp),
         r.energy_wh,
         r.power_active_w,
         r.power_reactive_var,
