@@ -13,53 +13,35 @@ The load comes from wrk (C, `apt-get install wrk`) when it is installed, else fr
 figures are pessimistic. `--workers 1 2` measures one and two uvicorn processes on the same data. Before the
 measured run, a few requests are checked for a full year (365 items) and a warm-up run fills the caches.
 
-    python benchmarks/api.py --backend both --workers 1 2
+    python -m benchmarks.api --backend both --workers 1 2
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import numpy as np
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
+from benchmarks._services import free_port, test_services  # noqa: E402
 from dapp.api.models import MemberDailyKpi  # noqa: E402
 from dapp.keycloak.server import KeycloakStandIn  # noqa: E402
 from oracle.db.models import Community, User, UserCommunity  # noqa: E402
 from oracle.db.session import dispose_engines, get_engine, init_db  # noqa: E402
 
 TARGET_P95_MS = 100.0
-
-
-def _services() -> Any:
-    spec = importlib.util.spec_from_file_location("lec_test_services", ROOT / "tests" / "conftest.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def populate(url: str, keycloak: KeycloakStandIn, members: int, days: int) -> list[str]:
@@ -121,7 +103,7 @@ def populate(url: str, keycloak: KeycloakStandIn, members: int, days: int) -> li
 
 
 def serve(url: str, keycloak: KeycloakStandIn, workers: int = 1) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -276,7 +258,7 @@ def run(
         if backend == "sqlite":
             url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         else:
-            postgres = _services().start_postgres(durable=True)
+            postgres = test_services().start_postgres(durable=True)
             url = postgres.create_database("lec_api_bench")
         try:
             t0 = time.perf_counter()

@@ -1,6 +1,6 @@
 """Ingestion throughput: files into SQLite and PostgreSQL, MQTT end to end; each beside its raw transport.
 
-Run: `python benchmarks/ingest.py [--readings 200000] [--mqtt-readings 20000]` (starts its own PostgreSQL
+Run: `python -m benchmarks.ingest [--readings 200000] [--mqtt-readings 20000]` (starts its own PostgreSQL
 with fsync on, and its own Mosquitto, like the test suite). For each path it prints readings/s of the full
 pipeline (parse, validate, store, with the idempotence look-up) and of the same transport doing no work:
   files  — parsing the same CSV with the csv module and nothing else; bulk-writing the same rows with no
@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import json
 import multiprocessing
 import os
-import sys
 import tempfile
 import threading
 import time
@@ -32,8 +30,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
+from benchmarks._services import test_services  # noqa: E402
 from oracle.db.enums import DeviceKind, FlowQuantity  # noqa: E402
 from oracle.db.models import Community, Device, DeviceFlow, Flow  # noqa: E402
 from oracle.db.session import dispose_engines, get_engine, init_db  # noqa: E402
@@ -43,16 +41,6 @@ from oracle.ingest.mqtt import BridgeConfig, MqttBridge  # noqa: E402
 START = datetime(2026, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 DEVICES = 100
-
-
-def _services() -> Any:
-    # The test suite's service starters (real PostgreSQL, real Mosquitto), loaded without pytest's collection.
-    spec = importlib.util.spec_from_file_location("lec_test_services", ROOT / "tests" / "conftest.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def register_devices(engine: sa.Engine) -> list[str]:
@@ -303,7 +291,7 @@ def main() -> None:
     parser.add_argument("--readings", type=int, default=200_000, help="Readings per file benchmark.")
     parser.add_argument("--mqtt-readings", type=int, default=20_000, help="Readings per MQTT benchmark.")
     args = parser.parse_args()
-    services = _services()
+    services = test_services()
     workdir = Path(tempfile.mkdtemp(prefix="lec-bench-"))
     counter = iter(range(1, 1000))
     print(
