@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from local_chain import free_port  # noqa: F401  (re-exported for this folder's tests)
 from pydantic import SecretStr
 from web3 import Web3
 
@@ -57,12 +57,6 @@ def make_settings(keycloak: KeycloakStandIn, database_url: str, **overrides: obj
 ROOT = Path(__file__).resolve().parents[2]
 ANVIL = ROOT / "tools" / "node_modules" / ".bin" / "anvil"
 ADMIN = Account.create()  # platform and community admin of the test chain; a fresh key per test run
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def send(w3: Web3, fn: Any, account: LocalAccount = ADMIN) -> dict:

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 import yaml
 from besu_helpers import ROOT
+from local_chain import anvil
 
 PROBE = """
 import json
@@ -37,22 +35,8 @@ def rpc(url: str, method: str, *params):
 
 @pytest.fixture(scope="module")
 def anvil_url():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    anvil = shutil.which("anvil") or str(ROOT / "tools/node_modules/.bin/anvil")
-    args = ["--port", str(port), "--chain-id", "1981", "--base-fee", "0", "--gas-price", "0", "--silent"]
-    proc = subprocess.Popen([anvil, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            rpc(url, "eth_chainId")
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with anvil() as url:
+        yield url
 
 
 @pytest.mark.services

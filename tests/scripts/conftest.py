@@ -3,38 +3,20 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
-from script_helpers import free_port
+from local_chain import anvil
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def anvil_url() -> Iterator[str]:
-    anvil = shutil.which("anvil") or str(ROOT / "tools/node_modules/.bin/anvil")
-    port = free_port()
-    proc = subprocess.Popen(
-        [anvil, "--port", str(port), "--chain-id", "1981", "--base-fee", "0", "--gas-price", "0", "--silent"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with anvil() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

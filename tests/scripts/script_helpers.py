@@ -3,15 +3,7 @@ conftest when the whole suite runs)."""
 
 from __future__ import annotations
 
-import socket
-
 import requests
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rpc(url: str, method: str, *params):
