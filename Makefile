@@ -158,9 +158,10 @@ test: compile lint
 	ape test $(CORE_CONTRACT_TESTS) --network ethereum:local:test -p no:cacheprovider -k "not invariants"
 	pytest tests --ignore=tests/contracts -p no:cacheprovider
 
-## lint: ruff on the Python code, Slither on the contracts (no medium or high finding)
+## lint: ruff on the Python code, the layers of DESIGN §2 (import-linter), Slither on the contracts (no medium or high)
 lint: setup slither
-	ruff check oracle dapp scripts tests benchmarks
+	ruff check lec oracle dapp scripts tests benchmarks
+	lint-imports
 
 SLITHER_FLAGS := --solc-standard-json --solc tools/bin/solc \
 	--solc-remaps "@openzeppelin/contracts/=tools/node_modules/@openzeppelin/contracts/" \

@@ -36,10 +36,14 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 
 from benchmarks._services import free_port, test_services  # noqa: E402
-from dapp.api.models import MemberDailyKpi  # noqa: E402
 from dapp.keycloak.server import KeycloakStandIn  # noqa: E402
-from oracle.db.models import Community, User, UserCommunity  # noqa: E402
-from oracle.db.session import dispose_engines, get_engine, init_db  # noqa: E402
+from lec.db.models import (  # noqa: E402
+    Community,
+    MemberDailyKpi,  # noqa: E402
+    User,
+    UserCommunity,
+)
+from lec.db.session import dispose_engines, get_engine, init_db  # noqa: E402
 
 TARGET_P95_MS = 100.0
 

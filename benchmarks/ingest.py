@@ -32,9 +32,9 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parents[1]
 
 from benchmarks._services import test_services  # noqa: E402
-from oracle.db.enums import DeviceKind, FlowQuantity  # noqa: E402
-from oracle.db.models import Community, Device, DeviceFlow, Flow  # noqa: E402
-from oracle.db.session import dispose_engines, get_engine, init_db  # noqa: E402
+from lec.db.enums import DeviceKind, FlowQuantity  # noqa: E402
+from lec.db.models import Community, Device, DeviceFlow, Flow  # noqa: E402
+from lec.db.session import dispose_engines, get_engine, init_db  # noqa: E402
 from oracle.ingest.files import ingest_file  # noqa: E402
 from oracle.ingest.mqtt import BridgeConfig, MqttBridge  # noqa: E402
 

@@ -36,8 +36,8 @@ def populate(engine, members: int, seed: int = 1) -> None:
     import sqlalchemy as sa
     from sqlmodel import Session
 
-    from oracle.clean import day_grid
-    from oracle.db.enums import (
+    from lec.calendar import day_grid
+    from lec.db.enums import (
         DeviceKind,
         DeviceStatus,
         EnergyProfile,
@@ -46,7 +46,7 @@ def populate(engine, members: int, seed: int = 1) -> None:
         MemberKind,
         ReadingSource,
     )
-    from oracle.db.models import Community, CounterReading, Device, Flow, User, UserCommunity
+    from lec.db.models import Community, CounterReading, Device, Flow, User, UserCommunity
 
     rng = np.random.default_rng(seed)
     grid = day_grid(DAY)
@@ -127,10 +127,10 @@ def full_run(members: int) -> dict[str, float]:
         os.environ.pop("DATABASE_URL", None)
         from sqlmodel import Session
 
-        from oracle.db.session import dispose_engines, init_db
+        from lec.calendar import period_id
+        from lec.db.session import dispose_engines, init_db
         from oracle.pipeline import ModelRef, compute_period, write_period_files
         from oracle.proofs import store
-        from oracle.proofs.encoding import period_id
         from oracle.rewards.models import RewardModel
         from oracle.sources import load_inputs
 

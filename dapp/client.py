@@ -7,19 +7,19 @@ from Python: they are encoded in `dapp.components.calls` and signed in the user'
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 import httpx
 from eth_typing import HexStr
-from eth_utils import function_abi_to_4byte_selector, to_checksum_address
+from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
-from oracle.chain.contracts import DeploymentError, abi, load_deployments
-from oracle.settings import rpc_url
+from lec.chain.contracts import DeploymentError, abi, load_deployments
+from lec.chain.reverts import sentence_for_data
+from lec.settings import get_settings, rpc_url
 
 DEFAULT_API_URL = "http://127.0.0.1:8000/api/v1"  # LEC_API_URL: the API's versioned base URL
 LEC_CHAIN_ID = 1981
@@ -36,40 +36,9 @@ class NotFoundError(ClientError):
 # ---------------------------------------------------------------------------------------------- chain
 
 
-# Sentences for the contracts' custom errors a wallet user can meet.
-_REVERTS = {
-    "CommunityTokenNotMember": "That account is not an active member of the community: tokens only move between "
-    "members. Ask the community admin to approve the membership.",
-    "CommunityTokenInvalidProof": "The proof does not match the rewards notarised for that period: fetch the proof "
-    "again for the connected account.",
-    "CommunityTokenNothingToClaim": "These rewards were already claimed: nothing is left to claim for that period.",
-    "CommunityTokenPeriodNotNotarised": "That period has not been notarised yet: rewards can be claimed once the "
-    "oracle has published it.",
-    "CommunityTokenPeriodTotalExceeded": "The period's notarised total is already paid out; contact the oracle admin.",
-    "CommunityTokenAboveCap": "The value is above the cap written in the contract.",
-    "EnforcedPause": "The community token is paused by its token admin: try again later.",
-    "ERC20InsufficientBalance": "The balance is too low for this transfer.",
-    "ERC20InvalidReceiver": "That recipient cannot receive tokens.",
-    "AccessControlUnauthorizedAccount": "The connected account does not hold the role this action needs.",
-    "RewardModelsEmptyField": "Name, kind and parameters of a model must not be empty.",
-    "ERC20InsufficientAllowance": "Approve the escrow first: the marketplace may not yet take the price.",
-    "MarketplaceWrongState": "The deal is not in a state that allows this step any more: reload the page.",
-    "MarketplaceNotCounterparty": "The deal is reserved to another member.",
-    "MarketplaceNotParty": "Only the deal's parties can do this.",
-    "MarketplaceSelfDeal": "You cannot take the other side of your own deal.",
-    "MarketplaceCategoryDisabled": "The token admin has disabled this category of deals.",
-}
-
-
 def revert_sentence(contract: str, data: str | None) -> str:
     """A sentence for revert data (selector + arguments) of `contract`'s custom errors."""
-    if data and len(data) >= 10:
-        selector = bytes.fromhex(data[2:10])
-        for entry in abi(contract):
-            if entry.get("type") == "error" and function_abi_to_4byte_selector(cast(Any, entry)) == selector:
-                name = entry["name"]
-                return _REVERTS.get(name, f"The contract refused the transaction ({name}).")
-    return "The contract refused the transaction."
+    return sentence_for_data(data, (contract,))
 
 
 @dataclass(frozen=True)
@@ -241,7 +210,7 @@ class Chain:
 
 
 def api_url() -> str:
-    return os.environ.get("LEC_API_URL", DEFAULT_API_URL).rstrip("/")
+    return get_settings().api_url.rstrip("/")
 
 
 class Api:

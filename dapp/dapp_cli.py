@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from lec.settings import environment
+
 APP = Path(__file__).with_name("app.py")
 
 
@@ -29,7 +31,7 @@ def streamlit_command(host: str, port: int) -> list[str]:
 )
 def dapp(host: str, port: int, dev_identity: bool) -> None:
     """Serve the dApp; it reads the API at LEC_API_URL and the chain at LEC_RPC_URL."""
-    env = dict(os.environ)
+    env = environment()
     if dev_identity:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise click.UsageError(f"The demo sign-in stays on this machine: use --host 127.0.0.1, not {host}.")

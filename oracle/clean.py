@@ -16,7 +16,8 @@ from datetime import date
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-from oracle.proofs.encoding import MISSING, STEP_SECONDS, period_start, quarter_hours
+from lec.calendar import STEP_SECONDS, period_start, quarter_hours
+from oracle.proofs.encoding import MISSING
 
 MAX_GAP_QUARTERS = 24  # a gap is interpolated only when shorter than 6 h
 _KNOTS_PER_SIDE = 4  # known readings each side of a gap that shape its spline: local, so one gap cannot
@@ -118,8 +119,3 @@ def clean_day(timestamps: Sequence[int] | np.ndarray, values: Sequence[float] | 
         duplicates=duplicates,
         gaps=gaps,
     )
-
-
-def day_grid(day: date) -> np.ndarray:
-    """Unix seconds of the start of every quarter hour of the local day."""
-    return period_start(day) + STEP_SECONDS * np.arange(quarter_hours(day), dtype=np.int64)

@@ -10,6 +10,7 @@ from typing import Any
 import click
 import numpy as np
 
+from lec.calendar import period_id
 from oracle.pipeline import (
     ModelRef,
     PeriodError,
@@ -19,7 +20,6 @@ from oracle.pipeline import (
     write_json,
     write_period_files,
 )
-from oracle.proofs.encoding import period_id
 from oracle.rewards.models import KINDS, RewardModel, RewardModelError
 
 DEFAULT_MODEL = "lec-default"
@@ -35,8 +35,8 @@ def _day(_ctx: Any, _param: Any, value: str | None) -> date | None:
 
 
 def _client(rpc: str | None):
-    from oracle.chain.client import ChainClient, ChainError
-    from oracle.chain.contracts import DeploymentError
+    from lec.chain.client import ChainClient, ChainError
+    from lec.chain.contracts import DeploymentError
 
     try:
         return ChainClient.connect(rpc)
@@ -47,8 +47,7 @@ def _client(rpc: str | None):
 def _session():
     from sqlmodel import Session
 
-    from oracle.db.session import init_db
-    from oracle.proofs import store  # noqa: F401  (registers leaf_salts before create_all)
+    from lec.db.session import init_db
 
     return Session(init_db(), expire_on_commit=False)
 
@@ -71,7 +70,7 @@ def run_period(
     community: int, day: date, model_name: str, publish_it: bool, claim: bool, correct: str | None, rpc: str | None
 ) -> dict[str, Any]:
     """The whole pipeline for one community and day; safe to repeat after a crash at any step."""
-    from oracle.chain.client import ChainError
+    from lec.chain.client import ChainError
     from oracle.proofs.store import ensure_salts
     from oracle.sources import load_inputs
 
@@ -134,7 +133,7 @@ def run_command(
 @click.option("--rpc", default=None, help="JSON-RPC endpoint (default LEC_RPC_URL).")
 def register_model_command(name: str, kind: str, params_json: str, rpc: str | None) -> None:
     """Register a reward model version on chain (nothing is sent when the latest version is identical)."""
-    from oracle.chain.client import ChainError
+    from lec.chain.client import ChainError
 
     try:
         model = RewardModel(name, kind, json.loads(params_json))
@@ -183,8 +182,8 @@ def _days(start: date, end: date) -> list[date]:
 
 def _series(community: int, start: date, end: date, member: str | None):
     """Per member: grid timestamps, cleaned load and production (NaN missing), imputed count."""
+    from lec.calendar import period_start, quarter_hours
     from oracle.pipeline import clean_inputs, member_energy
-    from oracle.proofs.encoding import period_start, quarter_hours
     from oracle.sources import community_row, load_inputs, member_devices
 
     rows: dict[str, dict[str, list]] = {}

@@ -15,9 +15,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from oracle.cluster import Clustering
-from oracle.db.enums import Frequency, PeriodType, SeriesType
-from oracle.db.models import (
+from lec.db.enums import Frequency, PeriodType, SeriesType
+from lec.db.models import (
     Cluster,
     ClusterDerivedTimeSeries,
     ClusterGroup,
@@ -26,6 +25,7 @@ from oracle.db.models import (
     DerivedTimeSeriesData,
     DerivedTimeSeriesUser,
 )
+from oracle.cluster import Clustering
 
 DAILY_SCHEDULE = "30 1 * * *"  # the time `lec oracle schedule` runs by default
 

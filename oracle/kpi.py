@@ -14,52 +14,11 @@ import holidays
 import numpy as np
 import pandas as pd
 
-from oracle.proofs.encoding import ROME
+from lec.calendar import QUARTERS_PER_HOUR, ROME
+from lec.energy import grid_exchange, hourly_shared, to_hours
 
-QUARTERS_PER_HOUR = 4
 PEAK_PERCENTILE = 97.5
 BASE_PERCENTILE = 2.5
-
-
-def grid_exchange(
-    load: np.ndarray,
-    production: np.ndarray,
-    injection: np.ndarray | None = None,
-    withdrawal: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """What each member's grid meter registers per quarter hour: (injection, withdrawal), both >= 0.
-
-    The exchange meter's own readings win where a member has one (rows/cells not NaN); otherwise
-    ``max(P - L, 0)`` and ``max(L - P, 0)`` of the same quarter hour.
-    """
-    net = load - production
-    inj = np.maximum(-net, 0)
-    wdr = np.maximum(net, 0)
-    if injection is not None:
-        inj = np.where(np.isnan(injection), inj, injection)
-    if withdrawal is not None:
-        wdr = np.where(np.isnan(withdrawal), wdr, withdrawal)
-    return inj, wdr
-
-
-def to_hours(quarters: np.ndarray) -> np.ndarray:
-    """Sum each row's quarter hours to clock hours (never netting: callers pass one-signed flows)."""
-    rows = quarters.reshape(-1, quarters.shape[-1])
-    if rows.shape[1] % QUARTERS_PER_HOUR:
-        raise ValueError("A grid of whole local days has a multiple of 4 quarter hours; this one does not.")
-    hours = rows.reshape(rows.shape[0], -1, QUARTERS_PER_HOUR).sum(axis=2)
-    return hours.reshape(*quarters.shape[:-1], -1)
-
-
-def hourly_shared(injection: np.ndarray, withdrawal: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """GSE shared energy per hour ``S(h) = min(I(h), W(h))`` with ``I``, ``W`` summed over members.
-
-    Returns ``(S, I, W)`` per hour. Each member's flows are summed to the hour first and never netted:
-    a home may import and export within the same hour and both count.
-    """
-    inj_h = to_hours(injection).sum(axis=0)
-    wdr_h = to_hours(withdrawal).sum(axis=0)
-    return np.minimum(inj_h, wdr_h), inj_h, wdr_h
 
 
 @lru_cache(maxsize=32)

@@ -19,21 +19,14 @@ from typing import Any, Literal
 
 import numpy as np
 
+from lec.calendar import period_id, period_start, quarter_hours
+from lec.energy import grid_point
+from lec.settings import data_dir
 from oracle.clean import CleanDay, clean_day
 from oracle.kpi import Kpis, compute_kpis
-from oracle.proofs.encoding import (
-    DATA_LEAF_ENCODING,
-    REWARD_LEAF_ENCODING,
-    DeviceDay,
-    aggregates_hash,
-    data_leaf,
-    period_id,
-    period_start,
-    quarter_hours,
-)
+from oracle.proofs.encoding import DATA_LEAF_ENCODING, REWARD_LEAF_ENCODING, DeviceDay, aggregates_hash, data_leaf
 from oracle.proofs.merkle import StandardMerkleTree, keccak
 from oracle.rewards.models import MemberEnergy, RewardModel, RewardResult, compute_rewards
-from oracle.settings import data_dir
 
 Quantity = Literal["load", "production", "exchange", "storage"]
 ZERO_ROOT = "0x" + "00" * 32
@@ -134,35 +127,14 @@ def _known(day: CleanDay) -> np.ndarray:
 
 def member_energy(member: MemberInput, cleaned: dict[str, CleanDay], n: int) -> MemberEnergy:
     """Load and production magnitudes and grid exchange of a member, from its devices' cleaned days."""
-    load = np.zeros(n, dtype=np.int64)
-    prod = np.zeros(n, dtype=np.int64)
-    inj = np.zeros(n, dtype=np.int64)
-    wdr = np.zeros(n, dtype=np.int64)
-    has = {q: False for q in ("load", "production", "exchange")}
-    for device in member.devices:
-        values = _known(cleaned[device.device_id])
-        if device.quantity == "load":
-            load += np.maximum(values, 0)
-        elif device.quantity == "production":
-            prod += np.maximum(-values, 0)
-        elif device.quantity == "storage":
-            # Charging is load, discharging is production, as seen from the member's grid point.
-            load += np.maximum(values, 0)
-            prod += np.maximum(-values, 0)
-        else:
-            wdr += np.maximum(values, 0)
-            inj += np.maximum(-values, 0)
-        has[device.quantity if device.quantity != "storage" else "load"] = True
-    if has["exchange"] and not (has["load"] or has["production"]):
-        # Only a grid meter: what it registers is all we know of the member's load and production.
-        load, prod = wdr.copy(), inj.copy()
+    point = grid_point(((d.quantity, _known(cleaned[d.device_id])) for d in member.devices), n)
     return MemberEnergy(
         account=member.account,
         profile=member.profile,
-        load=load,
-        production=prod,
-        injection=inj if has["exchange"] else None,
-        withdrawal=wdr if has["exchange"] else None,
+        load=point.load,
+        production=point.production,
+        injection=point.injection,
+        withdrawal=point.withdrawal,
         active=member.active,
     )
 

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import click
 
-from oracle.proofs.encoding import ROME
+from lec.calendar import ROME
 
 
 def next_run(now: datetime, at_hour: int, at_minute: int) -> datetime:

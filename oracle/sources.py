@@ -10,10 +10,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from lec.calendar import STEP_SECONDS, period_start, quarter_hours
+from lec.db.models import Community, CounterReading, Device, Flow, UserCommunity
 from oracle.clean import MAX_GAP_QUARTERS
-from oracle.db.models import Community, CounterReading, Device, Flow, UserCommunity
 from oracle.pipeline import DeviceSeries, MemberInput, PeriodError, PeriodInputs
-from oracle.proofs.encoding import STEP_SECONDS, period_start, quarter_hours
 
 _ENERGY = ("load", "production", "exchange", "storage")
 

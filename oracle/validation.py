@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from oracle.db.enums import AnomalyReason, FlowQuantity
+from lec.db.enums import AnomalyReason, FlowQuantity
 
 # Gateways' clocks drift; a reading a little ahead of ours is not "from the future".
 CLOCK_SKEW = timedelta(minutes=5)

@@ -19,6 +19,7 @@ import numpy as np
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound
 
+from lec.calendar import period_day
 from oracle.clean import CleanDay, clean_day
 from oracle.pipeline import (
     DeviceSeries,
@@ -37,7 +38,6 @@ from oracle.proofs.encoding import (
     aggregates_hash,
     data_leaf,
     imputed_mask,
-    period_day,
 )
 from oracle.proofs.merkle import StandardMerkleTree, keccak
 from oracle.rewards.models import RewardModel, member_uncapped
@@ -96,7 +96,7 @@ def make_bundle(inputs: PeriodInputs, account: str, salts: dict[str, bytes], bas
             if str(leaf_account).lower() == wanted:
                 reward = {"amount": str(amount), "leaf": [leaf_account, str(amount)], "proof": tree.get_proof(index)}
     notarisation = summary.get("notarisation") or {}
-    from oracle.chain.contracts import load_deployments
+    from lec.chain.contracts import load_deployments
 
     contracts = load_deployments(summary["chainId"])["contracts"] if summary.get("chainId") else {}
     return {
@@ -157,13 +157,13 @@ def _cleaned_from_bundle(device: dict[str, Any], n: int) -> CleanDay:
 
 
 def _abi(name: str) -> list[dict[str, Any]]:
-    from oracle.chain.contracts import abi
+    from lec.chain.contracts import abi
 
     return abi(name)
 
 
 def _struct(function: str, contract_abi: Any, values: tuple) -> dict[str, Any]:
-    from oracle.chain.client import _struct as by_name
+    from lec.chain.client import _struct as by_name
 
     return by_name(function, contract_abi, values)
 
@@ -382,7 +382,7 @@ def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]
 @click.option("--rpc", "rpc", default=None, help="JSON-RPC endpoint (default LEC_RPC_URL).")
 def verify_command(bundle_file: Path, rpc: str | None) -> None:
     """Verify a member's proof bundle against the chain (the auditor's take-out procedure)."""
-    from oracle.settings import rpc_url
+    from lec.settings import rpc_url
 
     try:
         bundle = json.loads(bundle_file.read_text())

@@ -13,11 +13,12 @@ from typing import Protocol
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from oracle.db.models import Community
-from oracle.db.session import get_engine, init_db
-from oracle.market.hashing import description_hash
-from oracle.market.listings import Listing, ListingCreate, hours_to_centihours, validate
-from oracle.market.policy import Side
+from lec.db.models import Community
+from lec.db.models.market import Listing, ListingCreate
+from lec.db.session import get_engine, init_db
+from lec.market.hashing import description_hash
+from lec.market.listings import hours_to_centihours, validate
+from lec.market.policy import Side
 
 
 class DemoText(Protocol):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,8 @@ import click
 from ape import accounts, chain
 from ape.exceptions import ContractLogicError
 
-from oracle.settings import deployments_dir
+from lec.chain.reverts import SENTENCES, sentence
+from lec.settings import deployments_dir, get_settings
 
 LOCAL_CHAIN_IDS = {1337, 31337, 1981}
 
@@ -29,7 +29,7 @@ def tx_kwargs() -> dict[str, Any]:
 def deployer():
     """The account that deploys and administers: `LEC_DEPLOYER` names an ape keystore alias (its
     passphrase in `APE_ACCOUNTS_<alias>_PASSPHRASE`); on a local chain the first test account is used."""
-    alias = os.environ.get("LEC_DEPLOYER")
+    alias = get_settings().deployer
     if alias:
         account = accounts.load(alias)
         account.set_autosign(True)
@@ -96,30 +96,8 @@ def community_entries(registry) -> list[dict[str, Any]]:
 
 
 # Sentences for the custom errors of the contracts, keyed by error name.
-_EXPLANATIONS = {
-    "AccessControlUnauthorizedAccount": "The sending account does not hold the role this action needs.",
-    "CommunityTokenNotMember": "That account is not an active member of the community.",
-    "CommunityTokenAlreadyMember": "That account is already a member of the community.",
-    "CommunityTokenAccountRetired": "That account was removed from the community and cannot join again: "
-    "use a new wallet.",
-    "CommunityTokenInvalidAccount": "That address cannot be a member (zero address, treasury or a contract).",
-    "CommunityTokenInvalidKind": "The member kind must be citizen or stakeholder.",
-    "CommunityTokenAboveCap": "The value is above the hard cap set in the contract.",
-    "CommunityTokenTreasuryInsufficient": "The treasury does not hold enough tokens.",
-    "CommunityTokenNotStakeholder": "Only stakeholders may buy tokens.",
-    "CommunityTokenExchangeRateNotSet": "Publish an exchange rate first (`admin exchange-rate`).",
-    "CommunityTokenReceiptUsed": "That payment receipt was already used for a sale.",
-    "CommunityTokenInvalidCategory": "Marketplace categories are numbered 0 to 7.",
-    "EnforcedPause": "The token is paused: unpause it first.",
-    "ExpectedPause": "The token is not paused.",
-    "RegistryUnknownCommunity": "There is no community with that id.",
-    "RewardModelsEmptyField": "Name, kind and parameters of a model must not be empty.",
-}
-
-
 def explain(error: ContractLogicError) -> str:
     """A sentence for a reverted transaction, naming the contract's custom error."""
     name = type(error).__name__
-    sentence = _EXPLANATIONS.get(name)
     detail = str(error) or name
-    return f"{sentence} ({detail})" if sentence else f"The transaction was refused: {detail}"
+    return f"{sentence(name)} ({detail})" if name in SENTENCES else f"The transaction was refused: {detail}"

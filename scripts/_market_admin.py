@@ -13,33 +13,12 @@ import click
 from ape import project
 from ape.cli import ConnectedProviderCommand
 
-from oracle.market.hashing import description_hash
-from oracle.market.policy import CATEGORIES, category
-from scripts._lec import _EXPLANATIONS, community_entries, deployer, require_deployments, save_deployments, tx_kwargs
+from lec.market.hashing import description_hash
+from lec.market.policy import CATEGORIES, category
+from scripts._lec import community_entries, deployer, require_deployments, save_deployments, tx_kwargs
 
 ZERO = "0x" + "00" * 20
 DAY = 86_400
-
-# Sentences for the marketplace's custom errors, added to those `scripts._lec.explain` knows.
-MARKET_EXPLANATIONS = {
-    "MarketplaceUnknownDeal": "There is no deal with that id.",
-    "MarketplaceWrongState": "The deal is not in a state that allows this (1 open, 2 accepted, 3 completed, "
-    "4 disputed, 5 settled, 6 cancelled, 7 resolved).",
-    "MarketplaceNotParty": "Only the deal's own provider or payer may do this.",
-    "MarketplaceNotCounterparty": "The deal is reserved for another member.",
-    "MarketplaceNotCommunityAdmin": "Only the community admin may do this.",
-    "MarketplaceCategoryDisabled": "The token admin has closed that category (`admin incentive-set … `).",
-    "MarketplaceWrongCategory": "Community tasks are categories 5-7; members' deals are 0-4.",
-    "MarketplaceWrongKind": "That member is not of the kind (citizen or stakeholder) the category needs.",
-    "MarketplaceInvalidVenue": "Categories 1 and 7 need a stakeholder venue; the others take none.",
-    "MarketplaceInvalidPrice": "The price must be above zero.",
-    "MarketplaceSelfDeal": "An account cannot be on both sides of a deal, nor its venue.",
-    "MarketplaceAboveCap": "The value is above the cap set in the contract.",
-    "MarketplaceInvalidWindow": "A window must be between 1 hour and 1 year.",
-    "MarketplaceDeadlineNotReached": "The deal's deadline has not passed yet.",
-    "MarketplaceCashbackNotAllowed": "Only stakeholder-to-citizen offers (category 2) carry a cashback.",
-}
-_EXPLANATIONS.update(MARKET_EXPLANATIONS)
 
 
 def _admin():

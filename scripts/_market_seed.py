@@ -13,7 +13,7 @@ import click
 from ape import accounts, project
 from sqlalchemy.exc import SQLAlchemyError
 
-from oracle.market.hashing import description_hash
+from lec.market.hashing import description_hash
 
 UNIT = 10**18
 ZERO = "0x" + "00" * 20

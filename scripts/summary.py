@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 from ape import accounts, project
 from ape.cli import ConnectedProviderCommand
 
+from lec.settings import get_settings
 from scripts._lec import require_deployments
 
 UNIT = 10**18
@@ -17,7 +16,8 @@ UNIT = 10**18
 def cli() -> None:
     """Print the platform's addresses, the demo members' balances and the next steps."""
     data = require_deployments()
-    rpc = os.environ.get("LEC_RPC_URL", "http://127.0.0.1:8545")
+    settings = get_settings()
+    rpc = settings.rpc_url
     click.echo(f"\n=== LEC platform on chain {data['chainId']} ({rpc})")
     for name, address in data["contracts"].items():
         click.echo(f"  {name:<13}{address}")
@@ -33,9 +33,9 @@ def cli() -> None:
             account = accounts.test_accounts[index]
             if token.isMember(account):
                 click.echo(f"  member {account.address}  {token.balanceOf(account) / UNIT:>10,.4f} h")
-    api = "http://127.0.0.1:" + os.environ.get("API_PORT", "8000")
-    dapp = "http://localhost:" + os.environ.get("DAPP_PORT", "8501")
-    data_dir = os.environ.get("LEC_DATA_DIR", "data")
+    api = f"http://127.0.0.1:{settings.demo_api_port}"
+    dapp = f"http://localhost:{settings.demo_dapp_port}"
+    data_dir = settings.data_dir
     click.echo(
         f"""
 Next:

@@ -130,7 +130,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     try:
         yield server
     finally:
-        from oracle.db.session import dispose_engines
+        from lec.db.session import dispose_engines
 
         dispose_engines()
         server.stop()

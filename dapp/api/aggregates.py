@@ -7,51 +7,51 @@ keep p95 under 100 ms, so days are summed once (after ingestion, or on demand) i
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, delete, select
 
-from dapp.api.models import MemberDailyKpi
-from oracle.db.enums import FlowQuantity
-from oracle.db.models import CounterReading, Device, Flow
-from oracle.proofs.encoding import ROME, period_id
-
-
-def day_window(day: date) -> tuple[datetime, datetime]:
-    """UTC bounds of a local (Europe/Rome) day: 23, 24 or 25 hours."""
-    start = datetime(day.year, day.month, day.day, tzinfo=ROME).astimezone(UTC)
-    nxt = day + timedelta(days=1)
-    return start, datetime(nxt.year, nxt.month, nxt.day, tzinfo=ROME).astimezone(UTC)
+from lec.calendar import day_window, period_id
+from lec.db.models import CounterReading, Device, Flow, MemberDailyKpi
+from lec.energy import grid_exchange, grid_point
 
 
 def member_day_rows(frame: pd.DataFrame, community_id: int, day: int) -> list[MemberDailyKpi]:
-    """Pure: readings (user_id, quantity, timestamp, energy_wh) of one day → one row per member.
+    """Pure: readings (user_id, device_id, quantity, timestamp, energy_wh) of one day → one row per member.
 
-    Load and production are summed per quarter hour first, so self-consumption, injection and withdrawal are
-    per quarter hour (never netted over the day), as the GSE definition wants.
+    Each member's devices are put on the day's quarter hours and turned into load, production and grid
+    exchange by the platform's one rule (:func:`lec.energy.grid_point`, :func:`lec.energy.grid_exchange`): an
+    exchange meter's own readings win, a battery's charge is load, and self-consumption, injection and
+    withdrawal are per quarter hour, never netted over the day, as the GSE definition wants.
     """
     rows = []
     for user_id, readings in frame.groupby("user_id"):
-        by_quarter = readings.pivot_table(
-            index="timestamp", columns="quantity", values="energy_wh", aggfunc="sum", fill_value=0.0
+        by_device = readings.pivot_table(
+            index="timestamp", columns=["device_id", "quantity"], values="energy_wh", aggfunc="sum", fill_value=0.0
         )
-        load = np.maximum(by_quarter.get(FlowQuantity.LOAD.value, pd.Series(0.0, index=by_quarter.index)), 0.0)
-        production = np.abs(by_quarter.get(FlowQuantity.PRODUCTION.value, pd.Series(0.0, index=by_quarter.index)))
-        load_v, prod_v = load.to_numpy(dtype=float), production.to_numpy(dtype=float)
+        n = len(by_device.index)
+        point = grid_point(
+            (
+                (quantity, np.rint(by_device[(device, quantity)].to_numpy(dtype=float)))
+                for device, quantity in by_device
+            ),
+            n,
+        )
+        injection, withdrawal = grid_exchange(point.load, point.production, point.injection, point.withdrawal)
         rows.append(
             MemberDailyKpi(
                 community_id=community_id,
                 user_id=int(user_id),
                 day=day,
-                load_wh=round(load_v.sum()),
-                production_wh=round(prod_v.sum()),
-                self_consumption_wh=round(np.minimum(load_v, prod_v).sum()),
-                injection_wh=round(np.maximum(prod_v - load_v, 0).sum()),
-                withdrawal_wh=round(np.maximum(load_v - prod_v, 0).sum()),
-                peak_w=round(load_v.max() * 4) if len(load_v) else 0,  # Wh in 15 min → mean W
+                load_wh=int(point.load.sum()),
+                production_wh=int(point.production.sum()),
+                self_consumption_wh=int(np.minimum(point.load, point.production).sum()),
+                injection_wh=int(injection.sum()),
+                withdrawal_wh=int(withdrawal.sum()),
+                peak_w=int(point.load.max()) * 4 if n else 0,  # Wh in 15 min → mean W
                 samples=len(readings),
             )
         )
@@ -64,7 +64,7 @@ def refresh(session: Session, community_id: int, days: Iterable[date]) -> int:
     for day in sorted(set(days)):
         start, end = day_window(day)
         query = (
-            select(Device.user_id, Flow.quantity, CounterReading.timestamp, CounterReading.energy_wh)
+            select(Device.user_id, Device.id, Flow.quantity, CounterReading.timestamp, CounterReading.energy_wh)
             .join(Device, Device.id == CounterReading.device_id)  # type: ignore[arg-type]
             .join(Flow, Flow.id == CounterReading.flow_id)  # type: ignore[arg-type]
             .where(
@@ -77,7 +77,7 @@ def refresh(session: Session, community_id: int, days: Iterable[date]) -> int:
         )
         frame = pd.DataFrame(
             session.exec(query).all(),
-            columns=["user_id", "quantity", "timestamp", "energy_wh"],  # type: ignore[call-overload]
+            columns=["user_id", "device_id", "quantity", "timestamp", "energy_wh"],  # type: ignore[call-overload]
         )
         if not frame.empty:
             frame["quantity"] = frame["quantity"].map(lambda q: q.value if hasattr(q, "value") else q)

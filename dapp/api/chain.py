@@ -14,10 +14,10 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from web3 import Web3
 
-from dapp.api.settings import Settings
-from oracle.chain.client import ChainClient, ChainError, TxResult, _struct
-from oracle.chain.contracts import DeploymentError
-from oracle.market.client import MarketClient
+from lec.chain.client import ChainClient, ChainError, TxResult, _struct
+from lec.chain.contracts import DeploymentError
+from lec.market.client import MarketClient
+from lec.settings import Settings
 
 KIND = {"citizen": 1, "stakeholder": 2}
 PROFILE = {"consumer": 0, "prosumer": 1, "prostormer": 2}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from pydantic import ValidationError
 
-from dapp.api.settings import Settings
+from lec.settings import Settings
 
 
 @click.command(name="api")

@@ -21,8 +21,8 @@ from sqlmodel import Session, select
 
 from dapp.api.schemas import PathId
 from dapp.api.security import IdentityProviderUnavailable, InvalidToken, Principal, TokenValidator
-from dapp.api.settings import Settings
-from oracle.db.models import Community, Role, User, UserCommunity, UserRole
+from lec.db.models import Community, Role, User, UserCommunity, UserRole
+from lec.settings import Settings
 
 PLATFORM_ADMIN = "platform-admin"
 COMMUNITY_ADMIN = "community-admin"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from dapp.api.settings import Settings, SettingsError, is_loopback
 from dapp.keycloak.server import KeycloakStandIn
+from lec.settings import Settings, SettingsError, is_loopback
 
 # Demo accounts: realm roles and the index of their wallet among anvil's default accounts (the demo
 # community's members are accounts 1–8; account 0 deployed the platform and holds every on-chain admin role).
@@ -43,9 +43,8 @@ def bind_demo_users(
     Returns how many users were linked; users whose community is not in the database yet are created alone."""
     from sqlmodel import Session, select
 
-    from dapp.api import models  # noqa: F401  (the API's tables, the read model among them, on the metadata)
-    from oracle.db.models import Community, Role, User, UserCommunity, UserRole
-    from oracle.db.session import get_engine, init_db
+    from lec.db.models import Community, Role, User, UserCommunity, UserRole
+    from lec.db.session import get_engine, init_db
     from oracle.simulate.community import anvil_address
 
     engine = init_db(get_engine(database_url))
@@ -88,8 +87,8 @@ def _refresh_read_model(session, community_id: int) -> int:
     import sqlalchemy as sa
 
     from dapp.api import aggregates
-    from oracle.db.models import CounterReading
-    from oracle.proofs.encoding import ROME
+    from lec.calendar import ROME
+    from lec.db.models import CounterReading
 
     first, last = session.exec(
         sa.select(sa.func.min(CounterReading.timestamp), sa.func.max(CounterReading.timestamp)).where(

@@ -12,7 +12,7 @@ from typing import Any
 from keycloak import KeycloakAdmin, KeycloakOpenID
 from keycloak.exceptions import KeycloakError
 
-from dapp.api.settings import Settings
+from lec.settings import Settings
 
 
 class IdentityProviderError(RuntimeError):

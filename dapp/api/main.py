@@ -11,12 +11,10 @@ from fastapi.responses import JSONResponse
 from keycloak import KeycloakOpenID
 from sqlalchemy.engine import Engine
 
-from dapp.api import models  # noqa: F401  (registers the API's tables on SQLModel's metadata)
 from dapp.api.routes import communities, dashboards, health, identity, ingestion, market, periods, policy, quality
 from dapp.api.security import TokenValidator
-from dapp.api.settings import Settings, get_settings
-from oracle.db.session import get_engine, init_db
-from oracle.settings import data_dir
+from lec.db.session import get_engine, init_db
+from lec.settings import Settings, data_dir, get_settings
 
 API_PREFIX = "/api/v1"
 

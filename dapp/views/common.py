@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,7 +13,8 @@ from eth_typing import HexStr
 
 from dapp.client import Api, Chain, ClientError
 from dapp.components import calls, wallet
-from oracle.chain.contracts import DeploymentError
+from lec.chain.contracts import DeploymentError
+from lec.settings import get_settings
 
 IDENTITY_KEY = "identity"
 USER_ERRORS = (ClientError, DeploymentError)
@@ -65,7 +65,7 @@ def oidc_configured() -> bool:
 
 
 def dev_identity_enabled() -> bool:
-    return os.environ.get("LEC_DEV_IDENTITY", "").lower() in {"1", "true", "yes"}
+    return get_settings().dapp_dev_identity
 
 
 def current_identity() -> Identity | None:

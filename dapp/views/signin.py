@@ -5,8 +5,6 @@ access grant) — the same Keycloak protocol, answered by a real Keycloak or by 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -16,6 +14,7 @@ from keycloak.exceptions import KeycloakAuthenticationError, KeycloakConnectionE
 
 from dapp.client import ClientError
 from dapp.views import common
+from lec.settings import get_settings
 
 DEFAULT_KEYCLOAK_URL = "http://127.0.0.1:8080/"
 
@@ -23,7 +22,7 @@ DEFAULT_KEYCLOAK_URL = "http://127.0.0.1:8080/"
 def dev_accounts() -> dict[str, Any]:
     """What the API's dev identity wrote for the demo (`$LEC_DATA_DIR/dev-identity.json`): its realm server's
     URL and the demo users' generated passwords. Empty when the API runs against a real Keycloak."""
-    path = Path(os.environ.get("LEC_DATA_DIR", "data")) / "dev-identity.json"
+    path = get_settings().data_dir / "dev-identity.json"
     try:
         return json.loads(path.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
@@ -32,10 +31,11 @@ def dev_accounts() -> dict[str, Any]:
 
 def keycloak() -> KeycloakOpenID:
     dev = dev_accounts()
+    settings = get_settings()
     return KeycloakOpenID(
-        server_url=os.environ.get("LEC_KEYCLOAK_URL") or dev.get("keycloak_url") or DEFAULT_KEYCLOAK_URL,
-        realm_name=os.environ.get("LEC_KEYCLOAK_REALM") or dev.get("realm") or "lec",
-        client_id=os.environ.get("LEC_KEYCLOAK_CLIENT") or dev.get("dapp_client_id") or "lec-dapp",
+        server_url=settings.dapp_keycloak_url or dev.get("keycloak_url") or DEFAULT_KEYCLOAK_URL,
+        realm_name=settings.dapp_keycloak_realm or dev.get("realm") or "lec",
+        client_id=settings.dapp_keycloak_client or dev.get("dapp_client_id") or "lec-dapp",
     )
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from oracle.db.session import get_engine, init_db
+from lec.db.session import get_engine, init_db
 from oracle.ingest.files import FileReport, UnreadableFile, candidate_files, ingest_file
 from oracle.ingest.store import load_catalogue
 from oracle.ingest.watch import watch as watch_folder
@@ -88,11 +88,12 @@ def mqtt(
 ) -> None:
     """Bridge MQTT readings (lec/<community>/<device>/readings) into the database, answering on …/feedback."""
     import logging
-    import os
 
+    from lec.settings import get_settings
     from oracle.ingest.mqtt import BridgeConfig, MqttBridge
 
-    password = password_file.read_text().strip() if password_file else os.environ.get("LEC_MQTT_PASSWORD")
+    secret = get_settings().mqtt_password
+    password = password_file.read_text().strip() if password_file else (secret.get_secret_value() if secret else None)
     if not password:
         raise click.UsageError("The broker needs the bridge's password: set LEC_MQTT_PASSWORD or --password-file.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

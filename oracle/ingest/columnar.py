@@ -20,8 +20,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from oracle.db.enums import AnomalyReason
-from oracle.db.models import CounterReading
+from lec.db.enums import AnomalyReason
+from lec.db.models import CounterReading
 from oracle.validation import _FIXED_RANGES, _SIGN, CLOCK_SKEW, OPTIONAL_FIELDS, Catalogue, Rejection
 
 _ISO_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})$"

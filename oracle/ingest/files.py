@@ -23,8 +23,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from oracle.db.enums import AnomalyReason, IngestStatus, ReadingSource
-from oracle.db.models import IngestedFile
+from lec.db.enums import AnomalyReason, IngestStatus, ReadingSource
+from lec.db.models import IngestedFile
 from oracle.ingest import columnar, jsonsafe
 from oracle.ingest.store import BatchOutcome, load_catalogue, store_batch
 from oracle.validation import Catalogue, Reading, Rejection, validate

@@ -24,7 +24,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy.engine import Engine
 
-from oracle.db.enums import AnomalyReason, ReadingSource
+from lec.db.enums import AnomalyReason, ReadingSource
 from oracle.ingest import jsonsafe
 from oracle.ingest.store import BatchOutcome, load_catalogue, store_groups
 from oracle.validation import Catalogue, Reading, Rejection, validate

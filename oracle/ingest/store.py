@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
-from oracle.db.enums import AnomalyReason, ReadingSource
-from oracle.db.models import Anomaly, Community, CounterReading, Device, DeviceFlow, Flow
+from lec.db.enums import AnomalyReason, ReadingSource
+from lec.db.models import Anomaly, Community, CounterReading, Device, DeviceFlow, Flow
 from oracle.validation import Catalogue, DeviceInfo, Reading, Rejection
 
 _COLUMNS = (

@@ -9,44 +9,18 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import numpy as np
 
+from lec.calendar import STEP_SECONDS, period_id, period_start, quarter_hours
 from oracle.proofs.merkle import keccak
 
-ROME = ZoneInfo("Europe/Rome")
-STEP_SECONDS = 900
 # A quarter hour that stays missing after cleaning (a gap of 6 h or more) is committed as this sentinel:
 # the leaf records that nothing was measured, and no energy is ever counted for it.
 MISSING = -(2**63)
 DATA_LEAF_ENCODING = ["bytes32", "bytes32"]
 REWARD_LEAF_ENCODING = ["address", "uint256"]
-
-
-def period_id(day: date) -> int:
-    """The settlement period of a local day as the integer YYYYMMDD."""
-    return day.year * 10_000 + day.month * 100 + day.day
-
-
-def period_day(period: int) -> date:
-    """The local day of a period id (inverse of :func:`period_id`)."""
-    try:
-        return date(period // 10_000, period // 100 % 100, period % 100)
-    except ValueError as exc:
-        raise ValueError(f"{period} is not a period id of the form YYYYMMDD.") from exc
-
-
-def period_start(day: date) -> int:
-    """Unix time of local midnight in Europe/Rome at the start of ``day``."""
-    return int(datetime.combine(day, time(0), tzinfo=ROME).timestamp())
-
-
-def quarter_hours(day: date) -> int:
-    """Number of quarter hours in the local day: 92 on the spring DST day, 100 in autumn, 96 otherwise."""
-    end = datetime.combine(date.fromordinal(day.toordinal() + 1), time(0), tzinfo=ROME).timestamp()
-    return int(end - period_start(day)) // STEP_SECONDS
 
 
 def new_salt() -> bytes:

@@ -7,23 +7,13 @@ forgotten) leaves every on-chain root valid while making that member's past leav
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
-from oracle.db.types import UtcDateTime, utcnow
+from lec.db.models.proofs import LeafSalt
+from lec.db.types import utcnow
 from oracle.proofs.encoding import new_salt
-
-
-class LeafSalt(SQLModel, table=True):
-    __tablename__ = "leaf_salts"
-
-    community_id: int = Field(primary_key=True)  # the on-chain community id
-    period_id: int = Field(primary_key=True)
-    device_id: str = Field(primary_key=True, max_length=64, index=True)  # the POD, as committed
-    salt: str = Field(max_length=66)  # 0x-hex of 32 bytes
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
 def ensure_salts(session: Session, community_id: int, period: int, device_ids: Iterable[str]) -> dict[str, bytes]:

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from oracle.kpi import QUARTERS_PER_HOUR
+from lec.calendar import QUARTERS_PER_HOUR
+from lec.energy import grid_exchange, to_hours
 from oracle.rewards.integer import split_pro_rata
 
 KINDS = ("self-consumption", "no-peaks", "combined")
@@ -115,14 +116,10 @@ class RewardResult:
 
 def exchange(member: MemberEnergy) -> tuple[np.ndarray, np.ndarray]:
     """Per-quarter-hour injection and withdrawal at the member's grid meter, integer Wh."""
-    net = member.load.astype(np.int64) - member.production.astype(np.int64)
-    inj = member.injection if member.injection is not None else np.maximum(-net, 0)
-    wdr = member.withdrawal if member.withdrawal is not None else np.maximum(net, 0)
+    inj, wdr = grid_exchange(
+        member.load.astype(np.int64), member.production.astype(np.int64), member.injection, member.withdrawal
+    )
     return inj.astype(np.int64), wdr.astype(np.int64)
-
-
-def _hours(q: np.ndarray) -> np.ndarray:
-    return q.reshape(q.shape[0], -1, QUARTERS_PER_HOUR).sum(axis=2)
 
 
 def _floor_share(shared: np.ndarray, part: np.ndarray, whole: np.ndarray) -> list[int]:
@@ -177,8 +174,8 @@ def member_uncapped(
     load = member.load.astype(np.int64)
     inj, wdr = exchange(member)
     sc = int(np.minimum(load, member.production.astype(np.int64)).sum())
-    sp = _floor_share(shared, _hours(inj[None, :]), injected)[0]
-    sw = _floor_share(shared, _hours(wdr[None, :]), withdrawn)[0]
+    sp = _floor_share(shared, to_hours(inj[None, :]), injected)[0]
+    sw = _floor_share(shared, to_hours(wdr[None, :]), withdrawn)[0]
     energy = int(load.sum())
     par = peak_to_average_bps(int(load.max(initial=0)), energy, load.size)
     return model_reward(model, sc, sp, sw, energy, par) + energy_bonus(model, member, int(shared.sum()))
@@ -197,8 +194,8 @@ def compute_rewards(model: RewardModel, members: Sequence[MemberEnergy]) -> Rewa
     load = np.stack([m.load.astype(np.int64) for m in members])
     prod = np.stack([m.production.astype(np.int64) for m in members])
     flows = [exchange(m) for m in members]
-    inj_h = _hours(np.stack([f[0] for f in flows]))
-    wdr_h = _hours(np.stack([f[1] for f in flows]))
+    inj_h = to_hours(np.stack([f[0] for f in flows]))
+    wdr_h = to_hours(np.stack([f[1] for f in flows]))
     injected, withdrawn = inj_h.sum(axis=0), wdr_h.sum(axis=0)
     shared = np.minimum(injected, withdrawn)
 

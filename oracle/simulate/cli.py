@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 import click
 
-from oracle.db.session import get_engine, init_db
-from oracle.settings import deployments_dir
+from lec.db.session import get_engine, init_db
+from lec.settings import deployments_dir
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str) -> date:

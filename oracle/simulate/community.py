@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from eth_utils import keccak, to_checksum_address
 from sqlmodel import Session, select
 
-from oracle.db.enums import (
+from lec import calendar
+from lec.db.enums import (
     AccountConsumption,
     Channel,
     DeviceKind,
@@ -34,7 +35,7 @@ from oracle.db.enums import (
     ReadingSource,
     UseType,
 )
-from oracle.db.models import (
+from lec.db.models import (
     Community,
     Device,
     DeviceFlow,
@@ -262,7 +263,7 @@ def simulate(
     specs = member_specs(members, rng)
     entry = deployed_community(deployments, community_id) if deployments else None
     wallets = demo_wallets() if entry else []
-    grid = profiles.local_day_grid(start, days)
+    grid = calendar.local_day_grid(start, days)
     cloud = profiles.cloudiness(grid, rng)
     # Every member sees the same sky: one PV curve per kWp and one shape per BDEW profile, scaled per member.
     curves = Curves(
@@ -487,8 +488,8 @@ def _store_weather(
 ) -> None:
     table = WeatherData.__table__  # type: ignore[attr-defined]
     ghi = profiles.clear_sky_ghi(grid, *SITE) * (1.0 - 0.75 * np.power(cloud, 3.4))
-    hours = grid.tz_convert(profiles.ROME).hour.to_numpy() + grid.tz_convert(profiles.ROME).minute.to_numpy() / 60
-    day_of_year = grid.tz_convert(profiles.ROME).dayofyear.to_numpy()
+    hours = grid.tz_convert(calendar.ROME).hour.to_numpy() + grid.tz_convert(calendar.ROME).minute.to_numpy() / 60
+    day_of_year = grid.tz_convert(calendar.ROME).dayofyear.to_numpy()
     temperature = 15 - 9 * np.cos((day_of_year - 20) / 365 * 2 * np.pi) - 4 * np.cos((hours - 3) / 24 * 2 * np.pi)
     existing = {
         row[0]

@@ -7,22 +7,15 @@ Europe/Rome, so DST days have 92 or 100 quarter hours.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from functools import lru_cache
 
 import holidays
 import numpy as np
 import pandas as pd
 
-ROME = "Europe/Rome"
+from lec.calendar import ROME
+
 QUARTER_H = 0.25
-
-
-def local_day_grid(start: date, days: int) -> pd.DatetimeIndex:
-    """UTC starts of every quarter hour of `days` local days from `start` (Europe/Rome)."""
-    first = pd.Timestamp(start).tz_localize(ROME)
-    end = pd.Timestamp(start + timedelta(days=days)).tz_localize(ROME)
-    return pd.date_range(first, end, freq="15min", inclusive="left").tz_convert("UTC")
 
 
 @lru_cache(maxsize=4)

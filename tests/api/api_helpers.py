@@ -19,9 +19,9 @@ from local_chain import free_port  # noqa: F401  (re-exported for this folder's 
 from pydantic import SecretStr
 from web3 import Web3
 
-from dapp.api.settings import Settings
 from dapp.keycloak.server import KeycloakStandIn
-from oracle.chain.contracts import abi, bytecode
+from lec.chain.contracts import abi, bytecode
+from lec.settings import Settings
 
 
 def bearer(token: str) -> dict[str, str]:

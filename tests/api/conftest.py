@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from dapp.api.main import create_app
-from dapp.api.settings import Settings
 from dapp.keycloak.server import KeycloakStandIn
-from oracle.db.session import get_engine, init_db
+from lec.db.session import get_engine, init_db
+from lec.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +29,6 @@ def database_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def engine(database_url: str) -> Engine:
-    from dapp.api import models  # noqa: F401
 
     return init_db(get_engine(database_url))
 

@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from dapp.api.main import create_app
-from oracle.db.enums import DeviceKind, FlowQuantity
-from oracle.db.models import Community, Device, Flow, Role, Supplier, User, UserCommunity, UserRole
-from oracle.market.listings import Listing
-from oracle.market.policy import Side
+from lec.db.enums import DeviceKind, FlowQuantity
+from lec.db.models import Community, Device, Flow, Role, Supplier, User, UserCommunity, UserRole
+from lec.db.models.market import Listing
+from lec.market.policy import Side
 
 ROLES = ("anonymous", "holder", "c_admin", "auditor", "platform", "oracle", "outsider", "gateway")
 ALLOWED_CHAIN_DOWN = {502, 503, 409}  # routes that reach the chain answer these when no node is running
@@ -32,10 +32,9 @@ class World:
 def world(keycloak, tmp_path_factory) -> World:
     from api_helpers import make_settings
 
-    from oracle.db.session import get_engine, init_db
+    from lec.db.session import get_engine, init_db
 
     url = f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'api.db'}"
-    from dapp.api import models  # noqa: F401
 
     engine = init_db(get_engine(url))
     realm_roles = {

@@ -12,11 +12,10 @@ from sqlmodel import Session
 
 from dapp.api.deps import active_holder_id
 from dapp.api.main import create_app
-from dapp.api.models import MemberDailyKpi
 from dapp.api.routes.dashboards import _COLUMNS, _TOTALS, DailyKpi, DailyPage, page_body
 from dapp.api.security import principal_from_claims
-from oracle.db.models import Community, User, UserCommunity
-from oracle.db.session import get_engine, init_db
+from lec.db.models import Community, MemberDailyKpi, User, UserCommunity
+from lec.db.session import get_engine, init_db
 
 _wh = st.integers(min_value=0, max_value=2**40)
 _row = st.tuples(st.integers(min_value=20200101, max_value=20301231), *[_wh] * (len(_COLUMNS) - 1))

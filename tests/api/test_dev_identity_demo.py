@@ -13,10 +13,9 @@ from sqlmodel import Session, func, select
 
 from dapp.api.dev_identity import DEV_USERS
 from dapp.api.main import create_app
-from dapp.api.models import MemberDailyKpi
-from dapp.api.settings import Settings
-from oracle.db.models import User, UserCommunity
-from oracle.db.session import get_engine, init_db
+from lec.db.models import MemberDailyKpi, User, UserCommunity
+from lec.db.session import get_engine, init_db
+from lec.settings import Settings
 from oracle.simulate.community import anvil_address, simulate
 
 START = date(2026, 5, 4)

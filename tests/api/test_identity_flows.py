@@ -17,11 +17,10 @@ from sqlmodel import Session, select
 from web3 import Web3
 
 from dapp.api.main import create_app
-from dapp.api.models import AuditEntry
-from oracle.chain.contracts import abi
-from oracle.db.models import Community, Role, User, UserCommunity, UserRole
-from oracle.db.session import get_engine, init_db
-from oracle.market.listings import Listing
+from lec.chain.contracts import abi
+from lec.db.models import AuditEntry, Community, Role, User, UserCommunity, UserRole
+from lec.db.models.market import Listing
+from lec.db.session import get_engine, init_db
 
 WALLET = Account.create()
 

@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from dapp.api.main import create_app
-from oracle.db.enums import DeviceKind, FlowQuantity
-from oracle.db.models import Anomaly, Community, CounterReading, Device, Flow, Supplier, User, UserCommunity
+from lec.db.enums import DeviceKind, FlowQuantity
+from lec.db.models import Anomaly, Community, CounterReading, Device, Flow, Supplier, User, UserCommunity
 
 
 def test_a_gateway_batch_keeps_good_readings_rejects_bad_ones_and_feeds_the_dashboard(keycloak, settings, engine):

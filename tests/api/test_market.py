@@ -16,10 +16,10 @@ from web3 import Web3
 
 from dapp.api.main import create_app
 from dapp.keycloak.server import KeycloakStandIn
-from oracle.chain.contracts import abi, bytecode
-from oracle.db.models import Community, Role, User, UserCommunity, UserRole
-from oracle.db.session import get_engine, init_db
-from oracle.market.hashing import description_hash
+from lec.chain.contracts import abi, bytecode
+from lec.db.models import Community, Role, User, UserCommunity, UserRole
+from lec.db.session import get_engine, init_db
+from lec.market.hashing import description_hash
 
 ANNA, BRUNO = Account.create(), Account.create()  # two citizens of the community
 ZERO = "0x" + "00" * 20

@@ -15,9 +15,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from dapp.keycloak.server import KeycloakStandIn
+from lec.db.enums import AnomalyReason, DeviceKind, ReadingSource
+from lec.db.models import Anomaly, ClusterGroup, Community, Device, Role, User, UserCommunity, UserRole
 from oracle.cluster import cluster_curves
-from oracle.db.enums import AnomalyReason, DeviceKind, ReadingSource
-from oracle.db.models import Anomaly, ClusterGroup, Community, Device, Role, User, UserCommunity, UserRole
 from oracle.derived import save_clustering
 
 _run = itertools.count()

@@ -27,8 +27,7 @@ def no_internal_error(ctx, response, case) -> None:  # noqa: ANN001
 def fuzz_app(keycloak: KeycloakStandIn, tmp_path_factory):
     from api_helpers import make_settings
 
-    from dapp.api import models  # noqa: F401
-    from oracle.db.session import get_engine, init_db
+    from lec.db.session import get_engine, init_db
 
     url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'api.db'}"
     engine = init_db(get_engine(url))

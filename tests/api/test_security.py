@@ -14,7 +14,7 @@ from keycloak.exceptions import KeycloakConnectionError
 
 from dapp.api.main import build_validator
 from dapp.api.security import InvalidToken
-from dapp.api.settings import Settings
+from lec.settings import Settings
 
 ME = "/api/v1/me"
 

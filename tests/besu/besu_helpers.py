@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from oracle.besu.cli import besu
+from lec.besu.cli import besu
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTRA_ACCOUNT = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"

@@ -7,7 +7,7 @@ from eth_utils import to_checksum_address
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oracle.besu.extradata import decode_extra_data, encode_extra_data
+from lec.besu.extradata import decode_extra_data, encode_extra_data
 
 # From the "Configure QBFT consensus" page of the Besu documentation (23.7.1), block-header validator
 # selection: four validators, no vote, round 0, no seals. Produced by Besu's own QbftExtraDataCodec.

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from eth_account import Account
 from eth_utils import to_checksum_address
 
-from oracle.besu.extradata import decode_extra_data
-from oracle.besu.keys import parse_enode, public_key_to_address
+from lec.besu.extradata import decode_extra_data
+from lec.besu.keys import parse_enode, public_key_to_address
 
 SCHEMA = json.loads((ROOT / "besu-network/genesis.schema.json").read_text())
 VALIDATORS = [f"validator{i}" for i in range(1, 5)]
@@ -179,7 +179,7 @@ def test_a_bad_deployer_address_is_refused_before_anything_is_written(tmp_path):
 
 
 def test_lec_root_command_lists_besu():
-    from dapp.cli import lec  # the root command: proves the one-line registration in dapp/cli.py
+    from lec.cli import lec  # the root command: proves the one-line registration in lec/cli.py
 
     result = CliRunner().invoke(lec, ["besu", "--help"])
     assert result.exit_code == 0 and "init" in result.output and "join" in result.output

@@ -12,7 +12,7 @@ import yaml
 from besu_helpers import Folder, run
 from eth_account import Account
 
-from oracle.besu.keys import parse_enode, public_key_to_address
+from lec.besu.keys import parse_enode, public_key_to_address
 
 
 @pytest.fixture

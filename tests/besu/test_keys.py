@@ -8,7 +8,7 @@ from eth_keys.constants import SECPK1_N
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oracle.besu.keys import NodeKey, enode_url, new_key, parse_enode, parse_private_key, public_key_to_address
+from lec.besu.keys import NodeKey, enode_url, new_key, parse_enode, parse_private_key, public_key_to_address
 
 private_keys = st.integers(min_value=1, max_value=SECPK1_N - 1).map(lambda i: i.to_bytes(32, "big"))
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oracle.besu import toml
+from lec.besu import toml
 
 keys = st.from_regex(r"[a-z][a-z0-9-]{0,30}", fullmatch=True)
 scalars = st.one_of(st.booleans(), st.integers(min_value=-(2**63), max_value=2**63 - 1), st.text())

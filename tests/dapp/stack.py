@@ -52,7 +52,7 @@ def bind_demo_users(database_url: str, realm: KeycloakStandIn, users: dict[str, 
 def start_api(env: dict[str, str], realm: KeycloakStandIn, port: int) -> tuple[uvicorn.Server, threading.Thread]:
     """The API in this process (a uvicorn thread), validating tokens against the realm server's keys."""
     from dapp.api.main import create_app
-    from dapp.api.settings import Settings
+    from lec.settings import Settings
 
     settings = Settings(
         keycloak_url=realm.url,

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from test_dapp_browser_wallet import WAIT, connect_on_lec_network, open_page, sign_in, token
 
-from oracle.chain.contracts import abi, bytecode
+from lec.chain.contracts import abi, bytecode
 
 pytestmark = pytest.mark.services
 

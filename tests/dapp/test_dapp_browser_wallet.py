@@ -11,7 +11,7 @@ import pytest
 from dapp_browser import PASSWORD
 from playwright.sync_api import Page, expect
 
-from oracle.chain.contracts import abi
+from lec.chain.contracts import abi
 from oracle.proofs.merkle import StandardMerkleTree
 
 pytestmark = pytest.mark.services

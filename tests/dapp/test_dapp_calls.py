@@ -18,8 +18,8 @@ from dapp.client import revert_sentence
 from dapp.components import calls
 from dapp.components.wallet import parse_state, wallet_error_sentence
 from dapp.views.wallet_ops import FeePreview, parse_reward_claim
-from oracle.chain.contracts import abi
-from oracle.proofs.encoding import period_start
+from lec.calendar import period_start
+from lec.chain.contracts import abi
 from oracle.proofs.merkle import StandardMerkleTree
 
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"

@@ -10,7 +10,7 @@ import requests
 from click.testing import CliRunner
 from dapp_browser import free_port, wait_for
 
-from dapp.cli import lec
+from lec.cli import lec
 
 
 def test_lec_dapp_refuses_the_demo_sign_in_off_loopback() -> None:

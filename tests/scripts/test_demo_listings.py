@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from oracle.db.models import Community
-from oracle.market.hashing import description_hash
-from oracle.market.listings import Listing
+from lec.db.models import Community
+from lec.db.models.market import Listing
+from lec.market.hashing import description_hash
 from scripts._demo_listings import DealOnChain, database, demo_listings, store_demo_listings
 from scripts._market_seed import DEMO_DEALS
 

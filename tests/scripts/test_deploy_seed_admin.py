@@ -11,10 +11,10 @@ from script_helpers import rpc
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from oracle.db.models import Community
-from oracle.db.session import get_engine
-from oracle.market.listings import Listing
-from oracle.market.policy import Side
+from lec.db.models import Community
+from lec.db.models.market import Listing
+from lec.db.session import get_engine
+from lec.market.policy import Side
 
 UNIT = 10**18
 MEMBER_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"

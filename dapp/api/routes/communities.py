@@ -23,12 +23,23 @@ from dapp.api.deps import (
     not_found,
 )
 from dapp.api.idp import IdentityProviderError
-from dapp.api.models import AuditEntry, RegistrationRequest, RegistrationStatus
 from dapp.api.routes.identity import ERRORS, IdpDep, RegistrationPublic, chain_failure, idp_failure, registration_public
 from dapp.api.schemas import AUTH_ERRORS, BodyId, Offset, PathId, StrictModel
-from oracle.chain.client import ChainError
-from oracle.db.enums import DeviceKind, DeviceStatus, EnergyProfile, MemberKind
-from oracle.db.models import Community, Device, Flow, Role, Supplier, User, UserCommunity, UserRole
+from lec.chain.client import ChainError
+from lec.db.enums import DeviceKind, DeviceStatus, EnergyProfile, MemberKind
+from lec.db.models import (
+    AuditEntry,
+    Community,
+    Device,
+    Flow,
+    RegistrationRequest,
+    RegistrationStatus,
+    Role,
+    Supplier,
+    User,
+    UserCommunity,
+    UserRole,
+)
 
 T = TypeVar("T")
 

@@ -31,13 +31,12 @@ from dapp.api.deps import (
     load_access,
     not_found,
 )
-from dapp.api.models import MemberDailyKpi
 from dapp.api.routes.identity import ERRORS
 from dapp.api.schemas import AUTH_ERRORS, Offset, PathId, StrictModel
 from dapp.api.security import Principal
-from dapp.api.settings import Settings
-from oracle.db.models import UserCommunity
-from oracle.proofs.encoding import period_id
+from lec.calendar import period_id
+from lec.db.models import MemberDailyKpi, UserCommunity
+from lec.settings import Settings
 
 router = APIRouter(prefix="/communities", tags=["dashboards"], responses={**AUTH_ERRORS, **ERRORS})
 

@@ -22,12 +22,12 @@ from dapp.api.deps import (
     not_found,
 )
 from dapp.api.idp import IdentityProvider, IdentityProviderError
-from dapp.api.models import AuditEntry, MemberDailyKpi, RegistrationRequest, RegistrationStatus, SiweNonce
 from dapp.api.schemas import AUTH_ERRORS, BodyId, PathId, Problem, StrictModel
-from oracle.chain.client import ChainError
-from oracle.db.enums import EnergyProfile, MemberKind
-from oracle.db.models import (
+from lec.chain.client import ChainError
+from lec.db.enums import EnergyProfile, MemberKind
+from lec.db.models import (
     Anomaly,
+    AuditEntry,
     ClusterDevice,
     ClusterUser,
     Community,
@@ -36,11 +36,15 @@ from oracle.db.models import (
     DerivedTimeSeriesUser,
     Device,
     DeviceFlow,
+    MemberDailyKpi,
+    RegistrationRequest,
+    RegistrationStatus,
+    SiweNonce,
     User,
     UserCommunity,
     UserRole,
 )
-from oracle.market.listings import forget_owners
+from lec.market.listings import forget_owners
 from oracle.proofs.store import forget_devices
 
 router = APIRouter(tags=["identity"], responses=AUTH_ERRORS)

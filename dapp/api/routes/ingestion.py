@@ -20,10 +20,10 @@ from dapp.api.deps import (
 )
 from dapp.api.routes.identity import ERRORS
 from dapp.api.schemas import AUTH_ERRORS, PathId, StrictModel
-from oracle.db.enums import ReadingSource
-from oracle.db.models import Device, Supplier
+from lec.calendar import ROME
+from lec.db.enums import ReadingSource
+from lec.db.models import Device, Supplier
 from oracle.ingest.store import load_catalogue, store_batch
-from oracle.proofs.encoding import ROME
 from oracle.validation import Reading, Rejection, validate
 
 router = APIRouter(prefix="/communities", tags=["ingestion"], responses={**AUTH_ERRORS, **ERRORS})

@@ -30,20 +30,11 @@ from dapp.api.deps import (
 )
 from dapp.api.routes.identity import ERRORS
 from dapp.api.schemas import AUTH_ERRORS, Offset, PathId, Problem, StrictModel
-from oracle.chain.client import ChainError
-from oracle.market.client import DealView
-from oracle.market.listings import (
-    MAX_DESCRIPTION,
-    MAX_TITLE,
-    Listing,
-    ListingCreate,
-    ListingError,
-    close_listing,
-    create_listing,
-    hours_to_centihours,
-    search_listings,
-)
-from oracle.market.policy import Side
+from lec.chain.client import ChainError
+from lec.db.models.market import MAX_DESCRIPTION, MAX_TITLE, Listing, ListingCreate
+from lec.market.client import DealView
+from lec.market.listings import ListingError, close_listing, create_listing, hours_to_centihours, search_listings
+from lec.market.policy import Side
 
 router = APIRouter(tags=["market"], responses={**AUTH_ERRORS, **ERRORS})
 

@@ -26,9 +26,9 @@ from dapp.api.deps import (
 )
 from dapp.api.routes.identity import ERRORS
 from dapp.api.schemas import AUTH_ERRORS, PathId, StrictModel
+from lec.calendar import period_day
+from lec.settings import data_dir
 from oracle.pipeline import PeriodError
-from oracle.proofs.encoding import period_day
-from oracle.settings import data_dir
 
 router = APIRouter(tags=["periods"], responses={**AUTH_ERRORS, **ERRORS})
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -25,7 +24,7 @@ from dapp.api.deps import (
 from dapp.api.routes.identity import ERRORS
 from dapp.api.schemas import AUTH_ERRORS, StrictModel
 from dapp.api.security import Principal
-from oracle.chain.client import ORACLE_KEY_ENV, ChainClient, ChainError
+from lec.chain.client import ORACLE_KEY_ENV, ChainClient, ChainError
 from oracle.rewards.models import RewardModel, RewardModelError, canonical_json
 
 router = APIRouter(tags=["policy"], responses={**AUTH_ERRORS, **ERRORS})
@@ -91,7 +90,7 @@ def register_model(
         RewardModel(body.name, body.kind, dict(body.params))
     except RewardModelError as exc:
         raise HTTPException(422, detail=str(exc)) from exc
-    if not os.environ.get(ORACLE_KEY_ENV):
+    if settings.oracle_private_key is None:
         raise HTTPException(503, detail=f"The API has no oracle key: set {ORACLE_KEY_ENV} to register models.")
     try:
         client = ChainClient.connect(settings.rpc_url)

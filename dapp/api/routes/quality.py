@@ -26,8 +26,8 @@ from dapp.api.deps import (
 from dapp.api.routes.communities import Page
 from dapp.api.routes.identity import ERRORS
 from dapp.api.schemas import AUTH_ERRORS, Offset
-from oracle.db.enums import AnomalyReason, SeriesType
-from oracle.db.models import (
+from lec.db.enums import AnomalyReason, SeriesType
+from lec.db.models import (
     Anomaly,
     Cluster,
     ClusterDerivedTimeSeries,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from ape import accounts
 
-from oracle.market.policy import CATEGORIES, DealState, Policy, split
+from lec.market.policy import CATEGORIES, DealState, Policy, split
 from scripts._lec import save_deployments
 from scripts._market_seed import DEMO_DEALS
 from scripts.deploy import deploy_platform
@@ -169,8 +169,8 @@ def test_energy_managers_bonus_is_weighted_by_the_citizens_profile(demo):
 
 
 def test_python_client_reads_deals_and_builds_transactions_the_chain_accepts(demo, chain):
-    """oracle.market.client (what the API calls) against the seeded marketplace, through plain web3."""
-    from oracle.market.client import MarketClient
+    """lec.market.client (what the API calls) against the seeded marketplace, through plain web3."""
+    from lec.market.client import MarketClient
     from scripts._market_seed import DEMO_DEALS as SEEDED
 
     token, market, _ = demo

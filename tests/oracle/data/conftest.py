@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from data_world import World, build_world
 
-from oracle.db.session import get_engine, init_db
+from lec.db.session import get_engine, init_db
 
 
 @pytest.fixture

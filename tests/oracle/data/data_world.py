@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from oracle.db.enums import DeviceKind, FlowQuantity
-from oracle.db.models import Community, Device, DeviceFlow, Flow
+from lec.db.enums import DeviceKind, FlowQuantity
+from lec.db.models import Community, Device, DeviceFlow, Flow
 
 ACTIVATED = datetime(2026, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from data_world import build_world
 
+from lec.db.session import get_engine, init_db
 from oracle.cli import oracle
-from oracle.db.session import get_engine, init_db
 
 
 def test_simulate_and_db_upgrade_commands(tmp_path: Path, monkeypatch: Any) -> None:

@@ -12,7 +12,7 @@ from data_world import NOW, World, build_world
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oracle.db.session import get_engine, init_db
+from lec.db.session import get_engine, init_db
 from oracle.ingest import columnar
 from oracle.ingest.store import load_catalogue
 from oracle.validation import Reading, validate
@@ -121,7 +121,7 @@ def test_clean_rows_take_the_bulk_path() -> None:
 def test_bulk_rows_read_back_identically(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     from sqlmodel import Session, select
 
-    from oracle.db.models import CounterReading
+    from lec.db.models import CounterReading
     from oracle.ingest.files import ingest_file
 
     url = f"sqlite:///{tmp_path / 'b.db'}" if backend == "sqlite" else request.getfixturevalue("make_postgres_db")()

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from data_world import NOW, World
 from sqlmodel import Session, select
 
-from oracle.db.enums import AnomalyReason
-from oracle.db.models import Anomaly, CounterReading, IngestedFile
+from lec.db.enums import AnomalyReason
+from lec.db.models import Anomaly, CounterReading, IngestedFile
 from oracle.ingest.files import ingest_file
 
 GOOD_TS = "2026-03-01T10:15:00+01:00"
@@ -217,7 +217,7 @@ def test_watch_waits_until_a_file_stops_growing(world: World, tmp_path: Path) ->
 def test_postgres_file_round_trip(postgres_url: str, tmp_path: Path) -> None:
     from data_world import build_world
 
-    from oracle.db.session import get_engine, init_db
+    from lec.db.session import get_engine, init_db
 
     engine = init_db(get_engine(postgres_url))
     with engine.begin() as connection:  # the session-wide database may hold rows of other tests

@@ -19,7 +19,7 @@ from data_world import World, build_world
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oracle.db.session import get_engine, init_db
+from lec.db.session import get_engine, init_db
 from oracle.ingest.mqtt import BridgeConfig, MqttBridge
 
 pytestmark = pytest.mark.services

@@ -12,9 +12,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session, SQLModel, select
 
-from oracle.db.enums import AccountConsumption, DeviceKind, EnergyProfile, FlowQuantity, MemberKind
-from oracle.db.migrate import current_revision, upgrade
-from oracle.db.models import (
+from lec.db.enums import AccountConsumption, DeviceKind, EnergyProfile, FlowQuantity, MemberKind
+from lec.db.migrate import current_revision, upgrade
+from lec.db.models import (
     Cluster,
     ClusterGroup,
     ClusterUser,
@@ -28,7 +28,7 @@ from oracle.db.models import (
     User,
     UserCommunity,
 )
-from oracle.db.session import get_engine, init_db
+from lec.db.session import get_engine, init_db
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -176,13 +176,10 @@ def test_migration_builds_the_models_schema(backend: str, tmp_path, request: pyt
     engine = get_engine(url)
     upgrade(engine)
     assert current_revision(engine) == _head()
-    from dapp.api import models as api_models
-    from oracle.db import models
-    from oracle.market import listings
-    from oracle.proofs import store
+    from lec.db.models import api, market, proofs, report
 
     # Every table of the platform: the report's schema, the market's listings, the proofs' salts, the API's tables.
-    ours = set().union(*(_model_tables(m) for m in (models, listings, store, api_models)))
+    ours = set().union(*(_model_tables(m) for m in (report, market, proofs, api)))
     assert {"market_listing", "leaf_salts", "api_registration_requests"} <= ours
     with engine.connect() as connection:
         assert ours <= set(sa.inspect(connection).get_table_names())
@@ -195,7 +192,7 @@ def test_migration_builds_the_models_schema(backend: str, tmp_path, request: pyt
 def test_migrations_have_one_head() -> None:
     from alembic.script import ScriptDirectory
 
-    from oracle.db.migrate import alembic_config
+    from lec.db.migrate import alembic_config
 
     assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
 
@@ -203,7 +200,7 @@ def test_migrations_have_one_head() -> None:
 def _head() -> str:
     from alembic.script import ScriptDirectory
 
-    from oracle.db.migrate import alembic_config
+    from lec.db.migrate import alembic_config
 
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None

@@ -12,12 +12,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from oracle.db.enums import EnergyProfile, FlowQuantity, MemberKind
-from oracle.db.models import CounterReading, Device, Flow, UserCommunity, WeatherData
-from oracle.db.session import get_engine, init_db
+from lec.calendar import ROME
+from lec.db.enums import EnergyProfile, FlowQuantity, MemberKind
+from lec.db.models import CounterReading, Device, Flow, UserCommunity, WeatherData
+from lec.db.session import get_engine, init_db
 from oracle.ingest.store import load_catalogue
 from oracle.simulate.community import simulate
-from oracle.simulate.profiles import ROME
 from oracle.validation import Reading, validate
 
 START = date(2026, 3, 28)  # 29 March 2026 is the spring DST change: a 92-quarter-hour day
@@ -152,9 +152,7 @@ def test_members_take_the_demo_wallets_when_deployed(tmp_path: Path) -> None:
 
 
 def _rome():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(ROME)
+    return ROME
 
 
 def test_load_curve_follows_the_daily_shape(simulated: sa.Engine) -> None:

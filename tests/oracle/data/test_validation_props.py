@@ -11,7 +11,7 @@ from data_world import NOW, World, build_world
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oracle.db.session import get_engine, init_db
+from lec.db.session import get_engine, init_db
 from oracle.ingest.mqtt import Incoming, Processor, payload_readings
 from oracle.ingest.store import load_catalogue
 from oracle.validation import Reading, Rejection, validate

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from sqlmodel import Session, SQLModel, create_engine
 
-from oracle.market.hashing import description_hash
-from oracle.market.listings import (
-    ListingCreate,
+from lec.db.models.market import ListingCreate
+from lec.market.hashing import description_hash
+from lec.market.listings import (
     ListingError,
     close_listing,
     create_listing,
@@ -21,7 +21,7 @@ from oracle.market.listings import (
     link_deal,
     search_listings,
 )
-from oracle.market.policy import CATEGORIES, Policy, Side, category, resolution, split
+from lec.market.policy import CATEGORIES, Policy, Side, category, resolution, split
 
 ALICE, SHOP = "0x" + "a1" * 20, "0x" + "5b" * 20
 

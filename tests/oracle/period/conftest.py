@@ -14,7 +14,7 @@ from eth_account import Account
 from period_helpers import KEYS, free_port
 from web3 import Web3
 
-from oracle.chain.contracts import abi, bytecode
+from lec.chain.contracts import abi, bytecode
 
 ROOT = Path(__file__).resolve().parents[3]
 ANVIL = ROOT / "tools" / "node_modules" / ".bin" / "anvil"

@@ -30,9 +30,9 @@ def populate_community(session, members: list[str], day: date, seed: int = 7) ->
     Readings cover the day and 6 h either side, with a 45-minute gap (imputed) and a 7-hour gap (missing).
     Returns each member's device PODs.
     """
-    from oracle.clean import day_grid
-    from oracle.db.enums import DeviceKind, EnergyProfile, FlowQuantity
-    from oracle.db.models import Community, CounterReading, Device, Flow, User, UserCommunity
+    from lec.calendar import day_grid
+    from lec.db.enums import DeviceKind, EnergyProfile, FlowQuantity
+    from lec.db.models import Community, CounterReading, Device, Flow, User, UserCommunity
 
     rng = np.random.default_rng(seed)
     community = Community(name="Test LEC", chain_community_id=1)

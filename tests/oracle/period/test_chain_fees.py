@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from period_helpers import KEYS
 
-from oracle.chain.client import ChainClient, ChainError
+from lec.chain.client import ChainClient, ChainError
 
 pytestmark = pytest.mark.services
 

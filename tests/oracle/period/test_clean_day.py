@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oracle.clean import MAX_GAP_QUARTERS, clean_day, day_grid
+from lec.calendar import day_grid
+from oracle.clean import MAX_GAP_QUARTERS, clean_day
 from oracle.proofs.encoding import MISSING
 
 

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from oracle.clean import day_grid
-from oracle.kpi import arera_bands, compute_kpis, hourly_shared, mean_daily_curve
+from lec.calendar import day_grid
+from lec.energy import hourly_shared
+from oracle.kpi import arera_bands, compute_kpis, mean_daily_curve
 
 
 def _constant_day(day: date, wh: float = 100.0):

@@ -7,7 +7,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from oracle.clean import day_grid
+from lec.calendar import day_grid
 from oracle.pipeline import DeviceSeries, MemberInput, ModelRef, PeriodInputs, compute_period
 from oracle.proofs.encoding import DATA_LEAF_ENCODING, REWARD_LEAF_ENCODING
 from oracle.proofs.merkle import StandardMerkleTree

@@ -11,8 +11,8 @@ from period_helpers import KEYS, populate_community
 from sqlmodel import Session
 from web3 import Web3
 
+from lec.calendar import period_id
 from oracle.commands import bundle_command, cluster_command, kpi_command, register_model_command, run_command
-from oracle.proofs.encoding import period_id
 from oracle.verify import verify_command
 
 pytestmark = pytest.mark.services
@@ -30,8 +30,7 @@ def env(platform, tmp_path_factory):
     mp.setenv("LEC_DEPLOYMENTS_DIR", platform.deployments["dir"])
     mp.setenv("LEC_ORACLE_PRIVATE_KEY", platform.admin_key)
     mp.delenv("DATABASE_URL", raising=False)
-    from oracle.db.session import init_db
-    from oracle.proofs import store  # noqa: F401
+    from lec.db.session import init_db
 
     engine = init_db()
     with Session(engine) as session:
@@ -66,7 +65,7 @@ def test_run_publish_claim_then_rerun_sends_nothing(platform, env):
     summary = _period_json(env)
     notary = platform.w3.eth.contract(
         address=platform.deployments["contracts"]["Notary"],
-        abi=__import__("oracle.chain.contracts", fromlist=["abi"]).abi("Notary"),
+        abi=__import__("lec.chain.contracts", fromlist=["abi"]).abi("Notary"),
     )
     record = notary.functions.record(1, period_id(DAY), 1).call()
     assert "0x" + bytes(record[0]).hex() == summary["dataRoot"]
@@ -134,7 +133,7 @@ def test_kpi_command_prints_every_field(platform, env):
     assert json.loads(one.output)["production_kwh"] == 0  # a consumer
     from sqlmodel import select
 
-    from oracle.db.models import DerivedTimeSeries, DerivedTimeSeriesData, DerivedTimeSeriesUser
+    from lec.db.models import DerivedTimeSeries, DerivedTimeSeriesData, DerivedTimeSeriesUser
 
     with Session(env["engine"]) as session:
         series = {s.name: s for s in session.exec(select(DerivedTimeSeries))}
@@ -160,7 +159,7 @@ def test_cluster_command_assigns_every_member(platform, env):
     assert len(out["assignments"]) == 6 and sum(c["size"] for c in out["clusters"]) == 6
     from sqlmodel import select
 
-    from oracle.db.models import Cluster, ClusterDerivedTimeSeries, ClusterUser
+    from lec.db.models import Cluster, ClusterDerivedTimeSeries, ClusterUser
 
     with Session(env["engine"]) as session:
         clusters = session.exec(select(Cluster).where(Cluster.group_id == out["group"])).all()
@@ -293,7 +292,7 @@ def test_the_web3_only_procedure_of_docs_proofs_runs(platform, env, bundle, tmp_
 
 
 def test_without_a_key_a_local_dev_node_signs_with_its_unlocked_account(platform, env, monkeypatch):
-    from oracle.chain.client import ChainClient
+    from lec.chain.client import ChainClient
 
     monkeypatch.delenv("LEC_ORACLE_PRIVATE_KEY")
     client = ChainClient.connect(platform.url)
@@ -314,7 +313,7 @@ def test_verify_explains_an_unreachable_node(bundle, tmp_path):
 def test_a_changed_reading_needs_a_correction_which_pays_only_the_difference(platform, env, bundle, tmp_path):
     from sqlmodel import select
 
-    from oracle.db.models import CounterReading, Device
+    from lec.db.models import CounterReading, Device
 
     pod = env["pods"][platform.members[3]][0]
     with Session(env["engine"]) as session:
@@ -349,7 +348,7 @@ def test_a_changed_reading_needs_a_correction_which_pays_only_the_difference(pla
 
 
 def test_a_crash_after_sending_is_resumed_by_waiting_for_the_same_transaction(platform, env, monkeypatch):
-    from oracle.chain.client import ChainClient
+    from lec.chain.client import ChainClient
 
     day = date(2026, 3, 29)  # no readings that day: an empty period is notarised with zero roots
     oracle = platform.w3.eth.account.from_key(KEYS[0]).address

@@ -11,6 +11,7 @@ from eth_abi import encode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lec.calendar import period_day, period_id, period_start, quarter_hours
 from oracle.proofs.encoding import (
     AGGREGATE_TYPES,
     MISSING,
@@ -21,10 +22,6 @@ from oracle.proofs.encoding import (
     encode_aggregates,
     encode_readings,
     imputed_mask,
-    period_day,
-    period_id,
-    period_start,
-    quarter_hours,
     readings_hash,
 )
 from oracle.proofs.merkle import keccak

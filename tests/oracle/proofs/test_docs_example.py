@@ -8,15 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from oracle.proofs.encoding import (
-    DATA_LEAF_ENCODING,
-    MISSING,
-    DeviceDay,
-    data_leaf,
-    encode_readings,
-    imputed_mask,
-    period_start,
-)
+from lec.calendar import period_start
+from oracle.proofs.encoding import DATA_LEAF_ENCODING, MISSING, DeviceDay, data_leaf, encode_readings, imputed_mask
 from oracle.proofs.merkle import StandardMerkleTree
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "proofs.md"

@@ -8,7 +8,7 @@ import pytest
 from contract_helpers import UNIT, ZERO_ADDRESS
 from market_helpers import DESCRIPTION, POLICIES, PRICE
 
-from oracle.market.policy import DealState, Policy, resolution, split
+from lec.market.policy import DealState, Policy, resolution, split
 
 DAY = 86_400
 

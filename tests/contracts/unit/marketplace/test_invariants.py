@@ -18,7 +18,7 @@ from hypothesis.stateful import (
 )
 from market_helpers import DESCRIPTION
 
-from oracle.market.policy import CATEGORIES, DealState, Kind, Side
+from lec.market.policy import CATEGORIES, DealState, Kind, Side
 
 DAY = 86_400
 # A step is honest (the right actor on a deal in a fitting state) unless the draw is 3; hypothesis leans to small

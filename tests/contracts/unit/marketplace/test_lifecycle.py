@@ -6,7 +6,7 @@ import ape
 from contract_helpers import UNIT, ZERO_ADDRESS
 from market_helpers import DESCRIPTION, POLICIES, PRICE
 
-from oracle.market.policy import DealState, Policy, Side, split
+from lec.market.policy import DealState, Policy, Side, split
 
 
 def test_marketplace_is_wired_to_the_community(market, token, registry, community_id):

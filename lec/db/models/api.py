@@ -1,0 +1,92 @@
+"""Tables only the API needs, on the oracle's SQLModel metadata: SIWE nonces, registration requests, audit log.
+
+Everything else (users, communities, memberships with wallets, devices, readings) is the oracle's schema in
+:mod:`lec.db.models`, reused as is.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from lec.db.enums import EnergyProfile, MemberKind
+from lec.db.types import UtcDateTime, enum_type, utcnow
+
+
+class RegistrationStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for the wallet binding and the community admin's decision
+    APPROVED = "approved"  # member on chain
+    REJECTED = "rejected"
+
+
+class SiweNonce(SQLModel, table=True):
+    """A nonce handed out for one Sign-In-With-Ethereum message; used once, then kept to refuse replays."""
+
+    __tablename__ = "api_siwe_nonces"
+
+    nonce: str = Field(primary_key=True, max_length=64)
+    subject: str = Field(max_length=64, index=True)  # the Keycloak subject that asked for it
+    community_id: int = Field(foreign_key="communities.id")
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class RegistrationRequest(SQLModel, table=True):
+    """A person's request to join one community, from registration to the admin's decision."""
+
+    __tablename__ = "api_registration_requests"
+    __table_args__ = (sa.UniqueConstraint("user_id", "community_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    member_kind: MemberKind = Field(sa_type=enum_type(MemberKind))
+    energy_profile: EnergyProfile = Field(sa_type=enum_type(EnergyProfile))
+    wallet: str | None = Field(default=None, max_length=42)
+    status: RegistrationStatus = Field(default=RegistrationStatus.PENDING, sa_type=enum_type(RegistrationStatus))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    tx_hash: str | None = Field(default=None, max_length=66)
+
+
+class AuditEntry(SQLModel, table=True):
+    """What happened, when, in which community and with which transaction — never who (no personal data).
+
+    A right-to-be-forgotten deletion must leave a trace that it was honoured without keeping the person.
+    """
+
+    __tablename__ = "api_audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
+    action: str = Field(max_length=64)
+    community_id: int | None = None
+    detail: str | None = Field(default=None, sa_type=sa.Text)
+    tx_hash: str | None = Field(default=None, max_length=66)
+
+
+class MemberDailyKpi(SQLModel, table=True):
+    """One member's energy for one local day, pre-aggregated for dashboards (refreshed from the readings).
+
+    Wh as integers; `load_wh` and `production_wh` are magnitudes; injection/withdrawal are what the member's
+    grid point exchanged (summed per quarter hour, never netted over the day).
+    """
+
+    __tablename__ = "api_member_daily_kpis"
+    __table_args__ = (sa.Index("ix_api_member_daily_kpis_user_community_day", "user_id", "community_id", "day"),)
+
+    community_id: int = Field(foreign_key="communities.id", primary_key=True)
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    day: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})  # YYYYMMDD, Europe/Rome
+    load_wh: int = 0
+    production_wh: int = 0
+    self_consumption_wh: int = 0
+    injection_wh: int = 0
+    withdrawal_wh: int = 0
+    peak_w: int = 0
+    samples: int = 0
+    imputed: int = 0

@@ -1,0 +1,58 @@
+"""The market's tables: off-chain listings (title, description, category, hours, availability), layered as
+Base → Create → table → Public. A listing's `description_hash` is what its deal stores on chain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from lec.db.types import UtcDateTime, utcnow
+
+UNITS_PER_CENTIHOUR = 10**16  # 1 token (10**18 units) = 1 hour = 100 centi-hours
+MAX_TITLE = 120
+MAX_DESCRIPTION = 4_000
+
+
+class ListingBase(SQLModel):
+    community_id: int = Field(index=True, description="The community's id in the Registry.")
+    category: int = Field(ge=0, le=7, index=True, description="Flow category 0 … 7 (report §5.3.2, 1 … 8).")
+    side: int = Field(ge=0, le=2, sa_type=sa.Integer, description="0 offer, 1 request, 2 community task.")
+    title: str = Field(max_length=MAX_TITLE)
+    description: str = Field(max_length=MAX_DESCRIPTION)
+    price_centihours: int = Field(gt=0, index=True, description="Price in hundredths of an hour (token).")
+    availability: str = Field(default="", max_length=200, description="When the provider is available.")
+    owner: str = Field(max_length=42, index=True, description="Wallet of the member (or admin) who posted it.")
+
+
+class ListingCreate(ListingBase):
+    pass
+
+
+class Listing(ListingBase, table=True):
+    __tablename__ = "market_listing"
+
+    id: int | None = Field(default=None, primary_key=True)
+    description_hash: str = Field(max_length=66, index=True, description="0x keccak256, the deal's on-chain hash.")
+    deal_id: int | None = Field(default=None, index=True, description="The on-chain deal, once created.")
+    active: bool = Field(default=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+    @property
+    def hours(self) -> Decimal:
+        return Decimal(self.price_centihours) / 100
+
+    @property
+    def price_units(self) -> int:
+        """The price in token units, as the deal on chain carries it."""
+        return self.price_centihours * UNITS_PER_CENTIHOUR
+
+
+class ListingPublic(ListingBase):
+    id: int
+    description_hash: str
+    deal_id: int | None
+    active: bool
+    created_at: datetime

@@ -1,0 +1,176 @@
+"""The platform's whole configuration: one pydantic-settings class, the only code that reads the environment.
+
+Every `LEC_*` variable and `DATABASE_URL` is a field here, read from the environment (or `.env`) by
+:func:`get_settings`. The API's own variables are prefixed `LEC_API_`; the ones the whole platform shares
+(`DATABASE_URL`, `LEC_RPC_URL`, `LEC_DEPLOYMENTS_DIR`, `LEC_DATA_DIR`, …) name themselves. The dev identity mode
+(a local Keycloak-compatible issuer for the demo) is off unless asked for and refuses any host that is not
+loopback.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_RPC_URL = "http://127.0.0.1:8545"
+DEFAULT_API_URL = "http://127.0.0.1:8000/api/v1"
+
+
+class SettingsError(ValueError):
+    """The configuration is unsafe or incomplete; the message says which variable to change."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback addresses (127.0.0.0/8, ::1); false for 0.0.0.0 and anything else."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEC_API_", env_file=".env", extra="ignore", populate_by_name=True)
+
+    environment: str = Field(default="development", pattern="^(development|production)$")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    # Keycloak: the realm that issues tokens and the audience this API answers to.
+    keycloak_url: str = "http://127.0.0.1:8080/"
+    keycloak_realm: str = "lec"
+    audience: str = "lec-api"
+    # The API's own confidential client: token introspection and (with realm-management roles on its
+    # service account) the admin calls of registration, deletion and role grants.
+    client_id: str = "lec-api"
+    client_secret: SecretStr | None = None
+    # Clock skew tolerated on `exp`/`nbf`, and the minimum time between two fetches of the realm's keys
+    # triggered by an unknown `kid` (so forged kids cannot make us hammer Keycloak).
+    leeway_seconds: int = Field(default=30, ge=0, le=300)
+    jwks_refetch_interval_seconds: float = Field(default=30.0, ge=0)
+    jwks_max_age_seconds: float = Field(default=3600.0, gt=0)
+    # Validated tokens are remembered (by a hash of the token) until their `exp`, at most this long, so a
+    # dashboard session does not re-verify the same RS256 signature on every request; 0 turns the cache off.
+    token_cache_seconds: float = Field(default=60.0, ge=0, le=300)
+    token_cache_size: int = Field(default=10_000, ge=0)
+    # Member dashboard pages read at once (one worker thread each); more wait for a free reader. Unset: 2 on
+    # SQLite (reading is CPU in this process), 4 on a database server (threads also wait for its answers).
+    dashboard_readers: int | None = Field(default=None, ge=1, le=64)
+
+    dev_identity: bool = False
+
+    # Sign-In-With-Ethereum: the domain and URI the dApp presents in the EIP-4361 message.
+    siwe_domain: str = "localhost:8501"
+    siwe_uri: str = "http://localhost:8501"
+    siwe_nonce_ttl_seconds: int = Field(default=600, gt=0, le=86400)
+    chain_id: int = 1981
+
+    # On-chain membership: the community admin's key, from the environment or an encrypted keystore file.
+    community_admin_private_key: SecretStr | None = None
+    community_admin_keystore: Path | None = None
+    community_admin_keystore_password: SecretStr | None = None
+
+    # Shared by every part of the platform (no prefix).
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("database_url", "DATABASE_URL"))
+    rpc_url: str = Field(default=DEFAULT_RPC_URL, validation_alias=AliasChoices("rpc_url", "LEC_RPC_URL"))
+    deployments_dir: Path = Field(
+        default=Path("deployments"), validation_alias=AliasChoices("deployments_dir", "LEC_DEPLOYMENTS_DIR")
+    )
+    # Databases, period trees and salts; contract ABIs (ape's build output, default `.build/__local__.json`).
+    data_dir: Path = Field(default=Path("data"), validation_alias=AliasChoices("data_dir", "LEC_DATA_DIR"))
+    build_file: Path | None = Field(default=None, validation_alias=AliasChoices("build_file", "LEC_BUILD_FILE"))
+
+    # The oracle's signing key (publishes periods, submits claims, registers models), and the MQTT password of
+    # the ingester when no password file is given.
+    oracle_private_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("oracle_private_key", "LEC_ORACLE_PRIVATE_KEY")
+    )
+    mqtt_password: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("mqtt_password", "LEC_MQTT_PASSWORD")
+    )
+    # ape scripts: the account alias that deploys (default: the node's first test account).
+    deployer: str | None = Field(default=None, validation_alias=AliasChoices("deployer", "LEC_DEPLOYER"))
+
+    # The dApp: where it finds the API, and the realm it signs in with (defaults from the demo's file).
+    api_url: str = Field(default=DEFAULT_API_URL, validation_alias=AliasChoices("api_url", "LEC_API_URL"))
+    dapp_dev_identity: bool = Field(
+        default=False, validation_alias=AliasChoices("dapp_dev_identity", "LEC_DEV_IDENTITY")
+    )
+    dapp_keycloak_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("dapp_keycloak_url", "LEC_KEYCLOAK_URL")
+    )
+    dapp_keycloak_realm: str | None = Field(
+        default=None, validation_alias=AliasChoices("dapp_keycloak_realm", "LEC_KEYCLOAK_REALM")
+    )
+    dapp_keycloak_client: str | None = Field(
+        default=None, validation_alias=AliasChoices("dapp_keycloak_client", "LEC_KEYCLOAK_CLIENT")
+    )
+    # The demo's summary: the ports `make demo` served the API and the dApp on.
+    demo_api_port: int = Field(default=8000, validation_alias=AliasChoices("demo_api_port", "API_PORT"))
+    demo_dapp_port: int = Field(default=8501, validation_alias=AliasChoices("demo_dapp_port", "DAPP_PORT"))
+
+    @property
+    def issuer(self) -> str:
+        """The `iss` Keycloak puts in this realm's tokens."""
+        return f"{self.keycloak_url.rstrip('/')}/realms/{self.keycloak_realm}"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe(self) -> Settings:
+        if self.dev_identity and not is_loopback(self.host):
+            raise SettingsError(
+                f"The dev identity mode signs tokens with a local key and only runs on loopback, but the API is "
+                f"bound to {self.host!r}. Bind it to 127.0.0.1 (LEC_API_HOST) or turn LEC_API_DEV_IDENTITY off."
+            )
+        if self.environment == "production":
+            if self.dev_identity:
+                raise SettingsError("LEC_API_DEV_IDENTITY cannot be on in production: use the real Keycloak.")
+            if not self.keycloak_url.startswith("https://"):
+                raise SettingsError(
+                    f"In production Keycloak must be reached over https, not {self.keycloak_url!r}: "
+                    "set LEC_API_KEYCLOAK_URL to the https address of the server."
+                )
+            if self.client_secret is None:
+                raise SettingsError("In production set LEC_API_CLIENT_SECRET, the secret of the lec-api client.")
+        return self
+
+
+_ENV_PREFIXES = ("LEC_", "DATABASE_URL", "API_PORT", "DAPP_PORT")
+_cache: dict[tuple[tuple[str, str], ...], Settings] = {}
+
+
+def get_settings() -> Settings:
+    """The settings of the current environment, read once and kept; read again only when a variable that
+    concerns the platform changed (tests and the `lec` commands that set one for a child process)."""
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES)))
+    settings = _cache.get(key)
+    if settings is None:
+        _cache.clear()
+        settings = _cache[key] = Settings()
+    return settings
+
+
+def environment() -> dict[str, str]:
+    """A copy of the process environment, for starting a child process that must inherit it."""
+    return dict(os.environ)
+
+
+def data_dir() -> Path:
+    """The folder for databases, period trees and salts (`LEC_DATA_DIR`, default `data/`), created if missing."""
+    path = get_settings().data_dir
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def rpc_url() -> str:
+    """The JSON-RPC endpoint of the chain node (`LEC_RPC_URL`)."""
+    return get_settings().rpc_url
+
+
+def deployments_dir() -> Path:
+    """The folder of `deployments/<chainId>.json` (`LEC_DEPLOYMENTS_DIR`, default `deployments/`)."""
+    return get_settings().deployments_dir
