@@ -14,6 +14,9 @@ export LEC_DATA_DIR ?= $(CURDIR)/data
 export LEC_RPC_URL ?= http://127.0.0.1:8545
 export PATH := $(BIN):$(NODE_BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
+# Keycloak 26 runs on the default Java 17 (Temurin 25 is under /usr/lib/jvm too); .ci/run sets the same.
+export JAVA_HOME ?= /usr/lib/jvm/java-17-openjdk-amd64
+export KEYCLOAK_PORT ?= 8180
 
 CHAIN_ID := 1981
 ANVIL_STATE := $(LEC_DATA_DIR)/anvil/state.json
@@ -21,13 +24,13 @@ ANVIL_LOG := $(LEC_DATA_DIR)/anvil/anvil.log
 LEC_NETWORK := ethereum:lec:node
 
 .PHONY: setup system-deps python-deps node-deps solc compile chain chain-stop deploy seed demo demo-oracle demo-api \
-        demo-dapp screenshots stop test \
+        demo-dapp screenshots stop test keycloak keycloak-start keycloak-stop \
         lint slither bench-gas bench-oracle bench-api bench-ingest clean
 
 ## setup: install Debian packages, the Python environment, the npm tools and the solc adapter
 setup: system-deps python-deps node-deps solc
 
-SYSTEM_PACKAGES := mosquitto mosquitto-clients postgresql chromium wrk
+SYSTEM_PACKAGES := mosquitto mosquitto-clients postgresql chromium wrk maven openjdk-17-jre-headless
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -134,6 +137,17 @@ screenshots: compile
 ## demo: the local demo on embedded defaults
 demo: deploy seed demo-oracle demo-api demo-dapp
 	@API_PORT=$(API_PORT) DAPP_PORT=$(DAPP_PORT) ape run summary --network $(LEC_RPC_URL) 2>/dev/null
+
+## keycloak: fetch the pinned Keycloak from Maven Central (SHA-256 checked) and build it, once
+keycloak:
+	tools/keycloak/keycloak.sh fetch
+
+## keycloak-start / keycloak-stop: Keycloak on 127.0.0.1:$(KEYCLOAK_PORT) with the realm imported
+keycloak-start:
+	tools/keycloak/keycloak.sh start
+
+keycloak-stop:
+	tools/keycloak/keycloak.sh stop
 
 ## stop: stop the demo's background processes (anvil keeps its state)
 stop: chain-stop
