@@ -34,7 +34,7 @@ SENTENCES: dict[str, str] = {
     "use a new wallet.",
     "CommunityTokenInvalidAccount": "That address cannot be a member (zero address, treasury or a contract).",
     "CommunityTokenInvalidKind": "The member kind must be citizen or stakeholder.",
-    "CommunityTokenAboveCap": "The value is above the cap written in the contract.",
+    "CommunityTokenAboveCap": "The value is above the hard cap set in the contract.",
     "CommunityTokenTreasuryInsufficient": "The treasury does not hold enough tokens.",
     "CommunityTokenNotStakeholder": "Only stakeholders may buy tokens.",
     "CommunityTokenExchangeRateNotSet": "The token admin has not published an exchange rate yet.",
