@@ -139,6 +139,12 @@ def member_energy(member: MemberInput, cleaned: dict[str, CleanDay], n: int) -> 
     )
 
 
+def _meter_matrix(readings: list[np.ndarray | None], n: int) -> np.ndarray:
+    """Exchange-meter readings, one row per member, NaN for a member without one (its exchange is then
+    derived from load and production): the KPIs see the grid meters the rewards see."""
+    return np.stack([np.full(n, np.nan) if r is None else r.astype(float) for r in readings])
+
+
 def clean_inputs(inputs: PeriodInputs) -> dict[str, CleanDay]:
     cleaned = {}
     for member in inputs.members:
@@ -197,6 +203,8 @@ def compute_period(inputs: PeriodInputs, model: ModelRef, salts: dict[str, bytes
             grid,
             np.stack([e.load for e in energies]).astype(float),
             np.stack([e.production for e in energies]).astype(float),
+            _meter_matrix([e.injection for e in energies], n),
+            _meter_matrix([e.withdrawal for e in energies], n),
             imputed_intervals=int(sum(int(c.imputed.sum()) for c in cleaned.values())),
         )
         kpis = dataclasses.replace(kpis, missing_intervals=int(sum(int(c.missing.sum()) for c in cleaned.values())))
