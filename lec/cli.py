@@ -35,7 +35,7 @@ class LazyGroup(click.Group):
 _COMMANDS: dict[str, str] = {
     "oracle": "oracle.cli:oracle",
     "besu": "lec.besu.cli:besu",
-    "verify": "oracle.verify:verify_command",
+    "verify": "oracle.audit.cli:verify_command",
     "api": "dapp.api.cli:api",
     "dapp": "dapp.dapp_cli:dapp",
 }

@@ -8,11 +8,11 @@ distance uses scikit-learn's KMeans; L1 uses k-medians (the mean minimises squar
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from sklearn.cluster import KMeans
 
 Metric = Literal["euclidean", "l1"]
 _MAX_ITER = 300
@@ -26,6 +26,19 @@ class Clustering:
     std_curves: np.ndarray  # (k, slots)
     cv: np.ndarray  # (k,) coefficient of variation: mean std over mean level (0 for an empty or flat cluster)
     sizes: np.ndarray  # (k,)
+
+
+def cluster_spread(
+    mean_curve: Sequence[float] | np.ndarray, std_curve: Sequence[float] | np.ndarray
+) -> tuple[float, float]:
+    """A cluster's (mean standard deviation, coefficient of variation) from its mean and std curves: the CV is
+    the mean std over the mean level, 0 for an empty or flat cluster. The API recomputes it from the stored
+    curves with this same function."""
+    if len(mean_curve) == 0 or len(std_curve) == 0:
+        return 0.0, 0.0
+    std = float(np.mean(std_curve))
+    level = float(np.mean(mean_curve))
+    return std, (std / level if level > 0 else 0.0)
 
 
 def percentile_centroids(curves: np.ndarray, k: int) -> np.ndarray:
@@ -63,6 +76,10 @@ def cluster_curves(curves: np.ndarray, k: int, metric: Metric = "euclidean") -> 
         raise ValueError("Curves contain missing values; clean or drop those days before clustering.")
     init = percentile_centroids(curves, k)
     if metric == "euclidean":
+        # Imported here: scikit-learn takes seconds to load, and the API imports this module only for
+        # ``cluster_spread``.
+        from sklearn.cluster import KMeans
+
         model = KMeans(n_clusters=k, init=init, n_init=1, max_iter=_MAX_ITER).fit(curves)
         labels, centroids = model.labels_.astype(int), model.cluster_centers_
     elif metric == "l1":
@@ -79,8 +96,7 @@ def cluster_curves(curves: np.ndarray, k: int, metric: Metric = "euclidean") -> 
         if len(members):
             mean[j] = members.mean(axis=0)
             std[j] = members.std(axis=0)
-            level = mean[j].mean()
-            cv[j] = float(std[j].mean() / level) if level > 0 else 0.0
+            cv[j] = cluster_spread(mean[j], std[j])[1]
     return Clustering(
         labels=labels, centroids=np.asarray(centroids), mean_curves=mean, std_curves=std, cv=cv, sizes=sizes
     )

@@ -1,7 +1,7 @@
 """One community's settlement period, end to end (DESIGN §5 steps 3–8).
 
 ``compute_period`` is the pure core (clean → energies → rewards → salted leaves → trees → aggregates);
-``run_period`` adds the I/O around it in a crash-safe order: salts are committed before any tree is
+``oracle.period.run_period`` adds the I/O around it in a crash-safe order: salts are committed before any tree is
 built, the period's files are written before anything is sent, the hash of a sent transaction is saved
 before waiting for it, and every write on chain is preceded by a read that makes it a no-op on re-run.
 """
@@ -139,6 +139,12 @@ def member_energy(member: MemberInput, cleaned: dict[str, CleanDay], n: int) -> 
     )
 
 
+def _meter_matrix(readings: list[np.ndarray | None], n: int) -> np.ndarray:
+    """Exchange-meter readings, one row per member, NaN for a member without one (its exchange is then
+    derived from load and production): the KPIs see the grid meters the rewards see."""
+    return np.stack([np.full(n, np.nan) if r is None else r.astype(float) for r in readings])
+
+
 def clean_inputs(inputs: PeriodInputs) -> dict[str, CleanDay]:
     cleaned = {}
     for member in inputs.members:
@@ -197,6 +203,8 @@ def compute_period(inputs: PeriodInputs, model: ModelRef, salts: dict[str, bytes
             grid,
             np.stack([e.load for e in energies]).astype(float),
             np.stack([e.production for e in energies]).astype(float),
+            _meter_matrix([e.injection for e in energies], n),
+            _meter_matrix([e.withdrawal for e in energies], n),
             imputed_intervals=int(sum(int(c.imputed.sum()) for c in cleaned.values())),
         )
         kpis = dataclasses.replace(kpis, missing_intervals=int(sum(int(c.missing.sum()) for c in cleaned.values())))
@@ -220,9 +228,14 @@ def compute_period(inputs: PeriodInputs, model: ModelRef, salts: dict[str, bytes
 # ---------------------------------------------------------------------------------------------- files
 
 
-def period_dir(community_id: int, day: date, base: Path | None = None) -> Path:
-    """``LEC_DATA_DIR/periods/<community id>/<YYYY-MM-DD>/``."""
-    return (base or data_dir()) / "periods" / str(community_id) / day.isoformat()
+def periods_dir(chain_community_id: int, base: Path | None = None) -> Path:
+    """``LEC_DATA_DIR/periods/<on-chain community id>/``: every period of a community, one folder a day."""
+    return (base or data_dir()) / "periods" / str(chain_community_id)
+
+
+def period_dir(chain_community_id: int, day: date, base: Path | None = None) -> Path:
+    """``LEC_DATA_DIR/periods/<on-chain community id>/<YYYY-MM-DD>/``."""
+    return periods_dir(chain_community_id, base) / day.isoformat()
 
 
 def write_json(path: Path, data: Any) -> None:

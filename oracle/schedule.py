@@ -7,12 +7,12 @@ already notarised is verified against the chain and its paid claims are skipped.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import click
 
 from lec.calendar import ROME
+from oracle import period
 
 
 def next_run(now: datetime, at_hour: int, at_minute: int) -> datetime:
@@ -24,26 +24,18 @@ def next_run(now: datetime, at_hour: int, at_minute: int) -> datetime:
     return candidate
 
 
-def community_ids(rpc: str | None) -> list[int]:
-    from oracle.commands import _client
-
-    client = _client(rpc)
-    count = int(client.registry.functions.communityCount().call())
-    return list(range(1, count + 1))
-
-
-def run_all(day: date, model: str, rpc: str | None, runner: Callable[..., object] | None = None) -> list[int]:
+def run_all(day: date, model: str, rpc: str | None) -> list[int]:
     """Run ``day`` for every community; returns the ids that failed (the others are not held up)."""
-    from oracle.commands import run_period
-
-    runner = runner or run_period
     failed = []
-    for community in community_ids(rpc):
+    try:
+        communities = period.community_ids(rpc)
+    except period.ERRORS as exc:
+        raise click.ClickException(str(exc)) from exc
+    for community in communities:
         try:
-            runner(community, day, model, True, True, None, rpc)
-        except (click.ClickException, RuntimeError) as exc:
-            message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
-            click.echo(f"Community {community}, {day}: {message}", err=True)
+            period.run_period(community, day, model, True, True, None, rpc, say=click.echo)
+        except period.ERRORS as exc:
+            click.echo(f"Community {community}, {day}: {exc}", err=True)
             failed.append(community)
     return failed
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from lec.calendar import STEP_SECONDS, period_start, quarter_hours
 from lec.db.models import Community, CounterReading, Device, Flow, UserCommunity
+from lec.db.session import init_db
 from oracle.clean import MAX_GAP_QUARTERS
 from oracle.pipeline import DeviceSeries, MemberInput, PeriodError, PeriodInputs
 
@@ -45,6 +46,12 @@ def _unix_seconds(stamps: pd.Series) -> np.ndarray:
     """Unix seconds of timestamps as the driver returns them: naive UTC text (SQLite) or aware datetimes."""
     parsed = pd.to_datetime(stamps, utc=True, format="ISO8601" if isinstance(stamps.iloc[0], str) else None)
     return (parsed.astype("int64") // 1_000_000_000).to_numpy()
+
+
+def open_session() -> Session:
+    """A session on the platform's database (``DATABASE_URL``), its tables created if missing. Objects stay
+    readable after commit: the oracle's jobs keep using the rows they wrote."""
+    return Session(init_db(), expire_on_commit=False)
 
 
 def community_row(session: Session, chain_community_id: int) -> Community:

@@ -10,7 +10,6 @@ Amounts are given in tokens (hours of the time bank) and converted to 18-decimal
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import click
@@ -19,6 +18,7 @@ from ape.cli import ConnectedProviderCommand
 from ape.exceptions import ContractLogicError
 from eth_utils import keccak, to_checksum_address
 
+from oracle.rewards.models import RewardModelError, validate_model
 from scripts._lec import community_entries, deployer, explain, require_deployments, save_deployments, tx_kwargs
 
 UNIT = 10**18
@@ -223,12 +223,11 @@ def unpause(community_id: int) -> None:
 def model_register(name: str, kind: str, params_json: str) -> None:
     """Register a reward-model version; PARAMS_JSON is stored in canonical form (sorted keys, no spaces)."""
     try:
-        params = json.loads(params_json)
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"The parameters are not valid JSON: {exc}") from exc
-    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"))
+        model = validate_model(name, kind, params_json)
+    except RewardModelError as exc:
+        raise click.BadParameter(str(exc)) from exc
     data = require_deployments()
-    send(project.RewardModels.at(data["contracts"]["RewardModels"]).registerModel, name, kind, canonical)
+    send(project.RewardModels.at(data["contracts"]["RewardModels"]).registerModel, name, kind, model.canonical_params)
 
 
 # The marketplace's commands (task publication, dispute resolution, deadlines …) live in their own module.

@@ -8,7 +8,7 @@ import json
 import streamlit as st
 
 from dapp.views import common
-from oracle.verify import verify_bundle
+from oracle.audit.verify import verify_bundle
 
 P = "audit_"
 

@@ -3,14 +3,12 @@ the registration of a new version — signed in the wallet by an account holding
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import streamlit as st
 
 from dapp.components import calls
 from dapp.views import common
-from oracle.rewards.models import KINDS, RewardModel, RewardModelError, canonical_json
+from oracle.rewards.models import KINDS, RewardModelError, validate_model
 
 P = "oracle_"
 
@@ -49,13 +47,9 @@ params_text = st.text_area(
 )
 canonical = None
 try:
-    params = json.loads(params_text)
-    RewardModel(name=name, kind=kind, params=params)
-    canonical = canonical_json(params)
+    canonical = validate_model(name, kind, params_text).canonical_params
     st.code(canonical, language="json")
-except json.JSONDecodeError as exc:
-    common.show_error(f"The parameters are not JSON ({exc.msg} at column {exc.colno}).")
-except (RewardModelError, TypeError) as exc:
+except RewardModelError as exc:
     common.show_error(str(exc))
 address = common.attempt(lambda: chain.deployments()["contracts"]["RewardModels"])
 st.button(

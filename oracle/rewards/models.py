@@ -8,7 +8,7 @@ order written below, so an auditor reproduces each unit from the readings and th
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +78,24 @@ class RewardModel:
         if canonical_json(decoded) != params:
             raise RewardModelError(f"The on-chain parameters of {name!r} are not in canonical JSON form.")
         return cls(name=name, kind=kind, params=decoded)
+
+
+def validate_model(name: str, kind: str, params: str | Mapping[str, Any]) -> RewardModel:
+    """The check every registration path runs before anything is sent: `lec oracle register-model`, the API's
+    `POST /reward-models`, the dApp's reward-models page and `ape run admin model-register`. A model that
+    `lec oracle run` would refuse is refused here first, with the same sentence on every path.
+
+    ``params`` is the parameters' JSON text as typed, or the object already decoded."""
+    if not name:
+        raise RewardModelError("A reward model needs a name.")
+    if isinstance(params, str):
+        try:
+            params = json.loads(params)
+        except json.JSONDecodeError as exc:
+            raise RewardModelError(f"The parameters are not JSON ({exc.msg} at column {exc.colno}).") from exc
+    if not isinstance(params, Mapping):
+        raise RewardModelError('The parameters must be a JSON object of integers, e.g. {"a": 1000, ...}.')
+    return RewardModel(name, kind, dict(params))
 
 
 @dataclass(frozen=True)

@@ -109,8 +109,9 @@ def test_admin_commands_print_what_changed(ape_run, anvil_url):
     assert "MemberAdded" in out
     out = ape_run("admin", "sell", "1", SHOP, "12.34", "--receipt", "INV-1").stdout
     assert "TokensSold" in out and "paidCents=1234" in out
-    out = ape_run("admin", "model-register", "self-consumption", "self_consumption", '{"b": 5, "a": 10}').stdout
-    assert 'params={"a":10,"b":5}' in out
+    params = '{"max_per_period": 100, "c": 1, "b": 5, "a": 10}'
+    out = ape_run("admin", "model-register", "lec-test", "self-consumption", params).stdout
+    assert 'params={"a":10,"b":5,"c":1,"max_per_period":100}' in out
 
 
 def test_admin_refusals_are_sentences(ape_run):

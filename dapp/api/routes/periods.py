@@ -27,8 +27,7 @@ from dapp.api.deps import (
 from dapp.api.routes.identity import ERRORS
 from dapp.api.schemas import AUTH_ERRORS, PathId, StrictModel
 from lec.calendar import period_day
-from lec.settings import data_dir
-from oracle.pipeline import PeriodError
+from oracle.pipeline import PeriodError, periods_dir
 
 router = APIRouter(tags=["periods"], responses={**AUTH_ERRORS, **ERRORS})
 
@@ -62,10 +61,6 @@ class VerifyResult(BaseModel):
     checks: list[CheckPublic]
 
 
-def _periods_folder(chain_community_id: int) -> Path:
-    return data_dir() / "periods" / str(chain_community_id)
-
-
 def _summary(path: Path) -> PeriodPublic:
     s = json.loads(path.read_text())
     return PeriodPublic(
@@ -92,7 +87,7 @@ def list_periods(
     access: Viewer, notarised_only: Annotated[bool, Query()] = False, limit: Annotated[int, Query(ge=1, le=400)] = 100
 ) -> list[PeriodPublic]:
     """The community's computed periods, newest first, with their on-chain record when notarised."""
-    folder = _periods_folder(_chain_id(access))
+    folder = periods_dir(_chain_id(access))
     files = sorted(folder.glob("*/period.json"), reverse=True) if folder.exists() else []
     periods = [_summary(f) for f in files]
     if notarised_only:
@@ -108,9 +103,9 @@ def period_bundle(
     account: Annotated[str | None, Query(description="Member wallet; a member may omit it (own wallet).")] = None,
 ) -> dict[str, Any]:
     """A member's proof bundle for one period: readings, salt, proofs, aggregates, model and transaction."""
+    from oracle.audit.bundle import make_bundle
     from oracle.proofs.store import get_salts
     from oracle.sources import load_inputs
-    from oracle.verify import make_bundle
 
     chain_id = _chain_id(access)
     privileged = access.principal.has_role(AUDITOR) or access.is_admin
@@ -137,7 +132,7 @@ def period_bundle(
 @router.post("/verify", response_model=VerifyResult)
 def verify(body: VerifyRequest, _principal: PrincipalDep, settings: SettingsDep) -> VerifyResult:
     """Run the auditor's take-out checks of a bundle against the chain (any logged-in user may verify)."""
-    from oracle.verify import verify_bundle
+    from oracle.audit.verify import verify_bundle
 
     w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 15}))
     try:

@@ -25,7 +25,7 @@ from dapp.api.routes.identity import ERRORS
 from dapp.api.schemas import AUTH_ERRORS, StrictModel
 from dapp.api.security import Principal
 from lec.chain.client import ORACLE_KEY_ENV, ChainClient, ChainError
-from oracle.rewards.models import RewardModel, RewardModelError, canonical_json
+from oracle.rewards.models import RewardModelError, validate_model
 
 router = APIRouter(tags=["policy"], responses={**AUTH_ERRORS, **ERRORS})
 
@@ -87,14 +87,14 @@ def register_model(
 ) -> RewardModelRegistered:
     """Register a model version on chain with the oracle's key (oracle admin); same parameters → same id."""
     try:
-        RewardModel(body.name, body.kind, dict(body.params))
+        model = validate_model(body.name, body.kind, dict(body.params))
     except RewardModelError as exc:
         raise HTTPException(422, detail=str(exc)) from exc
     if settings.oracle_private_key is None:
         raise HTTPException(503, detail=f"The API has no oracle key: set {ORACLE_KEY_ENV} to register models.")
     try:
         client = ChainClient.connect(settings.rpc_url)
-        model_id, result = client.register_model(body.name, body.kind, canonical_json(dict(body.params)))
+        model_id, result = client.register_model(model.name, model.kind, model.canonical_params)
     except ChainError as exc:
         raise _chain_error(exc) from exc
     return RewardModelRegistered(id=model_id, tx_hash=result.tx_hash if result else None)

@@ -38,6 +38,7 @@ from lec.db.models import (
     DerivedTimeSeriesData,
     Device,
 )
+from oracle.cluster import cluster_spread
 
 router = APIRouter(prefix="/communities", tags=["quality"], responses={**AUTH_ERRORS, **ERRORS})
 
@@ -123,15 +124,6 @@ def list_anomalies(
     return Page[AnomalyPublic](items=items, total=int(total), limit=limit, offset=offset)
 
 
-def cluster_stats(mean_curve: list[float], std_curve: list[float]) -> tuple[float, float]:
-    """Pure: (mean std, coefficient of variation), the rule of `oracle.cluster.cluster_curves`."""
-    if not mean_curve or not std_curve:
-        return 0.0, 0.0
-    std = sum(std_curve) / len(std_curve)
-    level = sum(mean_curve) / len(mean_curve)
-    return std, (std / level if level > 0 else 0.0)
-
-
 def _curves(session: Session, cluster_ids: list[int]) -> dict[tuple[int, SeriesType], list[tuple[str, float]]]:
     rows = session.exec(
         select(
@@ -192,7 +184,7 @@ def latest_clustering(access: Viewer, session: SessionDep) -> ClusteringPublic:
         assert c.id is not None  # read from the database
         mean = [y for _, y in curves.get((c.id, SeriesType.CLUSTER_MEAN_CURVE), [])]
         spread = [y for _, y in curves.get((c.id, SeriesType.CLUSTER_STD_CURVE), [])]
-        std, cv = cluster_stats(mean, spread)
+        std, cv = cluster_spread(mean, spread)
         public.append(
             ClusterPublic(
                 id=c.id,

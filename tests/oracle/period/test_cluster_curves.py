@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from oracle.cluster import cluster_curves, percentile_centroids
+from oracle.cluster import cluster_curves, cluster_spread, percentile_centroids
 
 
 def _two_shapes(seed: int = 3) -> np.ndarray:
@@ -44,3 +44,14 @@ def test_bad_requests_are_refused():
         cluster_curves(np.ones((3, 96)), 5)
     with pytest.raises(ValueError, match="Unknown metric"):
         cluster_curves(np.ones((3, 96)), 2, "cosine")  # type: ignore[arg-type]
+
+
+def test_cluster_spread_from_stored_curves_is_the_clusterings_cv():
+    result = cluster_curves(_two_shapes(), 2)
+    for j in range(2):
+        # The API reads the curves back from the database as lists of floats.
+        std, cv = cluster_spread(result.mean_curves[j].tolist(), result.std_curves[j].tolist())
+        assert cv == pytest.approx(result.cv[j], rel=1e-12)
+        assert std == pytest.approx(result.std_curves[j].mean(), rel=1e-12)
+    assert cluster_spread([], []) == (0.0, 0.0)
+    assert cluster_spread([0.0, 0.0], [1.0, 1.0]) == (1.0, 0.0)  # no load: no meaningful variation

@@ -65,6 +65,37 @@ def test_dst_day_by_hand(day, quarters):
     assert result.data_root == StandardMerkleTree.of(leaves, DATA_LEAF_ENCODING).root
 
 
+def test_kpis_read_the_exchange_meter_as_the_rewards_do():
+    day = date(2026, 3, 29)
+    grid = day_grid(day)
+    n = grid.size
+    exchange = np.full(n, 100.0)  # A's grid meter: withdrawal 100 Wh, and at hour 10 an injection of 300 Wh
+    exchange[40:44] = -300  # that load and production alone would not show (A declares no PV meter)
+    inputs = PeriodInputs(
+        community_id=1,
+        day=day,
+        members=[
+            MemberInput(
+                A,
+                "prosumer",
+                True,
+                [
+                    DeviceSeries("POD-A", "load", grid, np.full(n, 100.0)),
+                    DeviceSeries("X-A", "exchange", grid, exchange),
+                ],
+            ),
+            MemberInput(B, "consumer", True, [DeviceSeries("POD-B", "load", grid, np.full(n, 50.0))]),
+        ],
+    )
+    salts = {"POD-A": bytes([1]) * 32, "X-A": bytes([2]) * 32, "POD-B": bytes([3]) * 32}
+    result = compute_period(inputs, MODEL, salts)
+    # Hour 10: I = 4·300 = 1200 Wh (A's meter), W = 4·50 = 200 Wh (B), S = 200 Wh — in the rewards and the KPIs.
+    assert sum(result.aggregates["hourlyShared"]) == 200
+    assert result.kpis.shared_energy_kwh == pytest.approx(0.2)
+    assert result.kpis.injection_kwh == pytest.approx(sum(result.aggregates["hourlyInjection"]) / 1000)
+    assert result.kpis.withdrawal_kwh == pytest.approx(sum(result.aggregates["hourlyWithdrawal"]) / 1000)
+
+
 def test_same_readings_and_salts_give_the_same_roots_and_any_change_moves_them():
     day = date(2026, 3, 29)
     first = compute_period(_inputs(day), MODEL, SALTS)

@@ -12,8 +12,8 @@ from sqlmodel import Session
 from web3 import Web3
 
 from lec.calendar import period_id
+from oracle.audit.cli import verify_command
 from oracle.commands import bundle_command, cluster_command, kpi_command, register_model_command, run_command
-from oracle.verify import verify_command
 
 pytestmark = pytest.mark.services
 

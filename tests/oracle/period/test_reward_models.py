@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -9,7 +11,14 @@ from hypothesis import strategies as st
 
 from oracle.rewards.gse import GseParams, incentive_report
 from oracle.rewards.integer import split_pro_rata
-from oracle.rewards.models import MemberEnergy, RewardModel, RewardModelError, compute_rewards, member_uncapped
+from oracle.rewards.models import (
+    MemberEnergy,
+    RewardModel,
+    RewardModelError,
+    compute_rewards,
+    member_uncapped,
+    validate_model,
+)
 
 A = "0x" + "00" * 19 + "0a"
 B = "0x" + "00" * 19 + "0b"
@@ -83,6 +92,31 @@ def test_invalid_parameters_are_refused():
         )
     with pytest.raises(RewardModelError, match="canonical"):
         RewardModel.from_chain("x", "no-peaks", '{"rate": 1, "par_ref_bps": 1, "max_per_period": 1}')
+
+
+def test_validate_model_takes_the_json_as_typed_or_decoded():
+    text = '{"rate": 3, "max_per_period": 9, "par_ref_bps": 2}'
+    assert validate_model("np", "no-peaks", text) == validate_model("np", "no-peaks", json.loads(text))
+    assert validate_model("np", "no-peaks", text).canonical_params == '{"max_per_period":9,"par_ref_bps":2,"rate":3}'
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "sentence"),
+    [
+        (
+            "np",
+            '{"rate": 3,',
+            "The parameters are not JSON (Expecting property name enclosed in double quotes at column",
+        ),
+        ("np", "[1, 2]", "The parameters must be a JSON object of integers"),
+        ("", '{"rate": 3, "max_per_period": 9, "par_ref_bps": 2}', "A reward model needs a name."),
+        ("np", '{"rate": 3, "max_per_period": 9, "par_ref_bps": 0}', "par_ref_bps must be positive"),
+    ],
+)
+def test_validate_model_refuses_with_one_sentence(name, params, sentence):
+    with pytest.raises(RewardModelError) as refused:
+        validate_model(name, "no-peaks", params)
+    assert str(refused.value).startswith(sentence) and str(refused.value).endswith(".")
 
 
 def test_canonical_params_are_sorted_without_spaces():

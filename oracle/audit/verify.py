@@ -1,35 +1,25 @@
-"""The take-out procedure (DESIGN §5 step 9): a member's proof bundle, and its verification against the chain.
+"""The auditor's side of the take-out procedure (DESIGN §5 step 9): verify a member's proof bundle.
 
-``make_bundle`` gathers what an auditor needs about one member and one period; ``verify_bundle``
-recomputes everything from it and checks it against the records notarised on chain, naming the first
-check that does not hold. Only web3 reads are used, so anyone with a JSON-RPC endpoint can run it.
+``verify_bundle`` recomputes everything from the bundle and checks it against the records notarised on
+chain, naming the first check that does not hold. It needs no database and no oracle files: only web3
+reads, so anyone with a JSON-RPC endpoint can run it.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-import click
 import numpy as np
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound
 
 from lec.calendar import period_day
+from oracle.audit import BUNDLE_FORMAT, BUNDLE_VERSION
 from oracle.clean import CleanDay, clean_day
-from oracle.pipeline import (
-    DeviceSeries,
-    MemberInput,
-    PeriodError,
-    PeriodInputs,
-    member_energy,
-    period_dir,
-    read_json,
-)
+from oracle.pipeline import DeviceSeries, MemberInput, member_energy
 from oracle.proofs.encoding import (
     DATA_LEAF_ENCODING,
     MISSING,
@@ -41,84 +31,6 @@ from oracle.proofs.encoding import (
 )
 from oracle.proofs.merkle import StandardMerkleTree, keccak
 from oracle.rewards.models import RewardModel, member_uncapped
-
-BUNDLE_FORMAT = "lec-proof-bundle"
-BUNDLE_VERSION = 1
-
-
-# --------------------------------------------------------------------------------------------- bundle
-
-
-def make_bundle(inputs: PeriodInputs, account: str, salts: dict[str, bytes], base: Path | None = None) -> dict:
-    """The proof bundle of ``account`` for a period already run (and normally notarised)."""
-    folder = period_dir(inputs.community_id, inputs.day, base)
-    summary = read_json(folder / "period.json")
-    wanted = account.lower()
-    member = next((m for m in inputs.members if m.account.lower() == wanted), None)
-    if member is None:
-        raise PeriodError(f"{account} is not a member of community {inputs.community_id} with readings to bundle.")
-    data_tree = StandardMerkleTree.load(read_json(folder / "data.json")) if (folder / "data.json").exists() else None
-    devices = []
-    for device in member.devices:
-        if device.device_id not in salts:
-            raise PeriodError(
-                f"No salt for device {device.device_id} in period {summary['periodId']}: it was erased "
-                "(right to be forgotten) or the period was never run."
-            )
-        cleaned = clean_day(device.timestamps, device.values, inputs.day)
-        values = cleaned.as_int64()
-        leaf = data_leaf(salts[device.device_id], inputs.day, DeviceDay(device.device_id, values, cleaned.imputed))
-        if data_tree is None:
-            raise PeriodError("The period has no data tree; re-run it with `lec oracle run`.")
-        try:
-            proof = data_tree.get_proof(leaf)
-        except ValueError as exc:
-            raise PeriodError(
-                f"Device {device.device_id}'s readings no longer match its committed leaf (were they changed "
-                "after the run?). Re-run the period and publish a correction."
-            ) from exc
-        devices.append(
-            {
-                "deviceId": device.device_id,
-                "quantity": device.quantity,
-                "salt": "0x" + salts[device.device_id].hex(),
-                "raw": {"timestamps": [int(t) for t in device.timestamps], "values": [float(v) for v in device.values]},
-                "values": [int(v) for v in values],
-                "imputedMask": "0x" + imputed_mask(cleaned.imputed).hex(),
-                "leaf": list(leaf),
-                "proof": proof,
-            }
-        )
-    reward = None
-    if (folder / "rewards.json").exists():
-        tree = StandardMerkleTree.load(read_json(folder / "rewards.json"))
-        for index, (leaf_account, amount) in enumerate(tree.values):
-            if str(leaf_account).lower() == wanted:
-                reward = {"amount": str(amount), "leaf": [leaf_account, str(amount)], "proof": tree.get_proof(index)}
-    notarisation = summary.get("notarisation") or {}
-    from lec.chain.contracts import load_deployments
-
-    contracts = load_deployments(summary["chainId"])["contracts"] if summary.get("chainId") else {}
-    return {
-        "format": BUNDLE_FORMAT,
-        "version": BUNDLE_VERSION,
-        "chainId": summary.get("chainId"),
-        "contracts": contracts,
-        "notarisation": {k: notarisation.get(k) for k in ("txHash", "block", "version")},
-        "communityId": summary["communityId"],
-        "periodId": summary["periodId"],
-        "start": summary["start"],
-        "step": summary["step"],
-        "model": summary["model"],
-        "record": {k: summary[k] for k in ("dataRoot", "rewardsRoot", "aggregatesHash", "totalRewards", "leafCount")},
-        "aggregates": summary["aggregates"],
-        "member": {"account": member.account, "profile": member.profile, "active": member.active},
-        "devices": devices,
-        "reward": reward,
-    }
-
-
-# --------------------------------------------------------------------------------------------- verify
 
 
 @dataclass(frozen=True)
@@ -375,33 +287,3 @@ def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]
             "the Notary rejects the reward proof",
         )
         passed("reward-leaf", "reward leaf proven against rewardsRoot, locally and by the Notary")
-
-
-@click.command(name="verify")
-@click.argument("bundle_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--rpc", "rpc", default=None, help="JSON-RPC endpoint (default LEC_RPC_URL).")
-def verify_command(bundle_file: Path, rpc: str | None) -> None:
-    """Verify a member's proof bundle against the chain (the auditor's take-out procedure)."""
-    from lec.settings import rpc_url
-
-    try:
-        bundle = json.loads(bundle_file.read_text())
-    except json.JSONDecodeError as exc:
-        raise click.ClickException(
-            f"{bundle_file} is not JSON ({exc}): pass the file `lec oracle bundle` wrote."
-        ) from exc
-    w3 = Web3(Web3.HTTPProvider(rpc or rpc_url()))
-
-    def show(check: Check) -> None:
-        click.echo(f"{'ok  ' if check.ok else 'FAIL'} {check.name:<15} {check.detail}")
-
-    try:
-        checks = verify_bundle(bundle, w3, show)
-    except OSError as exc:
-        raise click.ClickException(f"Cannot reach the chain node ({exc}): check --rpc or LEC_RPC_URL.") from exc
-    except (KeyError, TypeError, ValueError) as exc:
-        raise click.ClickException(f"The bundle is incomplete or malformed ({exc!r}): re-export it.") from exc
-    failed = [c for c in checks if not c.ok]
-    if failed:
-        raise click.ClickException(f"Verification failed at check '{failed[0].name}': {failed[0].detail}.")
-    click.echo("All checks hold: the member's data and reward match what is notarised on chain.")

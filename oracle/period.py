@@ -1,0 +1,97 @@
+"""The period service: register a reward model, run one community's period, list the communities to run.
+
+No command line here: progress goes to a ``say`` callback and every refusal is a domain error carrying a
+sentence — ``PeriodError``, ``RewardModelError``, the chain's ``ChainError`` or ``DeploymentError`` (all in
+``ERRORS``). `lec oracle run`, `lec oracle register-model` and the daily schedule are thin callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from lec.calendar import period_id
+from lec.chain.client import ChainClient, ChainError, TxResult
+from lec.chain.contracts import DeploymentError
+from oracle.pipeline import ModelRef, PeriodError, Progress, compute_period, publish, submit_claims, write_period_files
+from oracle.proofs.store import ensure_salts
+from oracle.rewards.models import RewardModel, RewardModelError, validate_model
+from oracle.sources import load_inputs, open_session
+
+# What a period run or a registration refuses with: each carries the sentence to show.
+ERRORS = (PeriodError, RewardModelError, ChainError, DeploymentError)
+
+
+def _quiet(_message: str) -> None:
+    """The default ``say``: a caller that wants no progress lines."""
+
+
+def model_ref(client: ChainClient, name: str) -> ModelRef:
+    """The latest registered version of the model ``name``, checked as `lec oracle run` will use it."""
+    model_id = client.latest_model_id(name)
+    if not model_id:
+        raise PeriodError(
+            f"No reward model named {name!r} is registered on chain: register one with "
+            "`lec oracle register-model --name NAME --kind KIND --params JSON`."
+        )
+    record = client.model(model_id)
+    return ModelRef(model_id, RewardModel.from_chain(record.name, record.kind, record.params))
+
+
+def register_model(
+    name: str, kind: str, params: str | Mapping[str, Any], rpc: str | None
+) -> tuple[int, TxResult | None]:
+    """Validate the model, then register it on chain; (model id, transaction or None when the latest version
+    already has these parameters). Nothing is sent for a model that fails validation."""
+    model = validate_model(name, kind, params)
+    return ChainClient.connect(rpc).register_model(model.name, model.kind, model.canonical_params)
+
+
+def run_period(
+    community: int,
+    day: date,
+    model_name: str,
+    publish_it: bool,
+    claim: bool,
+    correct: str | None,
+    rpc: str | None,
+    say: Progress = _quiet,
+) -> dict[str, Any]:
+    """The whole pipeline for one community (its on-chain id) and day; safe to repeat after a crash at any
+    step. ``--claim`` implies publishing. Returns the committed roots and the notarisation."""
+    client = ChainClient.connect(rpc)
+    model = model_ref(client, model_name)
+    with open_session() as session:
+        inputs = load_inputs(session, community, day)
+        devices = [d.device_id for m in inputs.members for d in m.devices]
+        say(f"Community {community}, period {period_id(day)}: {len(inputs.members)} members, {len(devices)} devices.")
+        salts = ensure_salts(session, community, period_id(day), devices)
+    result = compute_period(inputs, model, salts)
+    folder = write_period_files(result, client.chain_id)
+    say(f"Trees written to {folder}")
+    notarisation = None
+    if publish_it or claim:
+        notarisation = publish(client, result, folder, correct, say)
+    if claim:
+        submit_claims(client, result, folder, say)
+    k = result.kpis
+    say(
+        f"Summary: load {k.load_kwh:.3f} kWh, production {k.production_kwh:.3f} kWh, self-consumption "
+        f"{k.self_consumption_pct:.1f} %, shared {k.shared_energy_kwh:.3f} kWh, missing {k.missing_intervals}, "
+        f"imputed {k.imputed_intervals}"
+    )
+    say(f"  model {model.model.name} #{model.model_id}, total rewards {result.total_rewards} units")
+    say(f"  dataRoot {result.data_root} ({result.leaf_count} leaves)")
+    say(f"  rewardsRoot {result.rewards_root}")
+    say(f"  aggregatesHash {result.aggregates_hash}")
+    if notarisation:
+        say(f"  notarised: version {notarisation.get('version')}, tx {notarisation.get('txHash')}")
+    return {"roots": result.onchain_fields(), "notarisation": notarisation}
+
+
+def community_ids(rpc: str | None) -> list[int]:
+    """The on-chain ids of every community in the Registry, 1 … communityCount."""
+    client = ChainClient.connect(rpc)
+    count = int(client.registry.functions.communityCount().call())
+    return list(range(1, count + 1))
