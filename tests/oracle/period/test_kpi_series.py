@@ -10,7 +10,16 @@ from sqlmodel import select
 
 from lec.calendar import day_grid
 from lec.db.enums import DeviceKind, FlowQuantity
-from lec.db.models import Community, CounterReading, DerivedTimeSeries, Device, Flow, User, UserCommunity
+from lec.db.models import (
+    Community,
+    CounterReading,
+    DerivedTimeSeries,
+    Device,
+    Flow,
+    MemberDailyKpi,
+    User,
+    UserCommunity,
+)
 from oracle.pipeline import ModelRef, compute_period
 from oracle.rewards.models import RewardModel
 from oracle.series import kpi_report, load_series
@@ -81,3 +90,28 @@ def test_load_series_keeps_one_member_apart(community):
     series = load_series(1, DAY, DAY, member=B)
     assert list(series.members) == [B]
     assert np.isnan(np.concatenate(series.members[B].injection)).all()  # no grid meter: derived later
+
+
+def test_the_dashboards_daily_figures_honour_the_exchange_meter_as_lec_oracle_kpi(community):
+    """The API's read model and `lec oracle kpi` give the same member-day figures, exchange meter included."""
+    from dapp.api.aggregates import refresh
+
+    with open_session() as session:
+        lec = session.exec(select(Community).where(Community.chain_community_id == 1)).one()
+        refresh(session, lec.id, [DAY])
+        rows = {
+            m.wallet: row
+            for m, row in session.exec(
+                select(UserCommunity, MemberDailyKpi).where(
+                    UserCommunity.user_id == MemberDailyKpi.user_id, MemberDailyKpi.community_id == lec.id
+                )
+            )
+        }
+    for wallet in (A, B):
+        kpis = kpi_report(1, DAY, DAY, wallet)
+        row = rows[wallet]
+        assert row.injection_wh == pytest.approx(1000 * kpis["injection_kwh"])
+        assert row.withdrawal_wh == pytest.approx(1000 * kpis["withdrawal_kwh"])
+        assert row.load_wh == pytest.approx(1000 * kpis["load_kwh"])
+    # A's grid meter registered 4 × 300 Wh of injection at hour 10, where its home meter alone shows none.
+    assert rows[A].injection_wh == 1200 and rows[A].withdrawal_wh == 100 * (92 - 4)
