@@ -401,28 +401,7 @@ def test_the_periods_have_what_the_cases_need(bundles, verdicts, period):
         assert all(d["reward"].startswith("recomputed reward") for d in details)
 
 
-# Where `lec verify` disagrees with docs/proofs.md §6 (reported; the Python is to be fixed, then these pass and
-# strict xfail fails until the mark is removed).
-PYTHON_BEHIND_THE_DOCS = {
-    "model-hash": "lec verify does not compare the bundle's model.paramsHash with the chain's",
-    "models-address-no-code": "lec verify crashes (BadFunctionCallOutput) instead of failing the model check",
-}
-
-
-@pytest.mark.parametrize(
-    ("case", "check"),
-    [
-        pytest.param(
-            c[0],
-            c[4],
-            id=c[0],
-            marks=[pytest.mark.xfail(strict=True, reason=PYTHON_BEHIND_THE_DOCS[c[0]])]
-            if c[0] in PYTHON_BEHIND_THE_DOCS
-            else [],
-        )
-        for c in CASES
-    ],
-)
+@pytest.mark.parametrize(("case", "check"), [pytest.param(c[0], c[4], id=c[0]) for c in CASES])
 def test_both_verifiers_name_the_same_failing_check(verdicts, case, check):
     python, js = verdicts[case]
     _agree(python, js)
