@@ -21,7 +21,7 @@ PROBE = """
 import json
 from ape import chain, networks
 with networks.parse_network_choice("ethereum:besu:node") as provider:
-    from scripts._lec import deployer, tx_kwargs
+    from scripts._lec.chain import deployer, tx_kwargs
     sender = deployer()
     receipt = sender.transfer(sender, 0, **tx_kwargs())
     print(json.dumps({"chainId": chain.chain_id, "uri": provider.uri, "tx": receipt.txn_hash}))

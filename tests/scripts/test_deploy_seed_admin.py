@@ -73,7 +73,7 @@ def test_seed_creates_demo_community_with_welcome_bonus(ape_run, anvil_url):
 
 
 def test_seed_writes_each_demo_deals_listing_once(ape_run, anvil_url):
-    from scripts._market_seed import DEMO_DEALS
+    from scripts._lec.seed_market import DEMO_DEALS
 
     ape_run("seed")
     data = json.loads((ape_run.deployments / "1981.json").read_text())
@@ -116,7 +116,7 @@ def test_admin_commands_print_what_changed(ape_run, anvil_url):
 def test_admin_refusals_are_sentences(ape_run):
     result = ape_run("admin", "fee-set", "1", "2000", check=False)
     assert result.returncode != 0
-    assert "above the hard cap" in result.stdout + result.stderr
+    assert "above the cap written in the contract" in result.stdout + result.stderr
     result = ape_run("admin", "member-add", "1", MEMBER_1, "--kind", "citizen", check=False)
     assert "already a member" in result.stdout + result.stderr
     result = ape_run("admin", "sell", "1", MEMBER_1, "10", "--receipt", "INV-2", check=False)
