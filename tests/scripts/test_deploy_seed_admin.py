@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector as selector
-from script_helpers import rpc
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
@@ -15,6 +14,7 @@ from lec.db.models import Community
 from lec.db.models.market import Listing
 from lec.db.session import get_engine
 from lec.market.policy import Side
+from tests.support.anvil import rpc
 
 UNIT = 10**18
 MEMBER_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
