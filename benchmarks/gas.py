@@ -10,17 +10,16 @@ is the `gasUsed` of a mined transaction, 21 000 base included.
 from __future__ import annotations
 
 import argparse
-import importlib
 import math
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from ape import accounts, networks, project
 
 from oracle.proofs.merkle import StandardMerkleTree
+from scripts._lec.bench_market import bench_marketplace
+from scripts._lec.values import UNIT
 
-UNIT = 10**18
 REWARD_LEAF = ["address", "uint256"]
 Row = tuple[str, int, str]  # (operation, gas, note)
 
@@ -100,15 +99,6 @@ def bench_claims(admin, notary, token, users) -> list[Row]:
     return rows
 
 
-def extra_sections() -> list[Callable[..., list[Row]]]:
-    """Benchmarks contributed by other parts (the marketplace's lifecycle steps), when present."""
-    try:
-        module = importlib.import_module("scripts._bench_market")
-    except ModuleNotFoundError:
-        return []
-    return [module.bench_marketplace]
-
-
 def run() -> list[tuple[str, list[Row]]]:
     admin = accounts.test_accounts[0]
     users = accounts.test_accounts[1:9]
@@ -117,9 +107,8 @@ def run() -> list[tuple[str, list[Row]]]:
         ("Token", bench_transfers(admin, token, users) + bench_add_member(admin, token, users)),
         ("Notary", bench_publish(admin, notary, users)),
         ("Claims", bench_claims(admin, notary, token, users)),
+        ("Marketplace", bench_marketplace(admin, registry, token, users)),
     ]
-    for section in extra_sections():
-        sections.append(("Marketplace", section(admin=admin, registry=registry, token=token, users=users)))
     return sections
 
 

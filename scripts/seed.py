@@ -13,10 +13,10 @@ import click
 from ape import accounts, project
 from ape.cli import ConnectedProviderCommand
 
-from scripts._lec import community_entries, deployer, require_deployments, save_deployments, tx_kwargs
-from scripts._market_seed import ensure_marketplace, seed_market_demo, write_demo_listings
+from scripts._lec.chain import community_entries, deployer, require_deployments, save_deployments, tx_kwargs
+from scripts._lec.seed_market import ensure_marketplace, seed_market_demo, write_demo_listings
+from scripts._lec.values import UNIT
 
-UNIT = 10**18  # 18 decimals: 1 token = 1 hour of the time bank
 DEMO_NAME = "Demo LEC"
 DEMO_SYMBOL = "DLEC"
 

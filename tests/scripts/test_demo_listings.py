@@ -7,8 +7,8 @@ from sqlmodel import Session, select
 from lec.db.models import Community
 from lec.db.models.market import Listing
 from lec.market.hashing import description_hash
-from scripts._demo_listings import DealOnChain, database, demo_listings, store_demo_listings
-from scripts._market_seed import DEMO_DEALS
+from scripts._lec.demo_listings import DealOnChain, database, demo_listings, store_demo_listings
+from scripts._lec.seed_market import DEMO_DEALS
 
 ADMIN = "0x" + "aa" * 20
 OWNERS = {i: f"0x{i:040x}" for i in range(1, 9)}

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector as selector
-from script_helpers import rpc
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
@@ -15,6 +14,7 @@ from lec.db.models import Community
 from lec.db.models.market import Listing
 from lec.db.session import get_engine
 from lec.market.policy import Side
+from tests.support.anvil import rpc
 
 UNIT = 10**18
 MEMBER_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -73,7 +73,7 @@ def test_seed_creates_demo_community_with_welcome_bonus(ape_run, anvil_url):
 
 
 def test_seed_writes_each_demo_deals_listing_once(ape_run, anvil_url):
-    from scripts._market_seed import DEMO_DEALS
+    from scripts._lec.seed_market import DEMO_DEALS
 
     ape_run("seed")
     data = json.loads((ape_run.deployments / "1981.json").read_text())

@@ -8,8 +8,8 @@ import pytest
 from ape import accounts
 
 from lec.market.policy import CATEGORIES, DealState, Policy, split
-from scripts._lec import save_deployments
-from scripts._market_seed import DEMO_DEALS
+from scripts._lec.chain import save_deployments
+from scripts._lec.seed_market import DEMO_DEALS
 from scripts.deploy import deploy_platform
 from scripts.seed import DEMO_NAME, seed_demo
 
@@ -171,7 +171,7 @@ def test_energy_managers_bonus_is_weighted_by_the_citizens_profile(demo):
 def test_python_client_reads_deals_and_builds_transactions_the_chain_accepts(demo, chain):
     """lec.market.client (what the API calls) against the seeded marketplace, through plain web3."""
     from lec.market.client import MarketClient
-    from scripts._market_seed import DEMO_DEALS as SEEDED
+    from scripts._lec.seed_market import DEMO_DEALS as SEEDED
 
     token, market, _ = demo
     client = MarketClient(chain.provider.web3, market.address)

@@ -452,7 +452,7 @@ def test_all_the_bundles_of_a_period_rebuild_its_roots_aggregates_and_exact_spli
 
 
 def test_neither_verifier_names_a_check_when_the_node_is_unreachable(bundles, tmp_path):
-    from period_helpers import free_port
+    from tests.support.ports import free_port
 
     path = tmp_path / "b.json"
     path.write_text(json.dumps(bundles["uncapped"][0]))

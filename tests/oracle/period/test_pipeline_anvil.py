@@ -7,13 +7,14 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
-from period_helpers import KEYS, populate_community
+from period_helpers import populate_community
 from sqlmodel import Session
 from web3 import Web3
 
 from lec.calendar import period_id
 from oracle.audit.cli import verify_command
 from oracle.commands import bundle_command, cluster_command, kpi_command, register_model_command, run_command
+from tests.support.anvil import KEYS
 
 pytestmark = pytest.mark.services
 
@@ -304,7 +305,7 @@ def test_without_a_key_a_local_dev_node_signs_with_its_unlocked_account(platform
 def test_verify_explains_an_unreachable_node(bundle, tmp_path):
     path = tmp_path / "b.json"
     path.write_text(json.dumps(bundle))
-    from period_helpers import free_port
+    from tests.support.ports import free_port
 
     result = CliRunner().invoke(verify_command, [str(path), "--rpc", f"http://127.0.0.1:{free_port()}"])
     assert result.exit_code != 0 and "Cannot reach the chain node" in result.output

@@ -22,7 +22,7 @@ from lec.market.policy import Side
 
 
 class DemoText(Protocol):
-    """What a demo deal tells about its listing (scripts._market_seed.DemoDeal)."""
+    """What a demo deal tells about its listing (scripts._lec.seed_market.DemoDeal)."""
 
     category: int
     side: str

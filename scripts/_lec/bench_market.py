@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from ape import chain, project
 
-UNIT = 10**18
-ZERO = "0x" + "00" * 20
+from scripts._lec.values import UNIT, ZERO
+
 DESCRIPTION = b"\x42" * 32
 # (fee, incentive, venue) bps, every share non-zero where the category has it.
 POLICIES = {0: (100, 200, 0), 1: (100, 200, 1_000), 2: (50, 300, 0), 5: (0, 1_000, 0), 7: (0, 1_000, 1_000)}
