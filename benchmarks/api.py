@@ -36,7 +36,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 
 from benchmarks._services import free_port, test_services  # noqa: E402
-from dapp.keycloak.server import KeycloakStandIn  # noqa: E402
+from dapp.api.dev_realm import KeycloakStandIn  # noqa: E402
 from lec.db.models import (  # noqa: E402
     Community,
     MemberDailyKpi,  # noqa: E402

@@ -1,6 +1,6 @@
 """The dev identity mode: a local Keycloak-compatible issuer for the demo, on loopback only.
 
-It is the same server the tests use (`dapp.keycloak.server`), with a freshly generated RSA key, started next to
+It is the same server the tests use (`dapp.api.dev_realm`), with a freshly generated RSA key, started next to
 the API; the API validates its tokens through the very same code path as a real Keycloak's (JWKS over HTTP,
 python-keycloak). Demo accounts get random passwords written to `$LEC_DATA_DIR/dev-identity.json` (mode 0600)
 so the dApp and the operator can log in; nothing secret is in the repository.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from dapp.keycloak.server import KeycloakStandIn
+from dapp.api.dev_realm import KeycloakStandIn
 from lec.settings import Settings, SettingsError, is_loopback
 
 # Demo accounts: realm roles and the index of their wallet among anvil's default accounts (the demo

@@ -19,7 +19,7 @@ from local_chain import free_port  # noqa: F401  (re-exported for this folder's 
 from pydantic import SecretStr
 from web3 import Web3
 
-from dapp.keycloak.server import KeycloakStandIn
+from dapp.api.dev_realm import KeycloakStandIn
 from lec.chain.contracts import abi, bytecode
 from lec.settings import Settings
 

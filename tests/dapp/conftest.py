@@ -17,7 +17,7 @@ import requests
 from dapp_browser import PASSWORD, free_port, wait_for
 from web3 import Web3
 
-from dapp.keycloak.server import KeycloakStandIn
+from dapp.api.dev_realm import KeycloakStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"

@@ -14,7 +14,7 @@ from pathlib import Path
 import uvicorn
 from pydantic import SecretStr
 
-from dapp.keycloak.server import KeycloakStandIn
+from dapp.api.dev_realm import KeycloakStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 # anvil's well-known first test key (the demo's deployer and oracle admin): public, for local chains only.
