@@ -148,7 +148,7 @@ def _out(listing: Listing, community_id: int) -> ListingOut:
 
 def _listing_of(session: Session, access: CommunityAccess, listing_id: int) -> Listing:
     listing = session.get(Listing, listing_id)
-    if listing is None or listing.community_id != _chain_community(access):
+    if listing is None or listing.chain_community_id != _chain_community(access):
         raise not_found(f"There is no listing {listing_id} in community {access.community.id}.")
     return listing
 
@@ -203,7 +203,7 @@ def create(body: ListingIn, access: Poster, session: SessionDep) -> ListingOut:
         )
     try:
         data = ListingCreate(
-            community_id=_chain_community(access),
+            chain_community_id=_chain_community(access),
             category=body.category,
             side=Side[body.side.upper()],
             title=body.title,
@@ -257,7 +257,7 @@ def read_deal(deal_id: PathId, access: Reader, session: SessionDep, settings: Se
 
 def _deal_listing(session: Session, community: int, deal: DealView) -> Listing | None:
     """The listing linked to the deal, else the oldest one whose text hashes to the deal's description hash."""
-    query = select(Listing).where(Listing.community_id == community)
+    query = select(Listing).where(Listing.chain_community_id == community)
     linked = session.exec(query.where(Listing.deal_id == deal.id)).first()
     if linked is not None and linked.description_hash == deal.description_hash:
         return linked
