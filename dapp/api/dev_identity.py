@@ -30,7 +30,7 @@ DEV_USERS: dict[str, tuple[tuple[str, ...], int | None]] = {
     "paolo": (("platform-admin",), 0),
     "audrey": (("auditor",), None),
 }
-DEMO_COMMUNITY = 1
+DEMO_CHAIN_COMMUNITY_ID = 1  # the demo community, as `scripts/seed.py` registers it
 
 
 def bind_demo_users(
@@ -50,7 +50,9 @@ def bind_demo_users(
     engine = init_db(get_engine(database_url))
     linked = 0
     with Session(engine) as session:
-        community = session.exec(select(Community).where(Community.chain_community_id == DEMO_COMMUNITY)).first()
+        community = session.exec(
+            select(Community).where(Community.chain_community_id == DEMO_CHAIN_COMMUNITY_ID)
+        ).first()
         for username, (roles, wallet_index) in (users or DEV_USERS).items():
             subject = subjects[username]
             membership = None
