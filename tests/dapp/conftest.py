@@ -78,7 +78,10 @@ def demo_chain(tmp_path_factory) -> Iterator[DemoChain]:
     try:
         wait_for(w3.is_connected, f"anvil at {url}")
         deployments_dir = tmp_path_factory.mktemp("deployments")
-        env = tool_env(LEC_DEPLOYMENTS_DIR=str(deployments_dir), LEC_RPC_URL=url)
+        # The seed writes the demo's listings into SQLite under LEC_DATA_DIR: a private folder, never data/.
+        seed_data = tmp_path_factory.mktemp("seed-data")
+        env = tool_env(LEC_DEPLOYMENTS_DIR=str(deployments_dir), LEC_DATA_DIR=str(seed_data), LEC_RPC_URL=url)
+        env.pop("DATABASE_URL", None)
         for script in ("deploy", "seed"):
             result = subprocess.run(
                 ["ape", "run", script, "--network", url], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300

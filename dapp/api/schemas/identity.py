@@ -33,7 +33,7 @@ class RegistrationCreate(RegistrationBase):
     community_id: BodyId
 
 
-class UserRegister(ProfileFields, RegistrationCreate):
+class UserRegister(ProfileFields, RegistrationCreate):  # type: ignore[misc]  # both bases are strict bodies
     """The sign-up form: a Keycloak account, the registry data, and the first request to join."""
 
     email: Email
