@@ -11,10 +11,10 @@ from dapp.api.schemas.communities import DeviceCreate, DevicePublic, MemberPubli
 from lec.db.models import Community, Device, Flow, Supplier, User, UserCommunity
 
 
-def chain_community_id(community: Community, lacking: str) -> int:
-    """The Registry's id of the community, or a 409 saying what it lacks while it is not deployed on chain."""
+def chain_community_id(community: Community, consequence: str) -> int:
+    """The Registry's id of the community; a 409 with the `consequence` while it is not deployed on chain."""
     if community.chain_community_id is None:
-        raise conflict(f"Community {community.id} is not deployed on chain yet: {lacking}.")
+        raise conflict(f"Community {community.id} is not deployed on chain yet: {consequence}.")
     return community.chain_community_id
 
 
