@@ -33,7 +33,7 @@ import httpx
 import numpy as np
 import sqlalchemy as sa
 
-from dapp.keycloak.server import KeycloakStandIn
+from dapp.api.dev_realm import KeycloakStandIn
 from lec.db.models import Community, MemberDailyKpi, User, UserCommunity
 from lec.db.session import dispose_engines, get_engine, init_db
 from lec.settings import environment

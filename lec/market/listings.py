@@ -83,7 +83,7 @@ def close_listing(session: Session, listing_id: int) -> Listing:
 
 def search_listings(
     session: Session,
-    community_id: int,
+    chain_community_id: int,
     *,
     text: str | None = None,
     category: int | None = None,
@@ -96,7 +96,7 @@ def search_listings(
 ) -> list[Listing]:
     """Listings of a community, newest first, filtered by words in title or description (case-insensitive),
     category, side, price ceiling and owner."""
-    query = select(Listing).where(Listing.community_id == community_id)
+    query = select(Listing).where(Listing.chain_community_id == chain_community_id)
     if not include_closed:
         query = query.where(col(Listing.active).is_(True))
     if text:

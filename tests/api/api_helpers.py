@@ -13,7 +13,7 @@ from eth_account import Account
 from pydantic import SecretStr
 from web3 import Web3
 
-from dapp.keycloak.server import KeycloakStandIn
+from dapp.api.dev_realm import KeycloakStandIn
 from lec.settings import Settings
 from tests.support.anvil import anvil
 from tests.support.platform import deploy_platform

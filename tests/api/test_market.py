@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 from web3 import Web3
 
+from dapp.api.dev_realm import KeycloakStandIn
 from dapp.api.main import create_app
-from dapp.keycloak.server import KeycloakStandIn
 from lec.chain.contracts import abi, bytecode
 from lec.db.models import Community, Role, User, UserCommunity, UserRole
 from lec.db.session import get_engine, init_db

@@ -6,8 +6,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import status_code_conformance
 
+from dapp.api.dev_realm import KeycloakStandIn
 from dapp.api.main import create_app
-from dapp.keycloak.server import KeycloakStandIn
 
 # The schema is loaded lazily from an app built by the fixture below (the stand-in's URL is only known then).
 schema = schemathesis.pytest.from_fixture("api_schema")

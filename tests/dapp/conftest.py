@@ -16,7 +16,7 @@ import requests
 from dapp_browser import PASSWORD, wait_for
 from web3 import Web3
 
-from dapp.keycloak.server import KeycloakStandIn
+from dapp.api.dev_realm import KeycloakStandIn
 from tests.support.anvil import anvil
 from tests.support.ports import free_port
 from tests.support.tools import ROOT, tool_env
@@ -63,7 +63,10 @@ def demo_chain(tmp_path_factory) -> Iterator[DemoChain]:
     with anvil() as url:
         w3 = Web3(Web3.HTTPProvider(url))
         deployments_dir = tmp_path_factory.mktemp("deployments")
-        env = tool_env(LEC_DEPLOYMENTS_DIR=str(deployments_dir), LEC_RPC_URL=url)
+        # The seed writes the demo's listings into SQLite under LEC_DATA_DIR: a private folder, never data/.
+        seed_data = tmp_path_factory.mktemp("seed-data")
+        env = tool_env(LEC_DEPLOYMENTS_DIR=str(deployments_dir), LEC_DATA_DIR=str(seed_data), LEC_RPC_URL=url)
+        env.pop("DATABASE_URL", None)
         for script in ("deploy", "seed"):
             result = subprocess.run(
                 ["ape", "run", script, "--network", url], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300

@@ -14,7 +14,7 @@ from pathlib import Path
 import uvicorn
 from pydantic import SecretStr
 
-from dapp.keycloak.server import KeycloakStandIn
+from dapp.api.dev_realm import KeycloakStandIn
 from tests.support.anvil import KEYS
 from tests.support.tools import ROOT
 

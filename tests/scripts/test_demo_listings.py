@@ -38,4 +38,4 @@ def test_stored_once_and_the_community_found_by_name_gets_its_chain_id(tmp_path)
     assert store_demo_listings(engine, 4, "Demo LEC", demo_listings(4, deals, DEMO_DEALS, OWNERS, ADMIN)) == 0
     with Session(engine) as session:
         assert [(c.name, c.chain_community_id) for c in session.exec(select(Community)).all()] == [("Demo LEC", 4)]
-        assert len(session.exec(select(Listing).where(Listing.community_id == 4)).all()) == 10
+        assert len(session.exec(select(Listing).where(Listing.chain_community_id == 4)).all()) == 10
