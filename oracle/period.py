@@ -49,7 +49,7 @@ def register_model(
 
 
 def run_period(
-    community: int,
+    chain_community_id: int,
     day: date,
     model_name: str,
     publish_it: bool,
@@ -63,10 +63,13 @@ def run_period(
     client = ChainClient.connect(rpc)
     model = model_ref(client, model_name)
     with open_session() as session:
-        inputs = load_inputs(session, community, day)
+        inputs = load_inputs(session, chain_community_id, day)
         devices = [d.device_id for m in inputs.members for d in m.devices]
-        say(f"Community {community}, period {period_id(day)}: {len(inputs.members)} members, {len(devices)} devices.")
-        salts = ensure_salts(session, community, period_id(day), devices)
+        say(
+            f"Community {chain_community_id}, period {period_id(day)}: "
+            f"{len(inputs.members)} members, {len(devices)} devices."
+        )
+        salts = ensure_salts(session, chain_community_id, period_id(day), devices)
     result = compute_period(inputs, model, salts)
     folder = write_period_files(result, client.chain_id)
     say(f"Trees written to {folder}")
