@@ -32,9 +32,11 @@ DESCRIPTION = b"\x42" * 32
 
 @pytest.fixture(scope="module")
 def demo(project, tmp_path_factory):
-    """Deploy + seed as `make demo` does, into a private deployments folder."""
+    """Deploy + seed as `make demo` does, into a private deployments folder and database."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LEC_DEPLOYMENTS_DIR", str(tmp_path_factory.mktemp("deployments")))
+        mp.setenv("LEC_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+        mp.delenv("DATABASE_URL", raising=False)
         admin = accounts.test_accounts[0]
         save_deployments(deploy_platform(admin))
         data = seed_demo(admin)
