@@ -58,6 +58,11 @@ _REVERTS = {
     "MarketplaceNotParty": "Only the deal's parties can do this.",
     "MarketplaceSelfDeal": "You cannot take the other side of your own deal.",
     "MarketplaceCategoryDisabled": "The token admin has disabled this category of deals.",
+    "MarketplaceCreatorNotMember": "The member who created this deal has left the community: it cannot be taken.",
+    "MarketplaceRetired": "This marketplace was replaced: it only closes the deals it still holds. Use the "
+    "community's current marketplace.",
+    "CommunityTokenContractRetired": "That marketplace was replaced and takes no more tokens: reload the page.",
+    "CommunityTokenUnauthorizedRelayer": "Only the member itself or the oracle may claim a member's rewards.",
 }
 
 

@@ -29,6 +29,7 @@ def bench_marketplace(admin, registry, token, users) -> list[Row]:
     market = project.Marketplace.deploy(token, sender=admin)
     deploy_gas = market.creation_metadata.receipt.gas_used
     registry.setMarketplace(token.communityId(), market, sender=admin)
+    registry.acceptMarketplace(token.communityId(), market, sender=admin)
     for account in (buyer, seller, shop):
         token.approve(market, 2**256 - 1, sender=account)
     price = UNIT // 10  # 6 minutes of the time bank: the welcome bonus covers every step

@@ -193,7 +193,10 @@ class ChainClient:
         unlocked = list(self.w3.eth.accounts) if self.chain_id in LOCAL_CHAIN_IDS else []
         if unlocked:
             return to_checksum_address(unlocked[0])
-        raise ChainError(f"No signing key: set {ORACLE_KEY_ENV} to the private key of an account holding oracle-admin.")
+        raise ChainError(
+            f"No signing key: set {ORACLE_KEY_ENV} to the private key of an account holding oracle-admin "
+            "(and claim-relayer, to submit members' claims)."
+        )
 
     def send(self, fn: Any, on_sent: Callable[[str], None] | None = None) -> TxResult:
         """Sign and send ``fn`` (a contract function call), wait for it and check it succeeded.
