@@ -44,10 +44,8 @@ def bench_marketplace(admin, registry, token, users) -> list[Row]:
 
     tx = offer()
     deal_id = market.dealCount()
-    rows.append(("offer (citizen → citizen)", tx.gas_used, "ids, parties, price and description hash"))
-    rows.append(
-        ("accept an offer: price into escrow", market.accept(deal_id, sender=buyer).gas_used, "freezes the policy")
-    )
+    rows.append(("offer (citizen → citizen)", tx.gas_used, "ids, parties, price, description hash, frozen terms"))
+    rows.append(("accept an offer: price into escrow", market.accept(deal_id, sender=buyer).gas_used, ""))
     rows.append(("complete", market.complete(deal_id, sender=seller).gas_used, "provider marks the work done"))
     rows.append(
         ("confirm: settle with fee and incentive", market.confirm(deal_id, sender=buyer).gas_used, "3 transfers")
