@@ -509,13 +509,19 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
             // budgeted <= amount was just ensured.
             free = amount - budgeted;
         }
-        uint256 epoch = incentiveEpoch();
-        uint256 spent = budgeted == 0 ? 0 : _budgetSpent[epoch][to];
-        uint256 left = _incentiveBudget > spent ? _incentiveBudget - spent : 0;
-        uint256 wanted = free + (budgeted < left ? budgeted : left);
+        uint256 wanted = free;
+        uint256 epoch;
+        uint256 spent;
+        if (budgeted != 0) {
+            epoch = incentiveEpoch();
+            spent = _budgetSpent[epoch][to];
+            uint256 left = _incentiveBudget > spent ? _incentiveBudget - spent : 0;
+            wanted += budgeted < left ? budgeted : left;
+        }
         uint256 available = treasuryBalance();
         paid = wanted < available ? wanted : available;
         if (paid > free) {
+            // Only when budgeted != 0: paid <= wanted, which is free otherwise.
             spent += paid - free;
             _budgetSpent[epoch][to] = spent;
             emit IncentiveBudgetSpent(to, epoch, spent);
@@ -614,12 +620,13 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
             due = amount - c.paid;
         }
         _countLeaf(periodId, version, total, amount, due);
+        // amount passed _countLeaf, so it is at most the version's total, below 2^96.
+        _claims[periodId][account] = AccountClaim(uint96(amount), 0, uint32(version));
         if (c.overpaid != 0) {
+            // A raise above what was paid clears the over-payment an earlier version left.
             _overpaidTotal[periodId] -= c.overpaid;
             emit RewardOverpaymentRecorded(periodId, account, version, 0);
         }
-        // amount passed _countLeaf, so it is at most the version's total, below 2^96.
-        _claims[periodId][account] = AccountClaim(uint96(amount), 0, uint32(version));
         _mint(account, due);
         emit RewardClaimed(periodId, account, due, version);
     }
@@ -659,7 +666,9 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
         _requireNotPaused();
         uint256 available = treasuryBalance();
         if (available < amount) revert CommunityTokenTreasuryInsufficient(available, amount);
-        if (!_members[to].active && _communityContracts[to] != ContractStatus.Active) revert CommunityTokenNotMember(to);
+        if (!_members[to].active && _communityContracts[to] != ContractStatus.Active) {
+            revert CommunityTokenNotMember(to);
+        }
         super._update(address(this), to, amount);
         emit TreasuryPaid(to, amount, msg.sender);
     }

@@ -419,7 +419,9 @@ contract Marketplace is ReentrancyGuard {
         uint256 deadline = expiryOf(dealId);
         if (deadline == 0) revert MarketplaceWrongState(dealId, d.state);
         if (block.timestamp < deadline) revert MarketplaceDeadlineNotReached(dealId, deadline, block.timestamp);
-        bool settles = d.state == DealState.Completed && _rules[d.rulesId].settleOnExpiry;
+        // A deal whose provider was removed is refunded (see _settle): the event says so.
+        bool settles = d.state == DealState.Completed && _rules[d.rulesId].settleOnExpiry
+            && (d.side == Side.Task || token.isMember(d.provider));
         emit DealExpired(dealId, msg.sender, settles);
         if (d.state == DealState.Disputed) {
             _resolve(dealId, d, UNRESOLVED_DISPUTE_PROVIDER_BPS);

@@ -91,7 +91,11 @@ contract Registry is AccessControl, IRegistry {
     /// @notice Creates a community with its roles split among `admins`: the governor (a multisig or timelock)
     /// holds only the default admin role, and each day-to-day key only its own role.
     /// @dev Community ids start at 1. Emits a {CommunityCreated} event.
-    function createCommunityWithAdmins(string calldata name, string calldata symbol, CommunityRoles.Admins calldata admins)
+    function createCommunityWithAdmins(
+        string calldata name,
+        string calldata symbol,
+        CommunityRoles.Admins calldata admins
+    )
         external
         onlyRole(PLATFORM_ADMIN_ROLE)
         returns (uint256 communityId, address token)

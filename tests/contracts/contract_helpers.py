@@ -27,6 +27,10 @@ def proof_of(tree: StandardMerkleTree, account, amount: int) -> list[str]:
     return tree.get_proof([account.address, amount])
 
 
+# pytest-timeout's 600 s (pyproject) per test; a 10 000-step run of a stateful test may take longer.
+STATEFUL_TIMEOUT = 3 * 3600 if os.environ.get("LEC_INVARIANT_STEPS") else 600
+
+
 def stateful_runs(default_examples: int, default_steps: int) -> tuple[int, int, int]:
     """(examples per run, steps per example, steps wanted in total) of a stateful property test.
 

@@ -5,7 +5,7 @@ it only within the recipient's incentive budget for the 30-day epoch, which the 
 from __future__ import annotations
 
 import pytest
-from contract_helpers import UNIT, ZERO_ADDRESS, FastRpc, stateful_runs
+from contract_helpers import STATEFUL_TIMEOUT, UNIT, ZERO_ADDRESS, FastRpc, stateful_runs
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
@@ -66,6 +66,7 @@ def test_the_preview_shows_the_incentive_the_budget_allows(approved, token, toke
     assert approved.previewSettlement(follow_up)[0][4] == 0
 
 
+@pytest.mark.timeout(STATEFUL_TIMEOUT)
 def test_round_trips_never_take_more_than_the_budgets(
     chain, approved, token, token_admin, community_admin, citizen, neighbour, shop, association
 ):

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from contract_helpers import UNIT, ZERO_ADDRESS, FastRpc, stateful_runs
+import pytest
+from contract_helpers import STATEFUL_TIMEOUT, UNIT, ZERO_ADDRESS, FastRpc, stateful_runs
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -77,6 +78,7 @@ class Deal:
         return None if window is None else self.at + self.rules[window]
 
 
+@pytest.mark.timeout(STATEFUL_TIMEOUT)
 def test_marketplace_invariants(
     chain, approved, token, community_admin, token_admin, citizen, neighbour, shop, association, outsider
 ):

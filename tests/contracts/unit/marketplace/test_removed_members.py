@@ -64,6 +64,9 @@ def test_a_deal_whose_provider_was_removed_refunds_the_payer(
         tx = approved.expire(deal_id, sender=outsider)
     assert token.balanceOf(neighbour) == payer + PRICE and token.treasuryBalance() == treasury
     assert not tx.events.filter(approved.DealSettled)
+    assert [e.settled for e in tx.events.filter(approved.DealExpired)] == (
+        [False] if close in ("expire", "unresolved-dispute") else []
+    )
     refunds = tx.events.filter(approved.DealCancelled) + tx.events.filter(approved.DealResolved)
     assert [e.refunded for e in refunds] == [PRICE]
     expected = DealState.CANCELLED if close in ("confirm", "expire") else DealState.RESOLVED

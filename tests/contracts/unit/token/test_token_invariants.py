@@ -11,7 +11,8 @@ through contract_helpers.FastRpc, so that `make test-deep` can take 10 000 steps
 
 from __future__ import annotations
 
-from contract_helpers import CITIZEN, CONSUMER, REWARD_LEAF, UNIT, FastRpc, stateful_runs
+import pytest
+from contract_helpers import CITIZEN, CONSUMER, REWARD_LEAF, STATEFUL_TIMEOUT, UNIT, FastRpc, stateful_runs
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -58,6 +59,7 @@ class Period:
         return self.trees[-1]
 
 
+@pytest.mark.timeout(STATEFUL_TIMEOUT)
 def test_token_invariants(
     chain,
     token,
