@@ -152,6 +152,11 @@ class ChainClient:
         token = self.token(community_id)
         return int(_retry(lambda: token.functions.claimed(period, to_checksum_address(account)).call()))
 
+    def overpaid(self, community_id: int, period: int, account: str) -> int:
+        """The recorded over-payment of ``account`` for ``period`` (paid above its amount in a later version)."""
+        token = self.token(community_id)
+        return int(_retry(lambda: token.functions.overpaid(period, to_checksum_address(account)).call()))
+
     def member_profiles(self, community_id: int, accounts: list[str]) -> dict[str, tuple[bool, int]]:
         """(active, profile) of each account on chain (profile 0 consumer, 1 prosumer, 2 prostormer)."""
         token = self.token(community_id)
@@ -277,6 +282,13 @@ class ChainClient:
     def claim_for(self, community_id: int, account: str, period: int, amount: int, proof: list[str]) -> TxResult:
         token = self.token(community_id)
         return self.send(token.functions.claimFor(to_checksum_address(account), period, amount, proof))
+
+    def record_overpayment(
+        self, community_id: int, account: str, period: int, amount: int, proof: list[str]
+    ) -> TxResult:
+        """Record on chain that ``account`` was paid above ``amount``, its leaf in the latest version."""
+        token = self.token(community_id)
+        return self.send(token.functions.recordOverpayment(to_checksum_address(account), period, amount, proof))
 
     def find_notarisation(self, community_id: int, period: int, version: int) -> TxResult | None:
         """The transaction that notarised ``version`` of a period, found in the Notary's logs."""
