@@ -96,7 +96,27 @@ def bench_claims(admin, notary, token, users) -> list[Row]:
             gas.append(token.claim(period, UNIT, proof, sender=u).gas_used)
         rows.append((f"claim at proof depth {depth} (first claim of the period)", gas[0], f"{n:,} leaves"))
         rows.append((f"claim at proof depth {depth} (later claims)", gas[1], "target < 100 000 at depth 17"))
+    rows += bench_correction(admin, notary, token, claimers, period, n)
     return rows
+
+
+def bench_correction(admin, notary, token, claimers, period: int, n: int) -> list[Row]:
+    """A correction of the depth-17 period that raises one claimer and lowers the other, both already paid 1 token:
+    the first claims the difference, the second's over-payment is recorded."""
+    raised, lowered = claimers
+    leaves = [[raised.address, 2 * UNIT], [lowered.address, UNIT // 2]] + [[a, UNIT] for a in filler(n - 2)]
+    tree = StandardMerkleTree.of(leaves, REWARD_LEAF)
+    total = sum(amount for _, amount in leaves)
+    notary.correct(
+        1, period, "0x" + "11" * 32, tree.root, "0x" + "22" * 32, 1, total, n, "bench: meter re-read", sender=admin
+    )
+    claim = token.claim(period, 2 * UNIT, tree.get_proof([raised.address, 2 * UNIT]), sender=raised).gas_used
+    proof = tree.get_proof([lowered.address, UNIT // 2])
+    record = token.recordOverpayment(lowered, period, UNIT // 2, proof, sender=raised).gas_used
+    return [
+        ("claim after a correction at depth 17 (the difference)", claim, "first leaf of the new version"),
+        ("record an over-payment at depth 17", record, "anyone, once per version"),
+    ]
 
 
 def run() -> list[tuple[str, list[Row]]]:

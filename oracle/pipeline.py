@@ -374,7 +374,10 @@ def publish(client: Any, result: PeriodResult, folder: Path, correction_reason: 
 
 
 def submit_claims(client: Any, result: PeriodResult, folder: Path, say: Progress) -> dict[str, str]:
-    """Claim every reward leaf on behalf of its member (tokens always go to the member); skip paid ones."""
+    """Claim every reward leaf on behalf of its member (tokens always go to the member); skip paid ones.
+
+    A member paid more than its leaf (a correction lowered it after it claimed) keeps the tokens; its over-payment
+    is recorded on chain for the community admin (docs/proofs.md, "Claims and corrections")."""
     if result.rewards_tree is None:
         return {}
     claims: dict[str, str] = dict(read_json(folder / "period.json").get("claims", {}))
@@ -384,8 +387,16 @@ def submit_claims(client: Any, result: PeriodResult, folder: Path, say: Progress
     refused: list[str] = []
     for index, (leaf_account, leaf_amount) in enumerate(values):
         account, amount = str(leaf_account), int(leaf_amount)
-        if client.claimed(result.chain_community_id, result.period, account) >= amount:
+        paid = client.claimed(result.chain_community_id, result.period, account)
+        if paid >= amount:
             skipped += 1
+            if paid > amount and client.overpaid(result.chain_community_id, result.period, account) != paid - amount:
+                proof = result.rewards_tree.get_proof(index)
+                try:
+                    client.record_overpayment(result.chain_community_id, account, result.period, amount, proof)
+                    say(f"  {account} was paid {paid - amount} units above its corrected reward: recorded.")
+                except RuntimeError as exc:
+                    say(f"  the over-payment of {account} could not be recorded: {exc}")
             continue
         if not active[account][0]:
             say(f"  {account} is not an active member on chain: its reward stays unclaimed.")

@@ -28,6 +28,7 @@ ROLES = {
     "community-admin": "COMMUNITY_ADMIN_ROLE",
     "token-admin": "TOKEN_ADMIN_ROLE",
     "oracle-admin": "ORACLE_ADMIN_ROLE",
+    "claim-relayer": "RELAYER_ROLE",
     "default-admin": "DEFAULT_ADMIN_ROLE",
 }
 
@@ -118,6 +119,15 @@ def incentive_set(community_id: int, category: int, fee_bps: int, incentive_bps:
 def bonus_set(community_id: int, kind: str, tokens: str) -> None:
     """Set the welcome bonus of a member kind, in tokens."""
     send(token_of(community_id).setWelcomeBonus, KINDS[kind], to_units(tokens))
+
+
+@cli.command(name="incentive-budget", cls=ConnectedProviderCommand)
+@click.argument("community_id", type=int)
+@click.argument("tokens")
+def incentive_budget(community_id: int, tokens: str) -> None:
+    """Set how much incentive above a deal's own fee a member may receive per 30 days, in tokens (0: incentives of
+    members' deals only ever return the deal's fee)."""
+    send(token_of(community_id).setIncentiveBudget, to_units(tokens))
 
 
 @cli.command(name="treasury-fund", cls=ConnectedProviderCommand)

@@ -147,6 +147,11 @@ class ChainClient:
         token = self.token(chain_community_id)
         return int(_retry(lambda: token.functions.claimed(period, to_checksum_address(account)).call()))
 
+    def overpaid(self, chain_community_id: int, period: int, account: str) -> int:
+        """The recorded over-payment of ``account`` for ``period`` (paid above its amount in a later version)."""
+        token = self.token(chain_community_id)
+        return int(_retry(lambda: token.functions.overpaid(period, to_checksum_address(account)).call()))
+
     def member_profiles(self, chain_community_id: int, accounts: list[str]) -> dict[str, tuple[bool, int]]:
         """(active, profile) of each account on chain (profile 0 consumer, 1 prosumer, 2 prostormer)."""
         token = self.token(chain_community_id)
@@ -187,7 +192,10 @@ class ChainClient:
         unlocked = list(self.w3.eth.accounts) if self.chain_id in LOCAL_CHAIN_IDS else []
         if unlocked:
             return to_checksum_address(unlocked[0])
-        raise ChainError(f"No signing key: set {ORACLE_KEY_ENV} to the private key of an account holding oracle-admin.")
+        raise ChainError(
+            f"No signing key: set {ORACLE_KEY_ENV} to the private key of an account holding oracle-admin "
+            "(and claim-relayer, to submit members' claims)."
+        )
 
     def send(self, fn: Any, on_sent: Callable[[str], None] | None = None) -> TxResult:
         """Sign and send ``fn`` (a contract function call), wait for it and check it succeeded.
@@ -277,6 +285,13 @@ class ChainClient:
     def claim_for(self, chain_community_id: int, account: str, period: int, amount: int, proof: list[str]) -> TxResult:
         token = self.token(chain_community_id)
         return self.send(token.functions.claimFor(to_checksum_address(account), period, amount, proof))
+
+    def record_overpayment(
+        self, chain_community_id: int, account: str, period: int, amount: int, proof: list[str]
+    ) -> TxResult:
+        """Record on chain that ``account`` was paid above ``amount``, its leaf in the latest version."""
+        token = self.token(chain_community_id)
+        return self.send(token.functions.recordOverpayment(to_checksum_address(account), period, amount, proof))
 
     def find_notarisation(self, chain_community_id: int, period: int, version: int) -> TxResult | None:
         """The transaction that notarised ``version`` of a period, found in the Notary's logs."""

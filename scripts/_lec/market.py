@@ -53,15 +53,38 @@ def _category_number(value: str) -> int:
 @click.command(name="market-deploy", cls=ConnectedProviderCommand)
 @click.argument("community_id", type=int)
 def market_deploy(community_id: int) -> None:
-    """Deploy a community's marketplace and register it with the Registry (platform admin)."""
+    """Deploy a community's marketplace and propose it in the Registry (platform admin); it is registered once the
+    community's governor accepts it (`market-accept`), at once when this account is that governor too."""
     token = token_of(community_id)
     data = require_deployments()
     registry = project.Registry.at(data["contracts"]["Registry"])
     market = project.Marketplace.deploy(token.address, sender=deployer(), **tx_kwargs())
     send(registry.setMarketplace, community_id, market.address)
+    if token.hasRole(token.DEFAULT_ADMIN_ROLE(), deployer().address):
+        _accept(registry, data, community_id, market.address)
+    else:
+        click.echo(
+            f"Marketplace {market.address} proposed for community {community_id}: its governor registers it with "
+            f"`ape run admin market-accept {community_id} {market.address}`."
+        )
+
+
+@click.command(name="market-accept", cls=ConnectedProviderCommand)
+@click.argument("community_id", type=int)
+@click.argument("marketplace")
+def market_accept(community_id: int, marketplace: str) -> None:
+    """Accept the marketplace the platform admin proposed (the community's governor): it may then pay from the
+    treasury, and the previous one only pays out the escrow it holds. Check its code first (docs/security.md)."""
+    data = require_deployments()
+    registry = project.Registry.at(data["contracts"]["Registry"])
+    _accept(registry, data, community_id, address(marketplace))
+
+
+def _accept(registry, data: dict, community_id: int, marketplace: str) -> None:
+    send(registry.acceptMarketplace, community_id, marketplace)
     data["communities"] = community_entries(registry)
     save_deployments(data)
-    click.echo(f"Marketplace {market.address} registered for community {community_id}.")
+    click.echo(f"Marketplace {marketplace} registered for community {community_id}.")
 
 
 @click.command(name="market-categories", cls=ConnectedProviderCommand)
@@ -133,9 +156,14 @@ def dispute_resolve(community_id: int, deal_id: int, provider_percent: str) -> N
 @click.argument("community_id", type=int)
 @click.option("--completion-days", type=float, required=True, help="Time to complete an accepted deal.")
 @click.option("--confirm-days", type=float, required=True, help="Time to confirm or dispute a completed deal.")
-def market_windows(community_id: int, completion_days: float, confirm_days: float) -> None:
-    """Set the deadlines after which anyone may close a stalled deal (1 hour to 1 year each)."""
-    send(market_of(community_id).setWindows, int(completion_days * DAY), int(confirm_days * DAY))
+@click.option("--dispute-days", type=float, help="Time the community admin has to resolve a dispute.")
+def market_windows(community_id: int, completion_days: float, confirm_days: float, dispute_days: float | None) -> None:
+    """Set the deadlines after which anyone may close a stalled deal (1 hour to 1 year each), for deals created from
+    now on; running deals keep theirs."""
+    market = market_of(community_id)
+    send(market.setWindows, int(completion_days * DAY), int(confirm_days * DAY))
+    if dispute_days is not None:
+        send(market.setDisputeWindow, int(dispute_days * DAY))
 
 
 @click.command(name="market-expiry", cls=ConnectedProviderCommand)
@@ -158,6 +186,7 @@ def market_profile_weights(community_id: int, consumer_bps: int, prosumer_bps: i
 
 COMMANDS = [
     market_deploy,
+    market_accept,
     market_categories,
     task_publish,
     task_confirm,

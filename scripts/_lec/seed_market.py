@@ -55,12 +55,14 @@ DEMO_DEALS = [
 
 
 def ensure_marketplace(registry, community_id: int, token, admin, kw: dict[str, Any]):
-    """The community's marketplace, deployed and registered with the Registry when it has none."""
+    """The community's marketplace, deployed and registered with the Registry when it has none: the platform admin
+    proposes it and the community's governor accepts it (both `admin` in the demo)."""
     current = registry.community(community_id).marketplace
     if int(current, 16) != 0:
         return project.Marketplace.at(current)
     market = project.Marketplace.deploy(token.address, sender=admin, **kw)
     registry.setMarketplace(community_id, market.address, sender=admin, **kw)
+    registry.acceptMarketplace(community_id, market.address, sender=admin, **kw)
     return market
 
 

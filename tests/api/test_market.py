@@ -44,6 +44,9 @@ def _chain_setup(w3: Web3, registry_address: str) -> object:
     factory = w3.eth.contract(abi=abi("Marketplace"), bytecode=bytecode("Marketplace"))
     market = send(w3, factory.constructor(token.address), ADMIN)["contractAddress"]
     send(w3, registry.functions.setMarketplace(1, market), ADMIN)
+    send(
+        w3, registry.functions.acceptMarketplace(1, market), ADMIN
+    )  # the platform admin is the community's governor here
     send(w3, token.functions.setCategoryPolicy(0, 100, 0, 0, True), ADMIN)
     for member in (ANNA, BRUNO):
         send(w3, token.functions.addMember(member.address, 1, 0), ADMIN)

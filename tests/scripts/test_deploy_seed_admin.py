@@ -20,8 +20,9 @@ UNIT = 10**18
 MEMBER_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 SHOP = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"
 STRANGER = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"  # anvil account 9, never a member
-# Marketplace.Deal as the ABI returns it (provider … price, descriptionHash)
-DEAL = "(address,uint64,uint8,uint8,uint8,address,uint16,uint16,uint16,uint16,address,uint96,bytes32)"
+# Marketplace.Deal as the ABI returns it (provider … incentiveBps, profileWeightBps, rulesId, venue, price,
+# descriptionHash)
+DEAL = "(address,uint64,uint8,uint8,uint8,address,uint16,uint16,uint16,uint16,uint16,uint16,address,uint96,bytes32)"
 
 
 def call(url: str, to: str, signature: str, types: list[str], args: list, out: list[str]):

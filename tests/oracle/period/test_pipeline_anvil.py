@@ -343,6 +343,12 @@ def test_a_changed_reading_needs_a_correction_which_pays_only_the_difference(pla
         assert claimed >= int(amount)
     paid = [platform.token.functions.claimed(period_id(DAY), m).call() for m in platform.members]
     assert platform.token.functions.claimedTotal(period_id(DAY)).call() == sum(paid)
+    # A member the correction lowered keeps what it was paid; the claim run recorded the over-payment.
+    amounts = {Web3.to_checksum_address(e["value"][0]): int(e["value"][1]) for e in rewards["values"]}
+    overpaid = {m: p - amounts.get(m, p) for m, p in zip(platform.members, paid, strict=True) if p > amounts.get(m, p)}
+    for member, extra in overpaid.items():
+        assert platform.token.functions.overpaid(period_id(DAY), member).call() == extra
+    assert platform.token.functions.overpaidTotal(period_id(DAY)).call() == sum(overpaid.values())
     # A bundle of the first version is now stale.
     stale = _verify(bundle, tmp_path, platform)
     assert stale.exit_code != 0 and "failed at check 'latest-version'" in stale.output
