@@ -510,22 +510,14 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
             free = amount - budgeted;
         }
         uint256 wanted = free;
-        uint256 epoch;
-        uint256 spent;
         if (budgeted != 0) {
-            epoch = incentiveEpoch();
-            spent = _budgetSpent[epoch][to];
-            uint256 left = _incentiveBudget > spent ? _incentiveBudget - spent : 0;
+            uint256 left = incentiveBudgetLeft(to);
             wanted += budgeted < left ? budgeted : left;
         }
         uint256 available = treasuryBalance();
         paid = wanted < available ? wanted : available;
-        if (paid > free) {
-            // Only when budgeted != 0: paid <= wanted, which is free otherwise.
-            spent += paid - free;
-            _budgetSpent[epoch][to] = spent;
-            emit IncentiveBudgetSpent(to, epoch, spent);
-        }
+        // Only when something was budgeted: paid <= wanted, which is `free` otherwise.
+        if (paid > free) _spendBudget(to, paid - free);
         if (paid != 0) _payFromTreasury(to, paid);
     }
 
@@ -656,6 +648,13 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
         }
         // settled + amount <= total < 2^96; the minted total is bounded by 2^32 versions of 2^96 each.
         _periods[periodId] = PeriodClaims(uint128(p.claimed + minted), uint96(settled + amount), uint32(version));
+    }
+
+    function _spendBudget(address account, uint256 amount) private {
+        uint256 epoch = incentiveEpoch();
+        uint256 spent = _budgetSpent[epoch][account] + amount;
+        _budgetSpent[epoch][account] = spent;
+        emit IncentiveBudgetSpent(account, epoch, spent);
     }
 
     function _requireNotPaused() private view {
