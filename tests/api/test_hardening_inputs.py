@@ -115,7 +115,9 @@ def test_claims_of_the_wrong_type_are_a_401_not_a_500_nor_split_roles(client, ke
     )
 )
 def test_fuzzed_authorization_headers_get_a_4xx_never_a_5xx(client, value):
-    headers = {"Authorization": f"Bearer {value}"} if value.isascii() and "\n" not in value and "\r" not in value else {}
+    headers = (
+        {"Authorization": f"Bearer {value}"} if value.isascii() and "\n" not in value and "\r" not in value else {}
+    )
     reply = client.get(ME, headers=headers)
     assert reply.status_code == 401, (value, reply.status_code, reply.text)
     _sentence(reply)
@@ -147,7 +149,9 @@ def test_an_all_zero_signature_is_a_400_with_a_sentence(client, engine, keycloak
     )
     assert challenge.status_code == 201, challenge.text
     reply = client.post(
-        "/api/v1/me/wallets", headers=token, json={"message": challenge.json()["message"], "signature": "0x" + "00" * 65}
+        "/api/v1/me/wallets",
+        headers=token,
+        json={"message": challenge.json()["message"], "signature": "0x" + "00" * 65},
     )
     assert reply.status_code == 400, reply.text
     assert "signature" in _sentence(reply)
@@ -164,7 +168,9 @@ def test_an_impossible_period_id_is_a_422_with_a_sentence(client, engine, keyclo
         s.commit()
         cid = community.id
     token = bearer(keycloak.mint(new_user("auditor")))
-    reply = client.get(f"/api/v1/communities/{cid}/periods/{period_id}/bundle?account={'0x' + 'ab' * 20}", headers=token)
+    reply = client.get(
+        f"/api/v1/communities/{cid}/periods/{period_id}/bundle?account={'0x' + 'ab' * 20}", headers=token
+    )
     assert reply.status_code == 422, reply.text
     _sentence(reply)
 
