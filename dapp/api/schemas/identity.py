@@ -51,9 +51,14 @@ class RegistrationPublic(RegistrationBase):
     tx_hash: str | None
 
 
-class RegistrationCreated(BaseModel):
-    registration: RegistrationPublic
-    email_verification: str
+class RegistrationAccepted(BaseModel):
+    """The answer to an anonymous registration: the same whether or not the address already had an account."""
+
+    message: str = (
+        "Thank you. We have sent an e-mail to the address you gave: follow its link to verify the address (or, if "
+        "you already have an account, to sign in), then log in, bind your wallet and wait for the community "
+        "admin's approval."
+    )
 
 
 class ProfileUpdate(ProfileFields):
