@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from keycloak import KeycloakOpenID
 from sqlalchemy.engine import Engine
+from starlette.routing import Match
 
 from dapp.api.errors import ValidationProblem
 from dapp.api.guards import Guard
@@ -21,6 +22,7 @@ from lec.db.session import get_engine, init_db
 from lec.settings import Settings, data_dir, get_settings
 
 API_PREFIX = "/api/v1"
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def build_validator(settings: Settings) -> TokenValidator:
@@ -83,6 +85,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return JSONResponse(
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
             content={"detail": f"The request is invalid at: {fields}. Fix these fields and retry.", "errors": errors},
+        )
+
+    @app.exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED)
+    async def _not_allowed(request: Request, _exc: Exception) -> JSONResponse:
+        # Starlette's Allow names the methods of the first route matching the path; here each method is a route.
+        allowed = [
+            m for m in _METHODS if any(r.matches({**request.scope, "method": m})[0] == Match.FULL for r in app.routes)
+        ]
+        return JSONResponse(
+            status_code=status.HTTP_405_METHOD_NOT_ALLOWED,
+            content={"detail": f"{request.method} is not allowed here; this path answers {', '.join(allowed)}."},
+            headers={"Allow": ", ".join(allowed)},
         )
 
     app.include_router(health.router)
