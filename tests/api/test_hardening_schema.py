@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import get_args
 
 import jsonschema
+import pytest
 from api_helpers import bearer
+from pydantic import ValidationError
 
+from dapp.api.schemas.identity import ChallengeRequest
 from dapp.api.schemas.policy import RewardModelCreate
 from oracle.rewards.models import KINDS
 
@@ -43,6 +46,17 @@ def test_405_lists_every_method_of_the_path(client):
     assert reply.status_code == 405
     assert set(reply.headers["allow"].split(", ")) >= {"GET", "PATCH", "DELETE"}
     assert "answers" in reply.json()["detail"]
+
+
+@pytest.mark.parametrize(("value", "accepted"), [(3, True), (3.0, True), (3.5, False), ("3", False), (True, False)])
+def test_strict_bodies_take_json_schemas_integers(value, accepted):
+    """The schema says "integer", which JSON Schema grants 3.0 (a JavaScript client may send it) and nothing else."""
+    body = {"community_id": value, "address": "0x" + "ab" * 20}
+    if accepted:
+        assert ChallengeRequest.model_validate(body).community_id == 3
+    else:
+        with pytest.raises(ValidationError):
+            ChallengeRequest.model_validate(body)
 
 
 def test_the_reward_model_kinds_are_the_oracles():
