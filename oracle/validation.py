@@ -33,6 +33,7 @@ _SIGN = {FlowQuantity.LOAD: 1, FlowQuantity.PRODUCTION: -1}
 # ASCII only: str.isdigit() also accepts superscripts and other scripts' digits, which int() refuses.
 _DIGITS = re.compile(r"[0-9]{1,18}")
 _UNIX_SECONDS = re.compile(r"-?[0-9]{1,12}(\.[0-9]+)?")
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -239,7 +240,8 @@ def validate(
             raise _Invalid(
                 AnomalyReason.WRONG_TYPE, f"'device' is a {type(device_value).__name__}; send the POD as a string."
             )
-        device_ref = device_value[:128]
+        # Kept with an anomaly: without control characters (PostgreSQL refuses NUL in text) and surrogates.
+        device_ref = _UNPRINTABLE.sub("", device_value)[:128]
         community_id = None
         if community_raw not in (None, ""):
             community_id = _integer(community_raw, "community")

@@ -13,7 +13,8 @@ deep. `GuardedRoute`, the `route_class` of every router under /api/v1, runs firs
    Keycloak subject, a request without a valid token by its client address;
 4. a body nested deeper than `max_json_depth` is refused (400) before `json.loads` sees it: CPython's parser
    recurses once per level, and where the recursion limit was raised (py_ecc raises it to 100 000 when imported)
-   a deep document overflows the C stack and kills the worker instead of raising.
+   a deep document overflows the C stack and kills the worker instead of raising; so is a body escaping an
+   unpaired UTF-16 surrogate, which no database or UTF-8 encoder stores.
 
 Caps: `max_body_bytes` by default, `max_batch_body_bytes` on the routes of `BatchRoute` (readings batches),
 `max_anonymous_body_bytes` on routes that need no token. The numbers and limits are `Settings` fields, described
@@ -47,6 +48,18 @@ _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _STEP = [0] * 256
 _STEP[ord("[")] = _STEP[ord("{")] = 1
 _STEP[ord("]")] = _STEP[ord("}")] = -1
+
+
+# At each backslash: an escaped backslash, a surrogate pair, or a lone surrogate (group 1). JSON lets "\ud800"
+# through, Python keeps it, and no database or UTF-8 encoder takes it (a 500 where it is stored).
+_ESCAPE = re.compile(
+    rb"\\(?:\\|u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|(u[dD][89a-fA-F][0-9a-fA-F]{2}))"
+)
+
+
+def lone_surrogate(body: bytes) -> str | None:
+    """The first unpaired UTF-16 surrogate escaped in a JSON text (`\\ud800`), if any."""
+    return next(("\\" + m.group(1).decode() for m in _ESCAPE.finditer(body) if m.group(1)), None)
 
 
 def json_depth(body: bytes) -> int:
@@ -162,11 +175,17 @@ class GuardedRoute(APIRoute):
                 guard.charge("anonymous", client_address(request), "requests without a token from your address")
             if reads_body:
                 request = Request(request.scope, _capped(request.receive, cap))
-                depth = json_depth(await request.body())  # read once; FastAPI then parses the kept bytes
+                body = await request.body()  # read once; FastAPI then parses the kept bytes
+                depth = json_depth(body)
                 if depth > guard.settings.max_json_depth:
                     raise bad_request(
                         f"The JSON body nests {depth} levels deep; this API accepts at most "
                         f"{guard.settings.max_json_depth}. Send a flatter document."
+                    )
+                if (surrogate := lone_surrogate(body)) is not None:
+                    raise bad_request(
+                        f"The JSON body holds the unpaired surrogate {surrogate}, which is no character; send the "
+                        "text as valid Unicode."
                     )
             return await handler(request)
 

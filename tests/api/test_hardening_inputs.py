@@ -6,10 +6,12 @@ Issue 17, API hardening 1 (unhandled exceptions) and 4 (`nbf`, `iat` and claims 
 from __future__ import annotations
 
 import base64
+import json
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from api_helpers import b64url, bearer
@@ -18,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session
 
+from dapp.api.guards import lone_surrogate
 from dapp.api.main import create_app
 from lec.db.enums import DeviceKind, EnergyProfile, FlowQuantity, MemberKind
 from lec.db.models import Community, Device, Flow, RegistrationRequest, Supplier, User
@@ -269,3 +272,64 @@ def test_fuzzed_readings_are_answered_reading_by_reading_never_with_a_5xx(ingest
     if reply.status_code == 200:
         body = reply.json()
         assert body["accepted"] + body["duplicates"] + len(body["rejected"]) >= len(readings)
+
+
+# ---- text no database stores -----------------------------------------------------------------------------------
+
+
+def _escaped(body: dict) -> dict:
+    """A request carrying `body` as JSON with every non-ASCII character escaped, lone surrogates included."""
+    return {"content": json.dumps(body).encode(), "headers": {"Content-Type": "application/json"}}
+
+
+def test_a_lone_surrogate_in_any_body_is_a_400_not_a_500_where_it_is_stored(ingest, keycloak):
+    request = _escaped({"readings": [{"device": "POD\ud800", "energy_wh": 1}]})
+    reading = ingest.client.post(
+        ingest.path, content=request["content"], headers={**ingest.gateway, **request["headers"]}
+    )
+    assert reading.status_code == 400, reading.text
+    assert "unpaired surrogate \\ud800" in _sentence(reading)
+    form = {"email": "s@example.org", "password": "a long enough password", "name": "Sur\udc00", "surname": "Rogate"}
+    signup = ingest.client.post("/api/v1/registrations", **_escaped({**form, "community_id": 1}))
+    assert signup.status_code == 400, signup.text
+    paired = ingest.client.post(  # a surrogate pair is one character (here an emoji): past the guard
+        ingest.path, headers=ingest.gateway, json={"readings": [{"device": "POD\U0001f600", "energy_wh": 1}]}
+    )
+    assert paired.status_code == 403 and "POD\U0001f600" in paired.json()["detail"]
+
+
+def test_control_characters_in_names_are_a_422(client, keycloak, new_user):
+    form = {
+        "email": "nul@example.org",
+        "password": "a long enough password",
+        "name": "Nu\x00l",
+        "surname": "Byte",
+        "community_id": 1,
+        "member_kind": "citizen",
+        "energy_profile": "consumer",
+    }
+    reply = client.post("/api/v1/registrations", json=form)
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["errors"][0]["loc"] == ["body", "name"]
+
+
+def test_a_rejected_reading_keeps_a_printable_device_reference():
+    from oracle.validation import Catalogue, Rejection, validate
+
+    rejection = validate({"device": "PO\x00D\x1b", "energy_wh": 1}, Catalogue(), datetime.now(UTC))
+    assert isinstance(rejection, Rejection) and rejection.device_ref == "POD"
+
+
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        (rb'{"a": "\ud800"}', "\\ud800"),
+        (rb'{"a": "\ude00 x"}', "\\ude00"),
+        (rb'{"a": "\\\ud800"}', "\\ud800"),  # an escaped backslash, then the lone surrogate
+        (rb'{"a": "\\ud800"}', None),  # the text \ud800: a backslash and five letters
+        (rb'{"a": "\ud83d\ude00"}', None),  # a pair: one character
+        (rb'{"a": "\u00e9"}', None),
+    ],
+)
+def test_lone_surrogate_finds_only_unpaired_escapes(body, found):
+    assert lone_surrogate(body) == found

@@ -10,6 +10,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 T = TypeVar("T")
 
 
+# Text a person types on one line (a name, an address): no control characters — PostgreSQL refuses NUL in text,
+# and none of them prints. The pattern spells its class out, so the schema's regex and the API's agree.
+Line = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]*$")]
+
+
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dapp.api.schemas.common import MAX_ID, BodyId, JsonInt, StrictModel
+from dapp.api.schemas.common import MAX_ID, BodyId, JsonInt, Line, StrictModel
 from lec.db.enums import EnergyProfile, MemberKind
 from lec.db.models import RegistrationBase, RegistrationStatus
 
-Name = Annotated[str, Field(min_length=1, max_length=128)]
+Name = Annotated[Line, Field(min_length=1, max_length=128)]
 # Patterns spell their classes out: `\s` and `\d` mean more characters to Python than to the ECMA-262 regexes
 # the OpenAPI schema is read with, and the API would accept what its schema refuses (or the reverse).
 _NOT_IN_ADDRESS = "@\\x00-\\x20\\x7f-\\x9f"
@@ -23,9 +23,9 @@ Email = Annotated[
 class ProfileFields(StrictModel):
     """Registry data a person may give at registration and change later (report §4.1.1)."""
 
-    address: str | None = Field(default=None, max_length=255)
+    address: Line | None = Field(default=None, max_length=255)
     zip: str | None = Field(default=None, pattern=r"^[0-9]{5}$")
-    city: str | None = Field(default=None, max_length=64)
+    city: Line | None = Field(default=None, max_length=64)
     province: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     fiscal_code: str | None = Field(default=None, pattern=r"^[A-Z0-9]{11,16}$")
 
