@@ -70,7 +70,7 @@ def json_depth(body: bytes) -> int:
 
 def _per(item: RateLimitItem) -> str:
     unit = item.GRANULARITY.name
-    return f"{unit}" if item.multiples == 1 else f"{item.multiples} {unit}s"
+    return unit if item.multiples == 1 else f"{item.multiples} {unit}s"
 
 
 class Guard:
