@@ -113,6 +113,15 @@ class _Remembered:
     forget_at: float  # on the validator's monotonic clock
 
 
+def _canonical(part: str) -> bool:
+    """Whether `part` is the one base64url spelling (unpadded) of the bytes it decodes to."""
+    try:
+        decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    except ValueError:
+        return False
+    return base64.urlsafe_b64encode(decoded).rstrip(b"=").decode() == part
+
+
 def _segment(part: str) -> dict[str, Any]:
     padded = part + "=" * (-len(part) % 4)
     try:
@@ -252,6 +261,12 @@ class TokenValidator:
         parts = token.split(".")
         if len(parts) != 3:
             raise InvalidToken("The bearer token is not a signed JWT (expected three dot-separated parts).")
+        if not all(_canonical(part) for part in parts):
+            # base64url leaves spare bits in a segment's last character: a changed spare bit decodes to the same
+            # bytes, so one token would have several spellings. Keycloak writes one; the others are refused.
+            raise InvalidToken(
+                "The bearer token is not in canonical base64url; it was altered after Keycloak signed it."
+            )
         try:
             header = _segment(parts[0])
         except ValueError as exc:

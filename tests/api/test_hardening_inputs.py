@@ -333,3 +333,18 @@ def test_a_rejected_reading_keeps_a_printable_device_reference():
 )
 def test_lone_surrogate_finds_only_unpaired_escapes(body, found):
     assert lone_surrogate(body) == found
+
+
+def test_a_second_spelling_of_a_valid_token_is_refused(client, keycloak, new_user):
+    """base64url's spare bits: flipping one in the signature's last character leaves the same bytes (the flaky
+    case of test_security's one-character fuzz, now refused deterministically)."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    token = keycloak.mint(new_user("token-holder"))
+    assert len(token.rsplit(".", 1)[1]) % 4 == 2  # an RSA-2048 signature: 4 spare bits in the last character
+    respelled = token[:-1] + alphabet[alphabet.index(token[-1]) ^ 1]
+    assert base64.urlsafe_b64decode(respelled.rsplit(".", 1)[1] + "==") == base64.urlsafe_b64decode(
+        token.rsplit(".", 1)[1] + "=="
+    )
+    assert client.get(ME, headers=bearer(token)).status_code == 200
+    reply = client.get(ME, headers=bearer(respelled))
+    assert reply.status_code == 401 and "canonical base64url" in _sentence(reply)
