@@ -9,6 +9,8 @@ Where things go (the full-stack-fastapi-template's layout):
   `roles.py` the realm roles they check.
 - `errors.py`: the error body (`Problem`), the error responses routes declare (`AUTH_ERRORS`, `ERRORS`,
   `CHAIN_DOWN`) and the builders every refusal is raised with.
+- `guards.py`: what every route under /api/v1 does before its body is read (`GuardedRoute`, each router's
+  `route_class`): the body cap, authentication, the rate limit, the JSON nesting cap.
 - `services/<use case>.py`: what a route does beyond one database call (Keycloak, the chain, several tables).
 - Named modules for the API's adapters: `chain.py` (web3 with the community admin's key), `idp.py`
   (Keycloak's admin API), `security.py` (token validation), `siwe_binding.py` (EIP-4361), `aggregates.py`

@@ -10,6 +10,7 @@ when the community does not exist.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -28,6 +29,8 @@ from dapp.api.schemas.common import PathId
 from dapp.api.security import IdentityProviderUnavailable, InvalidToken, Principal, TokenValidator
 from lec.db.models import Community, Role, User, UserCommunity, UserRole
 from lec.settings import Settings
+
+log = logging.getLogger(__name__)
 
 _bearer = HTTPBearer(auto_error=False, description="A Keycloak access token of the lec realm.")
 
@@ -61,10 +64,13 @@ SessionDep = Annotated[Session, Depends(get_session)]
 IdpDep = Annotated[IdentityProvider, Depends(get_idp)]
 
 
-async def get_principal(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+async def authenticate(request: Request) -> Principal:
+    """The caller named by the request's bearer token, or a 401 (a 503 when Keycloak's keys cannot be fetched).
+
+    `GuardedRoute` calls this before the body is read and keeps the result on `request.state.principal`.
+    """
+    credentials = await _bearer(request)
+    if credentials is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail="This endpoint needs a bearer token: log in through Keycloak and send `Authorization: Bearer …`.",
@@ -79,7 +85,20 @@ async def get_principal(
     except InvalidToken as exc:
         raise unauthorized(str(exc)) from exc
     except IdentityProviderUnavailable as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
+        log.error("%s", exc)  # names the settings to check: the operator's to read, not the caller's
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="The identity provider's signing keys cannot be fetched now, so no token can be checked; "
+            "retry in a while.",
+        ) from exc
+
+
+async def get_principal(
+    request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    """The authenticated caller: the one `GuardedRoute` found before reading the body, else found now."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    return principal if principal is not None else await authenticate(request)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -72,8 +72,8 @@ def bind_demo_users(
             if community is None:
                 continue
             for name in roles:
-                if name not in ("community-admin", "token-holder"):
-                    continue
+                if name not in ("community-admin", "token-holder", "token-admin", "oracle-admin"):
+                    continue  # platform-admin and auditor are global: the token's realm role is enough
                 role = session.exec(select(Role).where(Role.name == name)).first()
                 if role is not None and session.get(UserRole, (user.id, community.id, role.id)) is None:
                     session.add(UserRole(user_id=user.id, community_id=community.id, role_id=role.id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -96,6 +97,16 @@ def api(identity: Identity | None) -> Api:
 @st.cache_resource
 def chain() -> Chain:
     return Chain()
+
+
+_MARKDOWN = re.compile(r"""([!-/:-@\[-`{-~])""")  # every ASCII punctuation mark; CommonMark lets each be escaped
+
+
+def plain(text: str) -> str:
+    """`text` (typed by someone else: a name, a bundle's fields) for Streamlit's markdown elements, shown as typed:
+    links, images, emphasis, headings, math and HTML all escaped, lines joined (Streamlit does not render HTML in
+    markdown, but an image link would make the reader's browser fetch an address of the writer's choosing)."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(text.splitlines()))
 
 
 def show_error(message: str) -> None:

@@ -42,6 +42,9 @@ def make_settings(keycloak: KeycloakStandIn, database_url: str, **overrides: obj
         "client_secret": SecretStr(API_SECRET),
         "database_url": database_url,
         "jwks_refetch_interval_seconds": 0.0,
+        # Tests send far more requests a minute than a person: the rate limits are tested on their own
+        # (test_hardening_limits.py), with these set.
+        **{f"rate_limit_{name}": "" for name in ("caller", "anonymous", "registrations", "wallet_challenges")},
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -186,7 +186,7 @@ def test_bad_search_parameters_are_refused_with_a_sentence(market: Market, param
     [
         {"category": "0"},  # a string where a number is expected
         {"category": True},  # a boolean where a number is expected
-        {"category": 0.0},
+        {"category": 0.5},  # a fraction (0.0 is an integer to JSON Schema, and so to the API)
         {"hours": 1.5},  # a number where exact text is expected
         {"hours": "1.005"},  # finer than a hundredth of an hour
         {"hours": "0"},

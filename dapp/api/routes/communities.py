@@ -18,6 +18,7 @@ from dapp.api.deps import (
     community_access,
 )
 from dapp.api.errors import AUTH_ERRORS, ERRORS
+from dapp.api.guards import GuardedRoute
 from dapp.api.roles import COMMUNITY_ADMIN, PLATFORM_ADMIN, TOKEN_HOLDER
 from dapp.api.schemas.common import Offset, Page, PathId
 from dapp.api.schemas.communities import CommunityPublic, DeviceCreate, DevicePublic, MemberPublic, device_public
@@ -25,7 +26,9 @@ from dapp.api.schemas.identity import RegistrationPublic
 from dapp.api.services import communities, registrations
 from lec.db.models import Community, RegistrationRequest, RegistrationStatus
 
-router = APIRouter(prefix="/communities", tags=["communities"], responses={**AUTH_ERRORS, **ERRORS})
+router = APIRouter(
+    prefix="/communities", tags=["communities"], responses={**AUTH_ERRORS, **ERRORS}, route_class=GuardedRoute
+)
 
 # Devices: members see their own, the admin every one.
 Holder = Annotated[CommunityAccess, Depends(community_access(TOKEN_HOLDER, COMMUNITY_ADMIN, PLATFORM_ADMIN))]

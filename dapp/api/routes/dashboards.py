@@ -12,13 +12,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from dapp.api import aggregates
 from dapp.api.deps import CommunityAccess, CommunityAdmin, CommunityReader, PrincipalDep, SessionDep, community_access
 from dapp.api.errors import AUTH_ERRORS, ERRORS, not_found
+from dapp.api.guards import GuardedRoute
 from dapp.api.roles import COMMUNITY_ADMIN, ORACLE_ADMIN, PLATFORM_ADMIN
 from dapp.api.schemas.common import Offset, PathId
 from dapp.api.schemas.dashboards import CommunityDay, DailyPage, RefreshRequest, RefreshResult
 from dapp.api.services import dashboards
 from lec.db.models import UserCommunity
 
-router = APIRouter(prefix="/communities", tags=["dashboards"], responses={**AUTH_ERRORS, **ERRORS})
+router = APIRouter(
+    prefix="/communities", tags=["dashboards"], responses={**AUTH_ERRORS, **ERRORS}, route_class=GuardedRoute
+)
 
 Refresher = Annotated[CommunityAccess, Depends(community_access(COMMUNITY_ADMIN, ORACLE_ADMIN, PLATFORM_ADMIN))]
 

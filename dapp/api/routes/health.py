@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from dapp.api.deps import SessionDep
 from dapp.api.schemas.health import Health, Readiness
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
 
@@ -35,7 +39,8 @@ def ready(request: Request, session: SessionDep) -> Readiness | JSONResponse:
         request.app.state.validator.refresh_if_stale()
         checks["keycloak"] = "ok"
     except Exception as exc:
-        checks["keycloak"] = f"unavailable: {exc}"
+        log.error("Readiness: %s", exc)  # names the settings to check: the operator's, not the caller's
+        checks["keycloak"] = "unavailable: its signing keys cannot be fetched"
     body = Readiness(status="ok" if all(v == "ok" for v in checks.values()) else "unavailable", checks=checks)
     if body.status != "ok":
         return JSONResponse(status_code=status.HTTP_503_SERVICE_UNAVAILABLE, content=body.model_dump())

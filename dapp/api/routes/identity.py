@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from dapp.api.deps import CurrentUser, IdpDep, PersonDep, PrincipalDep, SessionDep, SettingsDep
-from dapp.api.errors import AUTH_ERRORS, ERRORS, Problem, idp_failure
+from dapp.api.errors import AUTH_ERRORS, ERRORS, idp_failure
+from dapp.api.guards import GuardedRoute, throttle
 from dapp.api.idp import IdentityProviderError
 from dapp.api.schemas.common import PathId
 from dapp.api.schemas.identity import (
@@ -14,15 +15,15 @@ from dapp.api.schemas.identity import (
     LogoutRequest,
     MePublic,
     ProfileUpdate,
+    RegistrationAccepted,
     RegistrationCreate,
-    RegistrationCreated,
     RegistrationPublic,
     UserRegister,
     WalletBinding,
 )
 from dapp.api.services import accounts, registrations, wallets
 
-router = APIRouter(tags=["identity"], responses=AUTH_ERRORS)
+router = APIRouter(tags=["identity"], responses=AUTH_ERRORS, route_class=GuardedRoute)
 
 
 # ---- profile ------------------------------------------------------------------------------------------------
@@ -71,19 +72,21 @@ def logout(body: LogoutRequest, _principal: PersonDep, idp: IdpDep) -> Response:
 
 @router.post(
     "/registrations",
-    status_code=status.HTTP_201_CREATED,
-    response_model=RegistrationCreated,
-    responses={**ERRORS, 422: {"model": Problem, "description": "Invalid fields."}},
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RegistrationAccepted,
+    responses=ERRORS,
     openapi_extra={"security": []},
+    dependencies=[Depends(throttle("registrations"))],
 )
-def register(form: UserRegister, session: SessionDep, idp: IdpDep) -> RegistrationCreated:
+def register(form: UserRegister, session: SessionDep, idp: IdpDep) -> RegistrationAccepted:
     """Create an account in Keycloak (a verification e-mail is sent) and ask to join a community.
 
-    Next steps: verify the e-mail, log in, bind a wallet (`/me/wallet-challenges`, `/me/wallets`), then wait for
-    the community admin's approval.
+    The answer is the same whether or not the address already has an account (its owner is told by e-mail), so
+    it cannot be used to find out who is registered. Next steps: verify the e-mail, log in, bind a wallet
+    (`/me/wallet-challenges`, `/me/wallets`), then wait for the community admin's approval.
     """
-    request = registrations.register(session, idp, form)
-    return RegistrationCreated(registration=RegistrationPublic.model_validate(request), email_verification="sent")
+    registrations.register(session, idp, form)
+    return RegistrationAccepted()
 
 
 @router.post(
@@ -97,7 +100,13 @@ def join(body: RegistrationCreate, user: CurrentUser, session: SessionDep) -> Re
 # ---- wallets ---------------------------------------------------------------------------------------------------
 
 
-@router.post("/me/wallet-challenges", status_code=201, response_model=Challenge, responses=ERRORS)
+@router.post(
+    "/me/wallet-challenges",
+    status_code=201,
+    response_model=Challenge,
+    responses=ERRORS,
+    dependencies=[Depends(throttle("wallet_challenges"))],
+)
 def wallet_challenge(
     body: ChallengeRequest, principal: PersonDep, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> Challenge:

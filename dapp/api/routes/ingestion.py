@@ -6,11 +6,14 @@ from fastapi import APIRouter
 
 from dapp.api.deps import EngineDep, PrincipalDep, SessionDep, load_access
 from dapp.api.errors import AUTH_ERRORS, ERRORS
+from dapp.api.guards import BatchRoute
 from dapp.api.schemas.common import PathId
 from dapp.api.schemas.ingestion import IngestResult, ReadingBatch
 from dapp.api.services import ingestion
 
-router = APIRouter(prefix="/communities", tags=["ingestion"], responses={**AUTH_ERRORS, **ERRORS})
+router = APIRouter(
+    prefix="/communities", tags=["ingestion"], responses={**AUTH_ERRORS, **ERRORS}, route_class=BatchRoute
+)
 
 
 @router.post("/{community_id}/readings", response_model=IngestResult)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from dapp.api.deps import CommunityAccess, CommunityReader, SessionDep, SettingsDep, community_access
 from dapp.api.errors import AUTH_ERRORS, CHAIN_DOWN, ERRORS, invalid
+from dapp.api.guards import GuardedRoute
 from dapp.api.roles import COMMUNITY_ADMIN, PLATFORM_ADMIN, TOKEN_HOLDER
 from dapp.api.schemas.common import Offset, PathId
 from dapp.api.schemas.market import (
@@ -29,7 +30,7 @@ from dapp.api.services import listings
 from lec.market.listings import search_listings
 from lec.market.policy import Side
 
-router = APIRouter(tags=["market"], responses={**AUTH_ERRORS, **ERRORS})
+router = APIRouter(tags=["market"], responses={**AUTH_ERRORS, **ERRORS}, route_class=GuardedRoute)
 
 # Who posts: people with a wallet in the community, i.e. its members and its admin.
 Poster = Annotated[CommunityAccess, Depends(community_access(TOKEN_HOLDER, COMMUNITY_ADMIN))]

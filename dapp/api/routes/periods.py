@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
 from eth_utils import is_address, to_checksum_address
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from web3 import Web3
 
 from dapp.api.deps import CommunityAccess, CommunityReader, PrincipalDep, SessionDep, SettingsDep
-from dapp.api.errors import AUTH_ERRORS, ERRORS, forbidden, invalid, not_found
+from dapp.api.errors import AUTH_ERRORS, CHAIN_DOWN, ERRORS, chain_down, forbidden, invalid, not_found
+from dapp.api.guards import GuardedRoute
 from dapp.api.roles import AUDITOR
-from dapp.api.schemas.common import PathId
-from dapp.api.schemas.periods import CheckPublic, PeriodPublic, VerifyRequest, VerifyResult
+from dapp.api.schemas.periods import CheckPublic, PeriodId, PeriodPublic, VerifyRequest, VerifyResult
 from dapp.api.services import communities
 from lec.calendar import period_day
 from oracle.pipeline import PeriodError, periods_dir
 
-router = APIRouter(tags=["periods"], responses={**AUTH_ERRORS, **ERRORS})
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["periods"], responses={**AUTH_ERRORS, **ERRORS}, route_class=GuardedRoute)
 
 
 def _summary(path: Path) -> PeriodPublic:
@@ -59,7 +62,7 @@ def list_periods(
 
 @router.get("/communities/{community_id}/periods/{period_id}/bundle", response_model=dict[str, Any])
 def period_bundle(
-    period_id: PathId,
+    period_id: PeriodId,
     access: CommunityReader,
     session: SessionDep,
     account: Annotated[str | None, Query(description="Member wallet; a member may omit it (own wallet).")] = None,
@@ -88,10 +91,16 @@ def period_bundle(
         salts = get_salts(session, chain_community, period_id)
         return make_bundle(inputs, wanted, salts)
     except PeriodError as exc:
-        raise not_found(str(exc)) from exc
+        # The oracle's sentence is for its operator (it names files and commands): logged, not answered.
+        log.info("No bundle of %s for period %s of community %s: %s", wanted, period_id, chain_community, exc)
+        raise not_found(
+            f"There is no proof bundle of {wanted} for period {period_id} in community {access.community.id}: the "
+            "period was not computed yet, or that wallet had no readings in it. List the periods with "
+            f"GET /api/v1/communities/{access.community.id}/periods."
+        ) from exc
 
 
-@router.post("/verify", response_model=VerifyResult)
+@router.post("/verify", response_model=VerifyResult, responses=CHAIN_DOWN)
 def verify(body: VerifyRequest, _principal: PrincipalDep, settings: SettingsDep) -> VerifyResult:
     """Run the auditor's take-out checks of a bundle against the chain (any logged-in user may verify)."""
     from oracle.audit.verify import verify_bundle
@@ -102,7 +111,7 @@ def verify(body: VerifyRequest, _principal: PrincipalDep, settings: SettingsDep)
     except (KeyError, TypeError, ValueError) as exc:
         raise invalid(f"The bundle is incomplete or malformed: {exc}.") from exc
     except OSError as exc:
-        raise HTTPException(502, detail=f"The chain node at {settings.rpc_url} does not answer: {exc}.") from exc
+        raise chain_down(exc) from exc
     return VerifyResult(
         ok=bool(checks) and all(c.ok for c in checks),
         checks=[CheckPublic(name=c.name, ok=c.ok, detail=c.detail) for c in checks],

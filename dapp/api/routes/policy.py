@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from dapp.api import chain
 from dapp.api.deps import CommunityAccess, PrincipalDep, SettingsDep, community_access, require_role
 from dapp.api.errors import AUTH_ERRORS, ERRORS, chain_failure
+from dapp.api.guards import GuardedRoute
 from dapp.api.roles import AUDITOR, COMMUNITY_ADMIN, ORACLE_ADMIN, PLATFORM_ADMIN, TOKEN_ADMIN, TOKEN_HOLDER
 from dapp.api.schemas.policy import RewardModelCreate, RewardModelPublic, RewardModelRegistered
 from dapp.api.security import Principal
@@ -16,7 +18,9 @@ from dapp.api.services import communities
 from lec.chain.client import ORACLE_KEY_ENV, ChainClient, ChainError
 from oracle.rewards.models import RewardModelError, validate_model
 
-router = APIRouter(tags=["policy"], responses={**AUTH_ERRORS, **ERRORS})
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["policy"], responses={**AUTH_ERRORS, **ERRORS}, route_class=GuardedRoute)
 
 Viewer = Annotated[
     CommunityAccess,
@@ -55,7 +59,8 @@ def register_model(
     except RewardModelError as exc:
         raise HTTPException(422, detail=str(exc)) from exc
     if settings.oracle_private_key is None:
-        raise HTTPException(503, detail=f"The API has no oracle key: set {ORACLE_KEY_ENV} to register models.")
+        log.error("POST /reward-models: the API has no oracle key; set %s.", ORACLE_KEY_ENV)
+        raise HTTPException(503, detail="This API has no oracle key, so it cannot register models; tell its operator.")
     try:
         client = ChainClient.connect(settings.rpc_url)
         model_id, result = client.register_model(model.name, model.kind, model.canonical_params)

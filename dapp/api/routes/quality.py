@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from dapp.api.deps import CommunityAccess, CommunityReader, SessionDep, community_access
 from dapp.api.errors import AUTH_ERRORS, ERRORS, not_found
+from dapp.api.guards import GuardedRoute
 from dapp.api.roles import AUDITOR, COMMUNITY_ADMIN, PLATFORM_ADMIN
 from dapp.api.schemas.common import Offset, Page
 from dapp.api.schemas.quality import AnomalyPublic, ClusterAssignment, ClusteringPublic, ClusterPublic
@@ -30,7 +31,9 @@ from lec.db.models import (
 )
 from oracle.cluster import cluster_spread
 
-router = APIRouter(prefix="/communities", tags=["quality"], responses={**AUTH_ERRORS, **ERRORS})
+router = APIRouter(
+    prefix="/communities", tags=["quality"], responses={**AUTH_ERRORS, **ERRORS}, route_class=GuardedRoute
+)
 
 Overseer = Annotated[CommunityAccess, Depends(community_access(COMMUNITY_ADMIN, AUDITOR, PLATFORM_ADMIN))]
 Limit = Annotated[int, Query(ge=1, le=500)]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dapp.api.schemas.common import BodyId, StrictModel
+from dapp.api.schemas.common import BodyId, Line, StrictModel
 from lec.db.enums import DeviceKind, DeviceStatus, EnergyProfile, MemberKind
 from lec.db.models import Device
 
@@ -49,10 +49,10 @@ class DevicePublic(BaseModel):
 
 class DeviceCreate(StrictModel):
     pod: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
-    name: str = Field(min_length=1, max_length=128)
+    name: Line = Field(min_length=1, max_length=128)
     kind: DeviceKind = Field(strict=False)  # enums arrive as JSON strings
     user_id: BodyId | None = None
-    gateway: str | None = Field(default=None, min_length=1, max_length=64, description="Client id of its gateway.")
+    gateway: Line | None = Field(default=None, min_length=1, max_length=64, description="Client id of its gateway.")
     default_flow_id: BodyId | None = None
     min_energy_wh: float | None = None
     max_energy_wh: float | None = None

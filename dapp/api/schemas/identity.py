@@ -7,20 +7,25 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dapp.api.schemas.common import BodyId, StrictModel
+from dapp.api.schemas.common import MAX_ID, BodyId, JsonInt, Line, StrictModel
 from lec.db.enums import EnergyProfile, MemberKind
 from lec.db.models import RegistrationBase, RegistrationStatus
 
-Name = Annotated[str, Field(min_length=1, max_length=128)]
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=255)]
+Name = Annotated[Line, Field(min_length=1, max_length=128)]
+# Patterns spell their classes out: `\s` and `\d` mean more characters to Python than to the ECMA-262 regexes
+# the OpenAPI schema is read with, and the API would accept what its schema refuses (or the reverse).
+_NOT_IN_ADDRESS = "@\\x00-\\x20\\x7f-\\x9f"
+Email = Annotated[
+    str, Field(pattern=rf"^[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}]+\.[^{_NOT_IN_ADDRESS}]+$", max_length=255)
+]
 
 
 class ProfileFields(StrictModel):
     """Registry data a person may give at registration and change later (report §4.1.1)."""
 
-    address: str | None = Field(default=None, max_length=255)
-    zip: str | None = Field(default=None, pattern=r"^\d{5}$")
-    city: str | None = Field(default=None, max_length=64)
+    address: Line | None = Field(default=None, max_length=255)
+    zip: str | None = Field(default=None, pattern=r"^[0-9]{5}$")
+    city: Line | None = Field(default=None, max_length=64)
     province: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     fiscal_code: str | None = Field(default=None, pattern=r"^[A-Z0-9]{11,16}$")
 
@@ -30,7 +35,9 @@ class RegistrationCreate(RegistrationBase):
 
     model_config = ConfigDict(extra="forbid", strict=True)  # type: ignore[assignment]
 
-    community_id: BodyId
+    # Not `BodyId`: in a subclass of a SQLModel table base, constraints in `Annotated` reach the JSON schema as
+    # "ge"/"le" (unknown keywords, so a client or a fuzzer never sees the range); a Field default keeps them.
+    community_id: JsonInt = Field(ge=1, le=MAX_ID)
 
 
 class UserRegister(ProfileFields, RegistrationCreate):  # type: ignore[misc]  # both bases are strict bodies
@@ -51,9 +58,14 @@ class RegistrationPublic(RegistrationBase):
     tx_hash: str | None
 
 
-class RegistrationCreated(BaseModel):
-    registration: RegistrationPublic
-    email_verification: str
+class RegistrationAccepted(BaseModel):
+    """The answer to an anonymous registration: the same whether or not the address already had an account."""
+
+    message: str = (
+        "Thank you. We have sent an e-mail to the address you gave: follow its link to verify the address (or, if "
+        "you already have an account, to sign in), then log in, bind your wallet and wait for the community "
+        "admin's approval."
+    )
 
 
 class ProfileUpdate(ProfileFields):

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from dapp.api.schemas.common import StrictModel
+from dapp.api.schemas.common import JsonInt, StrictModel
 from lec.db.models.market import MAX_DESCRIPTION, MAX_TITLE, Listing
 from lec.market.client import DealView
 from lec.market.policy import Side
@@ -32,7 +32,7 @@ def hours_text(units: int) -> str:
 class NewListing(StrictModel):
     """A new listing; its owner is the caller's wallet in the community (never taken from the body)."""
 
-    category: int = Field(ge=0, le=7, description="Flow category 0 … 7; 5, 6 and 7 are community tasks.")
+    category: JsonInt = Field(ge=0, le=7, description="Flow category 0 … 7; 5, 6 and 7 are community tasks.")
     side: SideName = Field(description="offer or request (members), task (community admin, categories 5–7).")
     title: str = Field(min_length=1, max_length=MAX_TITLE)
     description: str = Field(max_length=MAX_DESCRIPTION)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, Field
 
 from dapp.api.schemas.common import StrictModel
+
+# A period id is a local day written YYYYMMDD; the range keeps anything else (a 64-bit integer) out of the calendar.
+PeriodId = Annotated[int, Path(ge=19_700_101, le=99_991_231, description="The local day, YYYYMMDD.")]
 
 
 class PeriodPublic(BaseModel):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, StrictInt
+from typing import Annotated, Literal
 
-from dapp.api.schemas.common import StrictModel
+from pydantic import BaseModel, Field
+
+from dapp.api.schemas.common import JsonInt, StrictModel
 
 
 class RewardModelPublic(BaseModel):
@@ -17,9 +19,11 @@ class RewardModelPublic(BaseModel):
 
 
 class RewardModelCreate(StrictModel):
+    """A model version to register; which parameters each kind needs is the oracle's rule (`validate_model`)."""
+
     name: str = Field(min_length=1, max_length=64)
-    kind: str = Field(min_length=1, max_length=32)
-    params: dict[str, StrictInt]
+    kind: Literal["self-consumption", "no-peaks", "combined"]
+    params: dict[str, Annotated[JsonInt, Field(ge=0)]]
 
 
 class RewardModelRegistered(BaseModel):

@@ -12,7 +12,7 @@ from web3.exceptions import Web3Exception
 
 from dapp.api import chain
 from dapp.api.deps import CommunityAccess
-from dapp.api.errors import conflict, forbidden, invalid, not_found
+from dapp.api.errors import chain_down, conflict, forbidden, invalid, not_found
 from dapp.api.schemas.market import NewListing
 from dapp.api.services.communities import chain_community_id
 from lec.chain.client import ChainError
@@ -73,9 +73,7 @@ def deal_with_listing(
         market = chain.marketplace(settings, chain_community)
         deal = market.deal(deal_id) if market else None
     except (ChainError, OSError) as exc:  # OSError: requests' connection errors, when the node stops mid-call
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"The chain cannot be read now: {exc} Retry when it is up."
-        ) from exc
+        raise chain_down(exc) from exc
     except LookupError as exc:
         raise not_found(str(exc)) from exc
     except Web3Exception as exc:
