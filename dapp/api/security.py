@@ -29,6 +29,7 @@ from keycloak import KeycloakOpenID
 from keycloak.exceptions import KeycloakError
 
 ALLOWED_ALGORITHMS = ("RS256",)
+MAX_TOKEN_LENGTH = 64 * 1024  # Keycloak's access tokens are a few kB; anything this large is refused unread
 
 
 class InvalidToken(Exception):
@@ -210,6 +211,8 @@ class TokenValidator:
         return principal
 
     def _verify(self, token: str) -> tuple[Principal, str]:
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidToken("The bearer token is too large (over 64 KB) to be an access token of this realm.")
         parts = token.split(".")
         if len(parts) != 3:
             raise InvalidToken("The bearer token is not a signed JWT (expected three dot-separated parts).")
