@@ -17,11 +17,17 @@ import shutil
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import settings
 
 from tests.support.keycloak import KeycloakServer
 from tests.support.services import MosquittoBroker, PostgresServer, start_mosquitto, start_postgres
 
 _KEYCLOAK = pytest.StashKey[KeycloakServer]()
+
+# No per-example deadline unless a test sets one: Keycloak starts in the background while the first tests run, on
+# a 2-core machine other runs share, so a deadline would measure the machine's load rather than the code.
+settings.register_profile("lec", deadline=None)
+settings.load_profile("lec")
 
 
 @pytest.hookimpl(trylast=True)  # after -k / -m deselection: only the tests that will run count
