@@ -171,7 +171,7 @@ def provision_users(admin: Any, users: dict[str, tuple[tuple[str, ...], int | No
         wanted = set(roles)
         if wanted - held:
             admin.assign_realm_roles(user_id, [admin.get_realm_role(r) for r in sorted(wanted - held)])
-        extra = held & set(_realm_role_names(admin)) - wanted
+        extra = held & (set(_realm_role_names(admin)) - wanted)
         if extra:
             admin.delete_realm_roles_of_user(user_id, [admin.get_realm_role(r) for r in sorted(extra)])
         accounts[username] = (password, user_id)
