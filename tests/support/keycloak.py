@@ -113,6 +113,20 @@ class KeycloakServer:
             self._process = subprocess.Popen(
                 [str(KEYCLOAK_SH), "start"], env=self._env(), stdout=log, stderr=subprocess.STDOUT
             )
+        # A watchdog in its own session: should this process die without stopping the server (killed, a crash),
+        # the server is stopped and its folder removed all the same, instead of running on without an owner.
+        subprocess.Popen(
+            [
+                "/bin/sh",
+                "-c",
+                f'while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; "$0" stop; rm -rf "$KEYCLOAK_STATE"',
+                str(KEYCLOAK_SH),
+            ],
+            env=self._env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         return self
 
     def wait_ready(self, timeout: float = 600) -> KeycloakServer:
