@@ -28,7 +28,7 @@ NAV = {
     "carla": {"Home", "My energy", "Wallet", "Community dashboard", "Members and tasks"},
 }
 # A page of the role that reads the API with the token from Keycloak, and what it shows when the API accepted it.
-WORK = {"alice": ("My energy", "Tokens earned"), "carla": ("Community dashboard", "Percentiles across members")}
+WORK = {"alice": ("My energy", "Tokens earned"), "carla": ("Community dashboard", "Last week: load vs production")}
 
 
 @pytest.fixture
