@@ -24,7 +24,7 @@ ANVIL_LOG := $(LEC_DATA_DIR)/anvil/anvil.log
 LEC_NETWORK := ethereum:lec:node
 
 .PHONY: setup system-deps python-deps node-deps solc compile chain chain-stop deploy seed demo demo-oracle demo-api \
-        demo-dapp screenshots stop test keycloak keycloak-start keycloak-stop \
+        demo-dapp demo-keycloak screenshots stop test keycloak keycloak-start keycloak-stop \
         lint slither bench-gas bench-oracle bench-api bench-ingest clean
 
 ## setup: install Debian packages, the Python environment, the npm tools and the solc adapter
@@ -102,40 +102,58 @@ demo-oracle: seed
 	lec oracle cluster --community 1 --from $(DEMO_START) --to $$(date -u -d "$(DEMO_START) + $$(($(DEMO_DAYS) - 1)) days" +%F) -k 3
 
 API_PORT ?= 8000
+MAIL_PORT ?= 8025
+KEYCLOAK_STATE := $(LEC_DATA_DIR)/keycloak
 
-## demo-api: the API in dev identity mode (a local Keycloak-compatible token server on loopback)
-demo-api: compile
+## demo-keycloak: the real Keycloak with the realm, a mail sink for its e-mails (in $(LEC_DATA_DIR)/mail), the
+## demo users with generated passwords (in $(LEC_DATA_DIR)/dev-identity.json), the dApp's [auth] for st.login
+demo-keycloak: compile keycloak
+	@mkdir -p $(LEC_DATA_DIR)/mail
+	@if (exec 3<>/dev/tcp/127.0.0.1/$(MAIL_PORT)) 2>/dev/null; then \
+		echo "A mail server already answers on port $(MAIL_PORT)"; \
+	else \
+		nohup $(PY) -m aiosmtpd -n -l 127.0.0.1:$(MAIL_PORT) -c aiosmtpd.handlers.Mailbox $(LEC_DATA_DIR)/mail \
+			> $(LEC_DATA_DIR)/mail.log 2>&1 & echo $$! > $(LEC_DATA_DIR)/mail.pid; \
+	fi
+	LEC_SMTP_PORT=$(MAIL_PORT) KEYCLOAK_STATE=$(KEYCLOAK_STATE) tools/keycloak/keycloak.sh start
+	lec demo-identity --keycloak-url http://127.0.0.1:$(KEYCLOAK_PORT)/ --admin-file $(KEYCLOAK_STATE)/admin.json \
+		--dapp-url http://localhost:$(DAPP_PORT)
+
+## demo-api: the API against the demo's Keycloak (its client secret in $(KEYCLOAK_STATE)/lec-api.env);
+## `lec api --dev-identity` is the explicit alternative without Java (a local stand-in issuer)
+demo-api: compile demo-keycloak
 	@mkdir -p $(LEC_DATA_DIR)
 	@if curl -sf -o /dev/null http://127.0.0.1:$(API_PORT)/health; then \
 		echo "The API already answers on port $(API_PORT)"; \
 	else \
-		nohup lec api --host 127.0.0.1 --port $(API_PORT) --dev-identity > $(LEC_DATA_DIR)/api.log 2>&1 & \
+		set -a; . $(KEYCLOAK_STATE)/lec-api.env; set +a; \
+		nohup lec api --host 127.0.0.1 --port $(API_PORT) > $(LEC_DATA_DIR)/api.log 2>&1 & \
 		echo $$! > $(LEC_DATA_DIR)/api.pid; \
 		for i in $$(seq 100); do curl -sf -o /dev/null http://127.0.0.1:$(API_PORT)/health && break; sleep 0.3; done; \
 		curl -sf -o /dev/null http://127.0.0.1:$(API_PORT)/health || { echo "The API did not start:"; tail -20 $(LEC_DATA_DIR)/api.log; exit 1; }; \
 	fi
-	@echo "API: http://127.0.0.1:$(API_PORT)/docs (demo accounts and passwords in $(LEC_DATA_DIR)/dev-identity.json)"
+	@echo "API: http://127.0.0.1:$(API_PORT)/docs (tokens from Keycloak at http://127.0.0.1:$(KEYCLOAK_PORT)/realms/lec)"
 
 DAPP_PORT ?= 8501
 
-## demo-dapp: the Streamlit dApp on the demo (sign in as a demo user; MetaMask for transactions)
+## demo-dapp: the Streamlit dApp on the demo (sign in with Keycloak as a demo user; MetaMask for transactions)
 demo-dapp: demo-api
 	@if curl -sf -o /dev/null http://127.0.0.1:$(DAPP_PORT)/_stcore/health; then \
 		echo "The dApp already answers on port $(DAPP_PORT)"; \
 	else \
-		LEC_API_URL=http://127.0.0.1:$(API_PORT)/api/v1 nohup lec dapp --dev-identity --port $(DAPP_PORT) \
+		LEC_API_URL=http://127.0.0.1:$(API_PORT)/api/v1 nohup lec dapp --port $(DAPP_PORT) \
 			> $(LEC_DATA_DIR)/dapp.log 2>&1 & echo $$! > $(LEC_DATA_DIR)/dapp.pid; \
 		for i in $$(seq 150); do curl -sf -o /dev/null http://127.0.0.1:$(DAPP_PORT)/_stcore/health && break; sleep 0.2; done; \
 		curl -sf -o /dev/null http://127.0.0.1:$(DAPP_PORT)/_stcore/health || { echo "The dApp did not start:"; tail -20 $(LEC_DATA_DIR)/dapp.log; exit 1; }; \
 	fi
-	@echo "dApp: http://localhost:$(DAPP_PORT) (demo users: alice, bob (members), carla (community admin), oscar (oracle admin), tina (token admin), audrey (auditor); passwords in $(LEC_DATA_DIR)/dev-identity.json)"
+	@echo "dApp: http://localhost:$(DAPP_PORT) (sign in on Keycloak's page as alice, bob (members), carla (community admin), oscar (oracle admin), tina (token admin), audrey (auditor) or paolo (platform admin); passwords in $(LEC_DATA_DIR)/dev-identity.json)"
 
 ## screenshots: every page of the dApp as each role sees it, on demo data, saved in docs/screenshots/
 screenshots: compile
 	LEC_SCREENSHOTS=$(CURDIR)/docs/screenshots pytest tests/dapp/test_dapp_screenshots.py -p no:cacheprovider -q
 
 ## demo: the local demo on embedded defaults
-demo: deploy seed demo-oracle demo-api demo-dapp
+demo: deploy seed demo-oracle demo-keycloak demo-api demo-dapp
 	@API_PORT=$(API_PORT) DAPP_PORT=$(DAPP_PORT) ape run summary --network $(LEC_RPC_URL) 2>/dev/null
 
 ## keycloak: fetch the pinned Keycloak from Maven Central (SHA-256 checked) and build it, once
@@ -144,14 +162,14 @@ keycloak:
 
 ## keycloak-start / keycloak-stop: Keycloak on 127.0.0.1:$(KEYCLOAK_PORT) with the realm imported
 keycloak-start:
-	tools/keycloak/keycloak.sh start
+	LEC_SMTP_PORT=$(MAIL_PORT) KEYCLOAK_STATE=$(KEYCLOAK_STATE) tools/keycloak/keycloak.sh start
 
 keycloak-stop:
-	tools/keycloak/keycloak.sh stop
+	KEYCLOAK_STATE=$(KEYCLOAK_STATE) tools/keycloak/keycloak.sh stop
 
-## stop: stop the demo's background processes (anvil keeps its state)
-stop: chain-stop
-	@for f in api dapp; do if [ -f $(LEC_DATA_DIR)/$$f.pid ]; then kill $$(cat $(LEC_DATA_DIR)/$$f.pid) 2>/dev/null || true; rm -f $(LEC_DATA_DIR)/$$f.pid; fi; done
+## stop: stop the demo's background processes (anvil and Keycloak keep their state)
+stop: chain-stop keycloak-stop
+	@for f in api dapp mail; do if [ -f $(LEC_DATA_DIR)/$$f.pid ]; then kill $$(cat $(LEC_DATA_DIR)/$$f.pid) 2>/dev/null || true; rm -f $(LEC_DATA_DIR)/$$f.pid; fi; done
 
 bench-oracle: compile
 	$(PY) -m benchmarks.oracle_run
@@ -162,12 +180,12 @@ bench-api: compile
 bench-ingest: compile
 	$(PY) -m benchmarks.ingest
 
-## test: every test, starting the services the tests need (PostgreSQL, Mosquitto, anvil, Chromium)
+## test: every test, starting the services the tests need (PostgreSQL, Mosquitto, anvil, Keycloak, Chromium)
 # The contract tests run on anvil (all of them) and on ape's default in-process provider (all but the
 # stateful property tests, which py-evm makes slow).
 CORE_CONTRACT_TESTS := tests/contracts/unit/registry tests/contracts/unit/notary \
 	tests/contracts/unit/reward_models tests/contracts/unit/token tests/contracts/e2e/test_platform_flow.py
-test: compile lint
+test: compile lint keycloak
 	ape test tests/contracts --network ethereum:local:foundry -p no:cacheprovider
 	ape test $(CORE_CONTRACT_TESTS) --network ethereum:local:test -p no:cacheprovider -k "not invariants"
 	pytest tests --ignore=tests/contracts -p no:cacheprovider

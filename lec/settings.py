@@ -129,9 +129,10 @@ class Settings(BaseSettings):
     dapp_keycloak_client: str | None = Field(
         default=None, validation_alias=AliasChoices("dapp_keycloak_client", "LEC_KEYCLOAK_CLIENT")
     )
-    # The demo's summary: the ports `make demo` served the API and the dApp on.
+    # The demo's summary: the ports `make demo` served the API, the dApp and Keycloak on.
     demo_api_port: int = Field(default=8000, validation_alias=AliasChoices("demo_api_port", "API_PORT"))
     demo_dapp_port: int = Field(default=8501, validation_alias=AliasChoices("demo_dapp_port", "DAPP_PORT"))
+    demo_keycloak_port: int = Field(default=8180, validation_alias=AliasChoices("demo_keycloak_port", "KEYCLOAK_PORT"))
 
     @property
     def issuer(self) -> str:
@@ -174,7 +175,7 @@ class Settings(BaseSettings):
         return self
 
 
-_ENV_PREFIXES = ("LEC_", "DATABASE_URL", "API_PORT", "DAPP_PORT")
+_ENV_PREFIXES = ("LEC_", "DATABASE_URL", "API_PORT", "DAPP_PORT", "KEYCLOAK_PORT")
 _cache: dict[tuple[tuple[str, str], ...], Settings] = {}
 
 

@@ -34,12 +34,16 @@ def cli() -> None:
                 click.echo(f"  member {account.address}  {token.balanceOf(account) / UNIT:>10,.4f} h")
     api = f"http://127.0.0.1:{settings.demo_api_port}"
     dapp = f"http://localhost:{settings.demo_dapp_port}"
+    keycloak = f"http://127.0.0.1:{settings.demo_keycloak_port}"
     data_dir = settings.data_dir
     click.echo(
         f"""
 Next:
-  dApp                       {dapp}  (sign in as alice or bob (members), carla (community admin), oscar (oracle
-                             admin), tina (token admin), audrey (auditor); passwords in {data_dir}/dev-identity.json)
+  dApp                       {dapp}  (sign in on Keycloak's page as alice or bob (members), carla (community
+                             admin), oscar (oracle admin), tina (token admin), audrey (auditor), paolo (platform
+                             admin); passwords in {data_dir}/dev-identity.json)
+  Keycloak                   {keycloak}/admin  (realm lec; its administrator in {data_dir}/keycloak/admin.json;
+                             the e-mails it sends land in {data_dir}/mail)
   API and its OpenAPI docs   {api}/docs
   a member's KPIs            lec oracle kpi --community 1 --from <YYYY-MM-DD> --to <YYYY-MM-DD> --json
   a proof bundle + audit     lec oracle bundle --community 1 --period <YYYY-MM-DD> --member <ACCOUNT> --out b.json

@@ -6,6 +6,9 @@
 - ``mosquitto_broker``: a Mosquitto 2 broker with the repo's ACL (oracle/ingest/mosquitto/acl), a password
   file, persistence on; ``.add_user(name, password)``, ``.restart()``, ``.host``, ``.port``. The oracle's
   bridge user ``lec-oracle`` exists with password ``mosquitto_broker.oracle_password``.
+- ``keycloak_server``: the real Keycloak with the shipped realm, its mail going to ``keycloak_server.mail``
+  (tests.support.keycloak). It is started once per run, in the background as soon as the tests are collected
+  (it needs 40–130 s here), and the modules that use it run last, so other tests run while it starts.
 """
 
 from __future__ import annotations
@@ -14,8 +17,41 @@ import shutil
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import settings
 
+from tests.support.keycloak import KeycloakServer
 from tests.support.services import MosquittoBroker, PostgresServer, start_mosquitto, start_postgres
+
+_KEYCLOAK = pytest.StashKey[KeycloakServer]()
+
+# No per-example deadline unless a test sets one: Keycloak starts in the background while the first tests run, on
+# a 2-core machine other runs share, so a deadline would measure the machine's load rather than the code.
+settings.register_profile("lec", deadline=None)
+settings.load_profile("lec")
+
+
+@pytest.hookimpl(trylast=True)  # after -k / -m deselection: only the tests that will run count
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    users = {item.path for item in items if "keycloak_server" in getattr(item, "fixturenames", ())}
+    if not users or config.option.collectonly:
+        return
+    # Whole modules move, in their order, so module-scoped fixtures are still set up once.
+    items[:] = [i for i in items if i.path not in users] + [i for i in items if i.path in users]
+    config.stash[_KEYCLOAK] = KeycloakServer().launch()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    server = session.config.stash.get(_KEYCLOAK, None)
+    if server is not None:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def keycloak_server(pytestconfig: pytest.Config) -> KeycloakServer:
+    server = pytestconfig.stash.get(_KEYCLOAK, None)
+    if server is None:  # collected some other way (a plugin's own items): start it now
+        server = pytestconfig.stash[_KEYCLOAK] = KeycloakServer().launch()
+    return server.wait_ready().prepare()
 
 
 @pytest.fixture(scope="session")

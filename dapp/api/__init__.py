@@ -14,7 +14,9 @@ Where things go (the full-stack-fastapi-template's layout):
 - `services/<use case>.py`: what a route does beyond one database call (Keycloak, the chain, several tables).
 - Named modules for the API's adapters: `chain.py` (web3 with the community admin's key), `idp.py`
   (Keycloak's admin API), `security.py` (token validation), `siwe_binding.py` (EIP-4361), `aggregates.py`
-  (the dashboards' read model), `dev_identity.py` + `dev_realm.py` (the demo's local Keycloak stand-in).
+  (the dashboards' read model), `demo_identity.py` (the demo's users in the real Keycloak, their binding to
+  the demo community, `lec demo-identity`), `dev_identity.py` + `dev_realm.py` (the explicit dev identity
+  mode: a Keycloak-compatible issuer on loopback for quick runs without Java).
 
 Schemas, one rule: tables live in :mod:`lec.db.models` (the floor: the oracle, the scripts and the API write
 the same rows), each with its `XBase` beside it — the fields a client may send or see, with their

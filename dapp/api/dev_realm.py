@@ -1,22 +1,18 @@
-"""The dev realm: a local HTTP server answering the Keycloak endpoints python-keycloak calls.
+"""The dev realm: a local HTTP server answering the Keycloak endpoints python-keycloak calls, for the explicit
+dev identity mode only (:mod:`dapp.api.dev_identity`, `lec api --dev-identity`: quick runs on a machine without
+Java; `make demo` and the tests run the real Keycloak, tools/keycloak/).
 
-Keycloak itself (a Java server) cannot be installed on our machines, so the API's client code is exercised
-against this: the same URLs, request encodings, status codes and JSON shapes as Keycloak 24+, a real RSA key
+It answers with the same URLs, request encodings, status codes and JSON shapes as Keycloak 26, a real RSA key
 published as a JWK set, and access tokens in Keycloak's claim layout (`iss`, `aud` from the audience mapper,
 `azp`, `sid`, `realm_access.roles`, `resource_access`, `preferred_username`…). It reads the realm export
-`realm-lec.json` beside this module (roles, clients, audience mapper, service accounts), so the file the
-operator imports into the real server is the one the tests run on.
-
-Two users: the tests (tests/api, tests/dapp, benchmarks/api.py) and the demo's dev identity mode
-(:mod:`dapp.api.dev_identity`, `lec api --dev-identity`), which serves the demo's tokens from it. That second
-user is why it lives in the application and not under tests/: it moves there once the demo runs against a real
-Keycloak (a later issue). It is named `dev_realm`, not `keycloak`, so that nothing shadows python-keycloak's
-`keycloak` package, whichever folder is first on `sys.path`.
+`realm-lec.json` beside this module (roles, clients, audience mapper, service accounts). benchmarks/api.py uses
+it too, to measure the API without a Java server on the same two cores. It is named `dev_realm`, not `keycloak`,
+so that nothing shadows python-keycloak's `keycloak` package, whichever folder is first on `sys.path`.
 
 Covered: well-known, certs, realm (public key), token (password, client_credentials, refresh_token),
 userinfo, logout, introspect, and the admin API for users, realm roles, role mappings, verify-email and
-user logout. Not covered: the browser flows (authorization code, PKCE) — they happen between the browser and
-Keycloak and the API never sees them.
+user logout. Not covered: the browser flows (authorization code, PKCE, the login page, e-mails): in this mode the
+dApp signs in with the password grant.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The identity provider's admin side, through python-keycloak: users, e-mail verification, roles, logout.
 
-The API's own confidential client (`lec-api`) authenticates with client credentials; its service account
-needs the realm-management roles `manage-users` and `view-realm` (see docs/identity.md).
+The API's own confidential client (`lec-api`) authenticates with client credentials; its service account holds
+the realm-management roles `manage-users` (create, edit and delete users, map their realm roles, end their
+sessions, send the verification e-mail) and `view-realm` (read a realm role by name, to grant it), nothing else
+(the realm file grants them; docs/identity.md says why each).
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ class IdentityProvider:
                 raise IdentityProviderError(
                     f"Keycloak refused to {what}: an account with that e-mail exists.", 409
                 ) from exc
+            if exc.response_code == 404:
+                raise IdentityProviderError(f"Keycloak could not {what}: the account does not exist.", 404) from exc
             raise IdentityProviderError(f"Keycloak refused to {what} ({_describe(exc)}).") from exc
         except OSError as exc:
             raise IdentityProviderError(f"Keycloak could not be reached to {what}: {exc}.", 503) from exc
@@ -87,7 +91,7 @@ class IdentityProvider:
 
     def send_verification(self, user_id: str) -> None:
         """Ask Keycloak to send the verification e-mail again (after the address changed)."""
-        self._call("send the verification e-mail", self.admin().send_verify_email, user_id)
+        self._call("send the verification e-mail", self.admin().send_verify_email, user_id, client_id="lec-dapp")
 
     def update_profile(self, user_id: str, changes: dict[str, Any]) -> None:
         self._call("update the profile", self.admin().update_user, user_id, changes)
@@ -98,7 +102,11 @@ class IdentityProvider:
         self._call(f"grant the role {role}", admin.assign_realm_roles, user_id, [representation])
 
     def delete_user(self, user_id: str) -> None:
-        self._call("delete the account", self.admin().delete_user, user_id)
+        """End every session of the account (its refresh tokens stop working, clients are told through
+        back-channel logout), then delete it."""
+        admin = self.admin()
+        self._call("end the sessions of the account", admin.user_logout, user_id)
+        self._call("delete the account", admin.delete_user, user_id)
 
     def logout(self, refresh_token: str, client_id: str) -> None:
         """End the Keycloak session of a refresh token issued to `client_id` (the dApp's public client)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -75,11 +76,36 @@ def current_identity() -> Identity | None:
     if isinstance(chosen, Identity):
         return chosen
     if oidc_configured() and st.user.get("is_logged_in"):
-        tokens = st.user.get("tokens")
-        access = tokens.get("access") if isinstance(tokens, Mapping) else None
-        claims = {k: st.user.get(k) for k in ("sub", "preferred_username", "name", "realm_access", "community_id")}
-        return identity_from_claims(claims, access)
+        return keycloak_identity()
     return None
+
+
+def keycloak_identity() -> Identity:
+    """The person signed in with `st.login`: roles and names from the access token Keycloak issued at the
+    callback (`expose_tokens = ["access"]`). It is decoded only to choose the pages (realm roles are in the access
+    token, not in the ID token); the API verifies its signature on every request."""
+    import jwt
+
+    tokens = st.user.get("tokens")
+    access = tokens.get("access") if isinstance(tokens, Mapping) else None
+    if not access:
+        claims = {k: st.user.get(k) for k in ("sub", "preferred_username", "name")}
+        return identity_from_claims(claims, None)
+    return identity_from_claims(jwt.decode(access, options={"verify_signature": False}), access)
+
+
+RENEWAL_MARGIN_SECONDS = 30
+
+
+def renewal_due(identity: Identity, now: float | None = None) -> bool:
+    """True when the Keycloak access token has expired or expires within the margin (at most a third of its
+    lifetime), so the dApp signs in again before the API would refuse it."""
+    exp, iat = identity.claims.get("exp"), identity.claims.get("iat")
+    if identity.source != "keycloak" or not isinstance(exp, int | float):
+        return False
+    lifetime = exp - iat if isinstance(iat, int | float) else RENEWAL_MARGIN_SECONDS * 3
+    margin = min(RENEWAL_MARGIN_SECONDS, lifetime / 3)
+    return (time.time() if now is None else now) >= exp - margin
 
 
 def signed_in() -> Identity:

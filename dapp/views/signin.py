@@ -1,6 +1,7 @@
-"""Signing in: Keycloak through Streamlit's native OIDC (`st.login`, authorization code with PKCE), or, for the
-local demo only, a username and password sent to the realm's token endpoint (the `lec-dapp` client's direct
-access grant) — the same Keycloak protocol, answered by a real Keycloak or by the demo's local realm server."""
+"""Signing in: Keycloak through Streamlit's native OIDC (`st.login`: authorization code with PKCE S256, the
+password typed on Keycloak's own page, `/oauth2callback`; `st.logout` ends the Keycloak session too through its
+end-session endpoint with the ID token as hint), or, in the explicit dev identity mode only (`lec dapp
+--dev-identity`), a username and password sent to the local dev realm's token endpoint."""
 
 from __future__ import annotations
 
@@ -17,6 +18,15 @@ from dapp.views import common
 from lec.settings import get_settings
 
 DEFAULT_KEYCLOAK_URL = "http://127.0.0.1:8080/"
+# The realm roles in words a resident reads under their name.
+ROLE_LABELS = {
+    "token-holder": "member",
+    "community-admin": "community admin",
+    "oracle-admin": "oracle admin",
+    "token-admin": "token admin",
+    "auditor": "auditor",
+    "platform-admin": "platform admin",
+}
 
 
 def dev_accounts() -> dict[str, Any]:
@@ -74,17 +84,27 @@ def _demo_sign_in() -> None:
 def _sign_out() -> None:
     identity = st.session_state.pop(common.IDENTITY_KEY, None)
     if identity is None and common.oidc_configured():
-        st.logout()
+        st.logout()  # to Keycloak's end-session endpoint, which ends its session and sends the browser back
+
+
+def renew_keycloak_sign_in() -> None:
+    """Streamlit keeps the access token of the sign-in but no refresh token, so a session longer than the token
+    (5 minutes) signs in again before it expires: the browser goes through Keycloak, which answers at once while its
+    own session lives (30 minutes idle, 10 hours at most) and asks for the password once it has ended."""
+    st.caption("Renewing your sign-in with Keycloak…")
+    st.login("keycloak")
+    st.stop()
 
 
 def sign_in_sidebar(identity: common.Identity | None) -> None:
     if identity is not None:
-        roles = ", ".join(sorted(identity.roles)) or "no role yet"
+        roles = ", ".join(ROLE_LABELS.get(r, r) for r in sorted(identity.roles)) or "no role yet"
         st.markdown(f"**{identity.name}**  \n{roles}")
         st.button("Sign out", key="signin_out", on_click=_sign_out)
         return
     if common.oidc_configured():
-        st.button("Sign in with Keycloak", key="signin_keycloak", on_click=st.login, args=("keycloak",), type="primary")
+        st.button("Sign in", key="signin_keycloak", on_click=st.login, args=("keycloak",), type="primary")
+        st.caption("You type your password on the community's sign-in page (Keycloak), never in this app.")
     if common.dev_identity_enabled():
         with st.container(border=True):
             st.caption("Demo sign-in (local realm)")

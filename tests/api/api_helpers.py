@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,9 +14,9 @@ from eth_account import Account
 from pydantic import SecretStr
 from web3 import Web3
 
-from dapp.api.dev_realm import KeycloakStandIn
 from lec.settings import Settings
 from tests.support.anvil import anvil
+from tests.support.keycloak import KeycloakServer
 from tests.support.platform import deploy_platform
 
 
@@ -32,14 +33,17 @@ def unverified_claims(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-API_SECRET = "test-api-client-secret"  # a test-only value for the stand-in's lec-api client
+def unverified_header(token: str) -> dict:
+    header = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
 
 
-def make_settings(keycloak: KeycloakStandIn, database_url: str, **overrides: object) -> Settings:
+def make_settings(keycloak: KeycloakServer, database_url: str, realm: str = "lec", **overrides: object) -> Settings:
+    """The API's settings against the test run's Keycloak (the `lec-api` client's secret read from the realm)."""
     values: dict[str, object] = {
         "keycloak_url": keycloak.url,
-        "keycloak_realm": "lec",
-        "client_secret": SecretStr(API_SECRET),
+        "keycloak_realm": realm,
+        "client_secret": SecretStr(keycloak.client_secret("lec-api", realm)),
         "database_url": database_url,
         "jwks_refetch_interval_seconds": 0.0,
         # Tests send far more requests a minute than a person: the rate limits are tested on their own
@@ -48,6 +52,17 @@ def make_settings(keycloak: KeycloakStandIn, database_url: str, **overrides: obj
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def validator_with_fake_clocks(keycloak: KeycloakServer, database_url: str, realm: str = "lec", **overrides: object):
+    """The API's token validator for `realm`, with its monotonic and wall clocks replaced by lists the test moves:
+    the cache's and the key set's bounds are about time, and a test must not wait for them."""
+    from dapp.api.main import build_validator
+
+    validator = build_validator(make_settings(keycloak, database_url, realm=realm, **overrides))
+    mono, wall = [1000.0], [time.time()]
+    validator._clock, validator._wall_clock = (lambda: mono[0]), (lambda: wall[0])
+    return validator, mono, wall
 
 
 # ---- a real chain for the routes that read or write it ---------------------------------------------------

@@ -1,4 +1,5 @@
-"""Fixtures: a Keycloak-compatible server, a SQLite database, the app, and tokens for every role."""
+"""Fixtures: the real Keycloak (`keycloak`, the session's `keycloak_server`), a SQLite database, the app, and
+users with realm roles."""
 
 from __future__ import annotations
 
@@ -6,20 +7,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from api_helpers import API_SECRET, make_settings
+from api_helpers import make_settings
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from dapp.api.dev_realm import KeycloakStandIn
 from dapp.api.main import create_app
 from lec.db.session import get_engine, init_db
 from lec.settings import Settings
+from tests.support.keycloak import KeycloakServer
 
 
 @pytest.fixture(scope="session")
-def keycloak() -> Iterator[KeycloakStandIn]:
-    with KeycloakStandIn(client_secrets={"lec-api": API_SECRET}) as server:
-        yield server
+def keycloak(keycloak_server: KeycloakServer) -> KeycloakServer:
+    return keycloak_server
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def engine(database_url: str) -> Engine:
 
 
 @pytest.fixture
-def settings(keycloak: KeycloakStandIn, database_url: str) -> Settings:
+def settings(keycloak: KeycloakServer, database_url: str) -> Settings:
     return make_settings(keycloak, database_url)
 
 
@@ -48,12 +48,12 @@ _counter = iter(range(1_000_000))
 
 
 @pytest.fixture
-def new_user(keycloak: KeycloakStandIn) -> Callable[..., str]:
+def new_user(keycloak: KeycloakServer) -> Callable[..., str]:
     """Creates a Keycloak user with realm roles and returns its username (unique per call)."""
 
     def make(*roles: str, prefix: str = "user") -> str:
         username = f"{prefix}{next(_counter)}"
-        keycloak.add_user(username, "pw-" + username, list(roles))
+        keycloak.add_user(username, roles=list(roles))
         return username
 
     return make

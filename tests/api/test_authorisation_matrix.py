@@ -45,7 +45,7 @@ def world(keycloak, tmp_path_factory) -> World:
         "oracle": ["oracle-admin"],
         "outsider": ["token-holder"],
     }
-    subjects = {r: keycloak.add_user(f"matrix-{r}", "pw", roles) for r, roles in realm_roles.items()}
+    subjects = {r: keycloak.add_user(f"matrix-{r}", roles=roles) for r, roles in realm_roles.items()}
     with Session(engine) as s:
         a, b = Community(name="Own LEC", chain_community_id=901), Community(name="Foreign LEC", chain_community_id=902)
         s.add_all([a, b])
@@ -91,9 +91,9 @@ def world(keycloak, tmp_path_factory) -> World:
             )
         s.commit()
         own, foreign = a.id, b.id
-    tokens: dict[str, str | None] = {r: keycloak.mint(f"matrix-{r}") for r in realm_roles}
+    tokens: dict[str, str | None] = {r: keycloak.access_token(f"matrix-{r}") for r in realm_roles}
     tokens["anonymous"] = None
-    tokens["gateway"] = keycloak.mint("service-account-lec-gateway-demo", client_id="lec-gateway-demo")
+    tokens["gateway"] = keycloak.client_token("lec-gateway-demo")
 
     settings = make_settings(keycloak, url, rpc_url="http://127.0.0.1:9")  # nothing listens on port 9
     with TestClient(create_app(settings, engine)) as client:

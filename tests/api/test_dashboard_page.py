@@ -54,7 +54,7 @@ def test_page_body_is_byte_for_byte_the_models_json(rows, limit, offset):
 
 
 def test_the_endpoint_pages_a_members_year_with_totals_over_the_whole_range(keycloak, settings, db):
-    subject = keycloak.add_user(f"dashboard-member-{db.dialect.name}", "pw", ["token-holder"])
+    subject = keycloak.add_user(f"dashboard-member-{db.dialect.name}", roles=["token-holder"])
     with Session(db) as s:
         community = Community(name="Dashboard LEC", chain_community_id=78)
         user, other = (
@@ -73,7 +73,7 @@ def test_the_endpoint_pages_a_members_year_with_totals_over_the_whole_range(keyc
         s.commit()
         cid = community.id
     url = f"/api/v1/communities/{cid}/me/daily?from=2026-01-03&to=2026-01-31"
-    token = bearer(keycloak.mint(f"dashboard-member-{db.dialect.name}"))
+    token = bearer(keycloak.access_token(f"dashboard-member-{db.dialect.name}"))
     in_range = [r for r in mine if 20260103 <= r[0] <= 20260131]
     with TestClient(create_app(settings, db)) as client:
         whole = client.get(url, headers=token)
@@ -90,8 +90,8 @@ def test_the_endpoint_pages_a_members_year_with_totals_over_the_whole_range(keyc
 
 
 def test_only_an_active_member_with_the_holder_role_reads_their_dashboard(keycloak, settings, db):
-    subject = keycloak.add_user(f"leaving-member-{db.dialect.name}", "pw", ["token-holder"])
-    keycloak.add_user(f"leaving-auditor-{db.dialect.name}", "pw", ["auditor"])
+    subject = keycloak.add_user(f"leaving-member-{db.dialect.name}", roles=["token-holder"])
+    keycloak.add_user(f"leaving-auditor-{db.dialect.name}", roles=["auditor"])
     with Session(db) as s:
         community = Community(name="Leaving LEC", chain_community_id=79)
         user = User(external_id=subject, name="Lea", surname="Ving", email="lea@example.org")
@@ -101,7 +101,7 @@ def test_only_an_active_member_with_the_holder_role_reads_their_dashboard(keyclo
         s.commit()
         cid, uid = community.id, user.id
     url = f"/api/v1/communities/{cid}/me/daily?from=2026-01-01&to=2026-01-31"
-    token = keycloak.mint(f"leaving-member-{db.dialect.name}")
+    token = keycloak.access_token(f"leaving-member-{db.dialect.name}")
     with TestClient(create_app(settings, db)) as client:
         assert client.get(url, headers=bearer(token)).json()["total"] == 0
         with Session(db) as s:
@@ -110,7 +110,10 @@ def test_only_an_active_member_with_the_holder_role_reads_their_dashboard(keyclo
             s.commit()
             assert active_holder_id(s, principal_from_claims(unverified_claims(token)), cid) is None
         assert client.get(url, headers=bearer(token)).status_code == 403
-        assert client.get(url, headers=bearer(keycloak.mint(f"leaving-auditor-{db.dialect.name}"))).status_code == 403
+        assert (
+            client.get(url, headers=bearer(keycloak.access_token(f"leaving-auditor-{db.dialect.name}"))).status_code
+            == 403
+        )
         assert client.get(url.replace(f"/{cid}/", "/999999/"), headers=bearer(token)).status_code == 404
 
 
@@ -125,9 +128,10 @@ def test_dashboard_readers_default_to_the_backend_and_follow_the_setting(setting
 
 
 def test_the_dashboard_answers_without_the_lifespan_having_run(keycloak, settings, engine):
-    keycloak.add_user("no-lifespan", "pw", ["token-holder"])
+    keycloak.add_user("no-lifespan", roles=["token-holder"])
     client = TestClient(create_app(settings, engine))  # not entered: the app's startup never runs
     reply = client.get(
-        "/api/v1/communities/1/me/daily?from=2026-01-01&to=2026-01-02", headers=bearer(keycloak.mint("no-lifespan"))
+        "/api/v1/communities/1/me/daily?from=2026-01-01&to=2026-01-02",
+        headers=bearer(keycloak.access_token("no-lifespan")),
     )
     assert reply.status_code in (403, 404)  # decided by the access check, not a 500 for a missing limiter

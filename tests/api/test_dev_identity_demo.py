@@ -11,7 +11,7 @@ from api_helpers import bearer
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from dapp.api.dev_identity import DEV_USERS
+from dapp.api.demo_identity import DEMO_USERS
 from dapp.api.main import create_app
 from lec.db.models import MemberDailyKpi, User, UserCommunity
 from lec.db.session import get_engine, init_db
@@ -32,7 +32,7 @@ def test_demo_users_see_their_own_simulated_data(tmp_path: Path, monkeypatch) ->
     settings = Settings(_env_file=None, dev_identity=True, database_url=url, host="127.0.0.1")  # type: ignore[call-arg]
     app = create_app(settings, engine)
     credentials = json.loads((tmp_path / "dev-identity.json").read_text())
-    assert set(credentials["users"]) == set(DEV_USERS)
+    assert set(credentials["users"]) == set(DEMO_USERS)
 
     with Session(engine) as session:
         alice = session.exec(select(User).where(User.external_id == credentials["users"]["alice"]["subject"])).one()

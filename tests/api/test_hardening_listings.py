@@ -23,7 +23,7 @@ def _member_of_a_market(engine, keycloak, new_user) -> tuple[int, dict[str, str]
     username = new_user("token-holder")
     with Session(engine) as s:
         community = Community(name="Text LEC", chain_community_id=96)
-        user = User(external_id=keycloak.realm.find_user(username).id, name="T", surname="X", email="t@e.org")
+        user = User(external_id=keycloak.user(username)["id"], name="T", surname="X", email="t@e.org")
         s.add_all([community, user])
         s.flush()
         s.add(UserCommunity(community_id=community.id, user_id=user.id, wallet=WALLET, active=True))

@@ -1,4 +1,5 @@
-"""The report's identity flows end to end: Keycloak (stand-in) + SQLite + anvil with the real contracts."""
+"""The report's identity flows end to end on the real Keycloak (its Admin API checked at every step, its
+verification mail read from the local SMTP sink) + SQLite + anvil with the real contracts."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_helpers import ADMIN, bearer, platform_on_anvil
+from api_helpers import ADMIN, bearer, platform_on_anvil, unverified_claims
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from fastapi.testclient import TestClient
-from keycloak import KeycloakOpenID
+from keycloak.exceptions import KeycloakPostError
 from pydantic import SecretStr
 from sqlmodel import Session, select
 from web3 import Web3
@@ -21,6 +22,8 @@ from lec.chain.contracts import abi
 from lec.db.models import AuditEntry, Community, RegistrationRequest, Role, User, UserCommunity, UserRole
 from lec.db.models.market import Listing
 from lec.db.session import get_engine, init_db
+from tests.support.keycloak import TEST_CLIENT, KeycloakServer
+from tests.support.mail import link
 
 WALLET = Account.create()
 
@@ -56,20 +59,18 @@ def flow_client(keycloak, chain, tmp_path, monkeypatch) -> Iterator[tuple[TestCl
         yield client, session, w3
 
 
-def _login(keycloak, username: str, password: str) -> dict:
-    return KeycloakOpenID(server_url=keycloak.url, realm_name="lec", client_id="lec-dapp").token(username, password)
-
-
-def test_register_bind_approve_edit_leave_and_be_forgotten(flow_client, keycloak):
+def test_register_verify_bind_approve_edit_and_be_forgotten(flow_client, keycloak: KeycloakServer):
+    """Each step checked where it happens: the API's answer, Keycloak's Admin API, the mail sink, the chain."""
     client, session, w3 = flow_client
     community_id = session.exec(select(Community.id)).one()
+    email, password = "Carla.Flow@Example.org", "a long enough password"
 
-    # 4.1.1.2: registration through Keycloak's admin API; the verification e-mail is asked for.
+    # 4.1.1.2: registration creates the Keycloak user, unverified, and Keycloak mails the verification link.
     reply = client.post(
         "/api/v1/registrations",
         json={
-            "email": "Carla@Example.org",
-            "password": "a long enough password",
+            "email": email,
+            "password": password,
             "name": "Carla",
             "surname": "Rossi",
             "city": "Roma",
@@ -79,20 +80,27 @@ def test_register_bind_approve_edit_leave_and_be_forgotten(flow_client, keycloak
         },
     )
     assert reply.status_code == 202, reply.text
-    assert {"to": "carla@example.org", "action": "VERIFY_EMAIL", "client_id": "lec-dapp"} in keycloak.realm.outbox
-    kc_user = keycloak.realm.find_user("carla@example.org")
-    assert kc_user is not None and not kc_user.email_verified
     registration_id = session.exec(select(RegistrationRequest.id)).one()
+    email = email.lower()
+    kc_user = keycloak.user(email)
+    assert kc_user is not None and kc_user["email"] == email and kc_user["firstName"] == "Carla"
+    assert not kc_user["emailVerified"] and kc_user["requiredActions"] == ["VERIFY_EMAIL"]
+    assert "token-holder" not in keycloak.realm_roles(kc_user["id"])
+    mail = keycloak.mail.wait_for(email)
+    assert "verify" in str(mail["Subject"]).lower() and "/login-actions/action-token" in link(mail)
     # The same address again: the same answer (whether an address is known is not told), and a second e-mail.
     again = client.post("/api/v1/registrations", json={**json.loads(reply.request.content), "name": "X"})
     assert (again.status_code, again.json()) == (reply.status_code, reply.json())
-    assert len([m for m in keycloak.realm.outbox if m["to"] == "carla@example.org"]) == 2
+    keycloak.mail.wait_for(email, count=2)
+    assert session.exec(select(RegistrationRequest.id)).all() == [registration_id]
 
-    # Until the e-mail is verified Keycloak refuses the login; the user clicks the link.
-    with pytest.raises(Exception, match="not fully set up"):
-        _login(keycloak, "carla@example.org", "a long enough password")
-    kc_user.email_verified, kc_user.required_actions = True, []
-    carla = bearer(_login(keycloak, "carla@example.org", "a long enough password")["access_token"])
+    # Until the e-mail is verified Keycloak refuses the login; the person opens the link.
+    with pytest.raises(KeycloakPostError, match="not fully set up"):
+        keycloak.token(email, password)
+    keycloak.verify_email(email)
+    kc_user = keycloak.user_by_id(kc_user["id"])
+    assert kc_user is not None and kc_user["emailVerified"] and not kc_user["requiredActions"]
+    carla = bearer(keycloak.token(email, password)["access_token"])
 
     # SIWE: challenge, signature, binding; the same signed message a second time is a replay.
     challenge = client.post(
@@ -114,42 +122,41 @@ def test_register_bind_approve_edit_leave_and_be_forgotten(flow_client, keycloak
     bad = client.post("/api/v1/me/wallets", headers=carla, json={"message": message, "signature": forged})
     assert bad.status_code == 400
 
-    # The community admin approves: the wallet becomes a member on chain.
-    admin_subject = keycloak.add_user("flow-admin", "pw", ["community-admin", "token-holder"])
+    # The community admin approves: the wallet becomes a member on chain, the account a token holder in Keycloak.
+    admin_subject = keycloak.add_user("flow-admin", roles=["community-admin", "token-holder"])
     admin_user = User(external_id=admin_subject, name="Ada", surname="Admin", email="ada@example.org")
     session.add(admin_user)
     session.flush()
     role_id = session.exec(select(Role.id).where(Role.name == "community-admin")).one()
     session.add(UserRole(user_id=admin_user.id, community_id=community_id, role_id=role_id))
     session.commit()
-    admin = bearer(keycloak.mint("flow-admin"))
+    admin = bearer(keycloak.access_token("flow-admin"))
     pending = client.get(f"/api/v1/communities/{community_id}/registrations?status=pending", headers=admin).json()
     assert [p["id"] for p in pending] == [registration_id]
     approved = client.post(f"/api/v1/communities/{community_id}/registrations/{registration_id}/approve", headers=admin)
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved" and approved.json()["tx_hash"]
-    token = w3.eth.contract(
-        address=w3.eth.contract(
-            address=json.loads((Path(client.app.state.settings.deployments_dir) / "1981.json").read_text())[
-                "contracts"
-            ]["Registry"],
-            abi=abi("Registry"),
-        )
-        .functions.tokenOf(1)
-        .call(),
-        abi=abi("CommunityToken"),
-    )
+    token = community_token(client, w3)
     assert token.functions.isMember(WALLET.address).call()
-    assert "token-holder" in keycloak.realm.users[kc_user.id].realm_roles
+    assert "token-holder" in keycloak.realm_roles(kc_user["id"])
 
-    # As a member Carla sees her membership; she edits her profile (Keycloak too).
-    carla = bearer(keycloak.mint("carla@example.org"))
+    # Signed in again, her token carries the role; she sees her membership and edits her profile (Keycloak too).
+    tokens = keycloak.token(email, password)
+    assert "token-holder" in unverified_claims(tokens["access_token"])["realm_access"]["roles"]
+    carla = bearer(tokens["access_token"])
     me = client.get("/api/v1/me", headers=carla).json()
     assert me["memberships"][0]["wallet"] == WALLET.address and me["memberships"][0]["active"]
     edited = client.patch("/api/v1/me", headers=carla, json={"name": "Carlotta", "city": "Milano"})
     assert edited.status_code == 200 and edited.json()["city"] == "Milano"
-    assert keycloak.realm.users[kc_user.id].first_name == "Carlotta"
+    assert keycloak.user_by_id(kc_user["id"])["firstName"] == "Carlotta"
     assert client.patch("/api/v1/me", headers=carla, json={"zip": 123}).status_code == 422  # strict: no coercion
+    # A new address is verified again: Keycloak marks it unverified and mails the new one.
+    new_email = "carlotta.flow@example.org"
+    assert client.patch("/api/v1/me", headers=carla, json={"email": new_email}).status_code == 200
+    kc_user = keycloak.user_by_id(kc_user["id"])
+    assert kc_user is not None and kc_user["email"] == new_email and not kc_user["emailVerified"]
+    keycloak.verify_email(new_email)
+    assert keycloak.user_by_id(kc_user["id"])["emailVerified"]
 
     # She offers help in the time bank; her listing's text is personal and must go with her.
     listing = client.post(
@@ -166,12 +173,15 @@ def test_register_bind_approve_edit_leave_and_be_forgotten(flow_client, keycloak
     )
     assert listing.status_code in (200, 201), listing.text
 
-    # Right to be forgotten: chain first, then Keycloak, then the rows; an audit entry without personal data.
+    # Right to be forgotten: chain first, then Keycloak (sessions ended, account deleted), then the rows.
+    assert keycloak.sessions(kc_user["id"])
     assert client.delete("/api/v1/me", headers=carla).status_code == 204
     assert not token.functions.isMember(WALLET.address).call()
-    assert keycloak.realm.find_user("carla@example.org") is None
+    assert keycloak.user_by_id(kc_user["id"]) is None and keycloak.user(new_email) is None
+    with pytest.raises(KeycloakPostError, match="invalid_grant"):  # her session is gone with her account
+        keycloak.openid().refresh_token(tokens["refresh_token"])
     session.expire_all()
-    assert session.exec(select(User).where(User.external_id == kc_user.id)).first() is None
+    assert session.exec(select(User).where(User.external_id == kc_user["id"])).first() is None
     assert session.exec(select(UserCommunity).where(UserCommunity.wallet == WALLET.address)).first() is None
     assert session.exec(select(Listing).where(Listing.owner == WALLET.address)).first() is None
     entries = session.exec(select(AuditEntry).where(AuditEntry.action == "user.deleted")).all()
@@ -181,20 +191,27 @@ def test_register_bind_approve_edit_leave_and_be_forgotten(flow_client, keycloak
     assert entries[0].tx_hash
 
 
-def test_logout_ends_the_keycloak_session(flow_client, keycloak):
+def community_token(client: TestClient, w3: Web3):
+    deployments = json.loads((Path(client.app.state.settings.deployments_dir) / "1981.json").read_text())
+    registry = w3.eth.contract(address=deployments["contracts"]["Registry"], abi=abi("Registry"))
+    return w3.eth.contract(address=registry.functions.tokenOf(1).call(), abi=abi("CommunityToken"))
+
+
+def test_logout_ends_the_keycloak_session(flow_client, keycloak: KeycloakServer):
     client, _session, _w3 = flow_client
-    keycloak.add_user("logout-user", "pw", ["token-holder"])
-    tokens = _login(keycloak, "logout-user", "pw")
-    api = KeycloakOpenID(
-        server_url=keycloak.url, realm_name="lec", client_id="lec-api", client_secret_key="test-api-client-secret"
-    )
-    assert api.introspect(tokens["access_token"])["active"]
-    reply = client.post(
-        "/api/v1/me/logout", headers=bearer(tokens["access_token"]), json={"refresh_token": tokens["refresh_token"]}
-    )
+    user_id = keycloak.add_user("logout-user", roles=["token-holder"])
+    tokens = keycloak.token("logout-user")
+    api = keycloak.openid("lec-api", secret=keycloak.client_secret("lec-api"))
+    assert api.introspect(tokens["access_token"])["active"] and keycloak.sessions(user_id)
+    body = {"refresh_token": tokens["refresh_token"], "client_id": TEST_CLIENT}
+    reply = client.post("/api/v1/me/logout", headers=bearer(tokens["access_token"]), json=body)
     assert reply.status_code == 204, reply.text
-    assert not api.introspect(tokens["access_token"])["active"]
-    again = client.post(
-        "/api/v1/me/logout", headers=bearer(tokens["access_token"]), json={"refresh_token": tokens["refresh_token"]}
+    assert not api.introspect(tokens["access_token"])["active"] and not keycloak.sessions(user_id)
+    # Keycloak answers a second logout of the same session like the first (nothing left to end); a refresh token
+    # it never issued is refused, and the API says so.
+    again = client.post("/api/v1/me/logout", headers=bearer(tokens["access_token"]), json=body)
+    assert again.status_code == 204
+    forged = client.post(
+        "/api/v1/me/logout", headers=bearer(tokens["access_token"]), json={**body, "refresh_token": "not-a-token"}
     )
-    assert again.status_code == 400
+    assert forged.status_code == 400 and "refresh token" in forged.json()["detail"]

@@ -12,7 +12,7 @@ from lec.db.models import Anomaly, Community, CounterReading, Device, Flow, Supp
 
 
 def test_a_gateway_batch_keeps_good_readings_rejects_bad_ones_and_feeds_the_dashboard(keycloak, settings, engine):
-    subject = keycloak.add_user("ingest-member", "pw", ["token-holder"])
+    subject = keycloak.add_user("ingest-member", roles=["token-holder"])
     with Session(engine) as s:
         community = Community(name="Ingest LEC", chain_community_id=77)
         gateway = Supplier(name="lec-gateway-demo")
@@ -46,7 +46,7 @@ def test_a_gateway_batch_keeps_good_readings_rejects_bad_ones_and_feeds_the_dash
         {"device": "POD-PV", "timestamp": "2026-11-20T10:30:00+01:00", "energy_wh": 50},  # production must be ≤ 0
         {"device": "POD-LOAD", "timestamp": "not a time", "energy_wh": 1},
     ]
-    gateway_token = bearer(keycloak.mint("service-account-lec-gateway-demo", client_id="lec-gateway-demo"))
+    gateway_token = bearer(keycloak.client_token("lec-gateway-demo"))
     with TestClient(create_app(settings, engine)) as client:
         reply = client.post(f"/api/v1/communities/{cid}/readings", headers=gateway_token, json={"readings": readings})
         assert reply.status_code == 200, reply.text
@@ -60,7 +60,7 @@ def test_a_gateway_batch_keeps_good_readings_rejects_bad_ones_and_feeds_the_dash
 
         daily = client.get(
             f"/api/v1/communities/{cid}/me/daily?from=2026-11-20&to=2026-11-20",
-            headers=bearer(keycloak.mint("ingest-member")),
+            headers=bearer(keycloak.access_token("ingest-member")),
         )
         assert daily.status_code == 200, daily.text
         day = daily.json()["items"][0]

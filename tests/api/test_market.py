@@ -14,12 +14,12 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 from web3 import Web3
 
-from dapp.api.dev_realm import KeycloakStandIn
 from dapp.api.main import create_app
 from lec.chain.contracts import abi, bytecode
 from lec.db.models import Community, Role, User, UserCommunity, UserRole
 from lec.db.session import get_engine, init_db
 from lec.market.hashing import description_hash
+from tests.support.keycloak import KeycloakServer
 from tests.support.platform import send
 
 ANNA, BRUNO = Account.create(), Account.create()  # two citizens of the community
@@ -54,7 +54,7 @@ def _chain_setup(w3: Web3, registry_address: str) -> object:
 
 
 @pytest.fixture(scope="module")
-def market(keycloak: KeycloakStandIn, tmp_path_factory) -> Iterator[Market]:
+def market(keycloak: KeycloakServer, tmp_path_factory) -> Iterator[Market]:
     folder = tmp_path_factory.mktemp("market")
     with platform_on_anvil(folder, "Market LEC") as (url, w3, deployments):
         registry = json.loads((folder / "1981.json").read_text())["contracts"]["Registry"]
@@ -73,7 +73,7 @@ def market(keycloak: KeycloakStandIn, tmp_path_factory) -> Iterator[Market]:
             s.add_all([community, undeployed])
             s.flush()
             for name, (roles, wallet) in people.items():
-                subject = keycloak.add_user(f"market-{name}", "pw", roles)
+                subject = keycloak.add_user(f"market-{name}", roles=roles)
                 user = User(external_id=subject, name=name, surname="Test", email=f"{name}@example.org")
                 s.add(user)
                 s.flush()
@@ -84,7 +84,7 @@ def market(keycloak: KeycloakStandIn, tmp_path_factory) -> Iterator[Market]:
                     s.add(UserRole(user_id=user.id, community_id=community.id, role_id=role_id))
             s.commit()
             ids = community.id, undeployed.id
-        tokens = {name: keycloak.mint(f"market-{name}") for name in people}
+        tokens = {name: keycloak.access_token(f"market-{name}") for name in people}
         online = make_settings(keycloak, db_url, rpc_url=url, deployments_dir=deployments)
         offline = make_settings(keycloak, db_url, rpc_url="http://127.0.0.1:9")  # nothing listens on port 9
         mp = pytest.MonkeyPatch()

@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from dapp.api.dev_realm import KeycloakStandIn
 from lec.db.enums import AnomalyReason, DeviceKind, ReadingSource
 from lec.db.models import Anomaly, ClusterGroup, Community, Device, Role, User, UserCommunity, UserRole
 from oracle.cluster import cluster_curves
 from oracle.derived import save_clustering
+from tests.support.keycloak import KeycloakServer
 
 _run = itertools.count()
 MEMBERS = ("anna", "bruno", "carla", "dario")
@@ -32,12 +32,12 @@ class Place:
 
 
 @pytest.fixture
-def place(keycloak: KeycloakStandIn, engine: Engine) -> Place:
+def place(keycloak: KeycloakServer, engine: Engine) -> Place:
     run = next(_run)
     realm_roles = {"admin": ["community-admin", "token-holder"], "auditor": ["auditor"]}
     realm_roles |= {who: ["token-holder"] for who in MEMBERS}
     usernames = {who: f"quality{run}-{who}" for who in realm_roles}
-    subjects = {who: keycloak.add_user(usernames[who], "pw", roles) for who, roles in realm_roles.items()}
+    subjects = {who: keycloak.add_user(usernames[who], roles=roles) for who, roles in realm_roles.items()}
     with Session(engine) as s:
         community = Community(name="Quality LEC", chain_community_id=77)
         s.add(community)
@@ -65,7 +65,7 @@ def place(keycloak: KeycloakStandIn, engine: Engine) -> Place:
         )
         s.commit()
         place = Place(community.id, {}, {who: u.id for who, u in users.items() if u.id is not None})
-    place.tokens = {who: keycloak.mint(usernames[who]) for who in realm_roles}
+    place.tokens = {who: keycloak.access_token(usernames[who]) for who in realm_roles}
     return place
 
 

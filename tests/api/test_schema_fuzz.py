@@ -8,8 +8,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from dapp.api.dev_realm import KeycloakStandIn
 from dapp.api.main import create_app
+from tests.support.keycloak import KeycloakServer
 
 # The schema is loaded lazily from an app built by the fixture below (the stand-in's URL is only known then).
 schema = schemathesis.pytest.from_fixture("api_schema")
@@ -28,7 +28,7 @@ def no_internal_error(ctx, response, case) -> None:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(keycloak: KeycloakStandIn, tmp_path_factory):
+def fuzz_app(keycloak: KeycloakServer, tmp_path_factory):
     from api_helpers import make_settings
 
     from lec.db.session import get_engine, init_db
@@ -36,10 +36,10 @@ def fuzz_app(keycloak: KeycloakStandIn, tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'api.db'}"
     engine = init_db(get_engine(url))
     keycloak.add_user(
-        "fuzz-admin", "pw", ["platform-admin", "community-admin", "oracle-admin", "auditor", "token-holder"]
+        "fuzz-admin", roles=["platform-admin", "community-admin", "oracle-admin", "auditor", "token-holder"]
     )
     app = create_app(make_settings(keycloak, url, rpc_url="http://127.0.0.1:9"), engine)
-    app.state.fuzz_token = keycloak.mint("fuzz-admin")
+    app.state.fuzz_token = keycloak.access_token("fuzz-admin")
     return app
 
 

@@ -1,11 +1,13 @@
 """Real services for the dApp's tests, each started here on a free port and stopped at teardown: anvil at
-chain id 1981 with the platform deployed and seeded by the lead's ape scripts, the local Keycloak realm
-server, `streamlit run dapp/app.py`, and Debian's Chromium driven by Playwright with an injected wallet."""
+chain id 1981 with the platform deployed and seeded by the lead's ape scripts, the real Keycloak of the test run
+(tests/conftest.py) with the demo users, `streamlit run dapp/app.py` signing in with `st.login` against it, and
+Debian's Chromium driven by Playwright with an injected wallet."""
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,8 +18,8 @@ import requests
 from dapp_browser import PASSWORD, wait_for
 from web3 import Web3
 
-from dapp.api.dev_realm import KeycloakStandIn
 from tests.support.anvil import anvil
+from tests.support.keycloak import KeycloakServer
 from tests.support.ports import free_port
 from tests.support.tools import ROOT, tool_env
 
@@ -32,7 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# Demo users of the local realm: (username, realm roles, anvil account index of their wallet)
+# Demo users created in the realm for the tests: (username, realm roles, anvil account index of their wallet)
 USERS = {
     "alice": (("token-holder",), 1),
     "carla": (("community-admin", "token-holder"), 0),
@@ -78,44 +80,65 @@ def demo_chain(tmp_path_factory) -> Iterator[DemoChain]:
 
 
 @pytest.fixture(scope="session")
-def realm() -> Iterator[KeycloakStandIn]:
-    with KeycloakStandIn(client_secrets={"lec-api": "test-secret"}) as kc:
-        for username, (roles, _wallet) in USERS.items():
-            kc.add_user(username, PASSWORD, roles=list(roles), first_name=username.title())
-        yield kc
+def realm(keycloak_server: KeycloakServer) -> KeycloakServer:
+    """The test run's Keycloak with the demo users of USERS (password PASSWORD)."""
+    for username, (roles, _wallet) in USERS.items():
+        keycloak_server.add_user(username, PASSWORD, roles=list(roles), first_name=username.title(), last_name="Demo")
+    return keycloak_server
 
 
-@pytest.fixture(scope="session")
-def dapp_url(demo_stack, realm: KeycloakStandIn, tmp_path_factory) -> Iterator[str]:
-    """`streamlit run dapp/app.py` against the demo (chain, API) and the local realm, with the demo sign-in on."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    env = {**demo_stack.env, "LEC_DEV_IDENTITY": "1", "LEC_KEYCLOAK_URL": realm.url}
+def dapp_secrets(realm: KeycloakServer, url: str, folder: Path) -> Path:
+    """The dApp's `[auth]` section for `st.login` with the realm's `lec-dapp` client (what `make demo` writes), and
+    the dApp's address added to that client's redirect and post-logout URIs (the shipped realm knows port 8501)."""
+    admin = realm.admin()
+    client_id = admin.get_client_id("lec-dapp")
+    client = admin.get_client(client_id)
+    logout_uris = client["attributes"].get("post.logout.redirect.uris", "")
+    admin.update_client(
+        client_id,
+        {
+            "redirectUris": sorted({*client["redirectUris"], f"{url}/*"}),
+            "webOrigins": sorted({*client["webOrigins"], url}),
+            "attributes": {"post.logout.redirect.uris": f"{logout_uris}##{url}/*".strip("#")},
+        },
+    )
+    path = folder / "secrets.toml"
+    path.write_text(
+        "[auth]\n"
+        f'redirect_uri = "{url}/oauth2callback"\n'
+        f'cookie_secret = "{secrets.token_hex(32)}"\n'
+        'expose_tokens = ["access"]\n'
+        "[auth.keycloak]\n"
+        'client_id = "lec-dapp"\n'
+        'client_secret = ""\n'
+        f'server_metadata_url = "{realm.issuer()}/.well-known/openid-configuration"\n'
+    )
+    return path
+
+
+def streamlit(port: int, env: dict[str, str], log: Path, secrets_file: Path) -> subprocess.Popen:
     with log.open("w") as out:
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             [
-                str(ROOT / ".venv/bin/streamlit"),
-                "run",
-                "dapp/app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-                "--client.toolbarMode",
-                "minimal",
+                str(ROOT / ".venv/bin/streamlit"), "run", "dapp/app.py", "--server.port", str(port),
+                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
+                "--secrets.files", str(secrets_file),
             ],
             cwd=ROOT,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
-        )
+        )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def dapp_url(demo_stack, realm: KeycloakServer, tmp_path_factory) -> Iterator[str]:
+    """`streamlit run dapp/app.py` against the demo (chain, API), signing in with `st.login` on the realm."""
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
+    folder = tmp_path_factory.mktemp("streamlit")
+    proc = streamlit(port, dict(demo_stack.env), folder / "streamlit.log", dapp_secrets(realm, url, folder))
     try:
         wait_for(lambda: requests.get(f"{url}/_stcore/health", timeout=1).ok, f"Streamlit at {url}")
         yield url
@@ -165,7 +188,7 @@ def wallet_page(browser, demo_chain: DemoChain):
 
 
 @pytest.fixture(scope="session")
-def demo_stack(demo_chain: DemoChain, realm: KeycloakStandIn, tmp_path_factory):
+def demo_stack(demo_chain: DemoChain, realm: KeycloakServer, tmp_path_factory):
     """The demo data behind the API: a simulated week, its last day run, notarised and claimed; the API up."""
     from stack import Stack, bind_demo_users, build_data, stack_env, start_api
 
@@ -184,7 +207,7 @@ def demo_stack(demo_chain: DemoChain, realm: KeycloakStandIn, tmp_path_factory):
         server, thread = start_api(env, realm, port)
         wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok, f"the API at {url}")
         # The community admin refreshes the daily read model, as after any bulk import.
-        admin = {"Authorization": f"Bearer {realm.mint('carla')}"}
+        admin = {"Authorization": f"Bearer {realm.access_token('carla', PASSWORD)}"}
         body = {"start": first.isoformat(), "end": last.isoformat()}
         requests.post(f"{url}/communities/1/kpis/refresh", json=body, headers=admin, timeout=60).raise_for_status()
     try:
@@ -210,3 +233,8 @@ def _demo_settings(request, monkeypatch):
     if "demo_stack" in request.fixturenames:
         for key, value in request.getfixturevalue("demo_stack").settings.items():
             monkeypatch.setenv(key, value)
+        # The pages' chain client is cached for the process (`st.cache_resource`); one an earlier test made (the
+        # oracle's tests run first when Keycloak starts in the background) points at that test's node.
+        from dapp.views import common
+
+        common.chain.clear()

@@ -6,7 +6,7 @@ import time
 
 import requests
 
-PASSWORD = "demo-password"  # of the demo users created in the local realm for the tests
+PASSWORD = "demo-password-1"  # of the demo users created in the realm for the tests (its policy: 12 characters)
 
 
 def wait_for(check, what: str, attempts: int = 300) -> None:
@@ -19,3 +19,14 @@ def wait_for(check, what: str, attempts: int = 300) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{what} did not come up.")
+
+
+def keycloak_login(page, username: str, password: str) -> None:
+    """Fills Keycloak's own login form (its `keycloak.v2` theme) and submits it."""
+    from playwright.sync_api import expect
+
+    field = page.get_by_label("Username or email")
+    expect(field).to_be_visible(timeout=30_000)
+    field.fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign In").click()

@@ -1,6 +1,6 @@
 """The demo, assembled from the team's real parts for the dApp's tests and screenshots: the chain (deployed and
 seeded by the ape scripts), a simulated community in the oracle's database, one period run, notarised and
-claimed by the oracle, and the API served by uvicorn against the local Keycloak realm server."""
+claimed by the oracle, and the API served by uvicorn against the test run's real Keycloak."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import uvicorn
 from pydantic import SecretStr
 
-from dapp.api.dev_realm import KeycloakStandIn
 from tests.support.anvil import KEYS
+from tests.support.keycloak import KeycloakServer
 from tests.support.tools import ROOT
 
 DEMO_DAYS = 7
@@ -40,15 +40,20 @@ def lec(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-def bind_demo_users(database_url: str, realm: KeycloakStandIn, users: dict[str, tuple[tuple[str, ...], int]]) -> None:
-    """The demo's own binding of realm users to the simulated community (dapp.api.dev_identity), for the
+def bind_demo_users(database_url: str, realm: KeycloakServer, users: dict[str, tuple[tuple[str, ...], int]]) -> None:
+    """The demo's own binding of realm users to the simulated community (dapp.api.demo_identity), for the
     test realm's users."""
-    from dapp.api.dev_identity import bind_demo_users as bind
+    from dapp.api.demo_identity import bind_demo_users as bind
 
-    bind(database_url, {name: realm.realm.find_user(name).id for name in users}, users)
+    subjects = {}
+    for name in users:
+        user = realm.user(name)
+        assert user is not None, f"{name} is not a user of the realm"
+        subjects[name] = user["id"]
+    bind(database_url, subjects, users)
 
 
-def start_api(env: dict[str, str], realm: KeycloakStandIn, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+def start_api(env: dict[str, str], realm: KeycloakServer, port: int) -> tuple[uvicorn.Server, threading.Thread]:
     """The API in this process (a uvicorn thread), validating tokens against the realm server's keys."""
     from dapp.api.main import create_app
     from lec.settings import Settings

@@ -8,7 +8,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from dapp_browser import PASSWORD
+from dapp_browser import PASSWORD, keycloak_login
 from playwright.sync_api import Page, expect
 
 from lec.chain.contracts import abi
@@ -29,10 +29,11 @@ def enter(field, text: str) -> None:
 
 
 def sign_in(page: Page, url: str, username: str) -> None:
+    """As a resident does: the dApp's sign-in button, then the password on Keycloak's own page, then back."""
     page.goto(url)
-    enter(page.get_by_label("Username", exact=True), username)
-    enter(page.get_by_label("Password", exact=True), PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    settle(page)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    keycloak_login(page, username, PASSWORD)
     expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=WAIT)
     settle(page)
 

@@ -5,6 +5,7 @@ API (uvicorn, this process) on the demo's data and to the demo chain."""
 from __future__ import annotations
 
 import pytest
+from dapp_browser import PASSWORD
 from streamlit.testing.v1 import AppTest
 
 from dapp.app import PAGE_SPECS, visible_pages
@@ -31,17 +32,19 @@ def test_pages_follow_roles_without_a_server() -> None:
     assert {p.title for p in every} == ALL_TITLES
 
 
-def identity_of(realm, username: str) -> Identity:
+def identity_of(realm, username: str, fresh: bool = False) -> Identity:
+    """`username` signed in with a token from the realm: the one kept for reuse, or a new one (`fresh`), which no
+    page's `st.cache_data` has seen yet."""
     import jwt
 
-    token = realm.mint(username)
+    token = realm.token(username, PASSWORD)["access_token"] if fresh else realm.access_token(username, PASSWORD)
     return identity_from_claims(jwt.decode(token, options={"verify_signature": False}), token, source="demo")
 
 
-def app_as(realm, username: str | None) -> AppTest:
+def app_as(realm, username: str | None, fresh: bool = False) -> AppTest:
     at = AppTest.from_file("../../dapp/app.py", default_timeout=60)
     if username is not None:
-        at.session_state["identity"] = identity_of(realm, username)
+        at.session_state["identity"] = identity_of(realm, username, fresh)
     return at
 
 
@@ -180,7 +183,7 @@ def test_pages_say_when_the_api_is_down(realm, monkeypatch) -> None:
 
     monkeypatch.setenv("LEC_API_URL", f"http://127.0.0.1:{free_port()}/api/v1")  # nothing listens there
     for page in ("views/member.py", "views/community_dashboard.py"):
-        at = app_as(realm, "carla").run()
+        at = app_as(realm, "carla", fresh=True).run()  # a token whose answers no earlier test left in the cache
         at.switch_page(page).run()
         assert not at.exception
         assert any("does not answer: start it with `lec api`" in e.value for e in at.error), page

@@ -5,7 +5,10 @@ conftest.py files wrap them):
 - `tools`: the repository's root and the environment for the project's command-line tools (ape, lec, anvil);
 - `services`: real PostgreSQL 15 and Mosquitto 2, each on a free port in a temp dir;
 - `anvil`: a real anvil (chain id 1981, free gas by default), its test keys, raw JSON-RPC;
-- `platform`: the platform's contracts deployed with plain web3 (no ape), for the API's and the oracle's tests.
+- `platform`: the platform's contracts deployed with plain web3 (no ape), for the API's and the oracle's tests;
+- `keycloak`: the real Keycloak (tools/keycloak/keycloak.sh) on free ports in a state folder of its own, with the
+  shipped realm, test clients, a test signing key and Admin API helpers (users, roles, sessions, tokens);
+- `mail`: an SMTP sink (aiosmtpd) that keeps the messages Keycloak sends.
 
 Import it as `tests.support.<module>` (see tests/__init__.py for why that name cannot be shadowed).
 """
