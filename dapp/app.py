@@ -10,8 +10,9 @@ import streamlit as st
 
 from dapp.client import LEC_CHAIN_ID
 from dapp.components import wallet
+from dapp.i18n import language_picker
 from dapp.views import common
-from dapp.views.signin import sign_in_sidebar
+from dapp.views.signin import renew_keycloak_sign_in, sign_in_sidebar
 
 _PAGES = Path(__file__).parent / "views"  # not "pages": that name switches Streamlit to its v1 page discovery
 
@@ -48,7 +49,10 @@ def visible_pages(roles: frozenset[str]) -> list[PageSpec]:
 def main() -> None:
     st.set_page_config(page_title="LEC dApp", page_icon=":material/solar_power:", layout="wide")
     identity = common.current_identity()
+    if identity is not None and common.renewal_due(identity):
+        renew_keycloak_sign_in()
     with st.sidebar:
+        language_picker()
         sign_in_sidebar(identity)
         if identity is not None:
             wallet.render_bridge(LEC_CHAIN_ID)
