@@ -19,6 +19,7 @@ _COMMANDS: dict[str, str] = {
     "bundle": "oracle.commands:bundle_command",
     "register-model": "oracle.commands:register_model_command",
     "schedule": "oracle.schedule:schedule_command",
+    "incentive": "oracle.incentive.cli:incentive_command",
 }
 
 

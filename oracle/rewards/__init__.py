@@ -1,1 +1,1 @@
-"""Reward models (DESIGN §5.6) in integer arithmetic, and the GSE incentive report."""
+"""Reward models (DESIGN §5.6) in integer arithmetic (the GSE incentive is in oracle.incentive)."""

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oracle.rewards.gse import GseParams, incentive_report
 from oracle.rewards.integer import split_pro_rata
 from oracle.rewards.models import (
     MemberEnergy,
@@ -122,16 +121,6 @@ def test_validate_model_refuses_with_one_sentence(name, params, sentence):
 def test_canonical_params_are_sorted_without_spaces():
     model = RewardModel("np", "no-peaks", {"rate": 3, "max_per_period": 9, "par_ref_bps": 2})
     assert model.canonical_params == '{"max_per_period":9,"par_ref_bps":2,"rate":3}'
-
-
-def test_gse_incentive_report_by_hand():
-    params = GseParams(zonal_price_cents_mwh=12_000, region="north", arera_valorisation_cents_mwh=800)
-    # min(120, 80 + (180 − 120)) = 120 €/MWh, +10 north, +8 ARERA = 138 €/MWh.
-    report = incentive_report(1_000_000, [A, B], [600, 0], [0, 400], params)
-    assert report.tariff_cents_mwh == 13_800 and report.incentive_cents == 13_800
-    assert report.cents == [8_280, 5_520]
-    equal = incentive_report(1_000_001, [B, A], [1, 0], [0, 1], params, key="equal")
-    assert sum(equal.cents) == 13_800 and equal.cents == [6_900, 6_900]
 
 
 addresses = st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex())
