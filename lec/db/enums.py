@@ -172,6 +172,8 @@ class AnomalyReason(enum.StrEnum):
     OUT_OF_BOUNDS = "out_of_bounds"
     SIGN_VIOLATION = "sign_violation"
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
+    SILENT_DEVICE = "silent_device"  # a device sent nothing for a whole day ("mancanza di rilevazione", §4.3.9)
+    MISSING_READINGS = "missing_readings"  # a gap of quarter hours in a device's day
 
 
 class AnomalyStatus(enum.StrEnum):

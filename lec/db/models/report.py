@@ -341,6 +341,8 @@ class Anomaly(SQLModel, table=True):
     source_ref: str | None = Field(default=None, max_length=255)  # file name and row, or MQTT topic
     payload: str | None = Field(default=None, sa_type=sa.Text)
     status: AnomalyStatus = Field(default=AnomalyStatus.OPEN, sa_type=enum_type(AnomalyStatus))
+    reviewed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    reviewed_by: str | None = Field(default=None, max_length=64)  # the reviewer's Keycloak subject
 
 
 class IngestedFile(SQLModel, table=True):
