@@ -34,6 +34,7 @@ class LazyGroup(click.Group):
 # the layers above it without importing them).
 _COMMANDS: dict[str, str] = {
     "oracle": "oracle.cli:oracle",
+    "community": "lec.community.cli:community",
     "besu": "lec.besu.cli:besu",
     "verify": "oracle.audit.cli:verify_command",
     "api": "dapp.api.cli:api",

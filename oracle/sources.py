@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from lec.calendar import STEP_SECONDS, period_start, quarter_hours
-from lec.db.models import Community, CounterReading, Device, Flow, UserCommunity
+from lec.db.enums import AccountConsumption
+from lec.db.models import Community, CounterReading, Device, Flow, FlowCommunity, UserCommunity
 from lec.db.session import init_db
 from oracle.clean import MAX_GAP_QUARTERS
 from oracle.pipeline import DeviceSeries, MemberInput, PeriodError, PeriodInputs
@@ -104,6 +105,11 @@ def load_inputs(session: Session, chain_community_id: int, day: date) -> PeriodI
     )
     frame = _fetch_frame(session, stmt, community.id, start, end)
     series: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]] = defaultdict(dict)
+    accounting = {
+        link.flow_id: link.account_consumption != AccountConsumption.NONE
+        for link in session.exec(select(FlowCommunity).where(FlowCommunity.community_id == community.id))
+    }
+    chosen: dict[int, dict[str, bool]] = {}
     if len(frame):
         seconds = _unix_seconds(frame["timestamp"])
         devices_arr = frame["device_id"].to_numpy(dtype=np.int64)
@@ -115,9 +121,18 @@ def load_inputs(session: Session, chain_community_id: int, day: date) -> PeriodI
         keys = np.stack([devices_arr[order], flows_arr[order]], axis=1)
         bounds = np.flatnonzero(np.any(np.diff(keys, axis=0) != 0, axis=1)) + 1
         for chunk in np.split(order, bounds):
-            quantity = flows.get(int(flows_arr[chunk[0]]))
-            if quantity in _ENERGY:
-                series[int(devices_arr[chunk[0]])][quantity] = (seconds[chunk], values[chunk])
+            flow_id = int(flows_arr[chunk[0]])
+            quantity = flows.get(flow_id)
+            if quantity not in _ENERGY:
+                continue
+            device_id = int(devices_arr[chunk[0]])
+            # Two flows of one quantity on one device (a 2G meter sending the same energy twice, say hourly and
+            # quarter-hourly): the one flagged for accounting in flow_communities (table 10) counts, else the
+            # lower flow id; the other stays stored and shown, never summed in.
+            if quantity in series[device_id] and not (accounting.get(flow_id) and not chosen.get(device_id, {}).get(quantity)):
+                continue
+            series[device_id][quantity] = (seconds[chunk], values[chunk])
+            chosen.setdefault(device_id, {})[quantity] = accounting.get(flow_id, False)
     inputs = []
     for wallet, (membership, devices) in sorted(members.items()):
         device_series = []

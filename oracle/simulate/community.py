@@ -371,7 +371,15 @@ def _member(
     rng: np.random.Generator,
 ) -> list[Reading]:
     external_id = f"sim-{community_id}-{spec.index}"
-    user = session.exec(select(User).where(User.external_id == external_id)).first()
+    wallet = wallets[spec.index - 1] if spec.index <= len(wallets) else generated_wallet(seed, community_id, spec.index)
+    # The wallet's member first: `lec community import` or the demo's identity binding may hold it under another
+    # user (the binding renames the simulated user to its Keycloak subject), and a second run must find it.
+    bound = session.exec(
+        select(UserCommunity).where(UserCommunity.community_id == community_id, UserCommunity.wallet == wallet)
+    ).first()
+    user = session.get(User, bound.user_id) if bound is not None else None
+    if user is None:
+        user = session.exec(select(User).where(User.external_id == external_id)).first()
     if user is None:
         first = FIRST_NAMES[(spec.index - 1) % len(FIRST_NAMES)]
         last = SURNAMES[((spec.index - 1) // len(FIRST_NAMES) + spec.index) % len(SURNAMES)]
@@ -387,9 +395,6 @@ def _member(
         session.flush()
     assert user.id is not None
     if session.get(UserCommunity, (community_id, user.id)) is None:
-        wallet = (
-            wallets[spec.index - 1] if spec.index <= len(wallets) else generated_wallet(seed, community_id, spec.index)
-        )
         session.add(
             UserCommunity(
                 community_id=community_id,
