@@ -89,10 +89,15 @@ seed: compile chain
 # Reward model of the demo (token units per kWh, cap per period, energy bonus by profile).
 DEMO_MODEL_PARAMS := {"a":100000000000000000,"b":50000000000000000,"c":50000000000000000,"max_per_period":1000000000000000000000,"bonus_consumer":1000000000000000,"bonus_prosumer":1000000000000000,"bonus_prostormer":1000000000000000}
 DEMO_DAYS := 14
-DEMO_START ?= $(shell date -u -d "$(DEMO_DAYS) days ago" +%F)
+# The first run's start is kept, so a second `make demo` (even days later) redoes exactly the same days.
+DEMO_START ?= $(shell cat $(LEC_DATA_DIR)/demo-start 2>/dev/null || date -u -d "$(DEMO_DAYS) days ago" +%F)
+DEMO_MANIFEST ?= docs/examples/community-manifest.json
 
-## demo-oracle: two weeks of synthetic readings for the demo members, each day run, notarised and claimed
+## demo-oracle: the demo community imported from its manifest (as a real one is: docs/onboarding.md), two weeks
+## of synthetic readings for its members, each day run, notarised and claimed; a second run changes nothing
 demo-oracle: seed
+	@mkdir -p $(LEC_DATA_DIR) && echo $(DEMO_START) > $(LEC_DATA_DIR)/demo-start
+	lec community import $(DEMO_MANIFEST)
 	lec oracle simulate --members 8 --days $(DEMO_DAYS) --start $(DEMO_START)
 	lec oracle register-model --name lec-default --kind self-consumption --params '$(DEMO_MODEL_PARAMS)'
 	@for i in $$(seq 0 $$(($(DEMO_DAYS) - 1))); do \

@@ -132,7 +132,13 @@ def save_clustering(
     user_ids: Sequence[int],
     parameters: dict,
 ) -> ClusterGroup:
-    """One clustering run: its group, each cluster with its mean and std curves, and the assignments."""
+    """One clustering run: its group, each cluster with its mean and std curves, and the assignments.
+
+    The same run again (same name, parameters, clusters and assignments — `make demo` a second time) returns
+    the group already saved and writes nothing."""
+    same = _same_clustering(session, community_id, name, result, user_ids, parameters)
+    if same is not None:
+        return same
     group = ClusterGroup(
         name=name[:32],
         description=f"k-means of mean daily load curves ({parameters.get('metric')})",
@@ -145,11 +151,7 @@ def save_clustering(
     assert group.id is not None  # flushed
     labels = _slot_labels()
     for j in range(len(result.sizes)):
-        cluster = Cluster(
-            group_id=group.id,
-            community_id=community_id,
-            description=f"cluster {j}: {int(result.sizes[j])} members, CV {result.cv[j]:.3f}",
-        )
+        cluster = Cluster(group_id=group.id, community_id=community_id, description=_descriptions(result)[j])
         session.add(cluster)
         session.flush()
         assert cluster.id is not None  # flushed
@@ -174,3 +176,34 @@ def save_clustering(
                 session.add(ClusterUser(cluster_id=cluster.id, user_id=user_id))
     session.flush()
     return group
+
+
+def _descriptions(result: Clustering) -> list[str]:
+    return [f"cluster {j}: {int(result.sizes[j])} members, CV {result.cv[j]:.3f}" for j in range(len(result.sizes))]
+
+
+def _same_clustering(
+    session: Session,
+    community_id: int,
+    name: str,
+    result: Clustering,
+    user_ids: Sequence[int],
+    parameters: dict,
+) -> ClusterGroup | None:
+    wanted = {(int(label), user_id) for user_id, label in zip(user_ids, result.labels, strict=True)}
+    groups = session.exec(
+        select(ClusterGroup).where(
+            ClusterGroup.community_id == community_id,
+            ClusterGroup.name == name[:32],
+            ClusterGroup.parameters == json.dumps(parameters, sort_keys=True),
+        )
+    ).all()
+    for group in groups:
+        clusters = session.exec(select(Cluster).where(Cluster.group_id == group.id).order_by(Cluster.id)).all()  # type: ignore[arg-type]
+        if [c.description for c in clusters] != _descriptions(result):
+            continue
+        index = {c.id: j for j, c in enumerate(clusters)}
+        links = session.exec(select(ClusterUser).where(ClusterUser.cluster_id.in_(list(index)))).all()  # type: ignore[union-attr]
+        if {(index[link.cluster_id], link.user_id) for link in links} == wanted:
+            return group
+    return None

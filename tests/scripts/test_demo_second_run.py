@@ -1,0 +1,75 @@
+"""`make demo` a second time succeeds and changes nothing it already did: the demo's data steps (deploy, seed,
+`make demo-oracle` — import of the manifest, simulated readings, the days run, notarised and claimed, the
+clustering) then the identity binding, twice over, on a real anvil."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from web3 import Web3
+
+from tests.support.tools import ROOT, tool_env
+
+pytestmark = pytest.mark.services
+
+TABLES = (
+    "communities", "users", "user_communities", "user_roles", "devices", "device_flows", "flows",
+    "flow_communities", "member_points", "plants", "counterreading", "weatherdata", "anomalies", "leaf_salts",
+    "cluster_groups", "clusters", "cluster_users",
+)
+
+
+def _make_demo_oracle(env: dict[str, str]) -> subprocess.CompletedProcess:
+    # `-o seed`: the module's fixture already deployed and seeded (the demo's first two steps), and the
+    # `seed` target would recompile the contracts.
+    return subprocess.run(
+        ["make", "-o", "seed", "demo-oracle", "DEMO_DAYS=1", "DEMO_START=2026-05-04"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def _bind(env: dict[str, str], subjects: dict[str, str]) -> None:
+    """The demo's identity step (`lec demo-identity` without Keycloak): the simulated users of the demo wallets
+    are renamed to their Keycloak subjects — what made the second `make demo` fail before."""
+    code = f"from dapp.api.demo_identity import bind_demo_users; bind_demo_users(None, {subjects!r})"
+    subprocess.run([str(ROOT / ".venv/bin/python"), "-c", code], cwd=ROOT, env=env, check=True, timeout=120)
+
+
+def _state(db_url: str, anvil_url: str) -> dict:
+    engine = sa.create_engine(db_url)
+    with engine.connect() as c:
+        rows = {t: c.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar_one() for t in TABLES}  # noqa: S608
+    engine.dispose()
+    w3 = Web3(Web3.HTTPProvider(anvil_url))
+    rows["transactions"] = sum(w3.eth.get_transaction_count(a) for a in w3.eth.accounts[:10])
+    return rows
+
+
+def test_demo_data_steps_run_twice_and_the_second_changes_nothing(ape_run, anvil_url, tmp_path):
+    ape_run("deploy")
+    ape_run("seed")
+    db_url = f"sqlite:///{ape_run.data / 'lec.db'}"
+    env = tool_env(
+        LEC_DEPLOYMENTS_DIR=str(ape_run.deployments),
+        LEC_DATA_DIR=str(ape_run.data),
+        LEC_RPC_URL=anvil_url,
+        DATABASE_URL=db_url,
+    )
+    from dapp.api.demo_identity import DEMO_USERS
+
+    subjects = {name: str(uuid.uuid4()) for name in DEMO_USERS}
+    first = _make_demo_oracle(env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "Community 1 (Demo LEC) imported." in first.stdout
+    _bind(env, subjects)
+    after_first = _state(db_url, anvil_url)
+    assert after_first["counterreading"] > 0 and after_first["member_points"] == 8
+
+    second = _make_demo_oracle(env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "already up to date: nothing changed" in second.stdout
+    _bind(env, subjects)
+    assert _state(db_url, anvil_url) == after_first
