@@ -120,13 +120,15 @@ class Settings(BaseSettings):
     # The GSE incentive (docs/incentive.md): ARERA's unit amount for the valorisation of shared energy and its
     # year, and the zonal price used for hours without one in --prices (flagged as an approximation).
     incentive_valorisation_eur_mwh: str = Field(
-        default="10.57", validation_alias=AliasChoices("incentive_valorisation_eur_mwh", "LEC_INCENTIVE_VALORISATION_EUR_MWH")
+        default="10.57",
+        validation_alias=AliasChoices("incentive_valorisation_eur_mwh", "LEC_INCENTIVE_VALORISATION_EUR_MWH"),
     )
     incentive_valorisation_year: int = Field(
         default=2024, validation_alias=AliasChoices("incentive_valorisation_year", "LEC_INCENTIVE_VALORISATION_YEAR")
     )
     incentive_fallback_pzo_eur_mwh: str = Field(
-        default="100", validation_alias=AliasChoices("incentive_fallback_pzo_eur_mwh", "LEC_INCENTIVE_FALLBACK_PZO_EUR_MWH")
+        default="100",
+        validation_alias=AliasChoices("incentive_fallback_pzo_eur_mwh", "LEC_INCENTIVE_FALLBACK_PZO_EUR_MWH"),
     )
     dapp_dev_identity: bool = Field(
         default=False, validation_alias=AliasChoices("dapp_dev_identity", "LEC_DEV_IDENTITY")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from lec.db.enums import Frequency, PeriodType, SeriesType
 from lec.db.models import (
@@ -203,7 +203,7 @@ def _same_clustering(
         if [c.description for c in clusters] != _descriptions(result):
             continue
         index = {c.id: j for j, c in enumerate(clusters)}
-        links = session.exec(select(ClusterUser).where(ClusterUser.cluster_id.in_(list(index)))).all()  # type: ignore[union-attr]
+        links = session.exec(select(ClusterUser).where(col(ClusterUser.cluster_id).in_(list(index)))).all()
         if {(index[link.cluster_id], link.user_id) for link in links} == wanted:
             return group
     return None

@@ -129,7 +129,9 @@ def load_inputs(session: Session, chain_community_id: int, day: date) -> PeriodI
             # Two flows of one quantity on one device (a 2G meter sending the same energy twice, say hourly and
             # quarter-hourly): the one flagged for accounting in flow_communities (table 10) counts, else the
             # lower flow id; the other stays stored and shown, never summed in.
-            if quantity in series[device_id] and not (accounting.get(flow_id) and not chosen.get(device_id, {}).get(quantity)):
+            if quantity in series[device_id] and not (
+                accounting.get(flow_id) and not chosen.get(device_id, {}).get(quantity)
+            ):
                 continue
             series[device_id][quantity] = (seconds[chunk], values[chunk])
             chosen.setdefault(device_id, {})[quantity] = accounting.get(flow_id, False)

@@ -28,7 +28,9 @@ def import_command(manifest_file: Path, as_json: bool) -> None:
         with Session(init_db(), expire_on_commit=False) as session:
             report = import_manifest(session, manifest)
     except ManifestError as exc:
-        raise click.ClickException("\n  ".join([f"{manifest_file.name}: the manifest cannot be imported:", *exc.problems])) from exc
+        raise click.ClickException(
+            "\n  ".join([f"{manifest_file.name}: the manifest cannot be imported:", *exc.problems])
+        ) from exc
     if as_json:
         click.echo(json.dumps(report.as_dict()))
         return

@@ -81,7 +81,14 @@ class ImportReport:
         }
 
 
-def _apply(session: Session, report: ImportReport, kind: str, row: SQLModel | None, new: SQLModel | None, values: dict[str, Any]) -> Any:
+def _apply(
+    session: Session,
+    report: ImportReport,
+    kind: str,
+    row: SQLModel | None,
+    new: SQLModel | None,
+    values: dict[str, Any],
+) -> Any:
     """Create ``new`` when ``row`` is None, else set ``values`` on ``row``; count what happened."""
     if row is None:
         assert new is not None
@@ -106,11 +113,21 @@ def _apply(session: Session, report: ImportReport, kind: str, row: SQLModel | No
     return row
 
 
-def import_manifest(session: Session, manifest: Manifest) -> ImportReport:
-    """Write the manifest in the session's transaction and commit it; on any fault roll back and raise."""
+def _id(row: Any) -> int:
+    """The key of a row already flushed."""
+    assert row.id is not None
+    return int(row.id)
+
+
+def import_manifest(session: Session, manifest: Manifest, dry_run: bool = False) -> ImportReport:
+    """Write the manifest in the session's transaction and commit it; on any fault roll back and raise.
+    ``dry_run``: do it all, report what would change, and roll back (the dApp's preview)."""
     try:
         report = _import(session, manifest)
-        session.commit()
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
     except Exception:
         session.rollback()
         raise
@@ -127,21 +144,26 @@ def _import(session: Session, manifest: Manifest) -> ImportReport:
     if community is None and same_name is not None:
         if same_name.chain_community_id not in (None, spec.chain_id):
             raise ManifestError(
-                [f"community.name: {spec.name} is community {same_name.chain_community_id} on chain, not {spec.chain_id}"]
+                [
+                    f"community.name: {spec.name} is community {same_name.chain_community_id} on chain, "
+                    f"not {spec.chain_id}"
+                ]
             )
         community = same_name
-    values = {
+    values: dict[str, Any] = {
         "name": spec.name,
         "chain_community_id": spec.chain_id,
         "description": spec.description,
         "latitude": spec.latitude,
         "longitude": spec.longitude,
     }
-    community = _apply(session, report, "community", community, Community(**values) if community is None else None, values)
+    community = _apply(
+        session, report, "community", community, Community(**values) if community is None else None, values
+    )
     community_id = community.id
     assert community_id is not None
     report.community_id = community_id
-    profile_values = {
+    profile_values: dict[str, Any] = {
         "zone": spec.zone,
         "region": spec.region,
         "split_key": spec.split_key,
@@ -163,13 +185,15 @@ def _import(session: Session, manifest: Manifest) -> ImportReport:
     for s in suppliers_spec:
         row = session.exec(select(Supplier).where(Supplier.name == s.name)).first()
         values = {"name": s.name, "description": s.description, "url": s.url}
-        suppliers[s.name] = _apply(session, report, "supplier", row, Supplier(**values) if row is None else None, values)
+        suppliers[s.name] = _apply(
+            session, report, "supplier", row, Supplier(**values) if row is None else None, values
+        )
         if session.get(SupplierCommunity, (community_id, suppliers[s.name].id)) is None:
-            session.add(SupplierCommunity(community_id=community_id, supplier_id=suppliers[s.name].id))
+            session.add(SupplierCommunity(community_id=community_id, supplier_id=_id(suppliers[s.name])))
     flows: dict[str, Flow] = {}
     for i, f in enumerate(flows_spec):
         quantity = FlowQuantity(f.quantity)
-        row = session.exec(select(Flow).where(Flow.name == f.name)).first()
+        flow_row = session.exec(select(Flow).where(Flow.name == f.name)).first()
         values = {
             "name": f.name,
             "supplier_id": suppliers[f.supplier].id,
@@ -178,18 +202,23 @@ def _import(session: Session, manifest: Manifest) -> ImportReport:
             "frequency": Frequency(f.frequency),
             "description": f.description,
             "measurement_table_id": (
-                MeasurementTableId.WEATHERDATA if quantity is FlowQuantity.WEATHER else MeasurementTableId.COUNTERREADING
+                MeasurementTableId.WEATHERDATA
+                if quantity is FlowQuantity.WEATHER
+                else MeasurementTableId.COUNTERREADING
             ).value,
             "gdpr_classification": (
                 GdprClassification.NOT_PERSONAL if quantity is FlowQuantity.WEATHER else GdprClassification.PERSONAL
             ),
         }
-        if row is not None and FlowQuantity(row.quantity) is not quantity:
+        if flow_row is not None and FlowQuantity(flow_row.quantity) is not quantity:
             raise ManifestError(
-                [f"flows[{i}].quantity: the flow {f.name} already carries {FlowQuantity(row.quantity).value}; give it a new name"]
+                [
+                    f"flows[{i}].quantity: the flow {f.name} already carries "
+                    f"{FlowQuantity(flow_row.quantity).value}; give it a new name"
+                ]
             )
-        new = Flow(**values, start_time=datetime(2020, 1, 1, tzinfo=UTC)) if row is None else None
-        flows[f.name] = _apply(session, report, "flow", row, new, values)
+        new = Flow(**values, start_time=datetime(2020, 1, 1, tzinfo=UTC)) if flow_row is None else None
+        flows[f.name] = _apply(session, report, "flow", flow_row, new, values)
         link = session.get(FlowCommunity, (community_id, flows[f.name].id))
         flag = _FLAG[f.accountconsumption]
         _apply(
@@ -197,7 +226,7 @@ def _import(session: Session, manifest: Manifest) -> ImportReport:
             report,
             "flow_community",
             link,
-            FlowCommunity(community_id=community_id, flow_id=flows[f.name].id, account_consumption=flag)
+            FlowCommunity(community_id=community_id, flow_id=_id(flows[f.name]), account_consumption=flag)
             if link is None
             else None,
             {"account_consumption": flag},
@@ -230,7 +259,9 @@ def _import(session: Session, manifest: Manifest) -> ImportReport:
         else:
             user_id = membership.user_id
             user = session.get(User, user_id)
-            personal = {k: v for k, v in (("name", m.name), ("surname", m.surname), ("email", m.email)) if v is not None}
+            personal = {
+                k: v for k, v in (("name", m.name), ("surname", m.surname), ("email", m.email)) if v is not None
+            }
             _apply(session, report, "user", user, None, personal)
         values = {"member_kind": MemberKind(m.kind), "energy_profile": EnergyProfile(m.profile), "wallet": wallet}
         _apply(
@@ -242,7 +273,7 @@ def _import(session: Session, manifest: Manifest) -> ImportReport:
             values,
         )
         point = session.get(MemberPoint, (community_id, user_id))
-        point_values = {"pod": m.pod, "substation": m.substation}
+        point_values: dict[str, Any] = {"pod": m.pod, "substation": m.substation}
         _apply(
             session,
             report,
@@ -256,8 +287,8 @@ def _import(session: Session, manifest: Manifest) -> ImportReport:
     for i, d in enumerate(manifest.devices):
         own_flows = device_flows(d, flows_spec)
         accounting = [f for f in own_flows if f.accountconsumption != "none"] or own_flows
-        row = session.exec(select(Device).where(Device.pod == d.id)).first()
-        if row is not None and row.community_id != community_id:
+        device_row = session.exec(select(Device).where(Device.pod == d.id)).first()
+        if device_row is not None and device_row.community_id != community_id:
             raise ManifestError([f"devices[{i}].id: {d.id} is already a device of another community"])
         values = {
             "community_id": community_id,
@@ -274,14 +305,16 @@ def _import(session: Session, manifest: Manifest) -> ImportReport:
             values["max_energy_wh"] = 0.0
         if QUANTITY_OF_KIND[d.kind] == "load":
             values["min_energy_wh"] = 0.0
-        device = _apply(session, report, "device", row, Device(pod=d.id, **values) if row is None else None, values)
+        device = _apply(
+            session, report, "device", device_row, Device(pod=d.id, **values) if device_row is None else None, values
+        )
         for f in own_flows:
             if session.get(DeviceFlow, (device.id, flows[f.name].id)) is None:
-                session.add(DeviceFlow(device_id=device.id, flow_id=flows[f.name].id))
+                session.add(DeviceFlow(device_id=_id(device), flow_id=_id(flows[f.name])))
                 report.created["device_flow"] += 1
 
     for p in manifest.plants:
-        row = session.exec(select(Plant).where(Plant.community_id == community_id, Plant.ref == p.id)).first()
+        plant_row = session.exec(select(Plant).where(Plant.community_id == community_id, Plant.ref == p.id)).first()
         values = {
             "user_id": users[p.member.lower()],
             "source": p.source,
@@ -295,8 +328,8 @@ def _import(session: Session, manifest: Manifest) -> ImportReport:
             session,
             report,
             "plant",
-            row,
-            Plant(community_id=community_id, ref=p.id, **values) if row is None else None,
+            plant_row,
+            Plant(community_id=community_id, ref=p.id, **values) if plant_row is None else None,
             values,
         )
     return report

@@ -158,6 +158,11 @@ def parse_manifest(text: str | bytes) -> Manifest:
         raise ManifestError(["the file is not UTF-8 text"]) from None
     except json.JSONDecodeError as exc:
         raise ManifestError([f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"]) from None
+    return validate_manifest(data)
+
+
+def validate_manifest(data: object) -> Manifest:
+    """The manifest from parsed JSON (the API's body), or :class:`ManifestError` naming every fault by path."""
     try:
         manifest = Manifest.model_validate(data)
     except ValidationError as exc:
@@ -231,7 +236,8 @@ def check_references(manifest: Manifest) -> None:
                 problems.append(f"devices[{i}].flows[{j}]: {name} is not in flows")
             elif by_name[name].quantity != quantity:
                 problems.append(
-                    f"devices[{i}].flows[{j}]: {name} carries {by_name[name].quantity}, a {device.kind} sends {quantity}"
+                    f"devices[{i}].flows[{j}]: {name} carries {by_name[name].quantity}, "
+                    f"a {device.kind} sends {quantity}"
                 )
         if not device.flows and not device_flows(device, flows):
             problems.append(f"devices[{i}].flows: no flow of {quantity} is defined for a {device.kind}")

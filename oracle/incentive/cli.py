@@ -25,7 +25,14 @@ def members_csv(report: dict) -> str:
     writer.writerow(["account", "substation", "shared_as_producer_kwh", "shared_as_consumer_kwh", "eur", "social_eur"])
     for m in report["members"]:
         writer.writerow(
-            [m["account"], m["substation"], m["shared_as_producer_kwh"], m["shared_as_consumer_kwh"], f"{m['eur']:.2f}", f"{m['social_eur']:.2f}"]
+            [
+                m["account"],
+                m["substation"],
+                m["shared_as_producer_kwh"],
+                m["shared_as_consumer_kwh"],
+                f"{m['eur']:.2f}",
+                f"{m['social_eur']:.2f}",
+            ]
         )
     return out.getvalue()
 
@@ -66,7 +73,10 @@ def incentive_command(
         click.echo(json.dumps(report))
         return
     click.echo(f"Community {community}, {start} … {end}: shared {report['shared_kwh']:.3f} kWh")
-    click.echo(f"  TIP {report['tip_eur']:.2f} €, valorisation {report['valorisation_eur']:.2f} €, total {report['total_eur']:.2f} €")
+    click.echo(
+        f"  TIP {report['tip_eur']:.2f} €, valorisation {report['valorisation_eur']:.2f} €, "
+        f"total {report['total_eur']:.2f} €"
+    )
     click.echo(f"  above the threshold, to non-business consumers: {report['social_eur']:.2f} €")
     for p in report["plants"]:
         click.echo(f"  plant {p['id']:<20} {p['shared_kwh']:>12.3f} kWh {p['tip_eur']:>10.2f} €")

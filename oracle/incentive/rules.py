@@ -294,19 +294,19 @@ def compute_incentive(
     # part sums to its whole.
     ordered_plants = sorted(plant_results.values(), key=lambda p: p.id)
     tip_cents = sum(p.tip_micro for p in ordered_plants) // (MICRO * FACTOR_DEN)
-    for plant, cents in zip(
+    for plant_result, plant_cents in zip(
         ordered_plants,
         largest_remainder(tip_cents, [p.tip_micro for p in ordered_plants], [p.id for p in ordered_plants]),
         strict=True,
     ):
-        plant.tip_cents = cents
+        plant_result.tip_cents = plant_cents
     shared_wh = int(hourly_total.sum())
     valorisation = shared_wh * params.valorisation_cents_mwh // MICRO
     subs = [c.substation for c in configurations]
-    for config, cents in zip(
+    for config, config_cents in zip(
         configurations, largest_remainder(valorisation, [c.shared_wh for c in configurations], subs), strict=True
     ):
-        config.valorisation_cents = cents
+        config.valorisation_cents = config_cents
         config.tip_cents = sum(p.tip_cents for p in ordered_plants if p.substation == config.substation)
         if config.shared_wh:
             config.social_cents = config.tip_cents * config.above_threshold_wh // config.shared_wh

@@ -56,9 +56,14 @@ def community_incentive(
             "`lec community import MANIFEST.json` first."
         )
     memberships = session.exec(select(UserCommunity).where(UserCommunity.community_id == community.id)).all()
-    kinds = {m.user_id: str(m.member_kind.value if hasattr(m.member_kind, "value") else m.member_kind) for m in memberships}
+    kinds = {
+        m.user_id: str(m.member_kind.value if hasattr(m.member_kind, "value") else m.member_kind) for m in memberships
+    }
     wallets = {m.user_id: str(m.wallet) for m in memberships if m.wallet}
-    points = {p.user_id: p.substation for p in session.exec(select(MemberPoint).where(MemberPoint.community_id == community.id))}
+    points = {
+        p.user_id: p.substation
+        for p in session.exec(select(MemberPoint).where(MemberPoint.community_id == community.id))
+    }
     by_wallet = {wallets[u]: u for u in wallets}
 
     hours: list[int] = []

@@ -43,8 +43,19 @@ def counts(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as c:
         return {
             t: c.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar_one()  # noqa: S608 - fixed table names
-            for t in ("communities", "users", "user_communities", "devices", "device_flows", "flows",
-                      "flow_communities", "suppliers", "member_points", "plants", "community_profiles")
+            for t in (
+                "communities",
+                "users",
+                "user_communities",
+                "devices",
+                "device_flows",
+                "flows",
+                "flow_communities",
+                "suppliers",
+                "member_points",
+                "plants",
+                "community_profiles",
+            )
         }
 
 
@@ -81,12 +92,30 @@ def test_an_edit_updates_only_what_changed(engine):
         (lambda d: d["community"].pop("zone"), "community.zone: is required"),
         (lambda d: d["community"].update(zone="MARS"), "community.zone: Input should be 'NORD'"),
         (lambda d: d["members"][1].update(account="0x12"), "members[1].account: String should have at least 42"),
-        (lambda d: d["devices"][0].update(member="0x" + "1" * 40), "devices[0].member: 0x1111111111111111111111111111111111111111 is not in members"),
-        (lambda d: d["devices"][0].update(flows=["dso-production-15min"]), "devices[0].flows[0]: dso-production-15min carries production"),
-        (lambda d: d["plants"][0].update(substation="AC009"), "plants[0].substation: AC009 differs from its member's substation"),
-        (lambda d: d["plants"][0].update(pnrr_grant_pct=41), "plants[0].pnrr_grant_pct: Input should be less than or equal to 40"),
-        (lambda d: d["flows"][1].update(accountconsumption="consumption"), "flows[1].accountconsumption: a production flow cannot count as consumption"),
-        (lambda d: d["devices"].append(dict(d["devices"][0])), "devices[16].id: IT001E00000001 is already devices[0].id"),
+        (
+            lambda d: d["devices"][0].update(member="0x" + "1" * 40),
+            "devices[0].member: 0x1111111111111111111111111111111111111111 is not in members",
+        ),
+        (
+            lambda d: d["devices"][0].update(flows=["dso-production-15min"]),
+            "devices[0].flows[0]: dso-production-15min carries production",
+        ),
+        (
+            lambda d: d["plants"][0].update(substation="AC009"),
+            "plants[0].substation: AC009 differs from its member's substation",
+        ),
+        (
+            lambda d: d["plants"][0].update(pnrr_grant_pct=41),
+            "plants[0].pnrr_grant_pct: Input should be less than or equal to 40",
+        ),
+        (
+            lambda d: d["flows"][1].update(accountconsumption="consumption"),
+            "flows[1].accountconsumption: a production flow cannot count as consumption",
+        ),
+        (
+            lambda d: d["devices"].append(dict(d["devices"][0])),
+            "devices[16].id: IT001E00000001 is already devices[0].id",
+        ),
     ],
 )
 def test_faults_are_refused_with_their_path(edit, problem):
@@ -164,12 +193,17 @@ def test_fresh_clone_flow_import_ingest_incentive(engine, tmp_path):
     assert len(report.rejected) == 0
     with Session(engine) as session:
         assert session.exec(select(sa.func.count()).select_from(CounterReading)).one() == 1440
-        out = as_json(community_incentive(session, 1, date(2026, 5, 4), date(2026, 5, 4)), 1, date(2026, 5, 4), date(2026, 5, 4))
+        out = as_json(
+            community_incentive(session, 1, date(2026, 5, 4), date(2026, 5, 4)), 1, date(2026, 5, 4), date(2026, 5, 4)
+        )
     assert out["shared_kwh"] == 23.392
     assert (out["tip_eur"], out["valorisation_eur"], out["total_eur"]) == (2.89, 0.24, 3.13)
-    assert sum(m["cents"] for m in out["members"]) + round(out["social_fund_eur"] * 100) + round(
-        out["undistributed_eur"] * 100
-    ) == out["total_cents"]
+    assert (
+        sum(m["cents"] for m in out["members"])
+        + round(out["social_fund_eur"] * 100)
+        + round(out["undistributed_eur"] * 100)
+        == out["total_cents"]
+    )
     assert [c["substation"] for c in out["configurations"]] == ["AC001E00001", "AC001E00002"]
     assert len(out["hourly_shared_kwh"]) == 24 and out["hours"][0] == "2026-05-03T22:00:00+00:00"
 

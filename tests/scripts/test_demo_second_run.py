@@ -16,9 +16,23 @@ from tests.support.tools import ROOT, tool_env
 pytestmark = pytest.mark.services
 
 TABLES = (
-    "communities", "users", "user_communities", "user_roles", "devices", "device_flows", "flows",
-    "flow_communities", "member_points", "plants", "counterreading", "weatherdata", "anomalies", "leaf_salts",
-    "cluster_groups", "clusters", "cluster_users",
+    "communities",
+    "users",
+    "user_communities",
+    "user_roles",
+    "devices",
+    "device_flows",
+    "flows",
+    "flow_communities",
+    "member_points",
+    "plants",
+    "counterreading",
+    "weatherdata",
+    "anomalies",
+    "leaf_salts",
+    "cluster_groups",
+    "clusters",
+    "cluster_users",
 )
 
 
@@ -27,7 +41,11 @@ def _make_demo_oracle(env: dict[str, str]) -> subprocess.CompletedProcess:
     # `seed` target would recompile the contracts.
     return subprocess.run(
         ["make", "-o", "seed", "demo-oracle", "DEMO_DAYS=1", "DEMO_START=2026-05-04"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

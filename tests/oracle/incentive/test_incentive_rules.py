@@ -30,7 +30,9 @@ def member(account: str, inj: list[int], wdr: list[int], substation: str = "AC00
     return Member(account, kind, substation, np.array(inj, dtype=np.int64), np.array(wdr, dtype=np.int64))
 
 
-def plant(pid: str, account: str, kw: float = 6, source: str = "pv", commissioned: str = "2025-01-01", **kw_: object) -> Plant:
+def plant(
+    pid: str, account: str, kw: float = 6, source: str = "pv", commissioned: str = "2025-01-01", **kw_: object
+) -> Plant:
     fields = {"substation": "AC001", "new_plant": True, "pnrr_grant_bps": 0, **kw_}
     return Plant(pid, account, source, int(kw * 1000), date.fromisoformat(commissioned), **fields)  # type: ignore[arg-type]
 
@@ -214,7 +216,10 @@ def test_every_cent_is_accounted_for(data, hours, n, key, allocation, pct):
     ]
     prices = data.draw(st.lists(st.integers(min_value=0, max_value=40_000), min_size=hours, max_size=hours))
     result = compute_incentive(members, plants, prices, Params(key=key, allocation=allocation, producers_pct=pct))
-    assert sum(m.cents for m in result.members) + result.social_fund_cents + result.undistributed_cents == result.total_cents
+    assert (
+        sum(m.cents for m in result.members) + result.social_fund_cents + result.undistributed_cents
+        == result.total_cents
+    )
     assert sum(p.tip_cents for p in result.plants) == result.tip_cents
     assert sum(c.valorisation_cents for c in result.configurations) == result.valorisation_cents
     assert sum(c.social_cents for c in result.configurations) == result.social_cents <= result.tip_cents
@@ -224,7 +229,9 @@ def test_every_cent_is_accounted_for(data, hours, n, key, allocation, pct):
         assert sum(p.shared_wh for p in result.plants if p.substation == c.substation) <= c.shared_wh
         group = [m for m in members if m.substation == c.substation]
         assert c.shared_wh == int(
-            np.minimum(np.sum([m.injection for m in group], axis=0), np.sum([m.withdrawal for m in group], axis=0)).sum()
+            np.minimum(
+                np.sum([m.injection for m in group], axis=0), np.sum([m.withdrawal for m in group], axis=0)
+            ).sum()
         )
     if key != "equal" and result.shared_wh == 0:
         assert all(m.cents == 0 for m in result.members)
