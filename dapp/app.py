@@ -38,6 +38,10 @@ PAGE_SPECS = (
     PageSpec("oracle_admin.py", "Reward models", ":material/model_training:", frozenset({"oracle-admin"})),
     PageSpec("token_admin.py", "Token policy", ":material/tune:", frozenset({"token-admin"})),
     PageSpec("auditor.py", "Audit a bundle", ":material/verified:", frozenset({"auditor"})),
+    PageSpec(
+        "incentive.py", "GSE incentive", ":material/euro:", frozenset({"community-admin", "platform-admin", "auditor"})
+    ),
+    PageSpec("onboarding.py", "Onboarding", ":material/upload_file:", frozenset({"community-admin", "platform-admin"})),
 )
 
 
