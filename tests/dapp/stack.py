@@ -78,6 +78,7 @@ def build_data(env: dict[str, str]) -> tuple[date, date]:
     by the oracle; the last day is notarised only, so members have a reward to claim themselves."""
     last = date.today() - timedelta(days=1)
     first = last - timedelta(days=DEMO_DAYS - 1)
+    lec(env, "community", "import", str(ROOT / "docs/examples/community-manifest.json"))  # as `make demo`
     lec(env, "oracle", "simulate", "--members", "8", "--days", str(DEMO_DAYS), "--start", first.isoformat())
     lec(
         env, "oracle", "register-model", "--name", "lec-default", "--kind", "self-consumption", "--params", MODEL_PARAMS

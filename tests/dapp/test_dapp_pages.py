@@ -16,10 +16,10 @@ pytestmark = pytest.mark.services
 ALL_TITLES = {p.title for p in PAGE_SPECS}
 EXPECTED = {
     "alice": {"My energy", "Wallet"},
-    "carla": {"My energy", "Wallet", "Community dashboard", "Members and tasks"},
+    "carla": {"My energy", "Wallet", "Community dashboard", "Members and tasks", "GSE incentive", "Onboarding"},
     "oscar": {"Wallet", "Reward models"},
     "tina": {"Wallet", "Token policy"},
-    "audrey": {"Wallet", "Audit a bundle"},
+    "audrey": {"Wallet", "Audit a bundle", "GSE incentive"},
 }
 FILES = {p.title: f"views/{p.file}" for p in PAGE_SPECS}
 
@@ -27,7 +27,12 @@ FILES = {p.title: f"views/{p.file}" for p in PAGE_SPECS}
 def test_pages_follow_roles_without_a_server() -> None:
     assert {p.title for p in visible_pages(frozenset())} == {"Wallet"}
     assert {p.title for p in visible_pages(frozenset({"token-holder"}))} == EXPECTED["alice"]
-    assert {p.title for p in visible_pages(frozenset({"platform-admin"}))} == {"Wallet", "Community dashboard"}
+    assert {p.title for p in visible_pages(frozenset({"platform-admin"}))} == {
+        "Wallet",
+        "Community dashboard",
+        "GSE incentive",
+        "Onboarding",
+    }
     every = visible_pages(frozenset({"token-holder", "community-admin", "oracle-admin", "token-admin", "auditor"}))
     assert {p.title for p in every} == ALL_TITLES
 
