@@ -14,9 +14,10 @@ from typing import Any
 from lec.calendar import period_id
 from lec.chain.client import ChainClient, ChainError, TxResult
 from lec.chain.contracts import DeploymentError
-from oracle.pipeline import ModelRef, PeriodError, Progress, compute_period, publish, submit_claims, write_period_files
 from oracle.gaps import record_silences
+from oracle.pipeline import ModelRef, PeriodError, Progress, compute_period, publish, submit_claims, write_period_files
 from oracle.proofs.store import ensure_salts
+from oracle.readmodel import refresh
 from oracle.rewards.models import RewardModel, RewardModelError, validate_model
 from oracle.sources import community_row, load_inputs, open_session
 
@@ -73,7 +74,9 @@ def run_period(
         salts = ensure_salts(session, chain_community_id, period_id(day), devices)
     result = compute_period(inputs, model, salts)
     with open_session() as session:
-        silences = record_silences(session, int(community_row(session, chain_community_id).id or 0), day, result.cleaned)
+        community_id = int(community_row(session, chain_community_id).id or 0)
+        silences = record_silences(session, community_id, day, result.cleaned)
+        refresh(session, community_id, [day])  # the dashboards show the day as the period run saw it
     if silences:
         say(f"{silences} silent device(s) or gap(s) recorded as anomalies for review.")
     folder = write_period_files(result, client.chain_id)

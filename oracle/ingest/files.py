@@ -23,10 +23,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from lec.calendar import ROME
 from lec.db.enums import AnomalyReason, IngestStatus, ReadingSource
 from lec.db.models import IngestedFile
 from oracle.ingest import columnar, jsonsafe
 from oracle.ingest.store import BatchOutcome, load_catalogue, store_batch
+from oracle.readmodel import refresh_touched
 from oracle.validation import Catalogue, Reading, Rejection, validate
 
 SUFFIXES = (".csv", ".json")
@@ -138,6 +140,10 @@ def _ingest_frame(
             outcome.merge(store_batch(connection, readings, rejections + conflicts, ReadingSource.FILE, name))
         outcome.accepted += accepted
         outcome.duplicates += duplicates
+        if accepted:
+            local = pd.DatetimeIndex(parts.fast["timestamp"]).tz_convert(ROME).date
+            keys = zip(parts.fast["community_id"].tolist(), local, parts.fast["device_id"].tolist(), strict=True)
+            outcome.touched |= {(int(c), d, int(dev)) for c, d, dev in set(keys)}
 
 
 def _chunks(rows: list[Any]) -> Iterator[tuple[int, list[Any]]]:
@@ -199,6 +205,7 @@ def ingest_file(
             with engine.begin() as connection:
                 outcome.merge(store_batch(connection, [], [whole], ReadingSource.FILE, path.name))
         report.accepted, report.duplicates, report.rejected = outcome.accepted, outcome.duplicates, outcome.rejected
+        refresh_touched(engine, outcome.touched)  # the dashboards see the file's days at once
         with engine.begin() as connection:
             connection.execute(
                 sa.insert(table),

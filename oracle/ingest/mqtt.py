@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from lec.db.enums import AnomalyReason, ReadingSource
 from oracle.ingest import jsonsafe
 from oracle.ingest.store import BatchOutcome, load_catalogue, store_groups
+from oracle.readmodel import refresh_touched
 from oracle.validation import Catalogue, Reading, Rejection, validate
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ READINGS_TOPIC = "lec/+/+/readings"
 SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps our subscription and queued readings for a week
 CATALOGUE_REFRESH_S = 5.0  # how stale the device list may be before an unknown device triggers a reload
 MAX_PAYLOAD_READINGS = 10_000
+# The dashboards' read model is refreshed for what was stored at most this often while readings stream in, and
+# at once when the stream pauses: fresh within a second without recomputing a day per message.
+READ_MODEL_INTERVAL_S = 1.0
 
 
 def feedback_topic(community: str, device: str) -> str:
@@ -100,6 +104,22 @@ class Processor:
         self.clock = clock
         self.catalogue: Catalogue = load_catalogue(engine)
         self._loaded_at = time.monotonic()
+        self._touched: set[tuple[int, date, int]] = set()
+        self._flushed_at = 0.0
+
+    def flush_read_model(self, force: bool = False) -> int:
+        """Refresh the dashboards' read model for the days and members stored since the last flush (at most
+        every `READ_MODEL_INTERVAL_S` unless ``force``); a failure is logged, never lost readings."""
+        if not self._touched or (not force and time.monotonic() - self._flushed_at < READ_MODEL_INTERVAL_S):
+            return 0
+        touched, self._touched = self._touched, set()
+        self._flushed_at = time.monotonic()
+        try:
+            return refresh_touched(self.engine, touched)
+        except Exception:
+            log.exception("Refreshing the dashboards' read model failed; it is retried with the next readings.")
+            self._touched |= touched
+            return 0
 
     def _refresh_if_stale(self) -> bool:
         if time.monotonic() - self._loaded_at < CATALOGUE_REFRESH_S:
@@ -154,6 +174,8 @@ class Processor:
         ]
         with self.engine.begin() as connection:
             outcomes = store_groups(connection, groups, ReadingSource.MQTT)
+        for outcome in outcomes:
+            self._touched |= outcome.touched
         return [
             self._answer(message, ref, checked, outcome)
             for (message, ref, checked), outcome in zip(results, outcomes, strict=True)
@@ -254,6 +276,7 @@ class MqttBridge:
         while not self._stop.is_set():
             batch = pending or self._next_batch()
             if not batch:
+                self.processor.flush_read_model(force=True)
                 continue
             try:
                 answers = self.processor.process(batch)
@@ -274,6 +297,7 @@ class MqttBridge:
                     )
                 if message.qos > 0:
                     self.client.ack(message.mid, message.qos)
+            self.processor.flush_read_model()
 
     def start(self) -> None:
         self._stop.clear()

@@ -10,13 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
+from lec.calendar import local_date
 from lec.db.enums import AnomalyReason, ReadingSource
 from lec.db.models import Anomaly, Community, CounterReading, Device, DeviceFlow, Flow
 from oracle.validation import Catalogue, DeviceInfo, Reading, Rejection
@@ -43,11 +44,14 @@ class BatchOutcome:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    # (community, local day, device) of the readings newly stored: what the dashboards' read model must refresh
+    touched: set[tuple[int, date, int]] = field(default_factory=set)
 
     def merge(self, other: BatchOutcome) -> None:
         self.accepted += other.accepted
         self.duplicates += other.duplicates
         self.rejected.extend(other.rejected)
+        self.touched |= other.touched
 
 
 def load_catalogue(engine: Engine) -> Catalogue:
@@ -236,6 +240,7 @@ def store_groups(
                 seen[reading.key] = reading.values
                 new.append(reading)
                 outcomes[g].accepted += 1
+                outcomes[g].touched.add((reading.community_id, local_date(reading.timestamp), reading.device_id))
             elif stored == reading.values:
                 outcomes[g].duplicates += 1
             else:

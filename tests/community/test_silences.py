@@ -36,7 +36,9 @@ def test_silent_device_and_gaps_by_hand():
         ("D", AnomalyReason.SILENT_DEVICE),
     ]
     # A: quarter hours 40–43 = 10:00–11:00 local, short enough to be interpolated.
-    assert found[0].message == "No reading from 10:00 to 11:00 on 2026-05-04 (4 of 96 quarter hours, filled by interpolation)."
+    assert found[0].message == (
+        "No reading from 10:00 to 11:00 on 2026-05-04 (4 of 96 quarter hours, filled by interpolation)."
+    )
     # B: the whole morning, longer than 6 h: left missing; the quantity is named.
     assert found[1].message.startswith("No load reading from 00:00 to 12:00") and "left missing" in found[1].message
     assert found[2].message == "The device sent no reading on 2026-05-04."
@@ -49,8 +51,8 @@ def test_recorded_once_for_the_communitys_member_devices(tmp_path: Path):
         user = User(external_id="g", name="G", surname="G", email="g@example.org")
         s.add_all([community, user])
         s.flush()
-        for pod, kind, owner in (("A", DeviceKind.CONSUMPTION_METER, user.id), ("WS", DeviceKind.WEATHER_STATION, None)):
-            s.add(Device(pod=pod, community_id=community.id, user_id=owner, kind=kind, name=pod))
+        s.add(Device(pod="A", community_id=community.id, user_id=user.id, kind=DeviceKind.CONSUMPTION_METER, name="A"))
+        s.add(Device(pod="WS", community_id=community.id, kind=DeviceKind.WEATHER_STATION, name="WS"))
         s.commit()
         community_id = community.id
     with Session(engine) as s:

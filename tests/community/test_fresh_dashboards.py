@@ -1,0 +1,119 @@
+"""The dashboards are fresh without anyone calling `POST /kpis/refresh`: readings that arrive by file or by MQTT
+show in the member's page (the API's own body, `dapp.api.services.dashboards.member_page`) at once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from dapp.api.services.dashboards import member_page
+from lec.community.importer import import_manifest
+from lec.community.manifest import parse_manifest
+from lec.db.models import UserCommunity
+from lec.db.session import get_engine, init_db
+from oracle.ingest.files import ingest_file
+from oracle.ingest.mqtt import BridgeConfig, MqttBridge
+from oracle.ingest.store import load_catalogue
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "docs" / "examples" / "community-manifest.json"
+READINGS = ROOT / "docs" / "examples" / "readings-2026-05-04.csv"
+DAY = 20260504
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Timed out waiting for {what}.")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def imported(tmp_path: Path) -> tuple[sa.Engine, int, dict[str, int]]:
+    engine = init_db(get_engine(f"sqlite:///{tmp_path / 'fresh.db'}"))
+    with Session(engine) as session:
+        report = import_manifest(session, parse_manifest(EXAMPLE.read_text()))
+        users = {
+            str(m.wallet): m.user_id
+            for m in session.exec(select(UserCommunity).where(UserCommunity.community_id == report.community_id))
+        }
+    return engine, report.community_id, users
+
+
+def page(engine: sa.Engine, community_id: int, user_id: int) -> dict[str, Any]:
+    with Session(engine) as session:
+        return json.loads(member_page(session, community_id, user_id, DAY, DAY, 366, 0))
+
+
+def load_wh(body: dict[str, Any]) -> int:
+    return sum(item["load_wh"] for item in body["items"])
+
+
+def test_a_file_shows_in_the_dashboard_without_a_refresh(imported, tmp_path):
+    engine, community_id, users = imported
+    member = users[json.loads(EXAMPLE.read_text())["members"][1]["account"]]
+    assert page(engine, community_id, member)["total"] == 0
+    csv = tmp_path / READINGS.name
+    shutil.copy(READINGS, csv)
+    ingest_file(csv, engine, move=False, catalogue=load_catalogue(engine))
+    body = page(engine, community_id, member)
+    # Member 2 of the example: 70 Wh a quarter hour, 126 Wh from 07 to 09 and from 19 to 22 local time.
+    assert body["total"] == 1 and load_wh(body) == 70 * (96 - 20) + 126 * 20
+
+
+@pytest.mark.services
+def test_mqtt_readings_show_in_the_dashboard_without_a_refresh(imported, mosquitto_broker):
+    engine, community_id, users = imported
+    member = json.loads(EXAMPLE.read_text())["members"][1]
+    pod, user_id = member["pod"], users[member["account"]]
+    mosquitto_broker.add_users({pod: "pw-fresh"})
+    client_id = f"lec-oracle-fresh-{uuid.uuid4().hex[:8]}"
+    bridge = MqttBridge(
+        engine,
+        BridgeConfig(
+            host=mosquitto_broker.host,
+            port=mosquitto_broker.port,
+            username=mosquitto_broker.oracle_username,
+            password=mosquitto_broker.oracle_password,
+            client_id=client_id,
+        ),
+    )
+    bridge.start()
+    device = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=f"dev-{uuid.uuid4().hex[:6]}", protocol=mqtt.MQTTv5
+    )
+    try:
+        wait_until(bridge.connected.is_set, "the bridge to connect")
+        device.username_pw_set(pod, "pw-fresh")
+        device.connect(mosquitto_broker.host, mosquitto_broker.port)
+        device.loop_start()
+        wait_until(device.is_connected, "the meter to connect")
+        assert page(engine, community_id, user_id)["total"] == 0
+        readings = [{"timestamp": f"2026-05-04T10:{m:02d}:00+02:00", "energy_wh": 100.0 + m} for m in (0, 15, 30, 45)]
+        device.publish(
+            f"lec/{community_id}/{pod}/readings", json.dumps({"readings": readings}), qos=1
+        ).wait_for_publish(30)
+        wait_until(lambda: page(engine, community_id, user_id)["total"] == 1, "the dashboard to show the day")
+        assert load_wh(page(engine, community_id, user_id)) == 400 + 90
+        # A later reading of the same day updates the same row, again without a refresh.
+        device.publish(
+            f"lec/{community_id}/{pod}/readings",
+            json.dumps({"timestamp": "2026-05-04T11:00:00+02:00", "energy_wh": 10.0}),
+            qos=1,
+        ).wait_for_publish(30)
+        wait_until(lambda: load_wh(page(engine, community_id, user_id)) == 500, "the dashboard to update")
+    finally:
+        device.loop_stop()
+        device.disconnect()
+        bridge.stop()
