@@ -10,6 +10,7 @@ from lec.cli import LazyGroup
 _COMMANDS: dict[str, str] = {
     "db-upgrade": "lec.db.migrate:db_upgrade",
     "ingest": "oracle.ingest.cli:ingest",
+    "ingest-weather": "oracle.ingest.cli:ingest_weather_command",
     "watch": "oracle.ingest.cli:watch",
     "mqtt": "oracle.ingest.cli:mqtt",
     "simulate": "oracle.simulate.cli:simulate",

@@ -107,3 +107,19 @@ def mqtt(
         bridge.run_forever()
     except KeyboardInterrupt:
         click.echo(f"Stopped after storing {bridge.stored} readings.")
+
+
+@click.command("ingest-weather")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_DB_OPTION
+def ingest_weather_command(paths: tuple[Path, ...], database_url: str | None) -> None:
+    """Ingest CSV/JSON files of weather rows (device, timestamp, temperature_c, ghi_w_m2, …; docs/onboarding.md)."""
+    from oracle.ingest.weather import ingest_weather
+
+    engine = init_db(get_engine(database_url))
+    for path in paths:
+        try:
+            report = ingest_weather(path, engine)
+        except UnreadableFile as error:
+            raise click.ClickException(f"{path}: {error}") from error
+        click.echo(report.summary(path.name))
