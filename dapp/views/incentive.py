@@ -63,8 +63,9 @@ if report:
     c.metric(t("incentive.valorisation"), f"{report['valorisation_eur']:,.2f} €")
     d.metric(t("incentive.total"), f"{report['total_eur']:,.2f} €")
     st.caption(t("incentive.social", eur=f"{report['social_eur']:.2f}", fund=f"{report['social_fund_eur']:.2f}"))
-    for note in report["approximations"]:
-        st.info(t("incentive.approximation", note=note), icon=":material/info:")
+    for note in report["approximation_codes"]:
+        values = {k: v for k, v in note.items() if k != "code"}
+        st.info(t(f"incentive.approx.{note['code']}", **values), icon=":material/info:")
     hours = pd.to_datetime(report["hours"], utc=True).tz_convert("Europe/Rome")
     st.subheader(t("incentive.hourly"))
     st.bar_chart(pd.Series(report["hourly_shared_kwh"], index=hours, name=t("incentive.shared")))

@@ -22,6 +22,12 @@ api = common.api(identity)
 manifest_tab, anomalies_tab = st.tabs([t("onboarding.tab.import"), t("onboarding.tab.anomalies")])
 
 
+def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The manifest's rows with the fields' names in the reader's language and empty cells left empty."""
+    frame = pd.DataFrame(rows).astype(object)
+    return frame.where(frame.notna(), "").rename(columns=lambda c: t(f"onboarding.field.{c}"))
+
+
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in counts.items()) or t("onboarding.none")
 
@@ -56,12 +62,11 @@ with manifest_tab:
             members, devices, plants = st.tabs(
                 [t("onboarding.members"), t("onboarding.devices"), t("onboarding.plants")]
             )
-            members.dataframe(pd.DataFrame([m.model_dump() for m in manifest.members]), hide_index=True)
+            members.dataframe(_table([m.model_dump() for m in manifest.members]), hide_index=True)
             devices.dataframe(
-                pd.DataFrame([{**d.model_dump(), "flows": ", ".join(d.flows)} for d in manifest.devices]),
-                hide_index=True,
+                _table([{**d.model_dump(), "flows": ", ".join(d.flows)} for d in manifest.devices]), hide_index=True
             )
-            plants.dataframe(pd.DataFrame([p.model_dump(mode="json") for p in manifest.plants]), hide_index=True)
+            plants.dataframe(_table([p.model_dump(mode="json") for p in manifest.plants]), hide_index=True)
             body: dict[str, Any] = json.loads(raw)
             left, right = st.columns(2)
             if left.button(t("onboarding.preview"), key=f"{P}preview"):

@@ -60,21 +60,33 @@ def parse_prices(text: str) -> dict[tuple[int, str], int]:
     return prices
 
 
+# The approximations a report can carry, as (code, parameters): the CLI and the API print the English sentence,
+# the dApp its own translation of the code.
+APPROXIMATIONS = {
+    "single_price": (
+        "No hourly zonal prices given: one price, {eur_mwh} €/MWh, was used for every hour (give GME's hourly PZO "
+        "with --prices, or upload them, for the exact TIP)."
+    ),
+    "missing_prices": "{missing} of {hours} hours have no zonal price for {zone}: {eur_mwh} €/MWh was used for them.",
+    "valorisation_year": (
+        "Valorisation at {eur_mwh} €/MWh, ARERA's unit amount of {year}; the 55 %/45 % threshold is checked over "
+        "this period, the GSE checks it over the year."
+    ),
+}
+
+
 def hourly_prices(
     hours: list[int], zone: str, prices: dict[tuple[int, str], int] | None, fallback_cents: int
-) -> tuple[list[int], list[str]]:
+) -> tuple[list[int], list[tuple[str, dict[str, str]]]]:
     """The zone's price for each hour start, the fallback where none is given, and the approximations made."""
+    fallback = f"{fallback_cents / 100:.2f}"
     if not prices:
-        return [fallback_cents] * len(hours), [
-            f"No hourly zonal prices given: one price, {fallback_cents / 100:.2f} €/MWh, was used for every hour "
-            "(pass --prices with GME's hourly PZO for the exact TIP)."
-        ]
+        return [fallback_cents] * len(hours), [("single_price", {"eur_mwh": fallback})]
     out = [prices.get((h, zone), -1) for h in hours]
     missing = sum(1 for p in out if p < 0)
     notes = []
     if missing:
         notes.append(
-            f"{missing} of {len(hours)} hours have no zonal price for {zone}: {fallback_cents / 100:.2f} €/MWh "
-            "was used for them."
+            ("missing_prices", {"missing": str(missing), "hours": str(len(hours)), "zone": zone, "eur_mwh": fallback})
         )
     return [fallback_cents if p < 0 else p for p in out], notes

@@ -129,6 +129,7 @@ class IncentiveResult:
     key: str
     allocation: str
     approximations: list[str] = field(default_factory=list)
+    approximation_codes: list[dict[str, str]] = field(default_factory=list)  # the same, as codes and values
     hour_starts: list[int] = field(default_factory=list)  # Unix seconds of each hour, set by the service
 
     @property

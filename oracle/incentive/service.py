@@ -16,7 +16,7 @@ from lec.calendar import period_start, quarter_hours
 from lec.db.models import CommunityProfile, MemberPoint, Plant, UserCommunity
 from lec.energy import to_hours
 from lec.settings import get_settings
-from oracle.incentive.prices import eur_to_cents, hourly_prices
+from oracle.incentive.prices import APPROXIMATIONS, eur_to_cents, hourly_prices
 from oracle.incentive.rules import IncentiveError, IncentiveResult, Member, Params, compute_incentive
 from oracle.incentive.rules import Plant as PlantRule
 from oracle.pipeline import PeriodError, clean_inputs, member_energy
@@ -120,13 +120,18 @@ def community_incentive(
         producers_pct=profile.producers_pct,
     )
     result = compute_incentive(members, plants, pzo, params)
-    result.approximations.extend(notes)
     result.hour_starts = [int(h) for h in hours]
-    result.approximations.append(
-        f"Valorisation at {params.valorisation_cents_mwh / 100:.2f} €/MWh, ARERA's unit amount of "
-        f"{settings.incentive_valorisation_year}; the 55 %/45 % threshold is checked over this period, the GSE "
-        "checks it over the year."
+    notes.append(
+        (
+            "valorisation_year",
+            {
+                "eur_mwh": f"{params.valorisation_cents_mwh / 100:.2f}",
+                "year": str(settings.incentive_valorisation_year),
+            },
+        )
     )
+    result.approximation_codes = [{"code": code, **values} for code, values in notes]
+    result.approximations = [APPROXIMATIONS[code].format(**values) for code, values in notes]
     return result
 
 
@@ -192,4 +197,5 @@ def as_json(result: IncentiveResult, chain_community_id: int, start: date, end: 
             for m in result.members
         ],
         "approximations": list(result.approximations),
+        "approximation_codes": list(result.approximation_codes),
     }

@@ -95,6 +95,7 @@ def test_incentive_by_role_with_the_clis_figures(client: TestClient, place: Plac
     assert report["from"] == "2026-05-04" and len(report["hourly_shared_kwh"]) == 24
     assert sum(m["cents"] for m in report["members"]) <= report["total_cents"]
     assert any("No hourly zonal prices" in note for note in report["approximations"])
+    assert [n["code"] for n in report["approximation_codes"]] == ["single_price", "valorisation_year"]
     for who in ("member", "other_admin", "gateway_like"):
         assert client.get(url, params=DAY, headers=bearer(place.tokens[who])).status_code == 403, who
     assert client.get(url, params=DAY).status_code == 401

@@ -75,3 +75,4 @@ class IncentiveReport(BaseModel):
     plants: list[PlantIncentive]
     members: list[MemberIncentive]
     approximations: list[str]
+    approximation_codes: list[dict[str, str]]

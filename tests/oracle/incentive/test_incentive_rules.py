@@ -168,8 +168,8 @@ def test_prices_file_hourly_and_fallback_flagged():
     hours = [1777633200, 1777636800, 1777640400]  # 11:00, 12:00, 13:00 UTC
     values, notes = hourly_prices(hours, "NORD", prices, 10_000)
     assert values == [10_124, 9_900, 10_000]
-    assert notes and "1 of 3 hours" in notes[0]
-    assert hourly_prices(hours, "NORD", None, 10_000)[1][0].startswith("No hourly zonal prices")
+    assert notes == [("missing_prices", {"missing": "1", "hours": "3", "zone": "NORD", "eur_mwh": "100.00"})]
+    assert hourly_prices(hours, "NORD", None, 10_000)[1] == [("single_price", {"eur_mwh": "100.00"})]
     with pytest.raises(IncentiveError, match="line 2"):
         parse_prices("datetime,zone,pzo_eur_mwh\n2026-05-01T13:30+02:00,NORD,1\n")
     with pytest.raises(IncentiveError, match="unknown market zone"):
