@@ -233,3 +233,31 @@ def test_devices_and_points_bound_to_the_community(engine):
         devices = session.exec(select(Device).where(Device.community_id == report.community_id)).all()
         points = session.exec(select(MemberPoint)).all()
     assert len(devices) == 16 and {p.substation for p in points} == {"AC001E00001", "AC001E00002"}
+
+
+def test_a_correction_after_the_report_is_held_for_review_not_paid(engine, tmp_path):
+    """Readings re-sent with other values after the incentive was computed (a member inflating its injection, or a
+    gateway's late correction) do not move the money: they are conflicting duplicates held as anomalies, and the
+    report stays the same until the admin acts on them."""
+    from oracle.ingest.files import ingest_file
+    from oracle.ingest.store import load_catalogue
+
+    with Session(engine) as session:
+        import_manifest(session, load(example()))
+    first = tmp_path / "day.csv"
+    shutil.copy(READINGS, first)
+    ingest_file(first, engine, move=False, catalogue=load_catalogue(engine))
+    day = date(2026, 5, 4)
+    with Session(engine) as session:
+        before = as_json(community_incentive(session, 1, day, day), 1, day, day)
+    inflated = tmp_path / "inflated.csv"
+    inflated.write_text(
+        "device,timestamp,energy_wh\n"
+        + "".join(f"IT001E00000001P,2026-05-04T{h:02d}:00:00+02:00,-5000\n" for h in range(10, 15))
+    )
+    report = ingest_file(inflated, engine, move=False, catalogue=load_catalogue(engine))
+    assert report.accepted == 0 and len(report.rejected) == 5
+    assert {r.reason.value for r in report.rejected} == {"conflicting_duplicate"}
+    with Session(engine) as session:
+        after = as_json(community_incentive(session, 1, day, day), 1, day, day)
+    assert after == before
