@@ -19,6 +19,7 @@ from dapp.api.guards import Guard
 from dapp.api.routes import (
     communities,
     dashboards,
+    details,
     health,
     identity,
     incentive,
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         quality,
         incentive,
         onboarding,
+        details,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     generate = app.openapi
