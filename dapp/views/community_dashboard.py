@@ -13,6 +13,7 @@ import streamlit as st
 from dapp import charts
 from dapp.components.calls import to_tokens
 from dapp.views import common
+from dapp.views import details as second_level
 
 P = "dash_"
 
@@ -243,3 +244,6 @@ with details:
             },
         )
         st.caption(f"{clustering['description']}, run {clustering['last_update'][:10]}.")
+
+with details:
+    second_level.render(api, membership.community_id, latest)
