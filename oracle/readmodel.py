@@ -71,7 +71,7 @@ def refresh(session: Session, community_id: int, days: Iterable[date], user_ids:
     for day in sorted(set(days)):
         start, end = day_window(day)
         query = (
-            select(Device.user_id, Device.id, Flow.quantity, CounterReading.timestamp, CounterReading.energy_wh)
+            select(Device.user_id, Device.id, Flow.quantity, CounterReading.timestamp, CounterReading.energy_wh)  # type: ignore[call-overload]
             .join(Device, Device.id == CounterReading.device_id)  # type: ignore[arg-type]
             .join(Flow, Flow.id == CounterReading.flow_id)  # type: ignore[arg-type]
             .where(

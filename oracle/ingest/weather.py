@@ -95,7 +95,12 @@ def check_row(raw: Any, stations: dict[str, Station], now: datetime, where: str)
             station.community_id,
             where=where,
         )
-    base = {"device_ref": pod, "device_id": station.device_id, "community_id": station.community_id, "where": where}
+    base: dict[str, Any] = {
+        "device_ref": pod,
+        "device_id": station.device_id,
+        "community_id": station.community_id,
+        "where": where,
+    }
     if moment > now + CLOCK_SKEW:
         return Rejection(
             AnomalyReason.FUTURE_TIMESTAMP, f"The row is dated {moment.isoformat()}, in the future.", raw, **base

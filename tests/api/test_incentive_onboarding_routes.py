@@ -185,3 +185,52 @@ def test_anomaly_review_by_the_community_admin_only(client: TestClient, engine: 
     assert client.patch(other, json={"status": "reviewed"}, headers=bearer(place.tokens["admin"])).status_code == 404
     bad = client.patch(url, json={"status": "ignored"}, headers=bearer(place.tokens["admin"]))
     assert bad.status_code == 422
+
+
+def test_second_level_signals_and_monthly_ranking(client: TestClient, engine: Engine, place: Place) -> None:
+    from lec.db.models import CounterReading, Device, WeatherData
+
+    with Session(engine) as s:
+        meter = s.exec(select(Device).where(Device.pod == "IT001E00000003B")).one()
+        station = s.exec(select(Device).where(Device.pod == "WS-0001")).one()
+        for minute, (volts, soc) in enumerate(((229.0, 40.0), (233.0, 60.0))):
+            s.add(
+                CounterReading(
+                    device_id=meter.id,
+                    flow_id=meter.default_flow_id,
+                    community_id=place.community,
+                    timestamp=datetime(2026, 5, 5, 10, 15 * minute, tzinfo=UTC),
+                    voltage_v=volts,
+                    charge_status=soc,
+                    tsi=0,
+                )
+            )
+        s.add(
+            WeatherData(
+                device_id=station.id,
+                flow_id=station.default_flow_id,
+                community_id=place.community,
+                timestamp=datetime(2026, 5, 4, 10, tzinfo=UTC),
+                temperature_c=21.5,
+                tsi=0,
+            )
+        )
+        s.commit()
+    url = f"/api/v1/communities/{place.community}/details"
+    answer = client.get(url, params={"month": "2026-05"}, headers=bearer(place.tokens["admin"]))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    battery = next(d for d in body["devices"] if d["pod"] == "IT001E00000003B")
+    assert battery["voltage_v"] == {"samples": 2, "mean": 231.0, "min": 229.0, "max": 233.0}
+    assert battery["charge_status"]["mean"] == 50.0 and battery["current_a"]["samples"] == 0
+    assert body["weather"] == [
+        {"pod": "WS-0001", "temperature_c": {"samples": 1, "mean": 21.5, "min": 21.5, "max": 21.5}}
+    ]
+    ranking = body["ranking"]
+    assert [r["rank"] for r in ranking] == list(range(1, 9))
+    shares = [r["self_sufficiency_pct"] for r in ranking]
+    assert shares == sorted(shares, reverse=True) and shares[0] > 0
+    assert client.get(url, params={"month": "2026-05"}, headers=bearer(place.tokens["auditor"])).status_code == 200
+    for who in ("member", "other_admin"):
+        assert client.get(url, params={"month": "2026-05"}, headers=bearer(place.tokens[who])).status_code == 403
+    assert client.get(url, params={"month": "May"}, headers=bearer(place.tokens["admin"])).status_code == 422
