@@ -10,7 +10,8 @@ import streamlit as st
 
 from dapp import charts
 from dapp.components.calls import to_tokens
-from dapp.views import common, comparison
+from dapp.views import common
+from dapp.views import comparison as own_comparison
 from oracle.proofs.encoding import MISSING
 
 P = "member_"
@@ -89,7 +90,7 @@ if not avg.empty:
             "Average member": st.column_config.NumberColumn(format="%.1f kWh"),
         },
     )
-comparison.render(api, membership.community_id, start, end, days)
+own_comparison.render(api, membership.community_id, start, end, days)
 
 # One day in detail: quarter-hour curves and the ARERA bands, from the member's own proof bundle.
 st.subheader("A day in detail")

@@ -34,8 +34,8 @@ def month_bounds(month: str) -> tuple[date, date]:
 def community_details(session: Session, community_id: int, month: str) -> dict[str, Any]:
     first, last = month_bounds(month)
     start, end = day_window(first)[0], day_window(last)[1]
-    r = CounterReading.__table__.c  # type: ignore[attr-defined]
-    d = Device.__table__.c  # type: ignore[attr-defined]
+    readings, devices_t = CounterReading.__table__, Device.__table__  # type: ignore[attr-defined]
+    r, d = readings.c, devices_t.c
     columns = [d.pod, d.kind]
     for name in SIGNALS:
         c = r[name]
@@ -45,7 +45,7 @@ def community_details(session: Session, community_id: int, month: str) -> dict[s
         session.connection()
         .execute(
             sa.select(*columns)
-            .join(d, d.id == r.device_id)
+            .select_from(readings.join(devices_t, d.id == r.device_id))
             .where(*window, sa.or_(*(r[name].is_not(None) for name in SIGNALS)))
             .group_by(d.pod, d.kind)
             .order_by(d.pod)
@@ -60,7 +60,8 @@ def community_details(session: Session, community_id: int, month: str) -> dict[s
         }
         for row in rows
     ]
-    w = WeatherData.__table__.c  # type: ignore[attr-defined]
+    weather_t = WeatherData.__table__  # type: ignore[attr-defined]
+    w = weather_t.c
     weather = [
         {"pod": pod, "temperature_c": _stats(n, mean, low, high)}
         for pod, n, mean, low, high in session.connection()
@@ -72,22 +73,22 @@ def community_details(session: Session, community_id: int, month: str) -> dict[s
                 sa.func.min(w.temperature_c),
                 sa.func.max(w.temperature_c),
             )
-            .join(d, d.id == w.device_id)
+            .select_from(weather_t.join(devices_t, d.id == w.device_id))
             .where(w.community_id == community_id, w.timestamp >= start, w.timestamp < end)
             .group_by(d.pod)
             .order_by(d.pod)
         )
         .all()
     ]
-    k = MemberDailyKpi.__table__.c  # type: ignore[attr-defined]
-    m = UserCommunity.__table__.c  # type: ignore[attr-defined]
+    kpis_t, members_t = MemberDailyKpi.__table__, UserCommunity.__table__  # type: ignore[attr-defined]
+    k, m = kpis_t.c, members_t.c
     totals = (
         session.connection()
         .execute(
             sa.select(
                 m.wallet, sa.func.sum(k.load_wh), sa.func.sum(k.production_wh), sa.func.sum(k.self_consumption_wh)
             )
-            .join(m, sa.and_(m.user_id == k.user_id, m.community_id == k.community_id))
+            .select_from(kpis_t.join(members_t, sa.and_(m.user_id == k.user_id, m.community_id == k.community_id)))
             .where(k.community_id == community_id, k.day >= period_id(first), k.day <= period_id(last))
             .group_by(m.wallet)
         )
