@@ -1,0 +1,139 @@
+"""Customer baselines: what a member would have drawn in each quarter hour of an event had there been no event.
+
+Two published industry methods, in integer Wh (every mean a floor division, in the order written):
+
+- **PJM "high 4 of 5"** (PJM Manual 11, Customer Baseline Load): of the 5 most recent similar days in the last
+  45, the 4 with the highest load over the event's hours; their mean per quarter hour; then PJM's *symmetric
+  additive adjustment*: the mean difference metered − baseline over the 3 hours ending 1 hour before the event
+  is added to every slot. Weekend and holiday events use "high 2 of 3" weekend/holiday days.
+- **CAISO "10 in 10"** (CAISO BPM for Demand Response, Customer Load Baseline): the mean of the 10 most recent
+  similar days in the last 45; then the *load point adjustment*: the ratio metered / baseline over the same
+  3-hour window, capped at ±20 %, multiplies every slot. Weekend and holiday events use "4 in 4".
+
+Similar days are of the event's kind (a working day, or a Saturday, Sunday or holiday), before the event day,
+not an event day themselves, and complete over the event's hours and the adjustment window. Quarter hours are
+matched by local clock time (Europe/Rome), so DST days line up: on the spring day 02:00–02:59 does not exist (a
+day lacking a needed clock time is not similar) and on the autumn day the repeated hour's two readings of one
+clock time are averaged. An event starting before 04:00 has no adjustment window that day: it is unadjusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from lec.calendar import ROME, day_grid
+
+LOOKBACK_DAYS = 45
+BPS = 10_000
+
+
+class BaselineError(ValueError):
+    """Not enough history to compute a baseline."""
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    weekday_pool: int
+    weekday_pick: int
+    weekend_pool: int
+    weekend_pick: int
+    adjustment: str  # "additive" | "multiplicative"
+    cap_bps: int | None = None
+
+
+PJM = Method("pjm-high-4-of-5", 5, 4, 3, 2, "additive")
+CAISO = Method("caiso-10-in-10", 10, 10, 4, 4, "multiplicative", cap_bps=2_000)
+METHODS = {m.name: m for m in (PJM, CAISO)}
+
+ADJUST_FROM, ADJUST_TO = 240, 60  # minutes before the event's start: the 3 hours ending 1 hour before it
+
+
+def by_clock(day: date, values: Sequence[int]) -> dict[int, int]:
+    """A local day's quarter-hour values (92, 96 or 100) keyed by local clock minute; a clock time met twice
+    (the autumn DST hour) gets the floor mean of its two values."""
+    grid = day_grid(day)
+    if len(values) != len(grid):
+        raise ValueError(f"{day} has {len(grid)} quarter hours, not {len(values)}.")
+    seen: dict[int, list[int]] = {}
+    for ts, v in zip(grid.tolist(), values, strict=True):
+        local = datetime.fromtimestamp(ts, ROME)
+        seen.setdefault(local.hour * 60 + local.minute, []).append(int(v))
+    return {m: sum(vs) // len(vs) for m, vs in seen.items()}
+
+
+def _kind(day: date, holidays: Collection[date]) -> str:
+    return "weekday" if day.weekday() < 5 and day not in holidays else "weekend"
+
+
+def _adjust_window(event_minutes: Sequence[int]) -> list[int]:
+    start = min(event_minutes)
+    if start < ADJUST_FROM:
+        return []
+    return list(range(start - ADJUST_FROM, start - ADJUST_TO, 15))
+
+
+def baseline(
+    method: Method,
+    event_day: date,
+    event_minutes: Sequence[int],
+    history: Mapping[date, Mapping[int, int]],
+    same_day: Mapping[int, int] | None = None,
+    excluded: Collection[date] = (),
+    holidays: Collection[date] = (),
+) -> list[int]:
+    """Baseline Wh for each quarter hour of the event (`event_minutes`: local clock minutes of its slots).
+
+    `history` holds past days by clock minute (`by_clock`); `same_day` the event day's own readings before the
+    event (for the adjustment; None or incomplete: unadjusted); `excluded` past event days; `holidays` the
+    national holidays (Italian ones in the oracle).
+    """
+    window = _adjust_window(event_minutes)
+    days = similar_days(method, event_day, event_minutes, history, excluded, holidays)
+    raw = [sum(history[d][m] for d in days) // len(days) for m in event_minutes]
+    if not window or same_day is None or any(m not in same_day for m in window):
+        return raw
+    if any(m not in history[d] for d in days for m in window):
+        return raw
+    base_w = [sum(history[d][m] for d in days) // len(days) for m in window]
+    actual, expected = sum(same_day[m] for m in window), sum(base_w)
+    if method.adjustment == "additive":
+        shift = (actual - expected) // len(window)
+        return [max(b + shift, 0) for b in raw]
+    ratio = actual * BPS // expected if expected else BPS
+    if method.cap_bps is not None:
+        ratio = min(max(ratio, BPS - method.cap_bps), BPS + method.cap_bps)
+    return [b * ratio // BPS for b in raw]
+
+
+def similar_days(
+    method: Method,
+    event_day: date,
+    event_minutes: Sequence[int],
+    history: Mapping[date, Mapping[int, int]],
+    excluded: Collection[date],
+    holidays: Collection[date],
+) -> list[date]:
+    """The days the method averages: its pool of similar days, most recent first, and of those (PJM) the ones
+    with the highest load over the event's hours."""
+    kind = _kind(event_day, holidays)
+    pool_size, pick = (
+        (method.weekday_pool, method.weekday_pick) if kind == "weekday" else (method.weekend_pool, method.weekend_pick)
+    )
+    earliest = event_day - timedelta(days=LOOKBACK_DAYS)
+    pool = [
+        d
+        for d in sorted(history, reverse=True)
+        if earliest <= d < event_day
+        and d not in excluded
+        and _kind(d, holidays) == kind
+        and all(m in history[d] for m in event_minutes)
+    ][:pool_size]
+    if not pool:
+        raise BaselineError(f"No similar day with complete readings in the {LOOKBACK_DAYS} days before {event_day}.")
+    if pick >= len(pool):
+        return pool
+    # Highest load over the event's hours first; among equals the more recent (the pool is newest first).
+    return sorted(pool, key=lambda d: -sum(history[d][m] for m in event_minutes))[:pick]

@@ -1,0 +1,114 @@
+"""Flexibility's I/O around the pure rules: members' declarations from the database, an event recorded once
+with its decision and dispatch, the community's metered load for the VEN's telemetry reports.
+
+The API (REST events) and the VEN (OpenADR events) both call `receive_event`, so a buyer gets the same answer
+whichever way it speaks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from lec.db.models import CounterReading, UserCommunity
+from lec.db.models.flex import EventDecision, EventSource, FlexDeclaration, FlexDispatch, FlexEvent
+from lec.flex.declarations import Declaration
+from oracle.flex.dispatch import plan
+
+
+@dataclass(frozen=True)
+class EventRequest:
+    community_id: int
+    source: EventSource
+    external_id: str
+    buyer: str
+    start: datetime
+    end: datetime
+    request_w: int
+
+
+def to_rule(row: FlexDeclaration) -> Declaration:
+    return Declaration(
+        kind=row.kind,
+        power_w=row.power_w,
+        days_mask=row.days_mask,
+        start_minute=row.start_minute,
+        end_minute=row.end_minute,
+        notice_minutes=row.notice_minutes,
+        setpoint_w=row.setpoint_w,
+    )
+
+
+def member_declarations(session: Session, community_id: int) -> tuple[dict[str, list[Declaration]], dict[str, int]]:
+    """Declarations of the community's active members with a wallet, by account; and each account's user id."""
+    rows = session.exec(
+        select(FlexDeclaration, UserCommunity.wallet)
+        .join(
+            UserCommunity,
+            sa.and_(
+                UserCommunity.user_id == FlexDeclaration.user_id,  # type: ignore[arg-type]
+                UserCommunity.community_id == FlexDeclaration.community_id,  # type: ignore[arg-type]
+            ),
+        )
+        .where(FlexDeclaration.community_id == community_id, UserCommunity.active == sa.true())
+    ).all()
+    by_account: dict[str, list[Declaration]] = defaultdict(list)
+    users: dict[str, int] = {}
+    for row, wallet in rows:
+        if wallet:
+            by_account[wallet].append(to_rule(row))
+            users[wallet] = row.user_id
+    return dict(by_account), users
+
+
+def receive_event(session: Session, event: EventRequest, now: datetime, min_cover_bps: int) -> FlexEvent:
+    """Record the event once (a re-sent one returns the first record), decide, and dispatch among members."""
+    existing = session.exec(
+        select(FlexEvent).where(
+            FlexEvent.community_id == event.community_id,
+            FlexEvent.source == event.source,
+            FlexEvent.external_id == event.external_id,
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    declarations, users = member_declarations(session, event.community_id)
+    decided = plan(declarations, event.request_w, event.start, event.end, now, min_cover_bps)
+    row = FlexEvent(
+        community_id=event.community_id,
+        source=event.source,
+        external_id=event.external_id,
+        buyer=event.buyer,
+        start=event.start,
+        end=event.end,
+        request_w=event.request_w,
+        committed_w=decided.committed_w,
+        decision=EventDecision.OPTED_IN if decided.opt_in else EventDecision.OPTED_OUT,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    for account, share in decided.shares.items():
+        session.add(FlexDispatch(event_id=row.id, user_id=users[account], share_w=share))
+    session.commit()
+    return row
+
+
+def community_load_w(session: Session, community_id: int, now: datetime) -> int:
+    """The community's metered load in the last complete quarter hour, in W (Wh per quarter hour × 4): what the
+    VEN reports to the VTN. Withdrawals only (positive energy in the report's sign convention)."""
+    end = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+    start = end - timedelta(minutes=15)
+    wh = session.exec(
+        select(sa.func.coalesce(sa.func.sum(CounterReading.energy_wh), 0.0)).where(
+            CounterReading.community_id == community_id,
+            CounterReading.timestamp >= start,
+            CounterReading.timestamp < end,
+            CounterReading.energy_wh > 0,  # type: ignore[operator]
+        )
+    ).one()
+    return int(wh or 0) * 4
