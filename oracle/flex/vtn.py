@@ -38,7 +38,16 @@ class LoopbackVtn:
         ven_id = self.registered.setdefault(name, f"ven-{len(self.registered) + 1}")
         return ven_id, f"reg-{ven_id}"
 
-    async def _register_report(self, ven_id: str, *_: Any) -> tuple[Any, timedelta]:
+    async def _register_report(  # openleadr reads these parameter names: one call per offered measurement
+        self,
+        ven_id: str,
+        resource_id: str,
+        measurement: str,
+        unit: str,
+        scale: str,
+        min_sampling_interval: timedelta,
+        max_sampling_interval: timedelta,
+    ) -> tuple[Any, timedelta]:
         async def collect(data: list[tuple[datetime, float]]) -> None:
             self.reports[ven_id].extend(data)
 

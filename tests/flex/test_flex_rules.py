@@ -122,7 +122,8 @@ def test_dispatch_never_exceeds_declarations_and_sums_to_the_smaller_of_request_
     powers: list[list[int]], request: int
 ) -> None:
     declared = {
-        account(i + 1): [Declaration(LoadKind.SHIFTABLE, p, notice_minutes=0) for p in ps] for i, ps in enumerate(powers)
+        account(i + 1): [Declaration(LoadKind.SHIFTABLE, p, notice_minutes=0) for p in ps]
+        for i, ps in enumerate(powers)
     }
     decided = plan(declared, request, *EVENT, NOW, min_cover_bps=1)
     total = sum(map(sum, powers))
