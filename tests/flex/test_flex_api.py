@@ -1,0 +1,228 @@
+"""The flexibility routes against the real Keycloak: members declare, a buyer's client-credentials token reads the
+k-anonymous offer (no personal data) and sends events, the community admin watches; who may call what."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from dapp.api.main import create_app
+from dapp.api.services.accounts import _erase_personal_rows
+from lec.db.models import Community, Role, User, UserCommunity, UserRole
+from lec.db.models.flex import FlexDeclaration, FlexDispatch
+from lec.db.session import get_engine, init_db
+from lec.flex.declarations import LoadKind
+from tests.api.api_helpers import bearer, make_settings
+from tests.support.keycloak import KeycloakServer
+
+BUYER_CLIENT = "lec-flex-buyer-demo"
+SHIFTABLE = {"kind": "shiftable", "power_w": 10_000, "notice_minutes": 0}
+
+
+@dataclass
+class Api:
+    client: TestClient
+    tokens: dict[str, str]
+    community: int
+    other: int
+    engine: object
+    quiet_members: list[int]  # user ids of members declared in the database only (no Keycloak account)
+    private: list[str]  # strings that must never reach a buyer: names, e-mails, wallets, subjects
+
+
+def wallet(i: int) -> str:
+    return f"0x{0xA11CE000 + i:040x}"
+
+
+@pytest.fixture(scope="module")
+def api(keycloak_server: KeycloakServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    keycloak = keycloak_server
+    folder: Path = tmp_path_factory.mktemp("flex-api")
+    db_url = f"sqlite:///{folder / 'api.db'}"
+    engine = init_db(get_engine(db_url))
+    private: list[str] = []
+    quiet: list[int] = []
+    with Session(engine) as s:
+        community, other = Community(name="Flex LEC"), Community(name="Other LEC")
+        s.add_all([community, other])
+        s.flush()
+        people = {"anna": ["token-holder"], "admin": ["community-admin", "token-holder"], "otto": ["token-holder"]}
+        for n, (name, roles) in enumerate(people.items()):
+            subject = keycloak.add_user(f"flex-{name}", roles=roles)
+            user = User(external_id=subject, name=f"Name{name}", surname="Rossi", email=f"{name}@flex.example")
+            s.add(user)
+            s.flush()
+            home = other if name == "otto" else community
+            s.add(UserCommunity(community_id=home.id, user_id=user.id, wallet=wallet(n), active=True))
+            if name == "admin":
+                role_id = s.exec(select(Role.id).where(Role.name == "community-admin")).one()
+                s.add(UserRole(user_id=user.id, community_id=community.id, role_id=role_id))
+            private += [subject, user.name, user.email, wallet(n), wallet(n).lower()]
+        for i in range(3):  # three more members of Flex LEC who declared earlier
+            user = User(external_id=f"quiet-{i}", name=f"Quiet{i}", surname="Bianchi", email=f"q{i}@flex.example")
+            s.add(user)
+            s.flush()
+            s.add(UserCommunity(community_id=community.id, user_id=user.id, wallet=wallet(10 + i), active=True))
+            s.add(
+                FlexDeclaration(
+                    community_id=community.id, user_id=user.id, kind=LoadKind.STORAGE, power_w=5_000, notice_minutes=0
+                )
+            )
+            quiet.append(user.id)
+            private += [user.external_id, user.name, user.email, wallet(10 + i), wallet(10 + i).lower()]
+        s.commit()
+        ids = community.id, other.id
+    tokens = {name: keycloak.access_token(f"flex-{name}") for name in ("anna", "admin", "otto")}
+    tokens["buyer"] = keycloak.client_token(BUYER_CLIENT)
+    with TestClient(create_app(make_settings(keycloak, db_url), engine)) as client:
+        yield Api(client, tokens, ids[0], ids[1], engine, quiet, private)
+    engine.dispose()
+
+
+def _url(api: Api, tail: str, community: int | None = None) -> str:
+    return f"/api/v1/communities/{community or api.community}/flexibility/{tail}"
+
+
+def call(api: Api, method: str, who: str | None, tail: str, community: int | None = None, **kw: object):  # noqa: ANN201
+    headers = bearer(api.tokens[who]) if who else {}
+    return api.client.request(method, _url(api, tail, community), headers=headers, **kw)
+
+
+def _event(start: datetime, kw: int, event_id: str) -> dict:
+    return {
+        "event_id": event_id,
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=1)).isoformat(),
+        "request_w": kw * 1000,
+    }
+
+
+def _next_quarter(hours: int) -> datetime:
+    now = datetime.now(UTC)
+    return now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0) + timedelta(hours=hours)
+
+
+def test_a_member_declares_lists_and_deletes_and_bad_input_gets_a_sentence(api: Api) -> None:
+    made = call(
+        api,
+        "POST",
+        "anna",
+        "declarations",
+        json={"kind": "modulable", "power_w": 7400, "setpoint_w": 1400, "start_minute": 1080, "end_minute": 1260},
+    )
+    assert made.status_code == 201, made.text
+    assert (made.json()["down_w"], made.json()["up_w"]) == (6000, 0)
+    listed = call(api, "GET", "anna", "declarations").json()
+    assert [d["id"] for d in listed] == [made.json()["id"]]  # only her own, not the quiet members'
+    wrong = call(api, "POST", "anna", "declarations", json={**SHIFTABLE, "setpoint_w": 100})
+    assert wrong.status_code == 422 and "only to a modulable load" in wrong.json()["detail"]
+    quarter = call(api, "POST", "anna", "declarations", json={**SHIFTABLE, "start_minute": 7})
+    assert quarter.status_code == 422 and "start_minute" in quarter.json()["detail"]
+    # Someone else's declaration is not hers to delete; her own is.
+    theirs = call(api, "DELETE", "admin", f"declarations/{made.json()['id']}")
+    assert theirs.status_code == 404
+    assert call(api, "DELETE", "anna", f"declarations/{made.json()['id']}").status_code == 204
+    assert call(api, "GET", "anna", "declarations").json() == []
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "tail", "community", "expected"),
+    [
+        (None, "GET", "declarations", None, 401),
+        ("buyer", "POST", "declarations", None, 403),  # a buyer is no member
+        ("otto", "POST", "declarations", None, 403),  # a member of another community
+        ("otto", "GET", "offer", None, 403),
+        ("anna", "GET", "offer", None, 403),  # a member does not read the buyers' offer
+        ("anna", "POST", "events", None, 403),
+        ("admin", "POST", "events", None, 403),  # events come from buyers only
+        ("anna", "GET", "events", None, 403),
+        (None, "GET", "offer", None, 401),
+        ("buyer", "GET", "offer", 999_999, 404),
+        ("buyer", "GET", "dispatches", None, 403),
+    ],
+)
+def test_who_may_not_call(
+    api: Api, who: str | None, method: str, tail: str, community: int | None, expected: int
+) -> None:
+    body = _event(_next_quarter(2), 1, "nope") if tail == "events" else SHIFTABLE if method == "POST" else None
+    reply = call(api, method, who, tail, community, json=body)
+    assert reply.status_code == expected, reply.text
+
+
+def test_the_offer_is_k_anonymous_and_carries_no_personal_data(api: Api) -> None:
+    # Three quiet members and Anna: four, below k = 5: every slot withheld.
+    anna = call(api, "POST", "anna", "declarations", json=SHIFTABLE)
+    assert anna.status_code == 201
+    offer = call(api, "GET", "buyer", "offer", params={"hours": 2})
+    assert offer.status_code == 200, offer.text
+    assert offer.json()["k"] == 5 and len(offer.json()["slots"]) == 8
+    assert all(s["withheld"] and s["down_w"] == 0 and s["devices"] == 0 for s in offer.json()["slots"])
+    admin = call(api, "POST", "admin", "declarations", json=SHIFTABLE)  # the admin is a member too: five
+    assert admin.status_code == 201
+    offer = call(api, "GET", "buyer", "offer", params={"hours": 2})
+    slots = offer.json()["slots"]
+    assert [(s["down_w"], s["up_w"], s["devices"], s["withheld"]) for s in slots] == [(35_000, 35_000, 5, False)] * 8
+    text = offer.text.lower()
+    leaked = [p for p in api.private if p.lower() in text]
+    assert leaked == []
+    assert call(api, "GET", "admin", "offer").status_code == 200
+    too_far = call(api, "GET", "buyer", "offer", params={"hours": 1000})
+    assert too_far.status_code == 422
+    for d in (anna, admin):
+        who = "anna" if d is anna else "admin"
+        assert call(api, "DELETE", who, f"declarations/{d.json()['id']}").status_code == 204
+
+
+def test_a_buyer_sends_an_event_over_rest_and_members_see_and_opt_out(api: Api) -> None:
+    made = [call(api, "POST", who, "declarations", json=SHIFTABLE) for who in ("anna", "admin")]
+    start = _next_quarter(3)
+    sent = call(api, "POST", "buyer", "events", json=_event(start, 14, "dso-7"))
+    assert sent.status_code == 201, sent.text
+    event = sent.json()
+    assert (event["decision"], event["committed_w"], event["participants"], event["source"]) == (
+        "opted-in",
+        14_000,
+        5,
+        "rest",
+    )
+    again = call(api, "POST", "buyer", "events", json=_event(start, 14, "dso-7"))
+    assert again.status_code == 201 and again.json()["id"] == event["id"]
+    changed = call(api, "POST", "buyer", "events", json=_event(start, 20, "dso-7"))
+    assert changed.status_code == 409
+    too_much = call(api, "POST", "buyer", "events", json=_event(start, 100, "dso-8")).json()
+    assert too_much["decision"] == "opted-out" and too_much["participants"] == 0
+    past = call(api, "POST", "buyer", "events", json=_event(_next_quarter(-1), 5, "dso-9"))
+    assert past.status_code == 422 and "in the past" in past.json()["detail"]
+    odd = {**_event(start, 5, "dso-10"), "start": (start + timedelta(minutes=7)).isoformat()}
+    assert "quarter hour" in call(api, "POST", "buyer", "events", json=odd).json()["detail"]
+    backwards = {**_event(start, 5, "dso-11"), "end": start.isoformat()}
+    assert "end after it starts" in call(api, "POST", "buyer", "events", json=backwards).json()["detail"]
+    # 14 kW over 10 + 10 + 3 × 5 kW: 4000 each to Anna and the admin, 2000 to each storage.
+    mine = call(api, "GET", "anna", "dispatches").json()
+    assert [(d["event_id"], d["share_w"]) for d in mine] == [(event["id"], 4000)]
+    listed = call(api, "GET", "admin", "events").json()
+    assert {e["event_id"] for e in listed} == {"dso-7", "dso-8"}
+    assert {e["event_id"] for e in call(api, "GET", "buyer", "events").json()} == {"dso-7", "dso-8"}
+    out = call(api, "POST", "anna", f"events/{event['id']}/opt-out")
+    assert out.status_code == 200 and out.json()["opted_out_at"] is not None
+    assert call(api, "POST", "otto", f"events/{event['id']}/opt-out", community=api.other).status_code == 404
+    for who, d in zip(("anna", "admin"), made, strict=True):
+        call(api, "DELETE", who, f"declarations/{d.json()['id']}")
+    assert json.dumps(listed).lower().count("@") == 0
+
+
+def test_the_right_to_be_forgotten_erases_declarations_and_dispatches(api: Api) -> None:
+    with Session(api.engine) as s:  # type: ignore[call-overload]
+        user = s.get(User, api.quiet_members[0])
+        _erase_personal_rows(s, user)
+        s.commit()
+        assert s.exec(select(FlexDeclaration).where(FlexDeclaration.user_id == api.quiet_members[0])).all() == []
+        assert s.exec(select(FlexDispatch).where(FlexDispatch.user_id == api.quiet_members[0])).all() == []
+        assert s.exec(select(FlexDeclaration).where(FlexDeclaration.user_id == api.quiet_members[1])).all() != []
