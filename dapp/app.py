@@ -38,6 +38,12 @@ PAGE_SPECS = (
     PageSpec("oracle_admin.py", "Reward models", ":material/model_training:", frozenset({"oracle-admin"})),
     PageSpec("token_admin.py", "Token policy", ":material/tune:", frozenset({"token-admin"})),
     PageSpec("auditor.py", "Audit a bundle", ":material/verified:", frozenset({"auditor"})),
+    PageSpec(
+        "flexibility.py",
+        "Flexibility",
+        ":material/electric_meter:",
+        frozenset({"token-holder", "community-admin", "platform-admin"}),
+    ),
 )
 
 

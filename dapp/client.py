@@ -248,6 +248,9 @@ class Api:
     def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
         return self._request("POST", path, json=body, **kwargs)
 
+    def delete(self, path: str) -> Any:
+        return self._request("DELETE", path)
+
     # The routes the pages use (see the API's OpenAPI document at /docs).
     def me(self) -> dict[str, Any]:
         return self.get("/me")

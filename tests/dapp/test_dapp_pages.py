@@ -15,8 +15,8 @@ pytestmark = pytest.mark.services
 
 ALL_TITLES = {p.title for p in PAGE_SPECS}
 EXPECTED = {
-    "alice": {"My energy", "Wallet"},
-    "carla": {"My energy", "Wallet", "Community dashboard", "Members and tasks"},
+    "alice": {"My energy", "Wallet", "Flexibility"},
+    "carla": {"My energy", "Wallet", "Community dashboard", "Members and tasks", "Flexibility"},
     "oscar": {"Wallet", "Reward models"},
     "tina": {"Wallet", "Token policy"},
     "audrey": {"Wallet", "Audit a bundle"},
@@ -27,7 +27,11 @@ FILES = {p.title: f"views/{p.file}" for p in PAGE_SPECS}
 def test_pages_follow_roles_without_a_server() -> None:
     assert {p.title for p in visible_pages(frozenset())} == {"Wallet"}
     assert {p.title for p in visible_pages(frozenset({"token-holder"}))} == EXPECTED["alice"]
-    assert {p.title for p in visible_pages(frozenset({"platform-admin"}))} == {"Wallet", "Community dashboard"}
+    assert {p.title for p in visible_pages(frozenset({"platform-admin"}))} == {
+        "Wallet",
+        "Community dashboard",
+        "Flexibility",
+    }
     every = visible_pages(frozenset({"token-holder", "community-admin", "oracle-admin", "token-admin", "auditor"}))
     assert {p.title for p in every} == ALL_TITLES
 

@@ -226,3 +226,87 @@ def test_the_right_to_be_forgotten_erases_declarations_and_dispatches(api: Api) 
         assert s.exec(select(FlexDeclaration).where(FlexDeclaration.user_id == api.quiet_members[0])).all() == []
         assert s.exec(select(FlexDispatch).where(FlexDispatch.user_id == api.quiet_members[0])).all() == []
         assert s.exec(select(FlexDeclaration).where(FlexDeclaration.user_id == api.quiet_members[1])).all() != []
+
+
+# ---- the dApp page, in Streamlit's AppTest against this API served by uvicorn ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(api: Api, keycloak_server: KeycloakServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import threading
+    import time
+
+    import requests
+    import uvicorn
+
+    from tests.support.ports import free_port
+
+    port = free_port()
+    db_url = str(api.engine.url)  # type: ignore[attr-defined]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(make_settings(keycloak_server, db_url), api.engine),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}/api/v1"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LEC_API_URL", url)
+        yield url
+    server.should_exit = True
+    thread.join(10)
+
+
+def _page_as(api: Api, who: str, language: str = "it"):  # noqa: ANN202
+    import jwt
+    from streamlit.testing.v1 import AppTest
+
+    from dapp.views.common import identity_from_claims
+
+    token = api.tokens[who]
+    at = AppTest.from_file("../../dapp/app.py", default_timeout=60)
+    at.session_state["identity"] = identity_from_claims(
+        jwt.decode(token, options={"verify_signature": False}), token, source="demo"
+    )
+    at.session_state["language"] = language
+    at.run()
+    return at.switch_page("views/flexibility.py").run()
+
+
+def _texts(at) -> str:  # noqa: ANN001
+    return "\n".join(str(e.value) for e in (*at.title, *at.subheader, *at.caption, *at.info, *at.success, *at.error))
+
+
+def test_the_page_lets_a_member_declare_and_shows_the_admin_events_and_offer(api: Api, served: str) -> None:
+    at = _page_as(api, "anna")
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Flessibilità"
+    assert "I miei carichi flessibili" in _texts(at) and "Eventi della comunità" not in _texts(at)
+    at.number_input[0].set_value(3.5)
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception, at.exception
+    assert "Carico dichiarato." in _texts(at) or at.dataframe, _texts(at)
+    mine = call(api, "GET", "anna", "declarations").json()
+    assert [(d["kind"], d["power_w"], d["start_minute"], d["end_minute"]) for d in mine][-1] == (
+        "shiftable",
+        3500,
+        18 * 60,
+        21 * 60,
+    )
+    admin = _page_as(api, "admin", language="en")
+    assert not admin.exception, admin.exception
+    text = _texts(admin)
+    assert "Community events" in text and "Aggregated offer (next 48 hours)" in text
+    assert "dso-7" not in text  # the buyer's own event id is not on the admin's page; its client id is
+    for d in mine:
+        call(api, "DELETE", "anna", f"declarations/{d['id']}")
