@@ -19,7 +19,7 @@ clock time are averaged. An event starting before 04:00 has no adjustment window
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -137,3 +137,27 @@ def similar_days(
         return pool
     # Highest load over the event's hours first; among equals the more recent (the pool is newest first).
     return sorted(pool, key=lambda d: -sum(history[d][m] for m in event_minutes))[:pick]
+
+
+def needed_minutes(event_minutes: Sequence[int]) -> list[int]:
+    """The clock minutes a baseline reads: the event's and its adjustment window's (nothing else is needed, so a
+    service loads only these from the readings)."""
+    return sorted({*event_minutes, *_adjust_window(event_minutes)})
+
+
+def clock_history(
+    readings: Iterable[tuple[datetime, int]], keep: Collection[int] | None = None
+) -> dict[date, dict[int, int]]:
+    """Readings (aware quarter-hour start, Wh) grouped by local day and clock minute, as `baseline` takes them;
+    several readings of one clock time (the autumn hour, or two devices) are summed per instant first, then
+    instants meeting on one clock time get their floor mean. `keep` limits the minutes kept."""
+    per_instant: dict[datetime, int] = {}
+    for moment, wh in readings:
+        per_instant[moment] = per_instant.get(moment, 0) + int(wh)
+    seen: dict[date, dict[int, list[int]]] = {}
+    for moment, wh in per_instant.items():
+        local = moment.astimezone(ROME)
+        minute = local.hour * 60 + local.minute
+        if keep is None or minute in keep:
+            seen.setdefault(local.date(), {}).setdefault(minute, []).append(wh)
+    return {d: {m: sum(v) // len(v) for m, v in mins.items()} for d, mins in seen.items()}

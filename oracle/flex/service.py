@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from holidays import country_holidays
 from sqlmodel import Session, select
 
-from lec.db.models import CounterReading, UserCommunity
+from lec.calendar import ROME, day_window
+from lec.db.models import CounterReading, Device, UserCommunity
 from lec.db.models.flex import EventDecision, EventSource, FlexDeclaration, FlexDispatch, FlexEvent
+from lec.flex.baseline import LOOKBACK_DAYS, Method, clock_history, needed_minutes
 from lec.flex.declarations import Declaration
-from oracle.flex.dispatch import plan
+from oracle.flex.dispatch import event_slots, plan
+from oracle.flex.rewards import MemberDelivery, measure
 
 
 @dataclass(frozen=True)
@@ -112,3 +116,76 @@ def community_load_w(session: Session, community_id: int, now: datetime) -> int:
         )
     ).one()
     return int(wh or 0) * 4
+
+
+def event_minutes(event: FlexEvent) -> tuple[date, list[int]]:
+    """The event's local day and the clock minutes of its quarter hours; an event crossing local midnight is
+    refused (measure each day's part as its own event)."""
+    slots = [s.astimezone(ROME) for s in event_slots(event.start, event.end)]
+    days = {s.date() for s in slots}
+    if len(days) != 1:
+        raise ValueError("An event crossing local midnight cannot be measured as one; split it per day.")
+    return slots[0].date(), [s.hour * 60 + s.minute for s in slots]
+
+
+def measure_event(session: Session, event_id: int, method: Method) -> list[MemberDelivery]:
+    """Baseline, metered load and delivery of every member dispatched in the event and not opted out, from the
+    members' readings (withdrawals: positive Wh) of the 45 days before and the event day itself."""
+    event = session.get(FlexEvent, event_id)
+    if event is None:
+        raise ValueError(f"There is no flexibility event {event_id}.")
+    day, minutes = event_minutes(event)
+    keep = set(needed_minutes(minutes))
+    others = session.exec(
+        select(FlexEvent.start).where(
+            FlexEvent.community_id == event.community_id,
+            FlexEvent.decision == EventDecision.OPTED_IN,
+            FlexEvent.id != event.id,
+        )
+    ).all()
+    excluded = {s.astimezone(ROME).date() for s in others}
+    first, _ = day_window(day - timedelta(days=LOOKBACK_DAYS))
+    _, last = day_window(day)
+    holidays = set(country_holidays("IT", years=sorted({first.year, day.year})))
+    rows = session.exec(
+        select(FlexDispatch, UserCommunity.wallet)
+        .join(
+            UserCommunity,
+            sa.and_(
+                UserCommunity.user_id == FlexDispatch.user_id,  # type: ignore[arg-type]
+                UserCommunity.community_id == event.community_id,  # type: ignore[arg-type]
+            ),
+        )
+        .where(FlexDispatch.event_id == event.id, FlexDispatch.opted_out_at.is_(None))  # type: ignore[union-attr]
+    ).all()
+    out = []
+    for dispatch, wallet in rows:
+        readings = session.exec(
+            select(CounterReading.timestamp, CounterReading.energy_wh)
+            .join(Device, Device.id == CounterReading.device_id)  # type: ignore[arg-type]
+            .where(
+                Device.user_id == dispatch.user_id,
+                CounterReading.community_id == event.community_id,
+                CounterReading.timestamp >= first,
+                CounterReading.timestamp < last,
+                CounterReading.energy_wh > 0,  # type: ignore[operator]
+            )
+        ).all()
+        history = clock_history(((t, round(wh or 0)) for t, wh in readings), keep)
+        same_day = history.pop(day, {})
+        if any(m not in same_day for m in minutes):
+            continue  # no metered load for the whole event: nothing can be measured, nothing is rewarded
+        out.append(
+            measure(
+                method,
+                wallet or "",
+                day,
+                minutes,
+                history,
+                same_day,
+                dispatch.share_w,
+                sorted(excluded),
+                sorted(holidays),
+            )
+        )
+    return out
