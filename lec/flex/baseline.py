@@ -22,6 +22,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+import numpy as np
 
 from lec.calendar import ROME, day_grid
 
@@ -123,13 +126,14 @@ def similar_days(
         (method.weekday_pool, method.weekday_pick) if kind == "weekday" else (method.weekend_pool, method.weekend_pick)
     )
     earliest = event_day - timedelta(days=LOOKBACK_DAYS)
+    needed = needed_minutes(event_minutes)
     pool = [
         d
         for d in sorted(history, reverse=True)
         if earliest <= d < event_day
         and d not in excluded
         and _kind(d, holidays) == kind
-        and all(m in history[d] for m in event_minutes)
+        and all(m in history[d] for m in needed)
     ][:pool_size]
     if not pool:
         raise BaselineError(f"No similar day with complete readings in the {LOOKBACK_DAYS} days before {event_day}.")
@@ -145,6 +149,13 @@ def needed_minutes(event_minutes: Sequence[int]) -> list[int]:
     return sorted({*event_minutes, *_adjust_window(event_minutes)})
 
 
+@lru_cache(maxsize=1 << 16)
+def _local_clock(moment: datetime) -> tuple[date, int]:
+    """Local day and clock minute of an instant (cached: a community's members share the same instants)."""
+    local = moment.astimezone(ROME)
+    return local.date(), local.hour * 60 + local.minute
+
+
 def clock_history(
     readings: Iterable[tuple[datetime, int]], keep: Collection[int] | None = None
 ) -> dict[date, dict[int, int]]:
@@ -156,8 +167,73 @@ def clock_history(
         per_instant[moment] = per_instant.get(moment, 0) + int(wh)
     seen: dict[date, dict[int, list[int]]] = {}
     for moment, wh in per_instant.items():
-        local = moment.astimezone(ROME)
-        minute = local.hour * 60 + local.minute
+        day, minute = _local_clock(moment)
         if keep is None or minute in keep:
-            seen.setdefault(local.date(), {}).setdefault(minute, []).append(wh)
+            seen.setdefault(day, {}).setdefault(minute, []).append(wh)
     return {d: {m: sum(v) // len(v) for m, v in mins.items()} for d, mins in seen.items()}
+
+
+def baselines_matrix(
+    method: Method,
+    event_day: date,
+    event_minutes: Sequence[int],
+    days: Sequence[date],
+    values: np.ndarray,
+    complete: np.ndarray,
+    same_day: np.ndarray | None = None,
+    same_complete: np.ndarray | None = None,
+    excluded: Collection[date] = (),
+    holidays: Collection[date] = (),
+) -> tuple[np.ndarray, np.ndarray]:
+    """`baseline` for many members at once, with the same integers (tests check they agree member by member).
+
+    `values[m, d, k]` is member m's Wh on `days[d]` at clock minute `needed_minutes(event_minutes)[k]`, and
+    `complete[m, d]` says whether that day has all of them; `same_day[m, k]` and `same_complete[m]` the event
+    day's. Returns the baselines `[m, slot]` and a mask of the members that have one (no similar day: False).
+    """
+    needed = needed_minutes(event_minutes)
+    event_cols = [needed.index(m) for m in event_minutes]
+    window_cols = [needed.index(m) for m in _adjust_window(event_minutes)]
+    kind = _kind(event_day, holidays)
+    pool_size, pick = (
+        (method.weekday_pool, method.weekday_pick) if kind == "weekday" else (method.weekend_pool, method.weekend_pick)
+    )
+    earliest = event_day - timedelta(days=LOOKBACK_DAYS)
+    order = sorted(range(len(days)), key=lambda i: days[i], reverse=True)  # most recent first
+    similar = np.array(
+        [
+            earliest <= days[i] < event_day and days[i] not in excluded and _kind(days[i], holidays) == kind
+            for i in order
+        ]
+    )
+    vals = values[:, order, :].astype(np.int64)
+    eligible = complete[:, order] & similar[None, :]
+    pool = eligible & (np.cumsum(eligible, axis=1) <= pool_size)
+    if pick < pool_size:
+        score = vals[:, :, event_cols].sum(axis=2)
+        recency = np.arange(len(order))[None, :]
+        key = np.where(pool, score * (len(order) + 1) + (len(order) - recency), -1)
+        ranked = np.argsort(-key, axis=1, kind="stable")[:, :pick]
+        chosen = np.zeros_like(pool)
+        np.put_along_axis(chosen, ranked, True, axis=1)
+        chosen &= pool
+    else:
+        chosen = pool
+    count = chosen.sum(axis=1)
+    has = count > 0
+    safe = np.where(has, count, 1)[:, None]
+    summed = (vals * chosen[:, :, None]).sum(axis=1)  # [m, k]
+    raw = summed[:, event_cols] // safe
+    if not window_cols or same_day is None or same_complete is None:
+        return raw, has
+    base_w = summed[:, window_cols] // safe
+    actual = same_day[:, window_cols].astype(np.int64).sum(axis=1)
+    expected = base_w.sum(axis=1)
+    if method.adjustment == "additive":
+        adjusted = np.maximum(raw + ((actual - expected) // len(window_cols))[:, None], 0)
+    else:
+        ratio = np.where(expected != 0, actual * BPS // np.where(expected != 0, expected, 1), BPS)
+        if method.cap_bps is not None:
+            ratio = np.clip(ratio, BPS - method.cap_bps, BPS + method.cap_bps)
+        adjusted = raw * ratio[:, None] // BPS
+    return np.where(same_complete[:, None], adjusted, raw), has

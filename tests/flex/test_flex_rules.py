@@ -225,3 +225,69 @@ def test_delivery_is_never_negative_nor_above_the_dispatch(slots: list[tuple[int
 
 def test_event_window_in_rome() -> None:
     assert EVENT[0].astimezone(ROME).hour == 18
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.data(),
+    members=st.integers(1, 6),
+    method=st.sampled_from([PJM, CAISO]),
+    event_day=st.sampled_from([WEDNESDAY, date(2026, 6, 2), date(2026, 7, 18)]),  # weekday, holiday, Saturday
+    start_hour=st.sampled_from([2, 18]),  # before 04:00: no adjustment window
+)
+def test_the_matrix_baseline_agrees_with_the_scalar_one(
+    data: st.DataObject, members: int, method, event_day: date, start_hour: int
+) -> None:
+    import numpy as np
+
+    from lec.flex.baseline import baselines_matrix, needed_minutes
+
+    event = [start_hour * 60 + 15 * i for i in range(4)]
+    needed = needed_minutes(event)
+    days = [event_day - timedelta(days=n) for n in range(1, 50)]
+    holidays = {date(2026, 6, 2)}
+    excluded = {days[3]}
+    values = np.array(
+        data.draw(
+            st.lists(
+                st.lists(
+                    st.lists(st.integers(0, 2000), min_size=len(needed), max_size=len(needed)),
+                    min_size=len(days),
+                    max_size=len(days),
+                ),
+                min_size=members,
+                max_size=members,
+            )
+        )
+    )
+    complete = np.array(
+        data.draw(
+            st.lists(
+                st.lists(st.booleans(), min_size=len(days), max_size=len(days)), min_size=members, max_size=members
+            )
+        )
+    )
+    same = np.array(
+        data.draw(
+            st.lists(
+                st.lists(st.integers(0, 2000), min_size=len(needed), max_size=len(needed)),
+                min_size=members,
+                max_size=members,
+            )
+        )
+    )
+    same_complete = np.array(data.draw(st.lists(st.booleans(), min_size=members, max_size=members)))
+    matrix, has = baselines_matrix(
+        method, event_day, event, days, values, complete, same, same_complete, excluded, holidays
+    )
+    for m in range(members):
+        history = {
+            d: dict(zip(needed, values[m, i].tolist(), strict=True)) for i, d in enumerate(days) if complete[m, i]
+        }
+        same_day = dict(zip(needed, same[m].tolist(), strict=True)) if same_complete[m] else None
+        try:
+            expected = baseline(method, event_day, event, history, same_day, excluded, holidays)
+        except BaselineError:
+            assert not has[m]
+            continue
+        assert has[m] and matrix[m].tolist() == expected
