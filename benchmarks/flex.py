@@ -30,7 +30,9 @@ HISTORY_DAYS = 45
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--forecast-days", type=int, default=14, help="Days of day-ahead forecasts to score.")
     args = parser.parse_args()
+    forecast_errors(args.forecast_days)
     rng = np.random.default_rng(13)
     needed = needed_minutes(EVENT)
     days = [EVENT_DAY - timedelta(days=n) for n in range(1, HISTORY_DAYS + 1)]
@@ -66,6 +68,47 @@ def main() -> None:
     decided = plan(declarations, 30_000_000, start, start + timedelta(hours=1), start - timedelta(hours=2), 1)
     elapsed = time.perf_counter() - began
     print(f"dispatch plan: {args.members} members, {decided.committed_w / 1000:.0f} kW split in {elapsed:.2f} s")
+
+
+def forecast_errors(days: int) -> None:
+    """Day-ahead forecasts of a simulated 30-member community (BDEW H0 loads with day and quarter-hour noise; 10
+    PV plants under simulated clouds) scored against persistence over the last `days` days of 70."""
+    import pandas as pd
+
+    from lec.calendar import local_day_grid
+    from oracle.flex.forecast import forecast_load, forecast_pv, nmae, persistence
+    from oracle.simulate.profiles import bdew_shape, cloudiness, consumer_load, pv_production
+
+    rng = np.random.default_rng(7)
+    first = date(2026, 4, 1)
+    total = 70
+    grid = local_day_grid(first, total)
+    shape = bdew_shape(grid, "h0")
+    load = sum(
+        consumer_load(grid, shape, float(rng.uniform(2000, 4500)), rng, shift_quarters=int(rng.integers(-4, 5)))
+        for _ in range(30)
+    )
+    cloud = cloudiness(grid, rng)
+    pv = sum(pv_production(grid, float(rng.uniform(3, 6)), 41.9, 12.5, cloud) for _ in range(10))
+    load_s, pv_s = pd.Series(load, index=grid), pd.Series(pv, index=grid)
+    scores = {"load": ([], []), "pv": ([], [])}
+    began = time.perf_counter()
+    for n in range(total - days, total):
+        day = first + timedelta(days=n)
+        cut = grid < local_day_grid(day, 1)[0]
+        actual_index = local_day_grid(day, 1)
+        for name, series in (("load", load_s), ("pv", pv_s)):
+            known = series[cut]
+            actual = series.reindex(actual_index).to_numpy()
+            model = forecast_load(known, day) if name == "load" else forecast_pv(known, day, 41.9, 12.5)
+            scores[name][0].append(nmae(model, actual))
+            scores[name][1].append(nmae(persistence(known, day), actual))
+    elapsed = time.perf_counter() - began
+    for name, (model, naive) in scores.items():
+        print(
+            f"forecast {name}: nMAE {np.mean(model):.3f} vs persistence {np.mean(naive):.3f} "
+            f"over {days} days ({elapsed:.1f} s for all forecasts)"
+        )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import pandas as pd
 import sqlalchemy as sa
 from holidays import country_holidays
 from sqlmodel import Session, select
@@ -189,3 +190,25 @@ def measure_event(session: Session, event_id: int, method: Method) -> list[Membe
             )
         )
     return out
+
+
+def community_series(session: Session, community_id: int, first: date, last: date) -> tuple[pd.Series, pd.Series]:
+    """The community's load (withdrawals) and production (magnitudes) in Wh per quarter hour, UTC index, over the
+    local days first … last (both included)."""
+    start, _ = day_window(first)
+    _, end = day_window(last)
+    rows = session.exec(
+        select(CounterReading.timestamp, CounterReading.energy_wh).where(
+            CounterReading.community_id == community_id,
+            CounterReading.timestamp >= start,
+            CounterReading.timestamp < end,
+        )
+    ).all()
+    frame = pd.DataFrame(rows, columns=["t", "wh"]).dropna()
+    if frame.empty:
+        empty = pd.Series(dtype=float, index=pd.DatetimeIndex([], tz="UTC"))
+        return empty, empty
+    frame["t"] = pd.to_datetime(frame["t"], utc=True)
+    load = frame[frame["wh"] > 0].groupby("t")["wh"].sum()
+    production = -frame[frame["wh"] < 0].groupby("t")["wh"].sum()
+    return load.astype(float), production.astype(float)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,6 +24,7 @@ from tests.api.api_helpers import bearer, make_settings
 from tests.support.keycloak import KeycloakServer
 
 BUYER_CLIENT = "lec-flex-buyer-demo"
+ROME_TZ = ZoneInfo("Europe/Rome")
 SHIFTABLE = {"kind": "shiftable", "power_w": 10_000, "notice_minutes": 0}
 
 
@@ -310,3 +312,51 @@ def test_the_page_lets_a_member_declare_and_shows_the_admin_events_and_offer(api
     assert "dso-7" not in text  # the buyer's own event id is not on the admin's page; its client id is
     for d in mine:
         call(api, "DELETE", "anna", f"declarations/{d['id']}")
+
+
+def test_the_buyer_reads_a_day_ahead_forecast_of_the_community_totals(api: Api) -> None:
+    from lec.calendar import local_day_grid
+    from lec.db.models import CounterReading
+
+    day = datetime.now(ROME_TZ).date() + timedelta(days=1)
+    grid = local_day_grid(day - timedelta(days=36), 36)
+    with Session(api.engine) as s:  # type: ignore[call-overload]
+        other = s.get(Community, api.other)
+        other.latitude, other.longitude = 41.9, 12.5
+        s.add(other)
+        for t in grid:
+            hour = t.tz_convert("Europe/Rome").hour
+            load = 200 + 100 * (17 <= hour < 21)  # an evening peak every day
+            sun = max(0, 6 - abs(hour - 13)) * 60  # production around noon
+            s.add(
+                CounterReading(
+                    device_id=90,
+                    flow_id=1,
+                    community_id=api.other,
+                    timestamp=t.to_pydatetime(),
+                    energy_wh=float(load),
+                    tsi=0,
+                )
+            )
+            if sun:
+                s.add(
+                    CounterReading(
+                        device_id=91,
+                        flow_id=2,
+                        community_id=api.other,
+                        timestamp=t.to_pydatetime(),
+                        energy_wh=-float(sun),
+                        tsi=0,
+                    )
+                )
+        s.commit()
+    reply = call(api, "GET", "buyer", "forecast", community=api.other, params={"day": day.isoformat()})
+    assert reply.status_code == 200, reply.text
+    slots = reply.json()["slots"]
+    assert len(slots) in (92, 96, 100)
+    local = {datetime.fromisoformat(s["start"]).astimezone(ROME_TZ).hour: s for s in slots}
+    assert abs(local[18]["load_wh"] - 300) <= 15 and abs(local[3]["load_wh"] - 200) <= 15
+    assert local[13]["production_wh"] > 0 and local[1]["production_wh"] == 0
+    assert call(api, "GET", "otto", "forecast", community=api.other).status_code == 403  # a member: not a buyer
+    empty = call(api, "GET", "buyer", "forecast", params={"day": "2020-01-01"})
+    assert empty.status_code == 422 and "no readings" in empty.json()["detail"]

@@ -7,7 +7,7 @@ k-anonymous offer and sends events for buyers that do not speak OpenADR; the com
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
@@ -31,9 +31,12 @@ from dapp.api.schemas.flexibility import (
     DispatchPublic,
     EventCreate,
     EventPublic,
+    ForecastPublic,
     OfferPublic,
 )
 from dapp.api.services import flexibility
+from lec.calendar import local_date
+from lec.db.models import Community
 
 router = APIRouter(
     prefix="/communities/{community_id}/flexibility",
@@ -98,6 +101,19 @@ def aggregated_offer(
     """The community's flexibility per 15-minute slot from the next quarter hour: kW down and up and the number
     of devices. No personal data; a slot with fewer than k contributing members is withheld."""
     return flexibility.community_offer(session, community_id, settings.flex_k_anonymity, hours, _now())
+
+
+@router.get("/forecast", response_model=ForecastPublic)
+def forecast(
+    community_id: PathId,
+    _caller: BuyerOrAdmin,
+    session: SessionDep,
+    day: Annotated[date | None, Query(description="The local day to forecast (default: tomorrow).")] = None,
+) -> ForecastPublic:
+    """Day-ahead forecast of the community's load and PV per quarter hour, from its metered totals."""
+    community = session.get(Community, community_id)
+    assert community is not None  # BuyerOrAdmin answered 404 otherwise
+    return flexibility.community_forecast(session, community, day or local_date(_now()) + timedelta(days=1))
 
 
 @router.post("/events", response_model=EventPublic, status_code=status.HTTP_201_CREATED)

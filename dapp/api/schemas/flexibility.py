@@ -3,7 +3,7 @@ events and a member's dispatches. Powers are integer W; times are ISO 8601 with 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, Field
@@ -94,3 +94,18 @@ class DispatchPublic(BaseModel):
     share_w: int
     acknowledged_at: datetime | None
     opted_out_at: datetime | None
+
+
+class ForecastSlot(BaseModel):
+    start: datetime
+    load_wh: int = Field(description="Forecast community load in the quarter hour, Wh.")
+    production_wh: int = Field(description="Forecast community PV production in the quarter hour, Wh.")
+
+
+class ForecastPublic(BaseModel):
+    """Day-ahead forecast of the community's totals (no member's data): ridge regression for the load, pvlib
+    clear-sky × the recent clear-sky index for PV (docs/flexibility.md, with their errors against persistence)."""
+
+    community_id: int
+    day: date
+    slots: list[ForecastSlot]

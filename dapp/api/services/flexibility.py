@@ -6,8 +6,9 @@ may do what, turns rule errors into sentences, and reads and writes the tables.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
@@ -19,13 +20,17 @@ from dapp.api.schemas.flexibility import (
     DispatchPublic,
     EventCreate,
     EventPublic,
+    ForecastPublic,
+    ForecastSlot,
     OfferPublic,
     SlotPublic,
 )
+from lec.calendar import local_day_grid
+from lec.db.models import Community
 from lec.db.models.flex import EventSource, FlexDeclaration, FlexDispatch, FlexEvent
 from lec.flex.aggregate import offer, slot_starts
 from lec.flex.declarations import Declaration, problems
-from oracle.flex.service import EventRequest, member_declarations, receive_event, to_rule
+from oracle.flex.service import EventRequest, community_series, member_declarations, receive_event, to_rule
 
 MAX_OFFER_HOURS = 7 * 24
 MAX_EVENT_HOURS = 24
@@ -194,4 +199,31 @@ def opt_out(session: Session, access: CommunityAccess, event_id: int, now: datet
         share_w=dispatch.share_w,
         acknowledged_at=dispatch.acknowledged_at,
         opted_out_at=dispatch.opted_out_at,
+    )
+
+
+def community_forecast(session: Session, community: Community, day: date) -> ForecastPublic:
+    from oracle.flex.forecast import TRAIN_DAYS, forecast_load, forecast_pv
+
+    assert community.id is not None
+    load, production = community_series(
+        session, community.id, day - timedelta(days=TRAIN_DAYS + 7), day - timedelta(days=1)
+    )
+    if load.empty:
+        raise invalid("The community has no readings in the weeks before that day: no forecast can be made.")
+    grid = local_day_grid(day, 1)
+    load_wh = forecast_load(load, day)
+    has_pv = not production.empty and community.latitude is not None and community.longitude is not None
+    pv_wh = (
+        forecast_pv(production, day, community.latitude, community.longitude)  # type: ignore[arg-type]
+        if has_pv
+        else np.zeros(len(grid))
+    )
+    return ForecastPublic(
+        community_id=community.id,
+        day=day,
+        slots=[
+            ForecastSlot(start=t.to_pydatetime(), load_wh=round(lw), production_wh=round(pw))
+            for t, lw, pw in zip(grid, load_wh, pv_wh, strict=True)
+        ],
     )
