@@ -29,6 +29,13 @@ def ven_command(community_id: int) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     engine = init_db(get_engine(settings.database_url))
+    from sqlmodel import Session
+
+    from lec.db.models import Community
+
+    with Session(engine) as session:
+        if session.get(Community, community_id) is None:
+            raise click.ClickException(f"There is no community {community_id} in the database; check --community.")
     ven = community_ven(config, engine, community_id, settings.flex_min_cover_bps)
     asyncio.run(_until_signal(lambda stop: serve(ven, stop)))
 

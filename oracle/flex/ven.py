@@ -97,7 +97,11 @@ class CommunityVen:
         if parsed is None:
             log.info("OpenADR event %s is not a load reduction the community handles: optOut", event)
             return "optOut"
-        opt_in = await asyncio.to_thread(self._decide, parsed)
+        try:
+            opt_in = await asyncio.to_thread(self._decide, parsed)
+        except Exception:  # the community never accepts an event it could not record and dispatch
+            log.exception("OpenADR event %s could not be recorded: optOut", parsed.event_id)
+            return "optOut"
         return "optIn" if opt_in else "optOut"
 
     async def _read(self) -> float:
