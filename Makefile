@@ -25,7 +25,7 @@ LEC_NETWORK := ethereum:lec:node
 
 .PHONY: setup system-deps python-deps node-deps solc compile chain chain-stop deploy seed demo demo-oracle demo-api \
         demo-dapp demo-keycloak screenshots stop test keycloak keycloak-start keycloak-stop \
-        lint slither bench-gas bench-oracle bench-api bench-ingest clean
+        lint slither bench-gas bench-oracle bench-api bench-ingest bench-flex clean
 
 ## setup: install Debian packages, the Python environment, the npm tools and the solc adapter
 setup: system-deps python-deps node-deps solc
@@ -184,6 +184,9 @@ bench-api: compile
 
 bench-ingest: compile
 	$(PY) -m benchmarks.ingest
+
+bench-flex: compile
+	$(PY) -m benchmarks.flex
 
 ## test: every test, starting the services the tests need (PostgreSQL, Mosquitto, anvil, Keycloak, Chromium)
 # The contract tests run on anvil (all of them) and on ape's default in-process provider (all but the

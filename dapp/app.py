@@ -42,6 +42,12 @@ PAGE_SPECS = (
         "incentive.py", "GSE incentive", ":material/euro:", frozenset({"community-admin", "platform-admin", "auditor"})
     ),
     PageSpec("onboarding.py", "Onboarding", ":material/upload_file:", frozenset({"community-admin", "platform-admin"})),
+    PageSpec(
+        "flexibility.py",
+        "Flexibility",
+        ":material/electric_meter:",
+        frozenset({"token-holder", "community-admin", "platform-admin"}),
+    ),
 )
 
 

@@ -250,6 +250,8 @@ class Api:
 
     def patch(self, path: str, body: Any = None) -> Any:
         return self._request("PATCH", path, json=body)
+    def delete(self, path: str) -> Any:
+        return self._request("DELETE", path)
 
     # The routes the pages use (see the API's OpenAPI document at /docs).
     def me(self) -> dict[str, Any]:

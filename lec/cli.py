@@ -40,6 +40,7 @@ _COMMANDS: dict[str, str] = {
     "api": "dapp.api.cli:api",
     "demo-identity": "dapp.api.demo_identity:demo_identity",
     "dapp": "dapp.dapp_cli:dapp",
+    "flex": "oracle.flex.cli:flex",
 }
 
 

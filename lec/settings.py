@@ -115,6 +115,30 @@ class Settings(BaseSettings):
     # ape scripts: the account alias that deploys (default: the node's first test account).
     deployer: str | None = Field(default=None, validation_alias=AliasChoices("deployer", "LEC_DEPLOYER"))
 
+    # Flexibility (docs/flexibility.md): k of the buyers' k-anonymous offer, the share of an event's request the
+    # declarations must cover to opt in, and the community's OpenADR 2.0b VEN (VTN URL, name, certificates).
+    flex_k_anonymity: int = Field(default=5, ge=3, validation_alias=AliasChoices("flex_k_anonymity", "LEC_FLEX_K"))
+    flex_min_cover_bps: int = Field(
+        default=10_000, ge=1, le=10_000, validation_alias=AliasChoices("flex_min_cover_bps", "LEC_FLEX_MIN_COVER_BPS")
+    )
+    flex_vtn_url: str | None = Field(default=None, validation_alias=AliasChoices("flex_vtn_url", "LEC_FLEX_VTN_URL"))
+    flex_ven_name: str = Field(
+        default="lec-community", validation_alias=AliasChoices("flex_ven_name", "LEC_FLEX_VEN_NAME")
+    )
+    flex_ven_cert: Path | None = Field(
+        default=None, validation_alias=AliasChoices("flex_ven_cert", "LEC_FLEX_VEN_CERT")
+    )
+    flex_ven_key: Path | None = Field(default=None, validation_alias=AliasChoices("flex_ven_key", "LEC_FLEX_VEN_KEY"))
+    flex_vtn_fingerprint: str | None = Field(
+        default=None, validation_alias=AliasChoices("flex_vtn_fingerprint", "LEC_FLEX_VTN_FINGERPRINT")
+    )
+    flex_vtn_ca_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("flex_vtn_ca_file", "LEC_FLEX_VTN_CA_FILE")
+    )
+    flex_report_seconds: int = Field(
+        default=900, ge=1, validation_alias=AliasChoices("flex_report_seconds", "LEC_FLEX_REPORT_SECONDS")
+    )
+
     # The dApp: where it finds the API, and the realm it signs in with (defaults from the demo's file).
     api_url: str = Field(default=DEFAULT_API_URL, validation_alias=AliasChoices("api_url", "LEC_API_URL"))
     # The GSE incentive (docs/incentive.md): ARERA's unit amount for the valorisation of shared energy and its

@@ -20,6 +20,7 @@ from dapp.api.routes import (
     communities,
     dashboards,
     details,
+    flexibility,
     health,
     identity,
     incentive,
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         incentive,
         onboarding,
         details,
+        flexibility,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     generate = app.openapi

@@ -16,8 +16,16 @@ pytestmark = pytest.mark.services
 
 ALL_TITLES = {p.title for p in PAGE_SPECS}
 EXPECTED = {
-    "alice": {"My energy", "Wallet"},
-    "carla": {"My energy", "Wallet", "Community dashboard", "Members and tasks", "GSE incentive", "Onboarding"},
+    "alice": {"My energy", "Wallet", "Flexibility"},
+    "carla": {
+        "My energy",
+        "Wallet",
+        "Community dashboard",
+        "Members and tasks",
+        "GSE incentive",
+        "Onboarding",
+        "Flexibility",
+    },
     "oscar": {"Wallet", "Reward models"},
     "tina": {"Wallet", "Token policy"},
     "audrey": {"Wallet", "Audit a bundle", "GSE incentive"},
@@ -35,6 +43,7 @@ def test_pages_follow_roles_without_a_server() -> None:
         "Community dashboard",
         "GSE incentive",
         "Onboarding",
+        "Flexibility",
     }
     every = visible_pages(frozenset({"token-holder", "community-admin", "oracle-admin", "token-admin", "auditor"}))
     assert {p.title for p in every} == ALL_TITLES

@@ -17,8 +17,8 @@ ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil account 1, the dem
 
 # (role shown in the file name, demo user, wallet account, pages)
 TOURS = [
-    ("member", "alice", 1, ["Home", "My energy", "Wallet"]),
-    ("community-admin", "carla", 0, ["Community dashboard", "Members and tasks"]),
+    ("member", "alice", 1, ["Home", "My energy", "Wallet", "Flexibility"]),
+    ("community-admin", "carla", 0, ["Community dashboard", "Members and tasks", "Flexibility"]),
     ("oracle-admin", "oscar", 0, ["Reward models"]),
     ("token-admin", "tina", 0, ["Token policy"]),
     ("auditor", "audrey", 9, ["Audit a bundle"]),

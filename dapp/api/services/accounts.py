@@ -31,6 +31,7 @@ from lec.db.models import (
     UserCommunity,
     UserRole,
 )
+from lec.db.models.flex import FlexDeclaration, FlexDispatch
 from lec.market.listings import forget_owners
 from lec.settings import Settings
 from oracle.proofs.store import forget_devices
@@ -135,6 +136,8 @@ def _erase_personal_rows(session: Session, user: User) -> list[str]:
             session.exec(delete(table).where(table.device_id.in_(device_ids)))  # type: ignore[attr-defined,call-overload]
         session.exec(delete(Device).where(Device.id.in_(device_ids)))  # type: ignore[union-attr,call-overload]
     for table in (
+        FlexDispatch,
+        FlexDeclaration,
         DerivedTimeSeriesUser,
         ClusterUser,
         MemberDailyKpi,

@@ -1,0 +1,162 @@
+"""Flexibility (docs/flexibility.md): a member's flexible loads and events; the community admin's events
+(requested vs committed, participants) and the aggregated offer the buyers read."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pandas as pd
+import streamlit as st
+
+from dapp.i18n import t
+from dapp.views import common
+
+P = "flex_"
+KINDS = ("shiftable", "modulable", "storage", "non-controllable")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+QUARTERS = [time(h, m) for h in range(24) for m in (0, 15, 30, 45)]
+
+identity = common.signed_in()
+st.title(t("flex.title"))
+st.caption(t("flex.intro"))
+membership = common.pick_membership(P, identity)
+api = common.api(identity)
+base = f"/communities/{membership.community_id}/flexibility"
+is_member = identity.has("token-holder") and membership.wallet is not None
+is_admin = identity.has("community-admin", "platform-admin")
+
+
+def clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def days_text(mask: int) -> str:
+    return ", ".join(t(f"flex.day.{d}") for i, d in enumerate(DAYS) if mask >> i & 1)
+
+
+def kw(watts: int) -> float:
+    return round(watts / 1000, 2)
+
+
+if is_member:
+    st.subheader(t("flex.mine"))
+    declarations = common.attempt(lambda: api.get(f"{base}/declarations"))
+    if declarations:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("flex.col.kind"): [t(f"flex.kind.{d['kind']}") for d in declarations],
+                    t("flex.col.power"): [kw(d["power_w"]) for d in declarations],
+                    t("flex.col.offer"): [kw(d["down_w"]) for d in declarations],
+                    t("flex.col.days"): [days_text(d["days_mask"]) for d in declarations],
+                    t("flex.col.hours"): [f"{clock(d['start_minute'])}–{clock(d['end_minute'])}" for d in declarations],
+                    t("flex.col.notice"): [d["notice_minutes"] for d in declarations],
+                }
+            ),
+            hide_index=True,
+        )
+        chosen = st.selectbox(
+            t("flex.delete.pick"),
+            declarations,
+            format_func=lambda d: f"{t('flex.kind.' + d['kind'])} · {kw(d['power_w'])} kW",
+            key=f"{P}delete_pick",
+        )
+        if st.button(t("flex.delete.button"), key=f"{P}delete"):
+            with common.sentences():
+                api.delete(f"{base}/declarations/{chosen['id']}")
+                st.success(t("flex.delete.done"))
+                st.rerun()
+    elif declarations is not None:
+        st.info(t("flex.none"))
+
+    with st.form(f"{P}declare"):
+        st.markdown(f"**{t('flex.form.title')}**")
+        kind = st.selectbox(t("flex.col.kind"), KINDS, format_func=lambda k: t(f"flex.kind.{k}"), key=f"{P}kind")
+        power = st.number_input(t("flex.form.power"), min_value=0.1, max_value=1000.0, value=2.0, step=0.1)
+        days = st.multiselect(t("flex.col.days"), DAYS, default=list(DAYS), format_func=lambda d: t(f"flex.day.{d}"))
+        left, right = st.columns(2)
+        start = left.selectbox(t("flex.form.start"), QUARTERS, index=72, format_func=lambda q: q.strftime("%H:%M"))
+        end = right.selectbox(t("flex.form.end"), QUARTERS, index=84, format_func=lambda q: q.strftime("%H:%M"))
+        notice = st.number_input(t("flex.form.notice"), min_value=0, max_value=7 * 24 * 60, value=60, step=15)
+        setpoint = st.number_input(t("flex.form.setpoint"), min_value=0.0, max_value=1000.0, value=0.0, step=0.1)
+        if st.form_submit_button(t("flex.form.submit"), type="primary"):
+            body = {
+                "kind": kind,
+                "power_w": round(power * 1000),
+                "days_mask": sum(1 << DAYS.index(d) for d in days),
+                "start_minute": start.hour * 60 + start.minute,
+                "end_minute": (end.hour * 60 + end.minute) or 24 * 60,
+                "notice_minutes": int(notice),
+                "setpoint_w": round(setpoint * 1000) if kind == "modulable" and setpoint > 0 else None,
+            }
+            if not days:
+                common.show_error(t("flex.form.no_days"))
+            else:
+                with common.sentences():
+                    api.post(f"{base}/declarations", body)
+                    st.success(t("flex.form.done"))
+                    st.rerun()
+
+    st.subheader(t("flex.events.mine"))
+    dispatches = common.attempt(lambda: api.get(f"{base}/dispatches"))
+    if dispatches:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("flex.col.start"): [pd.Timestamp(d["start"]).tz_convert("Europe/Rome") for d in dispatches],
+                    t("flex.col.end"): [pd.Timestamp(d["end"]).tz_convert("Europe/Rome") for d in dispatches],
+                    t("flex.col.share"): [kw(d["share_w"]) for d in dispatches],
+                    t("flex.col.status"): [
+                        t("flex.status.out") if d["opted_out_at"] else t("flex.status.in") for d in dispatches
+                    ],
+                }
+            ),
+            hide_index=True,
+        )
+        open_ones = [d for d in dispatches if not d["opted_out_at"]]
+        if open_ones:
+            pick = st.selectbox(
+                t("flex.optout.pick"),
+                open_ones,
+                format_func=lambda d: pd.Timestamp(d["start"]).tz_convert("Europe/Rome").strftime("%d/%m %H:%M"),
+                key=f"{P}optout_pick",
+            )
+            if st.button(t("flex.optout.button"), key=f"{P}optout"):
+                with common.sentences():
+                    api.post(f"{base}/events/{pick['event_id']}/opt-out")
+                    st.success(t("flex.optout.done"))
+                    st.rerun()
+    elif dispatches is not None:
+        st.info(t("flex.events.none_mine"))
+
+if is_admin:
+    st.subheader(t("flex.events.community"))
+    events = common.attempt(lambda: api.get(f"{base}/events"))
+    if events:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("flex.col.start"): [pd.Timestamp(e["start"]).tz_convert("Europe/Rome") for e in events],
+                    t("flex.col.buyer"): [e["buyer"] for e in events],
+                    t("flex.col.requested"): [kw(e["request_w"]) for e in events],
+                    t("flex.col.committed"): [kw(e["committed_w"]) for e in events],
+                    t("flex.col.participants"): [e["participants"] for e in events],
+                    t("flex.col.decision"): [t(f"flex.decision.{e['decision']}") for e in events],
+                }
+            ),
+            hide_index=True,
+        )
+    elif events is not None:
+        st.info(t("flex.events.none"))
+    st.subheader(t("flex.offer.title"))
+    offer = common.attempt(lambda: api.get(f"{base}/offer", hours=48))
+    if offer:
+        st.caption(t("flex.offer.caption", k=offer["k"]))
+        frame = pd.DataFrame(offer["slots"])
+        frame["start"] = pd.to_datetime(frame["start"]).dt.tz_convert("Europe/Rome")
+        chart = pd.DataFrame(
+            {t("flex.offer.down"): frame["down_w"] / 1000, t("flex.offer.up"): frame["up_w"] / 1000}
+        ).set_index(frame["start"])
+        st.line_chart(chart, y_label="kW")
+        if frame["withheld"].all():
+            st.info(t("flex.offer.all_withheld", k=offer["k"]))
