@@ -115,6 +115,11 @@ class Settings(BaseSettings):
     spark_shuffle_partitions: int = Field(
         default=16, ge=1, validation_alias=AliasChoices("spark_shuffle_partitions", "LEC_SPARK_SHUFFLE_PARTITIONS")
     )
+    # Set by spark-submit for the Python program it runs: then the master, the jars and the driver's memory are the
+    # submitter's and the oracle adds only what Delta Lake needs to the session.
+    spark_submit_gateway: int | None = Field(
+        default=None, validation_alias=AliasChoices("spark_submit_gateway", "PYSPARK_GATEWAY_PORT")
+    )
     spark_source: str = Field(
         default="lake", pattern="^(lake|jdbc)$", validation_alias=AliasChoices("spark_source", "LEC_SPARK_SOURCE")
     )
