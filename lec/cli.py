@@ -36,6 +36,7 @@ _COMMANDS: dict[str, str] = {
     "oracle": "oracle.cli:oracle",
     "besu": "lec.besu.cli:besu",
     "verify": "oracle.audit.cli:verify_command",
+    "lake": "oracle.spark.cli:lake",
     "api": "dapp.api.cli:api",
     "dapp": "dapp.dapp_cli:dapp",
 }
