@@ -35,21 +35,20 @@ def lake() -> None:
 @lake.command(name="export")
 @click.option("--community", "communities", type=int, multiple=True, help="On-chain id (default: every community).")
 @click.option("--from", "start", callback=_day, default=None, help="First day (default: the first reading).")
-@click.option("--to", "end", callback=_day, default=None, help="Last day (default: yesterday).")
+@click.option("--to", "end", callback=_day, default=None, help="Last day (default: today).")
 @click.option("--replace", is_flag=True, help="Write the days again even if they are already in the lake.")
 @click.option("--master", default=None, help=_MASTER_HELP)
 def export_command(
     communities: tuple[int, ...], start: date | None, end: date | None, replace: bool, master: str | None
 ) -> None:
-    """Export the days not yet in the lake (incremental; running it twice writes nothing new)."""
+    """Export the days not yet in the lake and the newest one again (incremental and idempotent)."""
     try:
         spark = spark_session(master)
         with open_session() as session:
             chosen = list(communities) or [
                 int(c) for c in session.exec(select(Community.chain_community_id)).all() if c is not None
             ]
-            for community in chosen:
-                delta_lake.export(spark, session, community, start, end, replace, say=click.echo)
+            delta_lake.export(spark, session, chosen, start, end, replace, say=click.echo)
     except (PeriodError, SparkSetupError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Lake: {lake_uri()}")

@@ -10,9 +10,10 @@ Three Delta tables under the lake's root (``LEC_LAKE``: a folder or an object-st
 - ``members`` — ``community``, ``member`` (the wallet), ``user_id`` (the database row), ``profile``, ``active``.
 
 No name, address or e-mail ever reaches the lake, and no salt: salts stay in the oracle's database. Export is
-incremental (days already in the lake are skipped) and idempotent (a day is written with ``replaceWhere`` on
-its partition, in one Delta commit). A member erased from the database is erased from the lake by the next
-export, or at once by :func:`forget`; :func:`vacuum` then removes the files that still held their rows.
+incremental (days already in the lake are skipped, but for the newest, which may have been exported before it
+was over) and idempotent (a day is written with ``replaceWhere`` on its partition, in one Delta commit). A
+member erased from the database is erased from the lake by the next export, or at once by :func:`forget`;
+:func:`vacuum` then removes the files that still held their rows.
 """
 
 from __future__ import annotations
@@ -185,58 +186,82 @@ def _overwrite(frame: DataFrame, name: str, where: str, partitions: list[str], l
     )
 
 
-def exported_days(spark: SparkSession, chain_community_id: int, lake: str | None = None) -> set[date]:
+def exported_days(spark: SparkSession, communities: list[int], lake: str | None = None) -> dict[int, set[date]]:
+    """The local days each community already has in the lake."""
     readings = read(spark, READINGS, lake)
-    rows = readings.where(f"community = {int(chain_community_id)}").select("date").distinct().collect()
-    return {r["date"] for r in rows}
+    rows = readings.where(f"community IN ({_in_list(communities)})").select("community", "date").distinct().collect()
+    days: dict[int, set[date]] = {c: set() for c in communities}
+    for row in rows:
+        days[int(row["community"])].add(row["date"])
+    return days
 
 
 def export(
     spark: SparkSession,
     session: Session,
-    chain_community_id: int,
+    communities: list[int],
     start: date | None = None,
     end: date | None = None,
     replace: bool = False,
     lake: str | None = None,
     say: Say = _quiet,
-) -> ExportReport:
-    """Write the community's members, devices and the readings of the days not yet in the lake.
+) -> list[ExportReport]:
+    """Write the communities' members, devices and the readings of the days not yet in the lake.
 
-    Days run from the first reading (or ``start``) to ``end`` (default yesterday: today is still being
-    measured). With ``replace``, the days in that span are written again even if already there.
+    Days run from the first reading (or ``start``) to ``end`` (default today). The newest day already in the
+    lake is written again (it may have been exported before it was over); with ``replace`` every day in the span
+    is. Each table gets one Delta commit for all the communities, so a crash leaves a table as it was or fully
+    written, and writing a day again replaces its partition: no reading is ever there twice.
     """
-    report = ExportReport(chain_community_id)
-    community_id, members, devices = database_snapshot(session, chain_community_id)
-    where = f"community = {int(chain_community_id)}"
+    if not communities:
+        return []
+    reports = {c: ExportReport(c) for c in communities}
+    snapshots = {c: database_snapshot(session, c) for c in communities}
+    where = f"community IN ({_in_list(communities)})"
 
-    previous = {int(r["device"]) for r in read(spark, DEVICES, lake).where(where).select("device").collect()}
-    report.purged_devices = sorted(previous - {int(d) for d in devices["device"]})
-    if report.purged_devices:
-        # Devices erased from the database (right to be forgotten): their readings leave the lake too.
-        forget_devices(spark, chain_community_id, report.purged_devices, lake)
+    previous = read(spark, DEVICES, lake).where(where).select("community", "device").collect()
+    for row in previous:
+        report = reports[int(row["community"])]
+        if int(row["device"]) not in set(snapshots[report.community][2]["device"]):
+            report.purged_devices.append(int(row["device"]))
+    for report in reports.values():
+        if report.purged_devices:
+            # Devices erased from the database (right to be forgotten): their readings leave the lake too.
+            forget_devices(spark, report.community, sorted(report.purged_devices), lake)
+    members = pd.concat([m for _, m, _ in snapshots.values()], ignore_index=True)
+    devices = pd.concat([d for _, _, d in snapshots.values()], ignore_index=True)
     _overwrite(spark.createDataFrame(members, MEMBERS_SCHEMA), MEMBERS, where, ["community"], lake)
     _overwrite(spark.createDataFrame(devices, DEVICES_SCHEMA), DEVICES, where, ["community"], lake)
 
-    last = end or (local_date(datetime.now(UTC)) - timedelta(days=1))
-    days = [d for d in _stored_days(session, community_id) if (start is None or d >= start) and d <= last]
-    done = set() if replace else exported_days(spark, chain_community_id, lake)
-    report.skipped = sum(d in done for d in days)
-    days = [d for d in days if d not in done]
-    if not days:
-        say(f"Community {chain_community_id}: nothing new to export ({report.skipped} day(s) already in the lake).")
-        return report
-    frame = _readings_frame(session, community_id, chain_community_id, days)
-    report.readings = len(frame)
-    report.days = sorted(set(frame["date"])) if len(frame) else []
-    if report.days:
-        data = spark.createDataFrame(frame, READINGS_SCHEMA)
-        _overwrite(data, READINGS, f"{where} AND date IN ({_in_list(report.days)})", ["community", "date"], lake)
-    say(
-        f"Community {chain_community_id}: {report.readings} readings of {len(report.days)} day(s) exported, "
-        f"{report.skipped} day(s) already in the lake, {len(members)} members, {len(devices)} devices."
-    )
-    return report
+    last = end or local_date(datetime.now(UTC))
+    done = {c: set() for c in communities} if replace else exported_days(spark, communities, lake)
+    for days_done in done.values():
+        # The newest day in the lake may have been exported while it was still being measured (today, whose
+        # first hours are also the context of yesterday's last gaps): it is always written again.
+        days_done.discard(max(days_done, default=None))
+    frames, partitions = [], []
+    for community, (community_id, _, _) in snapshots.items():
+        report = reports[community]
+        days = [d for d in _stored_days(session, community_id) if (start is None or d >= start) and d <= last]
+        report.skipped = sum(d in done[community] for d in days)
+        days = [d for d in days if d not in done[community]]
+        frame = _readings_frame(session, community_id, community, days) if days else None
+        if frame is not None and len(frame):
+            report.readings = len(frame)
+            report.days = sorted(set(frame["date"]))
+            frames.append(frame)
+            partitions.append(f"(community = {community} AND date IN ({_in_list(report.days)}))")
+    if frames:
+        data = spark.createDataFrame(pd.concat(frames, ignore_index=True), READINGS_SCHEMA)
+        _overwrite(data, READINGS, " OR ".join(partitions), ["community", "date"], lake)
+    for community, report in reports.items():
+        say(
+            f"Community {community}: {report.readings} readings of {len(report.days)} new day(s) exported, "
+            f"{report.skipped} day(s) already in the lake, {len(snapshots[community][1])} members, "
+            f"{len(snapshots[community][2])} devices"
+            + (f", {len(report.purged_devices)} erased device(s) removed." if report.purged_devices else ".")
+        )
+    return list(reports.values())
 
 
 # ---------------------------------------------------------------------------------------- forget, vacuum

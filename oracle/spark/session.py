@@ -50,9 +50,7 @@ def session_conf(master: str | None = None, extra: Mapping[str, str] | None = No
         "spark.app.name": "lec-oracle",
         "spark.jars": ",".join(str(j) for j in jar_paths(settings.spark_jars)),
         "spark.driver.memory": settings.spark_driver_memory,
-        # Workers run the oracle's own functions: the same interpreter (and installed project) as the driver.
         "spark.pyspark.python": sys.executable,
-        "spark.pyspark.driver.python": sys.executable,
         "spark.sql.shuffle.partitions": partitions,
         "spark.default.parallelism": partitions,
         # Delta lists files and rebuilds table state with these; the defaults (10 000 and 50 tasks) are for
@@ -83,5 +81,9 @@ def spark_session(master: str | None = None, extra: Mapping[str, str] | None = N
     for key, value in conf.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
+    if get_settings().spark_submit_gateway is None:
+        # PySpark starts its workers with PYSPARK_PYTHON or whatever `python3` is on the PATH; the oracle's own
+        # interpreter (with the project installed) is the one that can run its functions.
+        session.sparkContext.pythonExec = sys.executable
     session.sparkContext.setLogLevel("ERROR")
     return session
