@@ -103,12 +103,8 @@ class Settings(BaseSettings):
     # the submitted master wins), the folder of the pinned jars, the driver's memory, the shuffle partitions,
     # and where `--engine spark` reads readings from: the lake, or PostgreSQL over JDBC (`DATABASE_URL`).
     lake: str | None = Field(default=None, validation_alias=AliasChoices("lake", "LEC_LAKE"))
-    spark_master: str = Field(
-        default="local[*]", validation_alias=AliasChoices("spark_master", "LEC_SPARK_MASTER")
-    )
-    spark_jars: Path = Field(
-        default=DEFAULT_SPARK_JARS, validation_alias=AliasChoices("spark_jars", "LEC_SPARK_JARS")
-    )
+    spark_master: str = Field(default="local[*]", validation_alias=AliasChoices("spark_master", "LEC_SPARK_MASTER"))
+    spark_jars: Path = Field(default=DEFAULT_SPARK_JARS, validation_alias=AliasChoices("spark_jars", "LEC_SPARK_JARS"))
     spark_driver_memory: str = Field(
         default="4g", validation_alias=AliasChoices("spark_driver_memory", "LEC_SPARK_DRIVER_MEMORY")
     )
@@ -119,6 +115,10 @@ class Settings(BaseSettings):
     # submitter's and the oracle adds only what Delta Lake needs to the session.
     spark_submit_gateway: int | None = Field(
         default=None, validation_alias=AliasChoices("spark_submit_gateway", "PYSPARK_GATEWAY_PORT")
+    )
+    # Any other Spark setting for sessions the oracle starts, as a JSON object (`{"spark.executor.memory": "8g"}`).
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict, validation_alias=AliasChoices("spark_conf", "LEC_SPARK_CONF")
     )
     spark_source: str = Field(
         default="lake", pattern="^(lake|jdbc)$", validation_alias=AliasChoices("spark_source", "LEC_SPARK_SOURCE")

@@ -3,12 +3,13 @@
 Each member-day is rebuilt from its devices' committed values and passed through the local engine's own
 functions — ``oracle.pipeline.member_energy`` (the member's grid point), ``oracle.kpi.kpi_sums`` (sums over
 members, additive, so partitions add up on the driver), ``oracle.rewards.models.member_uncapped`` (one
-member's reward from the community's hourly ``S``, ``I``, ``W``) and ``oracle.kpi.mean_daily_curve`` —
-so nothing is computed by a second implementation.
+member's reward from the community's hourly ``S``, ``I``, ``W``) and ``oracle.kpi.mean_daily_curve`` — so
+nothing is computed by a second implementation. A partition holds whole members, sorted by member and day.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from functools import partial
@@ -23,27 +24,25 @@ from oracle.kpi import KpiSums, kpi_sums, mean_daily_curve
 from oracle.pipeline import DeviceSeries, MemberInput, member_energy
 from oracle.proofs.encoding import MISSING
 from oracle.rewards.models import MemberEnergy, RewardModel, member_uncapped
+from oracle.spark.clean import complete_groups, group_bounds
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 _NO_READINGS = np.zeros(0)
+_MEMBER = ("community", "member")
 SUMS_SCHEMA = (
     "community INT, day DATE, load ARRAY<DOUBLE>, production ARRAY<DOUBLE>, self_consumption ARRAY<DOUBLE>, "
     "injection ARRAY<DOUBLE>, withdrawal ARRAY<DOUBLE>, missing BIGINT"
 )
 UNCAPPED_SCHEMA = "community INT, day DATE, member STRING, uncapped STRING"
-LOAD_SCHEMA = "community INT, member STRING, day DATE, load ARRAY<DOUBLE>"
 CURVES_SCHEMA = "community INT, member STRING, curve ARRAY<DOUBLE>"
+Hourly = tuple[np.ndarray, np.ndarray, np.ndarray]  # S(h), I(h), W(h)
 
 
-def member_days(cleaned: DataFrame) -> DataFrame:
-    """One row per member and day with its devices' quantities and committed values."""
-    from pyspark.sql import functions as F
-
-    return cleaned.groupBy("community", "day", "member", "profile", "active").agg(
-        F.collect_list("quantity").alias("quantities"), F.collect_list("values").alias("series")
-    )
+def by_member(cleaned: DataFrame, partitions: int) -> DataFrame:
+    """The cleaned device-days laid out for the member passes: whole members per partition, sorted."""
+    return cleaned.repartition(partitions, *_MEMBER).sortWithinPartitions(*_MEMBER, "day", "leaf_id")
 
 
 def energy_of(
@@ -64,6 +63,28 @@ def energy_of(
     return member_energy(MemberInput(account, profile, active, devices), cleaned, n), missing
 
 
+MemberDay = tuple[int, date, MemberEnergy, np.ndarray]  # community, day, energy, missing quarter hours
+
+
+def member_day_energies(batches: Iterator[pd.DataFrame]) -> Iterator[list[MemberDay]]:
+    """The member-days of a member-sorted partition, a list per frame of whole members."""
+    for frame in complete_groups(batches, _MEMBER):
+        quantities, series = frame["quantity"].to_numpy(), frame["values"].to_numpy()
+        days = []
+        for start, stop in group_bounds(frame, (*_MEMBER, "day")):
+            row = frame.iloc[start]
+            energy, missing = energy_of(
+                row["member"],
+                row["profile"],
+                bool(row["active"]),
+                quantities[start:stop],
+                series[start:stop],
+                row["day"],
+            )
+            days.append((int(row["community"]), row["day"], energy, missing))
+        yield days
+
+
 def _no_meter(reading: np.ndarray | None, n: int) -> np.ndarray:
     """The exchange meter's row of a member: NaN when it has none (its exchange is then derived)."""
     return np.full(n, np.nan) if reading is None else reading.astype(np.float64)
@@ -77,31 +98,32 @@ def _with_gaps(values: np.ndarray | None, missing: np.ndarray) -> np.ndarray:
 
 
 def sums_batches(batches: Iterator[pd.DataFrame], with_gaps: bool) -> Iterator[pd.DataFrame]:
-    """mapInPandas: ``kpi_sums`` of the members of each (community, day) in a batch.
+    """mapInPandas: ``kpi_sums`` of the partition's members, per (community, day).
 
     ``with_gaps`` False is the period run (missing quarter hours count as 0, as rewards do); True is the
     KPI series (missing quarter hours are NaN and counted as missing, as ``oracle.series`` does)."""
-    for batch in batches:
-        rows = []
-        for (community, day), group in batch.groupby(["community", "day"], sort=False):
+    totals: dict[tuple[int, date], KpiSums] = {}
+    for member_days in member_day_energies(batches):
+        rows: dict[tuple[int, date], list[list[np.ndarray]]] = defaultdict(lambda: [[], [], [], []])
+        for community, day, energy, missing in member_days:
             n = quarter_hours(day)
-            load, prod, inj, wdr = [], [], [], []
-            for account, profile, active, quantities, series in zip(
-                group["member"], group["profile"], group["active"], group["quantities"], group["series"], strict=True
-            ):
-                energy, missing = energy_of(account, profile, active, quantities, series, day)
-                if with_gaps:
-                    load.append(_with_gaps(energy.load, missing))
-                    prod.append(_with_gaps(energy.production, missing))
-                    inj.append(_with_gaps(energy.injection, missing))
-                    wdr.append(_with_gaps(energy.withdrawal, missing))
-                else:
-                    load.append(energy.load.astype(np.float64))
-                    prod.append(energy.production.astype(np.float64))
-                    inj.append(_no_meter(energy.injection, n))
-                    wdr.append(_no_meter(energy.withdrawal, n))
+            load, prod, inj, wdr = rows[(community, day)]
+            if with_gaps:
+                load.append(_with_gaps(energy.load, missing))
+                prod.append(_with_gaps(energy.production, missing))
+                inj.append(_with_gaps(energy.injection, missing))
+                wdr.append(_with_gaps(energy.withdrawal, missing))
+            else:
+                load.append(energy.load.astype(np.float64))
+                prod.append(energy.production.astype(np.float64))
+                inj.append(_no_meter(energy.injection, n))
+                wdr.append(_no_meter(energy.withdrawal, n))
+        for key, (load, prod, inj, wdr) in rows.items():
             sums = kpi_sums(np.stack(load), np.stack(prod), np.stack(inj), np.stack(wdr))
-            rows.append(
+            totals[key] = totals[key] + sums if key in totals else sums
+    if totals:
+        yield pd.DataFrame(
+            [
                 {
                     "community": community,
                     "day": day,
@@ -112,9 +134,9 @@ def sums_batches(batches: Iterator[pd.DataFrame], with_gaps: bool) -> Iterator[p
                     "withdrawal": sums.withdrawal,
                     "missing": sums.missing,
                 }
-            )
-        if rows:
-            yield pd.DataFrame(rows)
+                for (community, day), sums in totals.items()
+            ]
+        )
 
 
 def community_sums(members: DataFrame, with_gaps: bool) -> dict[tuple[int, date], KpiSums]:
@@ -133,31 +155,20 @@ def community_sums(members: DataFrame, with_gaps: bool) -> dict[tuple[int, date]
     return totals
 
 
-Hourly = tuple[np.ndarray, np.ndarray, np.ndarray]  # S(h), I(h), W(h)
-
-
 def uncapped_batches(
     batches: Iterator[pd.DataFrame], model: RewardModel, hourly: Mapping[tuple[int, date], Hourly]
 ) -> Iterator[pd.DataFrame]:
-    """mapInPandas: each member's reward before the cap, by ``member_uncapped``, as a decimal string."""
-    for batch in batches:
-        amounts = []
-        for community, day, account, profile, active, quantities, series in zip(
-            batch["community"],
-            batch["day"],
-            batch["member"],
-            batch["profile"],
-            batch["active"],
-            batch["quantities"],
-            batch["series"],
-            strict=True,
-        ):
-            energy, _ = energy_of(account, profile, bool(active), quantities, series, day)
-            shared, injected, withdrawn = hourly[(int(community), day)]
-            amounts.append(str(member_uncapped(model, energy, shared, injected, withdrawn)))
-        yield pd.DataFrame(
-            {"community": batch["community"], "day": batch["day"], "member": batch["member"], "uncapped": amounts}
-        )
+    """mapInPandas: each member's reward before the cap, by ``member_uncapped``, as a decimal string (token
+    units overflow 64 bits)."""
+    for member_days in member_day_energies(batches):
+        out: dict[str, list] = {"community": [], "day": [], "member": [], "uncapped": []}
+        for community, day, energy, _ in member_days:
+            shared, injected, withdrawn = hourly[(community, day)]
+            out["community"].append(community)
+            out["day"].append(day)
+            out["member"].append(energy.account)
+            out["uncapped"].append(str(member_uncapped(model, energy, shared, injected, withdrawn)))
+        yield pd.DataFrame(out)
 
 
 def uncapped_rewards(
@@ -171,26 +182,6 @@ def uncapped_rewards(
     return out
 
 
-def load_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """mapInPandas: a member-day's load, NaN where a quarter hour stayed missing (as ``oracle.series``)."""
-    for batch in batches:
-        loads = []
-        for account, profile, active, quantities, series, day in zip(
-            batch["member"],
-            batch["profile"],
-            batch["active"],
-            batch["quantities"],
-            batch["series"],
-            batch["day"],
-            strict=True,
-        ):
-            energy, missing = energy_of(account, profile, bool(active), quantities, series, day)
-            loads.append(_with_gaps(energy.load, missing))
-        yield pd.DataFrame(
-            {"community": batch["community"], "member": batch["member"], "day": batch["day"], "load": loads}
-        )
-
-
 def member_curve(days: Sequence[date], loads: Mapping[date, np.ndarray]) -> np.ndarray:
     """A member's mean daily load curve over ``days``; a day without any of its devices counts as zero load,
     as the local engine sees a member without readings that day."""
@@ -200,22 +191,22 @@ def member_curve(days: Sequence[date], loads: Mapping[date, np.ndarray]) -> np.n
 
 
 def curve_batches(batches: Iterator[pd.DataFrame], days: Sequence[date]) -> Iterator[pd.DataFrame]:
-    """mapInPandas over one row per member (its days and loads): the member's mean daily curve."""
-    for batch in batches:
-        curves = [
-            member_curve(days, {d: np.asarray(x, dtype=np.float64) for d, x in zip(member_days, loads, strict=True)})
-            for member_days, loads in zip(batch["days"], batch["loads"], strict=True)
-        ]
-        yield pd.DataFrame({"community": batch["community"], "member": batch["member"], "curve": curves})
+    """mapInPandas: each member's mean daily load curve (NaN where a quarter hour stayed missing, as
+    ``oracle.series``)."""
+    for member_days in member_day_energies(batches):
+        loads: dict[tuple[int, str], dict[date, np.ndarray]] = defaultdict(dict)
+        for community, day, energy, missing in member_days:
+            loads[(community, energy.account)][day] = _with_gaps(energy.load, missing)
+        yield pd.DataFrame(
+            {
+                "community": [c for c, _ in loads],
+                "member": [m for _, m in loads],
+                "curve": [member_curve(days, by_day) for by_day in loads.values()],
+            }
+        )
 
 
 def member_curves(members: DataFrame, days: Sequence[date]) -> dict[tuple[int, str], np.ndarray]:
     """(community, member) → mean daily load curve over ``days``, for every member with a device-day."""
-    from pyspark.sql import functions as F
-
-    loads = members.mapInPandas(load_batches, LOAD_SCHEMA)
-    per_member = loads.groupBy("community", "member").agg(
-        F.collect_list("day").alias("days"), F.collect_list("load").alias("loads")
-    )
-    rows = per_member.mapInPandas(partial(curve_batches, days=list(days)), CURVES_SCHEMA).collect()
+    rows = members.mapInPandas(partial(curve_batches, days=list(days)), CURVES_SCHEMA).collect()
     return {(int(r["community"]), r["member"]): np.asarray(r["curve"], dtype=np.float64) for r in rows}

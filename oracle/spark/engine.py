@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from lec.calendar import day_grid, period_id, quarter_hours
 from lec.energy import hourly_shared
-from oracle.kpi import Kpis, KpiSums, compute_kpis, kpis_from_sums
+from oracle.kpi import Kpis, KpiSums, kpis_from_sums
 from oracle.pipeline import ModelRef, PeriodError, PeriodResult, Progress, period_result
 from oracle.proofs.store import ensure_salts
 from oracle.rewards.integer import split_pro_rata
@@ -35,11 +35,11 @@ from oracle.sources import community_row
 from oracle.spark.clean import cleaned_devices
 from oracle.spark.energy import (
     Hourly,
+    by_member,
     community_sums,
     energy_of,
     member_curve,
     member_curves,
-    member_days,
     uncapped_rewards,
 )
 from oracle.spark.leaves import data_leaves, salts_frame
@@ -57,6 +57,11 @@ def _persist(frame: DataFrame) -> DataFrame:
     from pyspark import StorageLevel
 
     return frame.persist(StorageLevel.MEMORY_AND_DISK)
+
+
+def _partitions(spark: SparkSession) -> int:
+    """The session's shuffle partitions: the parallelism of the per-device and per-member passes."""
+    return int(spark.conf.get("spark.sql.shuffle.partitions") or 16)
 
 
 def _zero_sums(n: int) -> KpiSums:
@@ -115,35 +120,38 @@ def compute_periods(
     """Every community's period for ``day`` in one Spark job; salts are created and committed on the way.
 
     ``inputs`` default to the configured source (the lake, or PostgreSQL over JDBC)."""
-    from pyspark.sql import functions as F
-
     n = quarter_hours(day)
     period = period_id(day)
+    partitions = _partitions(spark)
     inputs = inputs or job_inputs(spark, session, communities, [day])
-    cleaned = _persist(cleaned_devices(inputs.readings, inputs.devices, inputs.members, [day]))
+    everyone: dict[int, list] = defaultdict(list)
+    for row in inputs.members.select("community", "member", "profile", "active").collect():
+        everyone[int(row["community"])].append(row)
+    absent = [c for c in communities if not everyone.get(c)]
+    if absent:
+        raise PeriodError(
+            f"No member of community {', '.join(map(str, absent))} is in the Spark engine's source: run "
+            "`lec lake export` first (or check --community); nothing was computed."
+        )
+    cleaned = _persist(cleaned_devices(inputs.readings, inputs.devices, inputs.members, [day], partitions))
     members = None
     try:
         leaf_ids: dict[int, list[str]] = defaultdict(list)
-        for row in cleaned.select("community", "leaf_id").collect():
-            leaf_ids[int(row["community"])].append(row["leaf_id"])
+        counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        for row in cleaned.select("community", "leaf_id", "imputed", "missing").collect():
+            community = int(row["community"])
+            leaf_ids[community].append(row["leaf_id"])
+            counts[community][0] += int(row["imputed"])
+            counts[community][1] += int(row["missing"])
         say(f"Spark: {sum(map(len, leaf_ids.values()))} device-days cleaned in {len(communities)} community(ies).")
         salts = {(c, day): ensure_salts(session, c, period, leaf_ids.get(c, [])) for c in communities}
         leaves: dict[int, dict[str, tuple[str, str]]] = defaultdict(dict)
         for row in data_leaves(cleaned, salts_frame(spark, salts)).collect():
             leaves[int(row["community"])][row["leaf_id"]] = (row["device_key"], row["readings_hash"])
-        members = _persist(member_days(cleaned))
+        members = _persist(by_member(cleaned, partitions))
         sums = {c: s for (c, _), s in community_sums(members, with_gaps=False).items()}
         hourly = {(c, day): _hourly(sums.get(c, _zero_sums(n))) for c in communities}
         uncapped = uncapped_rewards(members, model.model, hourly)
-        counts = {
-            int(r["community"]): (int(r["imputed"]), int(r["missing"]))
-            for r in cleaned.groupBy("community")
-            .agg(F.sum("imputed").alias("imputed"), F.sum("missing").alias("missing"))
-            .collect()
-        }
-        everyone: dict[int, list] = defaultdict(list)
-        for row in inputs.members.select("community", "member", "profile", "active").collect():
-            everyone[int(row["community"])].append(row)
     finally:
         cleaned.unpersist()
         if members is not None:
@@ -154,18 +162,11 @@ def compute_periods(
     for community in communities:
         if len(leaves[community]) != len(leaf_ids.get(community, [])):
             raise PeriodError(f"Community {community}: some device-days have no salt; nothing was committed.")
-        community_members = everyone.get(community, [])
         totals = sums.get(community, _zero_sums(n))
-        rewards = None
-        kpis: Kpis
-        if community_members:
-            rewards = _rewards(
-                model, community_members, uncapped.get((community, day), {}), hourly[(community, day)], day
-            )
-            imputed, missing = counts.get(community, (0, 0))
-            kpis = dataclasses.replace(kpis_from_sums(grid, totals, imputed), missing_intervals=missing)
-        else:
-            kpis = compute_kpis(grid, np.zeros((1, n)), np.zeros((1, n)))
+        hours = hourly[(community, day)]
+        rewards = _rewards(model, everyone[community], uncapped.get((community, day), {}), hours, day)
+        imputed, missing = counts.get(community, [0, 0])
+        kpis = dataclasses.replace(kpis_from_sums(grid, totals, imputed), missing_intervals=missing)
         results[community] = period_result(
             community,
             day,
@@ -204,9 +205,12 @@ def kpi_series(
     community_id = community_row(session, community).id
     inputs = job_inputs(spark, session, [community], days)
     members, rows = _members(inputs, community, member)
-    cleaned = _persist(cleaned_devices(inputs.readings, inputs.devices, members, days))
+    partitions = _partitions(spark)
+    cleaned = _persist(
+        by_member(cleaned_devices(inputs.readings, inputs.devices, members, days, partitions), partitions)
+    )
     try:
-        by_day = community_sums(member_days(cleaned), with_gaps=True)
+        by_day = community_sums(cleaned, with_gaps=True)
         imputed = cleaned.agg(F.sum("imputed")).collect()[0][0] or 0
     finally:
         cleaned.unpersist()
@@ -231,8 +235,9 @@ def cluster_inputs(
     community_id = community_row(session, community).id
     inputs = job_inputs(spark, session, [community], days)
     members, rows = _members(inputs, community, None)
-    cleaned = cleaned_devices(inputs.readings, inputs.devices, members, days)
-    curves = member_curves(member_days(cleaned), days)
+    partitions = _partitions(spark)
+    cleaned = cleaned_devices(inputs.readings, inputs.devices, members, days, partitions)
+    curves = member_curves(by_member(cleaned, partitions), days)
     ordered = sorted(rows, key=lambda r: r["member"])
     empty = member_curve(days, {})  # a member without any device-day: a day of zero load, every day
     matrix = np.vstack([curves.get((community, r["member"]), empty) for r in ordered])

@@ -186,6 +186,26 @@ def _overwrite(frame: DataFrame, name: str, where: str, partitions: list[str], l
     )
 
 
+def _rows(rows: Iterable[Iterable[object]]) -> set[tuple]:
+    """Rows as comparable tuples (numpy scalars as Python values)."""
+    return {tuple(v.item() if hasattr(v, "item") else v for v in row) for row in rows}
+
+
+def _unchanged(spark: SparkSession, frame: pd.DataFrame, community: int, day: date, lake: str | None) -> bool:
+    """Whether the lake already holds exactly the database's readings of this community's day. Readings are
+    never updated in place (a re-sent reading is a no-op), so the count and the last row id tell."""
+    from pyspark.sql import functions as F
+
+    mine = frame[frame["date"] == day]
+    stored = (
+        read(spark, READINGS, lake)
+        .where((F.col("community") == community) & (F.col("date") == day))
+        .agg(F.count(F.lit(1)).alias("n"), F.max("seq").alias("last"))
+        .collect()[0]
+    )
+    return int(stored["n"]) == len(mine) and (not len(mine) or int(stored["last"]) == int(mine["seq"].max()))
+
+
 def exported_days(spark: SparkSession, communities: list[int], lake: str | None = None) -> dict[int, set[date]]:
     """The local days each community already has in the lake."""
     readings = read(spark, READINGS, lake)
@@ -209,9 +229,10 @@ def export(
     """Write the communities' members, devices and the readings of the days not yet in the lake.
 
     Days run from the first reading (or ``start``) to ``end`` (default today). The newest day already in the
-    lake is written again (it may have been exported before it was over); with ``replace`` every day in the span
-    is. Each table gets one Delta commit for all the communities, so a crash leaves a table as it was or fully
-    written, and writing a day again replaces its partition: no reading is ever there twice.
+    lake is written again if it changed (it may have been exported before it was over); with ``replace`` every
+    day in the span is. Members and devices are written when they changed. Each table gets one Delta commit
+    for all the communities, so a crash leaves a table as it was or fully written, and writing a day again
+    replaces its partition: no reading is ever there twice.
     """
     if not communities:
         return []
@@ -219,8 +240,8 @@ def export(
     snapshots = {c: database_snapshot(session, c) for c in communities}
     where = f"community IN ({_in_list(communities)})"
 
-    previous = read(spark, DEVICES, lake).where(where).select("community", "device").collect()
-    for row in previous:
+    previous_devices = read(spark, DEVICES, lake).where(where).collect()
+    for row in previous_devices:
         report = reports[int(row["community"])]
         if int(row["device"]) not in set(snapshots[report.community][2]["device"]):
             report.purged_devices.append(int(row["device"]))
@@ -230,15 +251,19 @@ def export(
             forget_devices(spark, report.community, sorted(report.purged_devices), lake)
     members = pd.concat([m for _, m, _ in snapshots.values()], ignore_index=True)
     devices = pd.concat([d for _, _, d in snapshots.values()], ignore_index=True)
-    _overwrite(spark.createDataFrame(members, MEMBERS_SCHEMA), MEMBERS, where, ["community"], lake)
-    _overwrite(spark.createDataFrame(devices, DEVICES_SCHEMA), DEVICES, where, ["community"], lake)
+    previous_members = read(spark, MEMBERS, lake).where(where).collect()
+    if _rows(previous_members) != _rows(members.itertuples(index=False)):
+        _overwrite(spark.createDataFrame(members, MEMBERS_SCHEMA), MEMBERS, where, ["community"], lake)
+    if _rows(previous_devices) != _rows(devices.itertuples(index=False)):
+        _overwrite(spark.createDataFrame(devices, DEVICES_SCHEMA), DEVICES, where, ["community"], lake)
 
     last = end or local_date(datetime.now(UTC))
     done = {c: set() for c in communities} if replace else exported_days(spark, communities, lake)
-    for days_done in done.values():
-        # The newest day in the lake may have been exported while it was still being measured (today, whose
-        # first hours are also the context of yesterday's last gaps): it is always written again.
-        days_done.discard(max(days_done, default=None))
+    # The newest day in the lake may have been exported while it was still being measured (today, whose first
+    # hours are also the context of yesterday's last gaps): it is read again, and written if it changed.
+    newest = {c: max(days) for c, days in done.items() if days}
+    for community, day in newest.items():
+        done[community].discard(day)
     frames, partitions = [], []
     for community, (community_id, _, _) in snapshots.items():
         report = reports[community]
@@ -246,6 +271,9 @@ def export(
         report.skipped = sum(d in done[community] for d in days)
         days = [d for d in days if d not in done[community]]
         frame = _readings_frame(session, community_id, community, days) if days else None
+        if frame is not None and community in newest and _unchanged(spark, frame, community, newest[community], lake):
+            frame = frame[frame["date"] != newest[community]]
+            report.skipped += 1
         if frame is not None and len(frame):
             report.readings = len(frame)
             report.days = sorted(set(frame["date"]))

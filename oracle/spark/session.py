@@ -62,6 +62,7 @@ def session_conf(master: str | None = None, extra: Mapping[str, str] | None = No
         "spark.ui.showConsoleProgress": "false",
         **DELTA_CONF,
     }
+    conf.update(settings.spark_conf)
     conf.update(extra or {})
     return conf
 

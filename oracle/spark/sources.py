@@ -47,11 +47,6 @@ def lake_inputs(spark: SparkSession, communities: list[int], days: list[date], l
     where = F.expr(f"community IN ({_communities(communities)})")
     readings = read(spark, READINGS, lake).where(where & F.col("date").between(first, last))
     members = read(spark, MEMBERS, lake).where(where)
-    if not members.limit(1).count():
-        raise PeriodError(
-            f"No member of community {', '.join(map(str, communities))} is in the lake: "
-            "run `lec lake export --community C` first."
-        )
     return JobInputs(readings, read(spark, DEVICES, lake).where(where), members)
 
 

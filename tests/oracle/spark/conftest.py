@@ -12,18 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from spark_world import DST_DAY, NORMAL_DAY, populate
+from spark_world import DST_DAY, NORMAL_DAY, SMALL, populate
 
 from oracle.sources import open_session
-
-SMALL = {
-    "spark.ui.enabled": "false",
-    "spark.sql.shuffle.partitions": "2",
-    "spark.default.parallelism": "2",
-    "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
-    "spark.databricks.delta.snapshotPartitions": "2",
-    "spark.driver.memory": "1g",
-}
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +49,7 @@ def world(spark, tmp_path_factory) -> Iterator[World]:
         mp.delenv("LEC_LAKE", raising=False)
         with open_session() as session:
             pods = populate(session, [DST_DAY, NORMAL_DAY])
-            lake.export(spark, session, [1, 2], end=NORMAL_DAY)
+            lake.export(spark, session, [1, 2])
         yield World(folder, lake_uri(), pods)
         dispose_engines()
 
@@ -70,6 +61,20 @@ def in_world(world, monkeypatch) -> World:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("LEC_LAKE", raising=False)
     return world
+
+
+@pytest.fixture
+def db_copy(world, tmp_path, monkeypatch) -> Path:
+    """A copy of the world's database, as the current configuration, that a test may change."""
+    from lec.db.session import dispose_engines
+
+    target = tmp_path / "db"
+    shutil.copytree(world.data_dir, target, ignore=shutil.ignore_patterns("lake"))
+    monkeypatch.setenv("LEC_DATA_DIR", str(target))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("LEC_LAKE", raising=False)
+    yield target
+    dispose_engines()
 
 
 @pytest.fixture

@@ -19,6 +19,19 @@ from lec.calendar import day_grid, period_start
 from lec.db.enums import DeviceKind, EnergyProfile, FlowQuantity, ReadingSource
 from lec.db.models import Community, CounterReading, Device, Flow, User, UserCommunity
 
+# The tests' Spark: small and quick to start.
+SMALL = {
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
+    "spark.databricks.delta.snapshotPartitions": "2",
+    "spark.driver.memory": "1g",
+    # Short-lived JVMs: the first JIT tier only, one compiler thread, the serial collector (start-up, not peak speed).
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:+UseSerialGC",
+    "spark.executor.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:+UseSerialGC",
+}
+
 DST_DAY = date(2026, 10, 25)  # autumn DST: 100 quarter hours
 NORMAL_DAY = date(2026, 11, 25)
 MARGIN = 24  # quarter hours of context either side

@@ -9,7 +9,7 @@ import sys
 from datetime import date
 
 import pytest
-from spark_world import DST_DAY, NORMAL_DAY, populate
+from spark_world import DST_DAY, NORMAL_DAY, SMALL, populate
 
 from lec.calendar import period_id, quarter_hours
 from oracle.pipeline import ModelRef, compute_period, write_period_files
@@ -101,6 +101,7 @@ def test_the_period_command_runs_on_a_standalone_cluster(in_world, standalone_cl
         "LEC_DATA_DIR": str(in_world.data_dir),
         "LEC_SPARK_DRIVER_MEMORY": "1g",
         "LEC_SPARK_SHUFFLE_PARTITIONS": "2",
+        "LEC_SPARK_CONF": json.dumps({k: v for k, v in SMALL.items() if k != "spark.driver.memory"}),
     }
     env.pop("DATABASE_URL", None)
     lec = os.path.join(os.path.dirname(sys.executable), "lec")
