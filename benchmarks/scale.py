@@ -236,7 +236,32 @@ def _jvm_hwm_mb(spark: Any) -> float:
     return 0.0
 
 
-def run_period(engine: str, master: str | None, data_dir: Path, lake: str) -> dict[str, Any]:
+def _in_memory_period(meters: int, model: Any) -> Any:
+    """The local engine's computation on inputs built in memory (the database read left out): how far the
+    process itself goes."""
+    from lec.calendar import period_id
+    from oracle.pipeline import DeviceSeries, MemberInput, PeriodInputs, compute_period
+    from oracle.proofs.store import get_salts
+    from oracle.sources import open_session
+
+    members = []
+    for first in range(1, meters + 1, 20_000):
+        r = numpy_readings(first, min(first + 19_999, meters), DAY)
+        bounds = np.flatnonzero(np.diff(r["device"])) + 1
+        for device, ts, values in zip(
+            r["device"][np.r_[0, bounds]], np.split(r["ts"], bounds), np.split(r["value"], bounds), strict=True
+        ):
+            i = int(device)
+            quantity = "exchange" if i % 3 == 0 else "load"
+            profile = "prosumer" if i % 3 == 0 else "consumer"
+            members.append(MemberInput(wallet(i), profile, True, [DeviceSeries(pod(i), quantity, ts, values)]))
+    members.sort(key=lambda m: m.account)
+    with open_session() as session:
+        salts = get_salts(session, 1, period_id(DAY))
+    return compute_period(PeriodInputs(1, DAY, members), model, salts)
+
+
+def run_period(engine: str, master: str | None, data_dir: Path, lake: str, meters: int = 0) -> dict[str, Any]:
     """One settled day, in this process: roots, wall time and peak memory."""
     os.environ["LEC_DATA_DIR"] = str(data_dir)
     os.environ["LEC_LAKE"] = lake
@@ -246,10 +271,14 @@ def run_period(engine: str, master: str | None, data_dir: Path, lake: str) -> di
     model = ModelRef(1, RewardModel("bench", "self-consumption", PARAMS))
     out: dict[str, Any] = {}
     t0 = time.perf_counter()
+    if engine not in ("local", "local-memory"):
+        engine = "spark"  # local[2] or a cluster: the master says which
     if engine == "local":
         from oracle.period import compute_results
 
         result = next(compute_results([1], DAY, model, "local", None, lambda _m: None))
+    elif engine == "local-memory":
+        result = _in_memory_period(meters, model)
     else:
         from oracle.sources import open_session
         from oracle.spark.engine import compute_periods
@@ -263,7 +292,7 @@ def run_period(engine: str, master: str | None, data_dir: Path, lake: str) -> di
     out["seconds"] = time.perf_counter() - t0
     out["roots"] = result.onchain_fields()
     out["python_rss_mb"] = _rss_mb()
-    if engine != "local":
+    if engine == "spark":
         out["jvm_hwm_mb"] = _jvm_hwm_mb(spark)
         spark.stop()
     return out
@@ -296,7 +325,7 @@ def _child(args: argparse.Namespace) -> None:
     if args.days:
         result = run_clustering(args.engine, args.master, Path(args.data), args.lake, args.days)
     else:
-        result = run_period(args.engine, args.master, Path(args.data), args.lake)
+        result = run_period(args.engine, args.master, Path(args.data), args.lake, args.child_meters)
     print("RESULT " + json.dumps(result), flush=True)
 
 
@@ -327,9 +356,11 @@ class Cluster:
         subprocess.run([str(ROOT / "tools/spark/spark.sh"), "cluster-stop"], check=False, env=self.env)
 
 
-def _measure(engine: str, master: str | None, data_dir: Path, lake: str, days: int, extra_env: dict) -> dict:
+def _measure(
+    engine: str, master: str | None, data_dir: Path, lake: str, days: int, meters: int, extra_env: dict
+) -> dict:
     command = [sys.executable, "-m", "benchmarks.scale", "--child", "--engine", engine]
-    command += ["--data", str(data_dir), "--lake", lake, "--days", str(days)]
+    command += ["--data", str(data_dir), "--lake", lake, "--days", str(days), "--child-meters", str(meters)]
     if master:
         command += ["--master", master]
     started = time.perf_counter()
@@ -354,7 +385,7 @@ def bench(meters: int, days: int, engines: list[str], keep: Path | None, out: Pa
         if not clustering:
             create_salts(meters, folder, DAY)
         prep_db = time.perf_counter() - t0
-        if any(e != "local" for e in engines):
+        if any(e in ("spark", "cluster") for e in engines):
             t0 = time.perf_counter()
             prep = subprocess.run(
                 [sys.executable, "-m", "benchmarks.scale", "--child-lake", lake, "--child-meters", str(meters)]
@@ -372,10 +403,12 @@ def bench(meters: int, days: int, engines: list[str], keep: Path | None, out: Pa
         for engine in engines:
             if engine == "cluster":
                 with Cluster(folder / "cluster", "6g") as cluster:
-                    results[engine] = _measure("spark", cluster.url, folder, lake, days if clustering else 0, env)
+                    results[engine] = _measure(
+                        "spark", cluster.url, folder, lake, days if clustering else 0, meters, env
+                    )
             else:
                 master = "local[2]" if engine == "spark" else None
-                results[engine] = _measure(engine, master, folder, lake, days if clustering else 0, env)
+                results[engine] = _measure(engine, master, folder, lake, days if clustering else 0, meters, env)
             line = {"meters": meters, "days": days, "engine": engine, **results[engine]}
             print("  " + json.dumps({k: v for k, v in line.items() if k != "roots"}), flush=True)
             with out.open("a") as f:
@@ -393,7 +426,12 @@ def bench(meters: int, days: int, engines: list[str], keep: Path | None, out: Pa
 # ---------------------------------------------------------------------------------------------- report
 
 
-LABELS = {"local": "local engine", "spark": "Spark local[2]", "cluster": "standalone cluster (2 workers)"}
+LABELS = {
+    "local": "local engine",
+    "local-memory": "local engine, inputs in memory (no database read)",
+    "spark": "Spark local[2]",
+    "cluster": "standalone cluster (2 workers)",
+}
 
 
 def _slope(points: list[tuple[int, float]]) -> float | None:
@@ -463,7 +501,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--meters", default="", help="comma-separated community sizes for the day run")
     parser.add_argument("--clustering", default="", help="comma-separated MEMBERSxDAYS, e.g. 10000x365")
-    parser.add_argument("--engines", default="local,spark,cluster", help="any of local, spark, cluster")
+    parser.add_argument("--engines", default="local,spark,cluster", help="any of local, local-memory, spark, cluster")
     parser.add_argument("--results", type=Path, default=ROOT / "data" / "scale-results.jsonl")
     parser.add_argument("--plot", type=Path, default=None)
     parser.add_argument("--keep", type=Path, default=None, help="keep the generated data under this folder")

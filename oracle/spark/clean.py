@@ -115,21 +115,24 @@ def clean_partitions(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     for frame in complete_groups(batches, _DEVICE_KEYS):
         out: dict[str, list] = {k: [] for k in ("community", "day", "device", "quantity", "quantities")}
         out.update(values=[], mask=[], imputed=[], missing=[])
+        community, day_of, device = (frame[k].to_numpy() for k in _DEVICE_KEYS)
+        flows = frame["flow"].to_numpy()
         quantities = frame["quantity"].to_numpy()
         ts = frame["ts"].to_numpy(dtype=np.int64)
         vals = frame["energy_wh"].to_numpy(dtype=np.float64)
         for start, stop in group_bounds(frame, _DEVICE_KEYS):
-            day = frame["day"].iat[start]
+            day = day_of[start]
             # Flows in ascending order, each in arrival order: the later flow of a quantity wins.
             by_quantity: dict[str, tuple[int, int]] = {}
-            for f_start, f_stop in group_bounds(frame.iloc[start:stop], ("flow",)):
-                by_quantity[str(quantities[start + f_start])] = (start + f_start, start + f_stop)
+            cuts = [start, *(start + 1 + np.flatnonzero(flows[start + 1 : stop] != flows[start : stop - 1])), stop]
+            for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+                by_quantity[str(quantities[lo])] = (int(lo), int(hi))
             for quantity in sorted(by_quantity):
                 lo, hi = by_quantity[quantity]
                 cleaned = clean_day(ts[lo:hi], vals[lo:hi], day)
-                out["community"].append(frame["community"].iat[start])
+                out["community"].append(community[start])
                 out["day"].append(day)
-                out["device"].append(frame["device"].iat[start])
+                out["device"].append(device[start])
                 out["quantity"].append(quantity)
                 out["quantities"].append(len(by_quantity))
                 out["values"].append(cleaned.as_int64())

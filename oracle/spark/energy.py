@@ -70,18 +70,20 @@ def member_day_energies(batches: Iterator[pd.DataFrame]) -> Iterator[list[Member
     """The member-days of a member-sorted partition, a list per frame of whole members."""
     for frame in complete_groups(batches, _MEMBER):
         quantities, series = frame["quantity"].to_numpy(), frame["values"].to_numpy()
+        community, member, profile, active, day = (
+            frame[k].to_numpy() for k in ("community", "member", "profile", "active", "day")
+        )
         days = []
         for start, stop in group_bounds(frame, (*_MEMBER, "day")):
-            row = frame.iloc[start]
             energy, missing = energy_of(
-                row["member"],
-                row["profile"],
-                bool(row["active"]),
+                member[start],
+                profile[start],
+                bool(active[start]),
                 quantities[start:stop],
                 series[start:stop],
-                row["day"],
+                day[start],
             )
-            days.append((int(row["community"]), row["day"], energy, missing))
+            days.append((int(community[start]), day[start], energy, missing))
         yield days
 
 
