@@ -187,6 +187,13 @@ test: compile lint spark-deps
 	ape test $(CORE_CONTRACT_TESTS) --network ethereum:local:test -p no:cacheprovider -k "not invariants"
 	pytest tests --ignore=tests/contracts -p no:cacheprovider
 
+## test-deep: the stateful property tests of the contracts (token ledger, marketplace ledger, incentive round
+## trips) at 10 000 steps each, on anvil; `make test` runs them briefly
+.PHONY: test-deep
+test-deep: compile
+	LEC_INVARIANT_STEPS=10000 ape test tests/contracts --network ethereum:local:foundry -p no:cacheprovider \
+		-k "invariants or round_trips"
+
 ## lint: ruff on the Python code, the layers of DESIGN §2 (import-linter), Slither on the contracts (no medium or high)
 lint: setup slither
 	ruff check lec oracle dapp scripts tests benchmarks

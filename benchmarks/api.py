@@ -33,18 +33,16 @@ import httpx
 import numpy as np
 import sqlalchemy as sa
 
+from dapp.api.dev_realm import KeycloakStandIn
+from lec.db.models import Community, MemberDailyKpi, User, UserCommunity
+from lec.db.session import dispose_engines, get_engine, init_db
+from lec.settings import environment
+from tests.support.ports import free_port
+from tests.support.services import start_postgres
+
 ROOT = Path(__file__).resolve().parents[1]
-
-from benchmarks._services import free_port, test_services  # noqa: E402
-from dapp.keycloak.server import KeycloakStandIn  # noqa: E402
-from lec.db.models import (  # noqa: E402
-    Community,
-    MemberDailyKpi,  # noqa: E402
-    User,
-    UserCommunity,
-)
-from lec.db.session import dispose_engines, get_engine, init_db  # noqa: E402
-
+# wrk's Lua hooks: each request carries a random member's token; `done` prints one parseable line.
+WRK_SCRIPT = Path(__file__).with_name("api_load.lua")
 TARGET_P95_MS = 100.0
 
 
@@ -109,10 +107,12 @@ def populate(url: str, keycloak: KeycloakStandIn, members: int, days: int) -> li
 def serve(url: str, keycloak: KeycloakStandIn, workers: int = 1) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {
-        **os.environ,
+        **environment(),
         "DATABASE_URL": url,
         "LEC_API_KEYCLOAK_URL": keycloak.url,
         "LEC_API_HOST": "127.0.0.1",
+        # A closed loop asks far more per member than a person does: measure the API, not its rate limit.
+        "LEC_API_RATE_LIMIT_CALLER": "",
         "PYTHONPATH": str(ROOT),
     }
     proc = subprocess.Popen(
@@ -146,25 +146,6 @@ def serve(url: str, keycloak: KeycloakStandIn, workers: int = 1) -> tuple[subpro
 
 PATH = "/api/v1/communities/1/me/daily?from=2025-11-25&to=2026-11-24&limit=366"
 
-# wrk's Lua hooks: each request carries a random member's token; `done` prints one parseable line.
-WRK_SCRIPT = """
-local tokens = {}
-for line in io.lines(os.getenv("LEC_BENCH_TOKENS")) do tokens[#tokens + 1] = line end
-local path = os.getenv("LEC_BENCH_PATH")
-local threads = 0
-function setup(thread) threads = threads + 1; thread:set("seed", threads) end
-function init(args) math.randomseed(seed or 1) end
-function request()
-  return wrk.format("GET", path, {["Authorization"] = "Bearer " .. tokens[math.random(#tokens)]})
-end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("LEC-RESULT %d %d %.1f %.1f %d\\n", summary.requests,
-    e.connect + e.read + e.write + e.status + e.timeout, latency:percentile(50), latency:percentile(95),
-    summary.duration))
-end
-"""
-
 
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) used so far by a process and its children (the uvicorn workers), from /proc."""
@@ -194,12 +175,11 @@ def check_pages(base: str, tokens: list[str], samples: int = 20) -> None:
 def load_wrk(base: str, tokens: list[str], concurrency: int, seconds: float, tmp: Path) -> dict[str, float]:
     """`concurrency` keep-alive connections for `seconds`, from wrk on both cores (it needs far less CPU)."""
     (tmp / "tokens.txt").write_text("\n".join(tokens) + "\n")
-    (tmp / "dashboard.lua").write_text(WRK_SCRIPT)
-    env = {**os.environ, "LEC_BENCH_TOKENS": str(tmp / "tokens.txt"), "LEC_BENCH_PATH": PATH}
+    env = {**environment(), "LEC_BENCH_TOKENS": str(tmp / "tokens.txt"), "LEC_BENCH_PATH": PATH}
     threads = min(2, concurrency)
     command = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "10s"]
     out = subprocess.run(
-        [*command, "-s", str(tmp / "dashboard.lua"), base], env=env, capture_output=True, text=True, check=True
+        [*command, "-s", str(WRK_SCRIPT), base], env=env, capture_output=True, text=True, check=True
     ).stdout
     line = next((x for x in out.splitlines() if x.startswith("LEC-RESULT")), None)
     if line is None:
@@ -262,7 +242,7 @@ def run(
         if backend == "sqlite":
             url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         else:
-            postgres = test_services().start_postgres(durable=True)
+            postgres = start_postgres(durable=True)
             url = postgres.create_database("lec_api_bench")
         try:
             t0 = time.perf_counter()

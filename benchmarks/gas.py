@@ -10,17 +10,16 @@ is the `gasUsed` of a mined transaction, 21 000 base included.
 from __future__ import annotations
 
 import argparse
-import importlib
 import math
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from ape import accounts, networks, project
 
 from oracle.proofs.merkle import StandardMerkleTree
+from scripts._lec.bench_market import bench_marketplace
+from scripts._lec.values import UNIT
 
-UNIT = 10**18
 REWARD_LEAF = ["address", "uint256"]
 Row = tuple[str, int, str]  # (operation, gas, note)
 
@@ -97,16 +96,27 @@ def bench_claims(admin, notary, token, users) -> list[Row]:
             gas.append(token.claim(period, UNIT, proof, sender=u).gas_used)
         rows.append((f"claim at proof depth {depth} (first claim of the period)", gas[0], f"{n:,} leaves"))
         rows.append((f"claim at proof depth {depth} (later claims)", gas[1], "target < 100 000 at depth 17"))
+    rows += bench_correction(admin, notary, token, claimers, period, n)
     return rows
 
 
-def extra_sections() -> list[Callable[..., list[Row]]]:
-    """Benchmarks contributed by other parts (the marketplace's lifecycle steps), when present."""
-    try:
-        module = importlib.import_module("scripts._bench_market")
-    except ModuleNotFoundError:
-        return []
-    return [module.bench_marketplace]
+def bench_correction(admin, notary, token, claimers, period: int, n: int) -> list[Row]:
+    """A correction of the depth-17 period that raises one claimer and lowers the other, both already paid 1 token:
+    the first claims the difference, the second's over-payment is recorded."""
+    raised, lowered = claimers
+    leaves = [[raised.address, 2 * UNIT], [lowered.address, UNIT // 2]] + [[a, UNIT] for a in filler(n - 2)]
+    tree = StandardMerkleTree.of(leaves, REWARD_LEAF)
+    total = sum(amount for _, amount in leaves)
+    notary.correct(
+        1, period, "0x" + "11" * 32, tree.root, "0x" + "22" * 32, 1, total, n, "bench: meter re-read", sender=admin
+    )
+    claim = token.claim(period, 2 * UNIT, tree.get_proof([raised.address, 2 * UNIT]), sender=raised).gas_used
+    proof = tree.get_proof([lowered.address, UNIT // 2])
+    record = token.recordOverpayment(lowered, period, UNIT // 2, proof, sender=raised).gas_used
+    return [
+        ("claim after a correction at depth 17 (the difference)", claim, "first leaf of the new version"),
+        ("record an over-payment at depth 17", record, "anyone, once per version"),
+    ]
 
 
 def run() -> list[tuple[str, list[Row]]]:
@@ -117,9 +127,8 @@ def run() -> list[tuple[str, list[Row]]]:
         ("Token", bench_transfers(admin, token, users) + bench_add_member(admin, token, users)),
         ("Notary", bench_publish(admin, notary, users)),
         ("Claims", bench_claims(admin, notary, token, users)),
+        ("Marketplace", bench_marketplace(admin, registry, token, users)),
     ]
-    for section in extra_sections():
-        sections.append(("Marketplace", section(admin=admin, registry=registry, token=token, users=users)))
     return sections
 
 

@@ -29,14 +29,12 @@ import paho.mqtt.client as mqtt
 import sqlalchemy as sa
 from sqlmodel import Session
 
-ROOT = Path(__file__).resolve().parents[1]
-
-from benchmarks._services import test_services  # noqa: E402
-from lec.db.enums import DeviceKind, FlowQuantity  # noqa: E402
-from lec.db.models import Community, Device, DeviceFlow, Flow  # noqa: E402
-from lec.db.session import dispose_engines, get_engine, init_db  # noqa: E402
-from oracle.ingest.files import ingest_file  # noqa: E402
-from oracle.ingest.mqtt import BridgeConfig, MqttBridge  # noqa: E402
+from lec.db.enums import DeviceKind, FlowQuantity
+from lec.db.models import Community, Device, DeviceFlow, Flow
+from lec.db.session import dispose_engines, get_engine, init_db
+from oracle.ingest.files import ingest_file
+from oracle.ingest.mqtt import BridgeConfig, MqttBridge
+from tests.support.services import start_mosquitto, start_postgres
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -291,7 +289,6 @@ def main() -> None:
     parser.add_argument("--readings", type=int, default=200_000, help="Readings per file benchmark.")
     parser.add_argument("--mqtt-readings", type=int, default=20_000, help="Readings per MQTT benchmark.")
     args = parser.parse_args()
-    services = test_services()
     workdir = Path(tempfile.mkdtemp(prefix="lec-bench-"))
     counter = iter(range(1, 1000))
     print(
@@ -299,10 +296,10 @@ def main() -> None:
         f"MQTT streams of {args.mqtt_readings:,} readings.\n"
     )
     bench_files("SQLite", lambda: f"sqlite:///{workdir / f'bench{next(counter)}.db'}", args.readings, workdir)
-    postgres = services.start_postgres(durable=True)
+    postgres = start_postgres(durable=True)
     try:
         bench_files("PostgreSQL", postgres.fresh_database, args.readings, workdir)
-        broker = services.start_mosquitto()
+        broker = start_mosquitto()
         try:
             for per_message, feedback_qos in ((1, 1), (1, 0), (96, 1)):
                 bench_mqtt(broker, postgres.fresh_database, args.mqtt_readings, per_message, feedback_qos)

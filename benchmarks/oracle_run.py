@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lec.settings import environment
+
 ROOT = Path(__file__).resolve().parents[1]
 DAY = date(2026, 11, 25)
 PARAMS = {"a": 10**17, "b": 5 * 10**16, "c": 5 * 10**16, "max_per_period": 10**24, "bonus_prosumer": 10**15}
@@ -123,18 +125,17 @@ def populate(engine, members: int, seed: int = 1) -> None:
 
 def full_run(members: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["LEC_DATA_DIR"] = tmp
-        os.environ.pop("DATABASE_URL", None)
         from sqlmodel import Session
 
         from lec.calendar import period_id
-        from lec.db.session import dispose_engines, init_db
+        from lec.db.session import dispose_engines, get_engine, init_db
         from oracle.pipeline import ModelRef, compute_period, write_period_files
         from oracle.proofs import store
         from oracle.rewards.models import RewardModel
         from oracle.sources import load_inputs
 
-        engine = init_db()
+        # Its own SQLite file in the temp dir, whatever DATABASE_URL or LEC_DATA_DIR say.
+        engine = init_db(get_engine(f"sqlite:///{Path(tmp) / 'lec.db'}"))
         populate(engine, members)
         model = ModelRef(1, RewardModel("bench", "self-consumption", PARAMS))
         stages: dict[str, float] = {}
@@ -187,7 +188,7 @@ def tree_bench(leaves: int) -> dict[str, float | str]:
         json.dump(values, f)
         path = f.name
     try:
-        env = {**os.environ, "NODE_PATH": str(ROOT / "tools" / "node_modules")}
+        env = {**environment(), "NODE_PATH": str(ROOT / "tools" / "node_modules")}
         out = subprocess.run(
             ["node", "-e", _NODE_BENCH, path], capture_output=True, text=True, check=True, env=env
         ).stdout

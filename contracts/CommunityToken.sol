@@ -13,7 +13,8 @@ import {INotary} from "./interfaces/INotary.sol";
 /// Tokens move only between the community's active members, its treasury and the community's own
 /// contracts (the marketplace). The treasury is this contract's own balance: no private key controls it,
 /// only the rules below move it. A member transfer pays a fee in basis points to the treasury. Energy
-/// rewards are minted only against the rewards root the oracle notarised for a period.
+/// rewards are minted only against the rewards root the oracle notarised for a period. Who may move which
+/// tokens is written down in docs/security.md ("Trust model").
 contract CommunityToken is ERC20, ERC20Permit, AccessControl {
     /// @notice Kind of membership; `None` marks an address that never joined.
     enum MemberKind {
@@ -46,9 +47,37 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
         bool enabled;
     }
 
+    /// @notice What the token lets one of the community's own contracts do: nothing (`None`), pay and receive
+    /// (`Active`, the registered marketplace), or only pay out what it holds (`Retired`, a replaced marketplace
+    /// winding down its escrow; it never receives and never draws on the treasury).
+    enum ContractStatus {
+        None,
+        Active,
+        Retired
+    }
+
+    /// @dev One slot per (period, account): what the account was paid for the period over all record versions,
+    /// its recorded over-payment (paid above its amount in the latest version it settled) and that version.
+    /// Amounts fit 96 bits because the Notary refuses a period total above 2^96 - 1 and every settled leaf is
+    /// checked against its version's total.
+    struct AccountClaim {
+        uint96 paid;
+        uint96 overpaid;
+        uint32 version;
+    }
+
+    /// @dev One slot per period: tokens minted for it over all versions, the sum of the leaves of `version`
+    /// settled so far (checked against that version's total) and the version those leaves belong to.
+    struct PeriodClaims {
+        uint128 claimed;
+        uint96 settled;
+        uint32 version;
+    }
+
     bytes32 public constant COMMUNITY_ADMIN_ROLE = CommunityRoles.COMMUNITY_ADMIN;
     bytes32 public constant TOKEN_ADMIN_ROLE = CommunityRoles.TOKEN_ADMIN;
     bytes32 public constant ORACLE_ADMIN_ROLE = CommunityRoles.ORACLE_ADMIN;
+    bytes32 public constant RELAYER_ROLE = CommunityRoles.CLAIM_RELAYER;
 
     /// @notice Hard cap of any fee: 10 %.
     uint16 public constant MAX_FEE_BPS = 1_000;
@@ -58,6 +87,8 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
     uint16 public constant MAX_VENUE_BPS = 5_000;
     /// @notice Number of marketplace flow categories (report §5.3.2); categories are 0 … 7.
     uint8 public constant CATEGORY_COUNT = 8;
+    /// @notice Length of an incentive-budget epoch: a member's budget refills every 30 days.
+    uint256 public constant INCENTIVE_EPOCH = 30 days;
     uint16 private constant _BPS = 10_000;
 
     /// @notice Id of this community in the Registry.
@@ -74,15 +105,18 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
 
     uint256 private _memberCount;
     uint256 private _exchangeRate;
+    uint256 private _incentiveBudget;
     mapping(address account => Member) private _members;
-    mapping(address account => bool) private _communityContracts;
+    mapping(address account => ContractStatus) private _communityContracts;
     mapping(MemberKind kind => uint256 amount) private _welcomeBonus;
     mapping(uint8 category => CategoryPolicy) private _policies;
     mapping(bytes32 receiptHash => bool) private _receipts;
-    mapping(uint256 periodId => mapping(address account => uint256 amount)) private _claimed;
-    // Claimed so far plus one once the Notary opened the period (0 = never opened): the Notary pays for
-    // creating the counter when it publishes, so the first member to claim does not.
-    mapping(uint256 periodId => uint256 claimedPlusOne) private _claimedTotal;
+    mapping(uint256 epoch => mapping(address account => uint256 spent)) private _budgetSpent;
+    mapping(uint256 periodId => mapping(address account => AccountClaim)) private _claims;
+    // Non-zero from the moment the Notary opens the period (version 1): the Notary pays for creating the slot
+    // when it publishes, so the first member to claim does not.
+    mapping(uint256 periodId => PeriodClaims) private _periods;
+    mapping(uint256 periodId => uint256 amount) private _overpaidTotal;
 
     /// @notice `account` is not an active member of this community.
     error CommunityTokenNotMember(address account);
@@ -98,6 +132,10 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
     error CommunityTokenAboveCap(string field, uint256 bps, uint256 cap);
     /// @notice Only the community's own contracts may call this function.
     error CommunityTokenNotCommunityContract(address caller);
+    /// @notice `account` is a replaced marketplace: it may only pay out the escrow it still holds.
+    error CommunityTokenContractRetired(address account);
+    /// @notice Only `account` itself or a holder of the relayer role may claim `account`'s rewards.
+    error CommunityTokenUnauthorizedRelayer(address caller, address account);
     /// @notice Only the Registry may call this function.
     error CommunityTokenOnlyRegistry(address caller);
     /// @notice Only the Notary may call this function.
@@ -116,9 +154,15 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
     error CommunityTokenPeriodNotNotarised(uint256 periodId);
     /// @notice The proof does not show `(account, amount)` in the period's rewards tree.
     error CommunityTokenInvalidProof(address account, uint256 periodId, uint256 amount);
-    /// @notice `account` already claimed `claimed` for this period, which covers `amount`.
+    /// @notice `account` already claimed `claimed` for this period, which covers `amount` (or already settled
+    /// its leaf of the latest version).
     error CommunityTokenNothingToClaim(address account, uint256 periodId, uint256 amount, uint256 claimed);
-    /// @notice Claims would exceed the total rewards notarised for the period.
+    /// @notice `account` was paid `claimed`, less than `amount`: nothing is over-paid, claim the difference.
+    error CommunityTokenNotOverpaid(address account, uint256 periodId, uint256 amount, uint256 claimed);
+    /// @notice `account`'s leaf of record `version` was already settled.
+    error CommunityTokenLeafSettled(address account, uint256 periodId, uint256 version);
+    /// @notice The leaves of the latest record version settled so far plus this one (`requested`) would exceed
+    /// that version's notarised total (`available` is what is left of it).
     error CommunityTokenPeriodTotalExceeded(uint256 periodId, uint256 requested, uint256 available);
     /// @notice Category ids are 0 … 7.
     error CommunityTokenInvalidCategory(uint8 category);
@@ -151,11 +195,20 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
     event TreasuryFunded(uint256 amount, string reason);
     /// @notice The community contract `by` paid `amount` from the treasury to `to`.
     event TreasuryPaid(address indexed to, uint256 amount, address indexed by);
+    /// @notice The per-member, per-epoch incentive budget changed.
+    event IncentiveBudgetSet(uint256 perMemberPerEpoch);
+    /// @notice `account` has now received `spent` of incentives above the deals' own fees in epoch `epoch`.
+    event IncentiveBudgetSpent(address indexed account, uint256 indexed epoch, uint256 spent);
     /// @notice `account` received `amount` of energy rewards for `periodId` against record `version`.
     event RewardClaimed(uint256 indexed periodId, address indexed account, uint256 amount, uint256 version);
+    /// @notice After record `version` of `periodId`, `account` holds `overpaid` more than its amount in that
+    /// version (paid under an earlier version; it is not taken back, only recorded).
+    event RewardOverpaymentRecorded(
+        uint256 indexed periodId, address indexed account, uint256 version, uint256 overpaid
+    );
     /// @notice The Notary published the first record of `periodId`: its rewards can be claimed.
     event PeriodOpened(uint256 indexed periodId);
-    /// @notice `account` was (un)registered as one of the community's own contracts.
+    /// @notice `account` was registered (`allowed`) as one of the community's own contracts, or retired.
     event CommunityContractSet(address indexed account, bool allowed);
 
     modifier whenNotPaused() {
@@ -164,37 +217,41 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
     }
 
     modifier onlyCommunityContract() {
-        if (!_communityContracts[msg.sender]) revert CommunityTokenNotCommunityContract(msg.sender);
+        if (_communityContracts[msg.sender] != ContractStatus.Active) {
+            revert CommunityTokenNotCommunityContract(msg.sender);
+        }
         _;
     }
 
-    /// @notice Creates the token of community `communityId_`; `admin` receives every community role.
+    /// @notice Creates the token of community `communityId_`; each role goes to the key `admins` names for it.
     constructor(
         string memory name_,
         string memory symbol_,
         uint256 communityId_,
         address registry_,
         INotary notary_,
-        address admin
+        CommunityRoles.Admins memory admins
     ) ERC20(name_, symbol_) ERC20Permit(name_) {
         communityId = communityId_;
         registry = registry_;
         notary = notary_;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(COMMUNITY_ADMIN_ROLE, admin);
-        _grantRole(TOKEN_ADMIN_ROLE, admin);
-        _grantRole(ORACLE_ADMIN_ROLE, admin);
+        _grantRole(DEFAULT_ADMIN_ROLE, admins.governor);
+        _grantRole(COMMUNITY_ADMIN_ROLE, admins.communityAdmin);
+        _grantRole(TOKEN_ADMIN_ROLE, admins.tokenAdmin);
+        _grantRole(ORACLE_ADMIN_ROLE, admins.oracleAdmin);
+        _grantRole(RELAYER_ROLE, admins.relayer);
     }
 
     // ------------------------------------------------------------------ membership
 
     /// @notice Adds `account` as an active member and mints the welcome bonus of its kind.
-    /// @dev Emits a {MemberAdded} event.
+    /// @dev While the token is paused a member whose kind has a welcome bonus cannot join (the bonus is a
+    /// movement the pause stops). Emits a {MemberAdded} event.
     function addMember(address account, MemberKind kind, EnergyProfile profile)
         external
         onlyRole(COMMUNITY_ADMIN_ROLE)
     {
-        if (account == address(0) || account == address(this) || _communityContracts[account]) {
+        if (account == address(0) || account == address(this) || _communityContracts[account] != ContractStatus.None) {
             revert CommunityTokenInvalidAccount(account);
         }
         if (kind == MemberKind.None) revert CommunityTokenInvalidKind();
@@ -294,9 +351,19 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
         emit TreasuryFunded(amount, reason);
     }
 
+    /// @notice Sets how much incentive above a deal's own fee a member may receive per {INCENTIVE_EPOCH}.
+    /// @dev A member-to-member deal's incentive is paid up to the deal's fee freely (it only returns what the
+    /// deal paid to the treasury) and above it only within this budget, so a closed cycle of deals can never
+    /// take more than the budgets of its members from the treasury (docs/token-economy.md). Emits an
+    /// {IncentiveBudgetSet} event.
+    function setIncentiveBudget(uint256 perMemberPerEpoch) external onlyRole(TOKEN_ADMIN_ROLE) {
+        _incentiveBudget = perMemberPerEpoch;
+        emit IncentiveBudgetSet(perMemberPerEpoch);
+    }
+
     /// @notice Sells tokens from the treasury to stakeholder `buyer`, who paid `paidCents` euro cents off
     /// chain; `receiptHash` is the hash of the payment receipt and can be used once.
-    /// @dev Emits a {TokensSold} event.
+    /// @dev Stopped by {pause}. Emits a {TokensSold} event.
     /// @return amount the tokens transferred, `paidCents` × the published exchange rate.
     function sellToStakeholder(address buyer, uint256 paidCents, bytes32 receiptHash)
         external
@@ -316,14 +383,16 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
         emit TokensSold(buyer, paidCents, amount, rate, receiptHash);
     }
 
-    /// @notice Stops every transfer, sale and claim until {unpause}.
+    /// @notice Stops every token movement until {unpause}: transfers, claims, welcome bonuses, issuance, sales,
+    /// escrow moves and treasury payments. Only a member's removal (right to be forgotten) still returns its
+    /// balance to the treasury.
     /// @dev Emits a {Paused} event.
     function pause() external onlyRole(TOKEN_ADMIN_ROLE) whenNotPaused {
         _paused = true;
         emit Paused(msg.sender);
     }
 
-    /// @notice Resumes transfers, sales and claims.
+    /// @notice Resumes every token movement.
     /// @dev Emits an {Unpaused} event.
     function unpause() external onlyRole(TOKEN_ADMIN_ROLE) {
         if (!_paused) revert ExpectedPause();
@@ -331,7 +400,7 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
         emit Unpaused(msg.sender);
     }
 
-    /// @notice Whether transfers, sales and claims are stopped.
+    /// @notice Whether token movements are stopped.
     function paused() external view returns (bool) {
         return _paused;
     }
@@ -367,6 +436,22 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
         return _receipts[receiptHash];
     }
 
+    /// @notice Incentive above a deal's own fee a member may receive per {INCENTIVE_EPOCH}.
+    function incentiveBudget() external view returns (uint256) {
+        return _incentiveBudget;
+    }
+
+    /// @notice The current incentive-budget epoch (Unix time divided by {INCENTIVE_EPOCH}).
+    function incentiveEpoch() public view returns (uint256) {
+        return block.timestamp / INCENTIVE_EPOCH;
+    }
+
+    /// @notice What `account` may still receive in this epoch as incentive above the deals' own fees.
+    function incentiveBudgetLeft(address account) public view returns (uint256) {
+        uint256 spent = _budgetSpent[incentiveEpoch()][account];
+        return _incentiveBudget > spent ? _incentiveBudget - spent : 0;
+    }
+
     /// @notice The community treasury (this contract's own balance).
     function treasury() external view returns (address) {
         return address(this);
@@ -379,103 +464,197 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
 
     // ------------------------------------------------------------------ community contracts
 
-    /// @notice Registers (or unregisters) one of the community's own contracts, e.g. its marketplace.
-    /// @dev Only the Registry, acting for the platform admin. Emits a {CommunityContractSet} event.
+    /// @notice Registers one of the community's own contracts (`allowed`: it may pay and receive), or retires it
+    /// (it may only pay out what it holds, e.g. a replaced marketplace's escrow).
+    /// @dev Only the Registry, once the platform admin proposed and the community's governor accepted the
+    /// contract. Emits a {CommunityContractSet} event.
     function setCommunityContract(address account, bool allowed) external {
         if (msg.sender != registry) revert CommunityTokenOnlyRegistry(msg.sender);
         if (account == address(0) || account == address(this) || _members[account].kind != MemberKind.None) {
             revert CommunityTokenInvalidAccount(account);
         }
-        _communityContracts[account] = allowed;
+        _communityContracts[account] = allowed ? ContractStatus.Active : ContractStatus.Retired;
         emit CommunityContractSet(account, allowed);
     }
 
-    /// @notice Whether `account` is one of the community's own contracts.
+    /// @notice Whether `account` is one of the community's own active contracts.
     function isCommunityContract(address account) external view returns (bool) {
+        return _communityContracts[account] == ContractStatus.Active;
+    }
+
+    /// @notice What `account` may do as one of the community's own contracts.
+    function communityContractStatus(address account) external view returns (ContractStatus) {
         return _communityContracts[account];
     }
 
     /// @notice Pays `amount` from the treasury to `to` (a community task, a refund of the treasury's share).
-    /// @dev Only the community's own contracts. Emits a {TreasuryPaid} event.
-    function payFromTreasury(address to, uint256 amount) external onlyCommunityContract whenNotPaused {
+    /// @dev Only the community's active contracts; stopped by {pause}. Emits a {TreasuryPaid} event.
+    function payFromTreasury(address to, uint256 amount) external onlyCommunityContract {
         _payFromTreasury(to, amount);
     }
 
-    /// @notice Pays up to `amount` of incentive from the treasury to `to`, as much as the treasury holds.
-    /// @dev Only the community's own contracts. Emits a {TreasuryPaid} event when something is paid.
+    /// @notice Pays an incentive of up to `amount` from the treasury to `to`: the part above `budgeted` freely,
+    /// the `budgeted` part only within what is left of `to`'s incentive budget for this epoch, and all of it
+    /// only while the treasury can pay. A retired contract is paid nothing (it never draws on the treasury).
+    /// @dev Only the community's contracts; stopped by {pause}. Emits an {IncentiveBudgetSpent} event when
+    /// budget is used and a {TreasuryPaid} event when something is paid.
     /// @return paid the amount actually paid.
-    function payIncentive(address to, uint256 amount) external onlyCommunityContract whenNotPaused returns (uint256 paid) {
+    function payIncentive(address to, uint256 amount, uint256 budgeted) external returns (uint256 paid) {
+        ContractStatus status = _communityContracts[msg.sender];
+        if (status == ContractStatus.None) revert CommunityTokenNotCommunityContract(msg.sender);
+        if (status == ContractStatus.Retired) return 0;
+        if (budgeted > amount) budgeted = amount;
+        uint256 free;
+        unchecked {
+            // budgeted <= amount was just ensured.
+            free = amount - budgeted;
+        }
+        uint256 wanted = free;
+        if (budgeted != 0) {
+            uint256 left = incentiveBudgetLeft(to);
+            wanted += budgeted < left ? budgeted : left;
+        }
         uint256 available = treasuryBalance();
-        paid = amount < available ? amount : available;
+        paid = wanted < available ? wanted : available;
+        // Only when something was budgeted: paid <= wanted, which is `free` otherwise.
+        if (paid > free) _spendBudget(to, paid - free);
         if (paid != 0) _payFromTreasury(to, paid);
     }
 
     // ------------------------------------------------------------------ rewards
 
-    /// @notice Claims the caller's energy rewards of `periodId`, proven against the notarised rewards root.
-    /// @dev Emits a {RewardClaimed} event.
+    /// @notice Claims the caller's energy rewards of `periodId`, proven against the rewards root of the period's
+    /// latest record version: mints what the leaf's amount exceeds what the caller was already paid.
+    /// @dev Stopped by {pause}. Emits a {RewardClaimed} event.
     function claim(uint256 periodId, uint256 amount, bytes32[] calldata proof) external {
         _claim(msg.sender, periodId, amount, proof);
     }
 
     /// @notice Claims the rewards of `account` on its behalf; the tokens always go to `account`.
-    /// @dev Emits a {RewardClaimed} event.
+    /// @dev Only `account` itself or a holder of {RELAYER_ROLE} (the oracle), so that nobody can pay a member
+    /// under a record the oracle is about to correct. Emits a {RewardClaimed} event.
     function claimFor(address account, uint256 periodId, uint256 amount, bytes32[] calldata proof) external {
+        if (msg.sender != account && !hasRole(RELAYER_ROLE, msg.sender)) {
+            revert CommunityTokenUnauthorizedRelayer(msg.sender, account);
+        }
         _claim(account, periodId, amount, proof);
     }
 
-    /// @notice Rewards `account` has claimed for `periodId`.
-    function claimed(uint256 periodId, address account) external view returns (uint256) {
-        return _claimed[periodId][account];
+    /// @notice Records that `account` was paid more for `periodId` than its `amount` in the latest record
+    /// version (a correction lowered it after the account claimed). Nothing is taken back: the over-payment
+    /// is shown to the community admin by {overpaid} and {overpaidTotal}. Anyone may call, once per version.
+    /// @dev Counts the leaf towards the version's total like a claim. Emits a {RewardOverpaymentRecorded} event.
+    function recordOverpayment(address account, uint256 periodId, uint256 amount, bytes32[] calldata proof)
+        external
+    {
+        (uint256 version, uint256 total) = _verifyLeaf(account, periodId, amount, proof);
+        AccountClaim memory c = _claims[periodId][account];
+        if (amount > c.paid) revert CommunityTokenNotOverpaid(account, periodId, amount, c.paid);
+        if (c.version == version) revert CommunityTokenLeafSettled(account, periodId, version);
+        _countLeaf(periodId, version, total, amount, 0);
+        uint256 overpaidNow;
+        unchecked {
+            // amount <= c.paid was checked above.
+            overpaidNow = c.paid - amount;
+        }
+        _overpaidTotal[periodId] = _overpaidTotal[periodId] - c.overpaid + overpaidNow;
+        // overpaidNow <= c.paid, which fits 96 bits; version comes from the Notary's uint32 counter.
+        _claims[periodId][account] = AccountClaim(c.paid, uint96(overpaidNow), uint32(version));
+        emit RewardOverpaymentRecorded(periodId, account, version, overpaidNow);
     }
 
-    /// @notice Rewards claimed by everyone for `periodId`.
+    /// @notice Rewards `account` was paid for `periodId`, over every record version.
+    function claimed(uint256 periodId, address account) external view returns (uint256) {
+        return _claims[periodId][account].paid;
+    }
+
+    /// @notice Rewards minted for `periodId`, over every record version.
     function claimedTotal(uint256 periodId) external view returns (uint256) {
-        uint256 stored = _claimedTotal[periodId];
-        return stored == 0 ? 0 : stored - 1;
+        return _periods[periodId].claimed;
+    }
+
+    /// @notice What `account` was paid for `periodId` above its amount in the latest version it settled.
+    function overpaid(uint256 periodId, address account) external view returns (uint256) {
+        return _claims[periodId][account].overpaid;
+    }
+
+    /// @notice Sum of the recorded over-payments of `periodId`.
+    function overpaidTotal(uint256 periodId) external view returns (uint256) {
+        return _overpaidTotal[periodId];
     }
 
     /// @notice Opens the claim counter of `periodId` when the Notary publishes its first record.
     /// @dev Only the Notary. Emits a {PeriodOpened} event.
     function openPeriod(uint256 periodId) external {
         if (msg.sender != address(notary)) revert CommunityTokenOnlyNotary(msg.sender);
-        if (_claimedTotal[periodId] == 0) {
-            _claimedTotal[periodId] = 1;
+        if (_periods[periodId].version == 0) {
+            _periods[periodId].version = 1;
             emit PeriodOpened(periodId);
         }
     }
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev A leaf `(account, amount)` of the latest record version may be claimed once; after a correction
-    /// only the difference to what was already claimed is minted, so no period ever pays more than its total.
-    function _claim(address account, uint256 periodId, uint256 amount, bytes32[] calldata proof)
-        private
-        whenNotPaused
-    {
+    /// @dev The rule of corrections (docs/proofs.md): whatever earlier versions paid, an account may always be
+    /// brought up to its amount in the latest version, `max(0, amount - paid)`; each leaf of a version counts
+    /// once towards that version's total, so a consistent record never locks anyone out, and an inconsistent
+    /// one (leaves above its total) cannot mint more than its total.
+    function _claim(address account, uint256 periodId, uint256 amount, bytes32[] calldata proof) private {
         if (!_members[account].active) revert CommunityTokenNotMember(account);
-        (uint256 version, bytes32 root, uint256 total) = notary.latestRewards(communityId, periodId);
+        (uint256 version, uint256 total) = _verifyLeaf(account, periodId, amount, proof);
+        AccountClaim memory c = _claims[periodId][account];
+        if (amount <= c.paid || c.version == version) {
+            revert CommunityTokenNothingToClaim(account, periodId, amount, c.paid);
+        }
+        uint256 due;
+        unchecked {
+            // amount > c.paid was checked above.
+            due = amount - c.paid;
+        }
+        _countLeaf(periodId, version, total, amount, due);
+        // amount passed _countLeaf, so it is at most the version's total, below 2^96.
+        _claims[periodId][account] = AccountClaim(uint96(amount), 0, uint32(version));
+        if (c.overpaid != 0) {
+            // A raise above what was paid clears the over-payment an earlier version left.
+            _overpaidTotal[periodId] -= c.overpaid;
+            emit RewardOverpaymentRecorded(periodId, account, version, 0);
+        }
+        _mint(account, due);
+        emit RewardClaimed(periodId, account, due, version);
+    }
+
+    /// @dev The latest record version of `periodId` and its total, once `(account, amount)` is proven a leaf of it.
+    function _verifyLeaf(address account, uint256 periodId, uint256 amount, bytes32[] calldata proof)
+        private
+        view
+        returns (uint256 version, uint256 total)
+    {
+        bytes32 root;
+        (version, root, total) = notary.latestRewards(communityId, periodId);
         if (root == bytes32(0)) revert CommunityTokenPeriodNotNotarised(periodId);
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(account, amount))));
         if (!MerkleProof.verifyCalldata(proof, root, leaf)) {
             revert CommunityTokenInvalidProof(account, periodId, amount);
         }
-        uint256 already = _claimed[periodId][account];
-        if (amount <= already) revert CommunityTokenNothingToClaim(account, periodId, amount, already);
-        uint256 due;
-        unchecked {
-            // amount > already was checked just above.
-            due = amount - already;
+    }
+
+    /// @dev Counts a leaf of `amount` towards `version`'s total (starting from zero when the version is new to the
+    /// counter) and `minted` towards the period's minted total.
+    function _countLeaf(uint256 periodId, uint256 version, uint256 total, uint256 amount, uint256 minted) private {
+        PeriodClaims memory p = _periods[periodId];
+        uint256 settled = p.version == version ? p.settled : 0;
+        if (amount > total || settled > total - amount || total > type(uint96).max) {
+            revert CommunityTokenPeriodTotalExceeded(periodId, amount, total > settled ? total - settled : 0);
         }
-        uint256 stored = _claimedTotal[periodId];
-        uint256 claimedSoFar = stored == 0 ? 0 : stored - 1;
-        if (claimedSoFar + due > total) {
-            revert CommunityTokenPeriodTotalExceeded(periodId, due, total > claimedSoFar ? total - claimedSoFar : 0);
-        }
-        _claimed[periodId][account] = amount;
-        _claimedTotal[periodId] = claimedSoFar + due + 1;
-        _mint(account, due);
-        emit RewardClaimed(periodId, account, due, version);
+        // settled + amount <= total < 2^96; the minted total is bounded by 2^32 versions of 2^96 each.
+        _periods[periodId] = PeriodClaims(uint128(p.claimed + minted), uint96(settled + amount), uint32(version));
+    }
+
+    function _spendBudget(address account, uint256 amount) private {
+        uint256 epoch = incentiveEpoch();
+        uint256 spent = _budgetSpent[epoch][account] + amount;
+        _budgetSpent[epoch][account] = spent;
+        emit IncentiveBudgetSpent(account, epoch, spent);
     }
 
     function _requireNotPaused() private view {
@@ -483,16 +662,21 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
     }
 
     function _payFromTreasury(address to, uint256 amount) private {
+        _requireNotPaused();
         uint256 available = treasuryBalance();
         if (available < amount) revert CommunityTokenTreasuryInsufficient(available, amount);
-        if (!_members[to].active && !_communityContracts[to]) revert CommunityTokenNotMember(to);
+        if (!_members[to].active && _communityContracts[to] != ContractStatus.Active) {
+            revert CommunityTokenNotMember(to);
+        }
         super._update(address(this), to, amount);
         emit TreasuryPaid(to, amount, msg.sender);
     }
 
     /// @dev The one hook for balance changes: enforces the closed loop and the pause, and takes the fee of
-    /// member-to-member transfers. Internal moves decided by the rules above call `super._update` directly.
+    /// member-to-member transfers. Internal moves decided by the rules above call `super._update` directly
+    /// (treasury payments check the pause themselves; a removal deliberately does not).
     function _update(address from, address to, uint256 value) internal override {
+        _requireNotPaused();
         // No path burns: ERC20 refuses transfers to the zero address and a removed member's balance
         // returns to the treasury.
         if (from == address(0)) {
@@ -501,11 +685,14 @@ contract CommunityToken is ERC20, ERC20Permit, AccessControl {
             super._update(from, to, value);
             return;
         }
-        _requireNotPaused();
         bool fromMember = _members[from].active;
         bool toMember = _members[to].active;
-        if (!fromMember && !_communityContracts[from]) revert CommunityTokenNotMember(from);
-        if (!toMember && to != address(this) && !_communityContracts[to]) revert CommunityTokenNotMember(to);
+        // An active or a retired community contract may send (a retired one only pays out its escrow).
+        if (!fromMember && _communityContracts[from] == ContractStatus.None) revert CommunityTokenNotMember(from);
+        if (!toMember && to != address(this) && _communityContracts[to] != ContractStatus.Active) {
+            if (_communityContracts[to] == ContractStatus.Retired) revert CommunityTokenContractRetired(to);
+            revert CommunityTokenNotMember(to);
+        }
         if (fromMember && toMember) {
             uint256 fee = transferFeeOf(value);
             if (fee != 0) {

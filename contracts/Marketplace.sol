@@ -16,10 +16,16 @@ import {CommunityRoles} from "./interfaces/ICommunityRoles.sol";
 /// the keccak256 of the description.
 ///
 /// Lifecycle: Open → Accepted (price in escrow) → Completed → Settled, or Cancelled (refunded), or
-/// Disputed → Resolved by the community admin. A deal accepted but never completed, or completed but never
-/// confirmed, can be closed by anyone once its window has passed, following the rule the community admin set.
+/// Disputed → Resolved by the community admin. A deal accepted but never completed, completed but never
+/// confirmed, or disputed but never resolved, can be closed by anyone once its window has passed.
+///
+/// A deal's terms are frozen when it is created — the category's fee, incentive and venue share, the windows
+/// and the expiry rule — so whoever accepts it accepts the terms it shows; the energy-profile weight of a
+/// stakeholder→citizen incentive is frozen when the citizen's price goes into escrow. Later policy changes
+/// apply to new deals only.
 /// @dev Tokens only ever move between members, the treasury (the token contract) and this contract, so the
-/// closed loop holds; `escrowTotal` always equals the sum of the escrow of open deals.
+/// closed loop holds; `escrowTotal` always equals the sum of the escrow of open deals. Once replaced in the
+/// Registry this contract is retired: no new deal nor acceptance, but every running deal still closes.
 contract Marketplace is ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -55,8 +61,10 @@ contract Marketplace is ReentrancyGuard {
         Resolved
     }
 
-    /// @notice A deal. `payer` is the treasury (the token's address) for community tasks. The bps fields are
-    /// the category policy frozen when the price went into escrow, so the terms a payer accepted hold.
+    /// @notice A deal. `payer` is the treasury (the token's address) for community tasks. The fee, venue and
+    /// incentive bps are the category policy and `rulesId` the windows and expiry rule, all frozen at creation;
+    /// `profileWeightBps` is the citizen's energy-profile weight (stakeholder→citizen deals only), frozen when
+    /// the price goes into escrow.
     struct Deal {
         address provider;
         uint64 updatedAt;
@@ -68,9 +76,21 @@ contract Marketplace is ReentrancyGuard {
         uint16 feeBps;
         uint16 venueBps;
         uint16 incentiveBps;
+        uint16 profileWeightBps;
+        uint16 rulesId;
         address venue;
         uint96 price;
         bytes32 descriptionHash;
+    }
+
+    /// @notice Deadlines and expiry rule a deal runs under: the time a provider has to complete after
+    /// acceptance, a payer to confirm after completion, the community admin to resolve a dispute, and whether a
+    /// completed deal left unconfirmed settles (silence is consent) or is refunded.
+    struct Rules {
+        uint64 completionWindow;
+        uint64 confirmWindow;
+        uint64 disputeWindow;
+        bool settleOnExpiry;
     }
 
     /// @notice Where a settled amount goes, in token units.
@@ -95,19 +115,15 @@ contract Marketplace is ReentrancyGuard {
     /// @notice Id of the community in the Registry.
     uint256 public immutable communityId;
 
-    /// @notice Time a provider has, after acceptance, to mark the deal completed before the payer may be
-    /// refunded.
-    uint64 public completionWindow = 30 days;
-    /// @notice Time a payer has, after completion, to confirm or dispute before the expiry rule applies.
-    uint64 public confirmWindow = 7 days;
-    /// @notice Expiry rule for completed deals left unconfirmed: true settles them (silence is consent),
-    /// false refunds the payer.
-    bool public settleOnExpiry = true;
+    /// @notice Share of the escrow the provider's side receives when a dispute's window passes unresolved.
+    uint16 public constant UNRESOLVED_DISPUTE_PROVIDER_BPS = 5_000;
     /// @notice Sum of the escrow of every open deal: this contract's balance, barring tokens sent to it directly.
     uint256 public escrowTotal;
 
     uint256 private _dealCount;
     mapping(uint256 dealId => Deal) private _deals;
+    // Every version of the rules, the latest last; a deal keeps the index it was created under.
+    Rules[] private _rules;
     // Weight, in bps, of the treasury incentive a citizen receives in a stakeholder→citizen deal, by energy
     // profile (report §5.3.2, the energy manager's bonus: consumer, prosumer, prostormer).
     uint16[3] private _profileWeightBps = [_BPS, _BPS, _BPS];
@@ -142,6 +158,12 @@ contract Marketplace is ReentrancyGuard {
     error MarketplaceDeadlineNotReached(uint256 dealId, uint256 deadline, uint256 nowTime);
     /// @notice Cashback is a stakeholder→citizen (category 2) offer term.
     error MarketplaceCashbackNotAllowed(uint8 category);
+    /// @notice `creator`, who created deal `dealId`, is no longer an active member of the kind it needs.
+    error MarketplaceCreatorNotMember(uint256 dealId, address creator);
+    /// @notice This marketplace was replaced in the Registry: it only closes the deals it still holds.
+    error MarketplaceRetired(address marketplace);
+    /// @notice The rules were changed 65 536 times: deploy a new marketplace.
+    error MarketplaceTooManyRuleChanges();
 
     /// @notice Deal `dealId` was created by `creator` on `side`; `counterparty` is reserved (zero = anyone).
     event DealCreated(
@@ -178,9 +200,11 @@ contract Marketplace is ReentrancyGuard {
     event DealResolved(uint256 indexed dealId, uint256 providerBps, uint256 refunded);
     /// @notice Deal `dealId` passed its deadline and was closed by `by`; `settled` tells which way.
     event DealExpired(uint256 indexed dealId, address indexed by, bool settled);
-    /// @notice The completion and confirmation windows changed.
+    /// @notice The completion and confirmation windows of new deals changed.
     event WindowsSet(uint64 completionWindow, uint64 confirmWindow);
-    /// @notice The expiry rule for unconfirmed deals changed.
+    /// @notice The time the community admin has to resolve a dispute of new deals changed.
+    event DisputeWindowSet(uint64 disputeWindow);
+    /// @notice The expiry rule for unconfirmed new deals changed.
     event ExpiryRuleSet(bool settleOnExpiry);
     /// @notice The energy-profile weights of the stakeholder→citizen incentive changed.
     event ProfileWeightsSet(uint16 consumerBps, uint16 prosumerBps, uint16 prostormerBps);
@@ -192,11 +216,14 @@ contract Marketplace is ReentrancyGuard {
         _;
     }
 
-    /// @notice Creates the marketplace of `token_`'s community. It works once the platform admin registers it
-    /// with `Registry.setMarketplace`, which lets it pay from the treasury.
+    /// @notice Creates the marketplace of `token_`'s community. It works once the platform admin proposes it
+    /// with `Registry.setMarketplace` and the community's governor accepts it with `Registry.acceptMarketplace`.
+    /// Rules of new deals: 30 days to complete, 7 days to confirm, 30 days to resolve a dispute, silence is
+    /// consent.
     constructor(CommunityToken token_) {
         token = token_;
         communityId = token_.communityId();
+        _rules.push(Rules(30 days, 7 days, 30 days, true));
     }
 
     // ------------------------------------------------------------------ members' deals
@@ -268,15 +295,27 @@ contract Marketplace is ReentrancyGuard {
         emit DealCreated(dealId, Category(category), Side.Task, msg.sender, counterparty, venue, price, 0, descriptionHash);
     }
 
-    /// @notice Accepts open deal `dealId`: as payer of an offer (the price moves into escrow: approve the
-    /// marketplace first) or as provider of a request or community task.
+    /// @notice Accepts open deal `dealId` on the terms it shows (frozen at its creation): as payer of an offer
+    /// (the price moves into escrow: approve the marketplace first) or as provider of a request or community
+    /// task. The deal's creator and venue must still be active members.
     /// @dev Emits a {DealAccepted} event.
     function accept(uint256 dealId) external nonReentrant {
         Deal storage d = _deal(dealId);
         if (d.state != DealState.Open) revert MarketplaceWrongState(dealId, d.state);
+        _requireActive();
         uint8 category = uint8(d.category);
         if (!token.categoryPolicy(category).enabled) revert MarketplaceCategoryDisabled(category);
         bool asProvider = d.side != Side.Offer;
+        if (d.side != Side.Task) {
+            // A member removed since it created the deal (right to be forgotten) can no longer trade.
+            address creator = asProvider ? d.payer : d.provider;
+            if (!_isKind(creator, _neededKind(category, !asProvider))) {
+                revert MarketplaceCreatorNotMember(dealId, creator);
+            }
+        }
+        if (d.venue != address(0) && !_isKind(d.venue, CommunityToken.MemberKind.Stakeholder)) {
+            revert MarketplaceInvalidVenue(category, d.venue);
+        }
         address reserved = asProvider ? d.provider : d.payer;
         if (reserved != address(0) && reserved != msg.sender) {
             revert MarketplaceNotCounterparty(dealId, msg.sender, reserved);
@@ -361,35 +400,32 @@ contract Marketplace is ReentrancyGuard {
 
     /// @notice The community admin resolves disputed deal `dealId`: `providerBps` of the escrow is settled to the
     /// provider's side with the category's fee and venue share (no incentive), the rest is refunded to the payer.
-    /// 0 refunds everything, 10 000 pays everything.
+    /// 0 refunds everything, 10 000 pays everything; a provider no longer a member gets nothing.
     /// @dev Emits a {DealSettled} event when something goes to the provider, then a {DealResolved} event.
     function resolve(uint256 dealId, uint16 providerBps) external nonReentrant onlyCommunityAdmin {
         Deal storage d = _deal(dealId);
         if (d.state != DealState.Disputed) revert MarketplaceWrongState(dealId, d.state);
         if (providerBps > _BPS) revert MarketplaceAboveCap("providerBps", providerBps, _BPS);
-        uint256 escrow = d.price;
-        uint256 toProviderSide = (escrow * providerBps) / _BPS;
-        d.state = DealState.Resolved;
-        d.updatedAt = uint64(block.timestamp);
-        escrowTotal -= escrow;
-        if (toProviderSide != 0) _payOut(dealId, d, toProviderSide, false);
-        uint256 refunded = escrow - toProviderSide;
-        if (refunded != 0) _send(d.payer, refunded);
-        emit DealResolved(dealId, providerBps, refunded);
+        _resolve(dealId, d, providerBps);
     }
 
-    /// @notice Closes deal `dealId` after its deadline; anyone may call. An accepted deal never completed within
-    /// {completionWindow} is refunded; a completed deal not confirmed within {confirmWindow} is settled or
-    /// refunded as {settleOnExpiry} says.
-    /// @dev Emits a {DealExpired} event, then a {DealSettled} or {DealCancelled} event.
+    /// @notice Closes deal `dealId` after its deadline, by the rules frozen in the deal; anyone may call. An
+    /// accepted deal never completed within the completion window is refunded; a completed deal not confirmed
+    /// within the confirm window is settled or refunded as the expiry rule says; a dispute left unresolved for
+    /// the dispute window is split as {UNRESOLVED_DISPUTE_PROVIDER_BPS} says.
+    /// @dev Emits a {DealExpired} event, then a {DealSettled}, {DealCancelled} or {DealResolved} event.
     function expire(uint256 dealId) external nonReentrant {
         Deal storage d = _deal(dealId);
         uint256 deadline = expiryOf(dealId);
         if (deadline == 0) revert MarketplaceWrongState(dealId, d.state);
         if (block.timestamp < deadline) revert MarketplaceDeadlineNotReached(dealId, deadline, block.timestamp);
-        bool settles = d.state == DealState.Completed && settleOnExpiry;
+        // A deal whose provider was removed is refunded (see _settle): the event says so.
+        bool settles = d.state == DealState.Completed && _rules[d.rulesId].settleOnExpiry
+            && (d.side == Side.Task || token.isMember(d.provider));
         emit DealExpired(dealId, msg.sender, settles);
-        if (settles) {
+        if (d.state == DealState.Disputed) {
+            _resolve(dealId, d, UNRESOLVED_DISPUTE_PROVIDER_BPS);
+        } else if (settles) {
             _settle(dealId, d);
         } else {
             uint256 refunded = _escrowOf(d);
@@ -402,29 +438,43 @@ contract Marketplace is ReentrancyGuard {
 
     // ------------------------------------------------------------------ community admin's levers
 
-    /// @notice Sets the completion and confirmation windows (each between {MIN_WINDOW} and {MAX_WINDOW}); they
-    /// apply to every deal's next deadline.
+    /// @notice Sets the completion and confirmation windows (each between {MIN_WINDOW} and {MAX_WINDOW}) of deals
+    /// created from now on; running deals keep the windows they were created with.
     /// @dev Only the community admin. Emits a {WindowsSet} event.
     function setWindows(uint64 completionWindow_, uint64 confirmWindow_) external onlyCommunityAdmin {
-        if (completionWindow_ < MIN_WINDOW || completionWindow_ > MAX_WINDOW) {
-            revert MarketplaceInvalidWindow(completionWindow_);
-        }
-        if (confirmWindow_ < MIN_WINDOW || confirmWindow_ > MAX_WINDOW) revert MarketplaceInvalidWindow(confirmWindow_);
-        completionWindow = completionWindow_;
-        confirmWindow = confirmWindow_;
+        _checkWindow(completionWindow_);
+        _checkWindow(confirmWindow_);
+        Rules memory r = _rules[_rules.length - 1];
+        r.completionWindow = completionWindow_;
+        r.confirmWindow = confirmWindow_;
+        _pushRules(r);
         emit WindowsSet(completionWindow_, confirmWindow_);
     }
 
-    /// @notice Sets what happens to a completed deal left unconfirmed past {confirmWindow}: settled (true) or
-    /// refunded (false).
+    /// @notice Sets the time the community admin has to resolve a dispute of deals created from now on, after
+    /// which anyone may close it (between {MIN_WINDOW} and {MAX_WINDOW}).
+    /// @dev Only the community admin. Emits a {DisputeWindowSet} event.
+    function setDisputeWindow(uint64 disputeWindow_) external onlyCommunityAdmin {
+        _checkWindow(disputeWindow_);
+        Rules memory r = _rules[_rules.length - 1];
+        r.disputeWindow = disputeWindow_;
+        _pushRules(r);
+        emit DisputeWindowSet(disputeWindow_);
+    }
+
+    /// @notice Sets what happens to a completed deal, created from now on, left unconfirmed past its confirm
+    /// window: settled (true) or refunded (false).
     /// @dev Only the community admin. Emits an {ExpiryRuleSet} event.
     function setExpiryRule(bool settleOnExpiry_) external onlyCommunityAdmin {
-        settleOnExpiry = settleOnExpiry_;
+        Rules memory r = _rules[_rules.length - 1];
+        r.settleOnExpiry = settleOnExpiry_;
+        _pushRules(r);
         emit ExpiryRuleSet(settleOnExpiry_);
     }
 
     /// @notice Sets the weights (bps, at most 20 000 = double) of the treasury incentive a citizen receives in a
-    /// stakeholder→citizen deal, by energy profile: the energy manager's bonus (report §5.3.2).
+    /// stakeholder→citizen deal, by energy profile: the energy manager's bonus (report §5.3.2). A deal keeps the
+    /// weight frozen when its price went into escrow.
     /// @dev Only the community admin. Emits a {ProfileWeightsSet} event.
     function setProfileWeights(uint16 consumerBps, uint16 prosumerBps, uint16 prostormerBps)
         external
@@ -471,24 +521,58 @@ contract Marketplace is ReentrancyGuard {
         return _profileWeightBps;
     }
 
-    /// @notice When deal `dealId` can be closed by {expire}; zero when no deadline runs (open, disputed, closed).
-    function expiryOf(uint256 dealId) public view returns (uint256) {
-        Deal storage d = _deals[dealId];
-        if (d.state == DealState.Accepted) return uint256(d.updatedAt) + completionWindow;
-        if (d.state == DealState.Completed) return uint256(d.updatedAt) + confirmWindow;
-        return 0;
+    /// @notice Completion window of deals created now.
+    function completionWindow() external view returns (uint64) {
+        return _rules[_rules.length - 1].completionWindow;
     }
 
-    /// @notice How deal `dealId` would settle now in full; `incentive` is before the treasury's availability cap.
+    /// @notice Confirmation window of deals created now.
+    function confirmWindow() external view returns (uint64) {
+        return _rules[_rules.length - 1].confirmWindow;
+    }
+
+    /// @notice Time the community admin has to resolve a dispute of deals created now.
+    function disputeWindow() external view returns (uint64) {
+        return _rules[_rules.length - 1].disputeWindow;
+    }
+
+    /// @notice Expiry rule of deals created now: true settles a completed deal left unconfirmed, false refunds it.
+    function settleOnExpiry() external view returns (bool) {
+        return _rules[_rules.length - 1].settleOnExpiry;
+    }
+
+    /// @notice Version `rulesId` of the rules (a deal's `rulesId` names the version it runs under).
+    function rules(uint256 rulesId) external view returns (Rules memory) {
+        return _rules[rulesId];
+    }
+
+    /// @notice When deal `dealId` can be closed by {expire}; zero when no deadline runs (open or closed).
+    function expiryOf(uint256 dealId) public view returns (uint256) {
+        Deal storage d = _deals[dealId];
+        DealState st = d.state;
+        if (st != DealState.Accepted && st != DealState.Completed && st != DealState.Disputed) return 0;
+        Rules storage r = _rules[d.rulesId];
+        uint256 window = st == DealState.Accepted
+            ? r.completionWindow
+            : (st == DealState.Completed ? r.confirmWindow : r.disputeWindow);
+        return uint256(d.updatedAt) + window;
+    }
+
+    /// @notice How deal `dealId` would settle now in full, on its frozen terms; `incentive` is what the fee and
+    /// the recipient's incentive budget allow (for an open offer, a member with its whole budget left), before
+    /// the treasury's availability cap.
     function previewSettlement(uint256 dealId) external view returns (Split memory split, address incentiveTo) {
         Deal storage d = _deals[dealId];
-        // An offer not yet accepted has no frozen terms: show the category's current policy.
-        (uint16 feeBps, uint16 incentiveBps, uint16 venueBps) = d.state == DealState.Open && d.side == Side.Offer
-            ? _currentPolicy(uint8(d.category))
-            : (d.feeBps, d.incentiveBps, d.venueBps);
-        split = _split(d.price, feeBps, venueBps, d.cashbackBps, d.venue != address(0));
+        split = _split(d.price, d.feeBps, d.venueBps, d.cashbackBps, d.venue != address(0));
         incentiveTo = _incentiveRecipient(d);
-        split.incentive = _incentiveOf(d.price, incentiveBps, incentiveTo, d.category);
+        // An open stakeholder→citizen offer has no citizen yet, so no profile weight: show the unweighted one.
+        uint16 weight = incentiveTo == address(0) ? _BPS : d.profileWeightBps;
+        uint256 due = _incentiveOf(d.price, d.incentiveBps, weight, d.category);
+        if (d.side != Side.Task) {
+            uint256 left = incentiveTo == address(0) ? token.incentiveBudget() : token.incentiveBudgetLeft(incentiveTo);
+            if (due > split.fee + left) due = split.fee + left;
+        }
+        split.incentive = due;
     }
 
     // ------------------------------------------------------------------ internals
@@ -502,7 +586,9 @@ contract Marketplace is ReentrancyGuard {
         uint256 price,
         bytes32 descriptionHash
     ) private returns (uint256 dealId) {
-        if (!token.categoryPolicy(category).enabled) revert MarketplaceCategoryDisabled(category);
+        _requireActive();
+        CommunityToken.CategoryPolicy memory policy = token.categoryPolicy(category);
+        if (!policy.enabled) revert MarketplaceCategoryDisabled(category);
         if (price == 0 || price > type(uint96).max) revert MarketplaceInvalidPrice(price);
         bool withVenue = Category(category) == Category.CitizenToCitizenWithVenue
             || Category(category) == Category.CitizenToCommunityWithVenue;
@@ -526,16 +612,22 @@ contract Marketplace is ReentrancyGuard {
         d.updatedAt = uint64(block.timestamp);
         d.price = uint96(price);
         d.descriptionHash = descriptionHash;
+        d.feeBps = policy.feeBps;
+        d.incentiveBps = policy.incentiveBps;
+        d.venueBps = policy.venueBps;
+        unchecked {
+            // _pushRules keeps the number of versions at most 2^16, and there is always one.
+            d.rulesId = uint16(_rules.length - 1);
+        }
     }
 
-    /// @dev Moves the price from `from` (a member, or the treasury for a task) into escrow and freezes the
-    /// category policy as the terms of the deal.
+    /// @dev Moves the price from `from` (a member, or the treasury for a task) into escrow and, in a
+    /// stakeholder→citizen deal, freezes the paying citizen's profile weight.
     function _hold(uint256 dealId, address from) private {
         Deal storage d = _deals[dealId];
-        (uint16 feeBps, uint16 incentiveBps, uint16 venueBps) = _currentPolicy(uint8(d.category));
-        d.feeBps = feeBps;
-        d.incentiveBps = incentiveBps;
-        d.venueBps = venueBps;
+        if (d.category == Category.StakeholderToCitizen) {
+            d.profileWeightBps = _profileWeightBps[uint8(token.member(from).profile)];
+        }
         uint96 price = d.price;
         escrowTotal += price;
         if (from == address(token)) {
@@ -545,15 +637,38 @@ contract Marketplace is ReentrancyGuard {
         }
     }
 
+    /// @dev Settles in full, or refunds the payer when the provider was removed from the community meanwhile
+    /// (nobody can be paid for its work any more, so the payer gets its price back).
     function _settle(uint256 dealId, Deal storage d) private {
         uint256 escrow = d.price;
-        d.state = DealState.Settled;
         d.updatedAt = uint64(block.timestamp);
         escrowTotal -= escrow;
+        if (d.side != Side.Task && !token.isMember(d.provider)) {
+            d.state = DealState.Cancelled;
+            _send(d.payer, escrow);
+            emit DealCancelled(dealId, msg.sender, escrow);
+            return;
+        }
+        d.state = DealState.Settled;
         _payOut(dealId, d, escrow, true);
     }
 
-    /// @dev Pays `amount` of the escrow out to the provider's side with the frozen policy, then the incentive.
+    /// @dev Splits the escrow: `providerBps` to the provider's side (nothing when the provider was removed),
+    /// the rest back to the payer.
+    function _resolve(uint256 dealId, Deal storage d, uint16 providerBps) private {
+        uint256 escrow = d.price;
+        uint256 toProviderSide = token.isMember(d.provider) ? (escrow * providerBps) / _BPS : 0;
+        d.state = DealState.Resolved;
+        d.updatedAt = uint64(block.timestamp);
+        escrowTotal -= escrow;
+        if (toProviderSide != 0) _payOut(dealId, d, toProviderSide, false);
+        uint256 refunded = escrow - toProviderSide;
+        if (refunded != 0) _send(d.payer, refunded);
+        emit DealResolved(dealId, providerBps, refunded);
+    }
+
+    /// @dev Pays `amount` of the escrow out to the provider's side with the frozen policy, then the incentive:
+    /// in a members' deal, the part of the incentive above the deal's fee comes out of the recipient's budget.
     function _payOut(uint256 dealId, Deal storage d, uint256 amount, bool withIncentive) private {
         Split memory s = _split(amount, d.feeBps, d.venueBps, d.cashbackBps, d.venue != address(0));
         if (s.fee != 0) _send(address(token), s.fee);
@@ -562,8 +677,12 @@ contract Marketplace is ReentrancyGuard {
         if (s.toProvider != 0) _send(d.provider, s.toProvider);
         address incentiveTo = _incentiveRecipient(d);
         if (withIncentive && token.isMember(incentiveTo)) {
-            uint256 due = _incentiveOf(amount, d.incentiveBps, incentiveTo, d.category);
-            if (due != 0) s.incentive = token.payIncentive(incentiveTo, due);
+            uint256 due = _incentiveOf(amount, d.incentiveBps, d.profileWeightBps, d.category);
+            if (due != 0) {
+                // Community tasks are published and confirmed by the community admin: no budget applies.
+                uint256 budgeted = d.side == Side.Task || due <= s.fee ? 0 : due - s.fee;
+                s.incentive = token.payIncentive(incentiveTo, due, budgeted);
+            }
         }
         emit DealSettled(dealId, s.toProvider, s.fee, s.venueShare, s.cashback, s.incentive, incentiveTo);
     }
@@ -610,23 +729,30 @@ contract Marketplace is ReentrancyGuard {
         return d.category == Category.StakeholderToCitizen ? d.payer : d.provider;
     }
 
-    function _incentiveOf(uint256 amount, uint16 incentiveBps, address recipient, Category category)
+    function _incentiveOf(uint256 amount, uint16 incentiveBps, uint16 weightBps, Category category)
         private
-        view
+        pure
         returns (uint256 due)
     {
-        if (category == Category.StakeholderToCitizen && recipient != address(0)) {
+        if (category == Category.StakeholderToCitizen) {
             // One division after both multiplications, so the profile weight loses no precision.
-            uint256 weight = _profileWeightBps[uint8(token.member(recipient).profile)];
-            due = (amount * incentiveBps * weight) / (uint256(_BPS) * _BPS);
+            due = (amount * incentiveBps * weightBps) / (uint256(_BPS) * _BPS);
         } else {
             due = (amount * incentiveBps) / _BPS;
         }
     }
 
-    function _currentPolicy(uint8 category) private view returns (uint16 feeBps, uint16 incentiveBps, uint16 venueBps) {
-        CommunityToken.CategoryPolicy memory p = token.categoryPolicy(category);
-        return (p.feeBps, p.incentiveBps, p.venueBps);
+    function _requireActive() private view {
+        if (!token.isCommunityContract(address(this))) revert MarketplaceRetired(address(this));
+    }
+
+    function _checkWindow(uint64 window) private pure {
+        if (window < MIN_WINDOW || window > MAX_WINDOW) revert MarketplaceInvalidWindow(window);
+    }
+
+    function _pushRules(Rules memory r) private {
+        if (_rules.length > type(uint16).max) revert MarketplaceTooManyRuleChanges();
+        _rules.push(r);
     }
 
     function _checkMemberCategory(uint8 category, Side side) private pure {
@@ -635,14 +761,18 @@ contract Marketplace is ReentrancyGuard {
 
     /// @dev `account` must be an active member of the kind the category needs as provider or as payer.
     function _checkKind(address account, uint8 category, bool asProvider) private view {
+        CommunityToken.MemberKind needed = _neededKind(category, asProvider);
+        if (!_isKind(account, needed)) revert MarketplaceWrongKind(account, category, needed);
+    }
+
+    /// @dev The member kind category `category` needs as provider or as payer.
+    function _neededKind(uint8 category, bool asProvider) private pure returns (CommunityToken.MemberKind) {
         Category c = Category(category);
         bool stakeholder = asProvider
             ? (c == Category.StakeholderToCitizen || c == Category.StakeholderToStakeholder
                 || c == Category.StakeholderToCommunity)
             : (c == Category.StakeholderToStakeholder || c == Category.CitizenToStakeholder);
-        CommunityToken.MemberKind needed =
-            stakeholder ? CommunityToken.MemberKind.Stakeholder : CommunityToken.MemberKind.Citizen;
-        if (!_isKind(account, needed)) revert MarketplaceWrongKind(account, category, needed);
+        return stakeholder ? CommunityToken.MemberKind.Stakeholder : CommunityToken.MemberKind.Citizen;
     }
 
     function _isKind(address account, CommunityToken.MemberKind kind) private view returns (bool) {

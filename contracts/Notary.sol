@@ -200,7 +200,8 @@ contract Notary is INotary {
         if (!rewardModels.exists(modelId)) revert NotaryUnknownModel(modelId);
         if (totalRewards != 0 && rewardsRoot == bytes32(0)) revert NotaryMissingRoot("rewardsRoot");
         if (leafCount != 0 && dataRoot == bytes32(0)) revert NotaryMissingRoot("dataRoot");
-        if (totalRewards > type(uint128).max) revert NotaryValueTooLarge("totalRewards", totalRewards);
+        // 2^96 - 1 units (79 billion tokens) per period: the token packs each account's claim into 96 bits.
+        if (totalRewards > type(uint96).max) revert NotaryValueTooLarge("totalRewards", totalRewards);
         if (leafCount > type(uint64).max) revert NotaryValueTooLarge("leafCount", leafCount);
         if (modelId > type(uint64).max) revert NotaryValueTooLarge("modelId", modelId);
         version = _records[communityId][periodId].length + 1;

@@ -3,30 +3,15 @@ keeps the wallet bridge in the sidebar of every page."""
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-# `streamlit run` puts dapp/ first on sys.path, where dapp/keycloak would shadow python-keycloak. Load the
-# library from the other entries once, without touching sys.path: other sessions import concurrently, and a
-# list rebuilt under an import in progress makes that import skip entries.
-_HERE = Path(__file__).resolve().parent
-if "keycloak" not in sys.modules:
-    _entries = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-    _spec = importlib.machinery.PathFinder.find_spec("keycloak", _entries)
-    if _spec is not None and _spec.loader is not None:
-        _module = importlib.util.module_from_spec(_spec)
-        sys.modules["keycloak"] = _module
-        _spec.loader.exec_module(_module)
-
-from dapp.client import LEC_CHAIN_ID  # noqa: E402
-from dapp.components import wallet  # noqa: E402
-from dapp.views import common  # noqa: E402
-from dapp.views.signin import sign_in_sidebar  # noqa: E402
+from dapp.client import LEC_CHAIN_ID
+from dapp.components import wallet
+from dapp.views import common
+from dapp.views.signin import sign_in_sidebar
 
 _PAGES = Path(__file__).parent / "views"  # not "pages": that name switches Streamlit to its v1 page discovery
 

@@ -42,8 +42,10 @@ def revert_sentence(contract: str, data: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class Community:
-    id: int
+class ChainCommunity:
+    """A community as the Registry holds it; `chain_community_id` is the Registry's id, not the platform's."""
+
+    chain_community_id: int
     name: str
     token: str
     marketplace: str | None
@@ -79,42 +81,42 @@ class Chain:
     def contract(self, name: str, address: str):
         return self.w3.eth.contract(address=to_checksum_address(address), abi=abi(name))
 
-    def communities(self) -> list[Community]:
+    def communities(self) -> list[ChainCommunity]:
         registry = self.contract("Registry", self.deployments()["contracts"]["Registry"])
         found = []
         for cid in range(1, registry.functions.communityCount().call() + 1):
             c = registry.functions.community(cid).call()
             marketplace = c[2] if int(c[2], 16) else None
-            found.append(Community(id=cid, name=c[0], token=c[1], marketplace=marketplace, admin=c[3]))
+            found.append(ChainCommunity(cid, name=c[0], token=c[1], marketplace=marketplace, admin=c[3]))
         return found
 
-    def community(self, community_id: int) -> Community:
+    def community(self, chain_community_id: int) -> ChainCommunity:
         for c in self.communities():
-            if c.id == community_id:
+            if c.chain_community_id == chain_community_id:
                 return c
-        raise ClientError(f"There is no community {community_id} on chain {self.chain_id()}.")
+        raise ClientError(f"There is no community {chain_community_id} on chain {self.chain_id()}.")
 
-    def token(self, community_id: int):
-        return self.contract("CommunityToken", self.community(community_id).token)
+    def token(self, chain_community_id: int):
+        return self.contract("CommunityToken", self.community(chain_community_id).token)
 
-    def balance(self, community_id: int, account: str) -> int:
-        return self.token(community_id).functions.balanceOf(to_checksum_address(account)).call()
+    def balance(self, chain_community_id: int, account: str) -> int:
+        return self.token(chain_community_id).functions.balanceOf(to_checksum_address(account)).call()
 
-    def symbol(self, community_id: int) -> str:
-        return self.token(community_id).functions.symbol().call()
+    def symbol(self, chain_community_id: int) -> str:
+        return self.token(chain_community_id).functions.symbol().call()
 
-    def fee_of(self, community_id: int, units: int) -> int:
-        return self.token(community_id).functions.transferFeeOf(units).call()
+    def fee_of(self, chain_community_id: int, units: int) -> int:
+        return self.token(chain_community_id).functions.transferFeeOf(units).call()
 
-    def member(self, community_id: int, account: str) -> MemberRecord:
-        record = self.token(community_id).functions.member(to_checksum_address(account)).call()
+    def member(self, chain_community_id: int, account: str) -> MemberRecord:
+        record = self.token(chain_community_id).functions.member(to_checksum_address(account)).call()
         return MemberRecord(kind=record[0], profile=record[1], active=record[2])
 
-    def claimed(self, community_id: int, period_id: int, account: str) -> int:
-        return self.token(community_id).functions.claimed(period_id, to_checksum_address(account)).call()
+    def claimed(self, chain_community_id: int, period_id: int, account: str) -> int:
+        return self.token(chain_community_id).functions.claimed(period_id, to_checksum_address(account)).call()
 
-    def token_policy(self, community_id: int) -> dict[str, Any]:
-        token = self.token(community_id)
+    def token_policy(self, chain_community_id: int) -> dict[str, Any]:
+        token = self.token(chain_community_id)
         f = token.functions
         return {
             "fee_bps": f.feeBps().call(),
@@ -147,15 +149,19 @@ class Chain:
             )
         return rows
 
-    def has_role(self, community_id: int, role: str, account: str) -> bool:
-        return self.token(community_id).functions.hasRole(Web3.keccak(text=role), to_checksum_address(account)).call()
+    def has_role(self, chain_community_id: int, role: str, account: str) -> bool:
+        return (
+            self.token(chain_community_id)
+            .functions.hasRole(Web3.keccak(text=role), to_checksum_address(account))
+            .call()
+        )
 
-    def total_supply(self, community_id: int) -> int:
-        return self.token(community_id).functions.totalSupply().call()
+    def total_supply(self, chain_community_id: int) -> int:
+        return self.token(chain_community_id).functions.totalSupply().call()
 
-    def claims(self, community_id: int, account: str | None = None) -> list[dict[str, Any]]:
+    def claims(self, chain_community_id: int, account: str | None = None) -> list[dict[str, Any]]:
         """Every reward claimed in the community (RewardClaimed events: public on chain), oldest first."""
-        token = self.token(community_id)
+        token = self.token(chain_community_id)
         start = int(self.deployments().get("deployedAtBlock", 0))
         filters = {"account": to_checksum_address(account)} if account else None
         events = token.events.RewardClaimed.get_logs(from_block=start, argument_filters=filters)
@@ -170,13 +176,13 @@ class Chain:
             for e in events
         ]
 
-    def marketplace(self, community_id: int):
-        address = self.community(community_id).marketplace
+    def marketplace(self, chain_community_id: int):
+        address = self.community(chain_community_id).marketplace
         return self.contract("Marketplace", address) if address else None
 
-    def deals(self, community_id: int) -> list[dict[str, Any]]:
+    def deals(self, chain_community_id: int) -> list[dict[str, Any]]:
         """Every deal of the community's marketplace (ids from 1), as the contract's `Deal` struct."""
-        market = self.marketplace(community_id)
+        market = self.marketplace(chain_community_id)
         if market is None:
             return []
         names = [
@@ -188,12 +194,12 @@ class Chain:
             rows.append({"id": deal_id, **dict(zip(names, market.functions.deal(deal_id).call(), strict=True))})
         return rows
 
-    def settlement_preview(self, community_id: int, deal_id: int) -> dict[str, int]:
-        split, _incentive_to = self.marketplace(community_id).functions.previewSettlement(deal_id).call()
+    def settlement_preview(self, chain_community_id: int, deal_id: int) -> dict[str, int]:
+        split, _incentive_to = self.marketplace(chain_community_id).functions.previewSettlement(deal_id).call()
         return dict(zip(("to_provider", "fee", "venue_share", "cashback", "incentive"), split, strict=True))
 
-    def allowance(self, community_id: int, owner: str, spender: str) -> int:
-        return self.token(community_id).functions.allowance(to_checksum_address(owner), spender).call()
+    def allowance(self, chain_community_id: int, owner: str, spender: str) -> int:
+        return self.token(chain_community_id).functions.allowance(to_checksum_address(owner), spender).call()
 
     def preflight(self, contract: str, tx: dict[str, str]) -> str | None:
         """Simulates a transaction before the wallet is asked: a sentence if the chain would refuse it."""

@@ -13,7 +13,7 @@ import ipaddress
 import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     # service account) the admin calls of registration, deletion and role grants.
     client_id: str = "lec-api"
     client_secret: SecretStr | None = None
-    # Clock skew tolerated on `exp`/`nbf`, and the minimum time between two fetches of the realm's keys
+    # Clock skew tolerated on `exp`, `nbf` and `iat`, and the minimum time between two fetches of the realm's keys
     # triggered by an unknown `kid` (so forged kids cannot make us hammer Keycloak).
     leeway_seconds: int = Field(default=30, ge=0, le=300)
     jwks_refetch_interval_seconds: float = Field(default=30.0, ge=0)
@@ -64,12 +64,31 @@ class Settings(BaseSettings):
     # SQLite (reading is CPU in this process), 4 on a database server (threads also wait for its answers).
     dashboard_readers: int | None = Field(default=None, ge=1, le=64)
 
+    # Hardening (docs/identity.md, "Hardening"). Request bodies are capped before they are read: 1 MiB, the
+    # readings route a batch of up to 5 000 readings, routes that need no token a small form; JSON nested deeper
+    # than `max_json_depth` is refused before it is parsed; a longer bearer token than `max_token_bytes` unread.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_batch_body_bytes: int = Field(default=4_194_304, ge=1024)
+    max_anonymous_body_bytes: int = Field(default=16_384, ge=1024)
+    max_json_depth: int = Field(default=32, ge=8, le=512)
+    max_token_bytes: int = Field(default=16_384, ge=1024, le=65_536)
+    # Rate limits in the notation of the `limits` package ("120/minute", "10 per 10 minutes", several joined by
+    # ";"; empty turns one off): every caller by Keycloak subject, requests without a valid token by client
+    # address, and two routes that store rows for whoever asks. `memory://` counts per process.
+    rate_limit_caller: str = "120/minute;2000/hour"
+    rate_limit_anonymous: str = "60/minute"
+    rate_limit_registrations: str = "5/hour"
+    rate_limit_wallet_challenges: str = "10/10 minutes"
+    rate_limit_storage_uri: str = "memory://"
+
     dev_identity: bool = False
 
     # Sign-In-With-Ethereum: the domain and URI the dApp presents in the EIP-4361 message.
     siwe_domain: str = "localhost:8501"
     siwe_uri: str = "http://localhost:8501"
     siwe_nonce_ttl_seconds: int = Field(default=600, gt=0, le=86400)
+    # Challenges a person may hold open at once; asking for one more drops the oldest.
+    siwe_open_nonces_max: int = Field(default=5, ge=1, le=100)
     chain_id: int = 1981
 
     # On-chain membership: the community admin's key, from the environment or an encrypted keystore file.
@@ -146,6 +165,22 @@ class Settings(BaseSettings):
     def issuer(self) -> str:
         """The `iss` Keycloak puts in this realm's tokens."""
         return f"{self.keycloak_url.rstrip('/')}/realms/{self.keycloak_realm}"
+
+    @field_validator(
+        "rate_limit_caller", "rate_limit_anonymous", "rate_limit_registrations", "rate_limit_wallet_challenges"
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        if value.strip():
+            try:
+                parse_many(value)
+            except ValueError as exc:
+                raise SettingsError(
+                    f"{value!r} is not a rate limit: write e.g. '120/minute' or '10 per 10 minutes;100/day'."
+                ) from exc
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:

@@ -62,7 +62,7 @@ def register_model(
 
 
 def compute_results(
-    communities: list[int], day: date, model: ModelRef, engine: Engine, master: str | None, say: Progress
+    chain_community_ids: list[int], day: date, model: ModelRef, engine: Engine, master: str | None, say: Progress
 ) -> Iterator[PeriodResult]:
     """Each community's period, salts committed first. The local engine computes one community at a time;
     Spark settles them all in one job (its session on ``master``, default ``LEC_SPARK_MASTER``)."""
@@ -72,23 +72,23 @@ def compute_results(
 
         spark = spark_session(master)
         with open_session() as session:
-            results = compute_periods(spark, session, communities, day, model, say)
-        yield from (results[c] for c in communities)
+            results = compute_periods(spark, session, chain_community_ids, day, model, say)
+        yield from (results[c] for c in chain_community_ids)
         return
-    for community in communities:
+    for chain_community_id in chain_community_ids:
         with open_session() as session:
-            inputs = load_inputs(session, community, day)
+            inputs = load_inputs(session, chain_community_id, day)
             devices = [d.device_id for m in inputs.members for d in m.devices]
             say(
-                f"Community {community}, period {period_id(day)}: {len(inputs.members)} members, "
-                f"{len(devices)} devices."
+                f"Community {chain_community_id}, period {period_id(day)}: "
+                f"{len(inputs.members)} members, {len(devices)} devices."
             )
-            salts = ensure_salts(session, community, period_id(day), devices)
+            salts = ensure_salts(session, chain_community_id, period_id(day), devices)
         yield compute_period(inputs, model, salts)
 
 
 def run_period(
-    community: int,
+    chain_community_id: int,
     day: date,
     model_name: str,
     publish_it: bool,
@@ -101,11 +101,13 @@ def run_period(
 ) -> dict[str, Any]:
     """The whole pipeline for one community (its on-chain id) and day; safe to repeat after a crash at any
     step. ``--claim`` implies publishing. Returns the committed roots and the notarisation."""
-    return run_periods([community], day, model_name, publish_it, claim, correct, rpc, say, engine, master)[community]
+    return run_periods([chain_community_id], day, model_name, publish_it, claim, correct, rpc, say, engine, master)[
+        chain_community_id
+    ]
 
 
 def run_periods(
-    communities: list[int],
+    chain_community_ids: list[int],
     day: date,
     model_name: str,
     publish_it: bool,
@@ -121,8 +123,8 @@ def run_periods(
     client = ChainClient.connect(rpc)
     model = model_ref(client, model_name)
     out = {}
-    for result in compute_results(communities, day, model, engine, master, say):
-        out[result.community_id] = _finish(client, result, publish_it, claim, correct, say)
+    for result in compute_results(chain_community_ids, day, model, engine, master, say):
+        out[result.chain_community_id] = _finish(client, result, publish_it, claim, correct, say)
     return out
 
 

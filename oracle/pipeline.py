@@ -58,7 +58,7 @@ class MemberInput:
 
 @dataclass(frozen=True)
 class PeriodInputs:
-    community_id: int
+    chain_community_id: int  # the Registry's id
     day: date
     members: list[MemberInput]
 
@@ -77,7 +77,7 @@ class ModelRef:
 
 @dataclass
 class PeriodResult:
-    community_id: int
+    chain_community_id: int  # the Registry's id
     day: date
     model: ModelRef
     cleaned: dict[str, CleanDay]
@@ -185,11 +185,11 @@ def compute_period(inputs: PeriodInputs, model: ModelRef, salts: dict[str, bytes
         kpis = dataclasses.replace(kpis, missing_intervals=int(sum(int(c.missing.sum()) for c in cleaned.values())))
     else:
         kpis = compute_kpis(grid, np.zeros((1, n)), np.zeros((1, n)))
-    return period_result(inputs.community_id, day, model, leaves, rewards, load, prod, kpis, cleaned)
+    return period_result(inputs.chain_community_id, day, model, leaves, rewards, load, prod, kpis, cleaned)
 
 
 def period_result(
-    community_id: int,
+    chain_community_id: int,
     day: date,
     model: ModelRef,
     leaves: dict[str, tuple[str, str]],
@@ -225,7 +225,7 @@ def period_result(
         period_id(day), load, -prod, np.asarray(shared), np.asarray(injected), np.asarray(withdrawn), uncapped
     )
     return PeriodResult(
-        community_id=community_id,
+        chain_community_id=chain_community_id,
         day=day,
         model=model,
         cleaned=cleaned if cleaned is not None else {},
@@ -269,7 +269,7 @@ def read_json(path: Path) -> dict[str, Any]:
 
 def write_period_files(result: PeriodResult, chain_id: int | None, base: Path | None = None) -> Path:
     """data.json and rewards.json (OpenZeppelin standard-v1 dumps) and period.json (the record)."""
-    folder = period_dir(result.community_id, result.day, base)
+    folder = period_dir(result.chain_community_id, result.day, base)
     if result.data_tree:
         write_json(folder / "data.json", result.data_tree.dump())
     if result.rewards_tree:
@@ -279,7 +279,7 @@ def write_period_files(result: PeriodResult, chain_id: int | None, base: Path | 
     summary = {
         "format": PERIOD_FORMAT,
         "chainId": chain_id,
-        "communityId": result.community_id,
+        "communityId": result.chain_community_id,
         "periodId": result.period,
         "date": result.day.isoformat(),
         "start": period_start(result.day),
@@ -335,19 +335,19 @@ def publish(client: Any, result: PeriodResult, folder: Path, correction_reason: 
         say(f"Waiting for the notarisation sent earlier ({pending}) …")
         done = client.receipt_if_known(pending)
         if done is not None:
-            version = client.latest_version(result.community_id, result.period)
+            version = client.latest_version(result.chain_community_id, result.period)
             summary = update_summary(
                 folder, notarisation={"txHash": done.tx_hash, "block": done.block_number, "version": version}
             )
-    version = client.latest_version(result.community_id, result.period)
+    version = client.latest_version(result.chain_community_id, result.period)
     local = result.onchain_fields()
     if version:
-        record = client.record(result.community_id, result.period, version)
+        record = client.record(result.chain_community_id, result.period, version)
         diffs = _mismatches(local, record)
         if not diffs:
             notarisation = summary.get("notarisation") or {}
             if notarisation.get("version") != version or not notarisation.get("txHash"):
-                found = client.find_notarisation(result.community_id, result.period, version)
+                found = client.find_notarisation(result.chain_community_id, result.period, version)
                 notarisation = {
                     "txHash": found.tx_hash if found else None,
                     "block": found.block_number if found else None,
@@ -358,7 +358,7 @@ def publish(client: Any, result: PeriodResult, folder: Path, correction_reason: 
             return summary["notarisation"]
         if not correction_reason:
             raise PeriodError(
-                f"Period {result.period} of community {result.community_id} was notarised (version {version}) "
+                f"Period {result.period} of community {result.chain_community_id} was notarised (version {version}) "
                 f"with different values: {'; '.join(diffs)}. If the readings were corrected, re-run with "
                 "--correct REASON to publish a new version."
             )
@@ -370,7 +370,7 @@ def publish(client: Any, result: PeriodResult, folder: Path, correction_reason: 
         update_summary(folder, notarisation={"pendingTx": tx_hash})
 
     tx = client.notarise(
-        result.community_id,
+        result.chain_community_id,
         result.period,
         local["dataRoot"],
         local["rewardsRoot"],
@@ -381,32 +381,43 @@ def publish(client: Any, result: PeriodResult, folder: Path, correction_reason: 
         on_sent=remember,
         correction_reason=correction_reason if version else None,
     )
-    new_version = client.latest_version(result.community_id, result.period)
+    new_version = client.latest_version(result.chain_community_id, result.period)
     notarisation = {"txHash": tx.tx_hash, "block": tx.block_number, "version": new_version}
     update_summary(folder, notarisation=notarisation)
     return notarisation
 
 
 def submit_claims(client: Any, result: PeriodResult, folder: Path, say: Progress) -> dict[str, str]:
-    """Claim every reward leaf on behalf of its member (tokens always go to the member); skip paid ones."""
+    """Claim every reward leaf on behalf of its member (tokens always go to the member); skip paid ones.
+
+    A member paid more than its leaf (a correction lowered it after it claimed) keeps the tokens; its over-payment
+    is recorded on chain for the community admin (docs/proofs.md, "Claims and corrections")."""
     if result.rewards_tree is None:
         return {}
     claims: dict[str, str] = dict(read_json(folder / "period.json").get("claims", {}))
     values = result.rewards_tree.values
-    active = client.member_profiles(result.community_id, [str(v[0]) for v in values])
+    active = client.member_profiles(result.chain_community_id, [str(v[0]) for v in values])
     sent = skipped = 0
     refused: list[str] = []
     for index, (leaf_account, leaf_amount) in enumerate(values):
         account, amount = str(leaf_account), int(leaf_amount)
-        if client.claimed(result.community_id, result.period, account) >= amount:
+        paid = client.claimed(result.chain_community_id, result.period, account)
+        if paid >= amount:
             skipped += 1
+            if paid > amount and client.overpaid(result.chain_community_id, result.period, account) != paid - amount:
+                proof = result.rewards_tree.get_proof(index)
+                try:
+                    client.record_overpayment(result.chain_community_id, account, result.period, amount, proof)
+                    say(f"  {account} was paid {paid - amount} units above its corrected reward: recorded.")
+                except RuntimeError as exc:
+                    say(f"  the over-payment of {account} could not be recorded: {exc}")
             continue
         if not active[account][0]:
             say(f"  {account} is not an active member on chain: its reward stays unclaimed.")
             continue
         proof = result.rewards_tree.get_proof(index)
         try:
-            tx = client.claim_for(result.community_id, account, result.period, amount, proof)
+            tx = client.claim_for(result.chain_community_id, account, result.period, amount, proof)
         except RuntimeError as exc:  # one refused claim (e.g. a correction's total exhausted) stops no other
             say(f"  claim of {account} refused: {exc}")
             refused.append(account)

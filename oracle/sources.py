@@ -138,4 +138,4 @@ def load_inputs(session: Session, chain_community_id: int, day: date) -> PeriodI
                 devices=device_series,
             )
         )
-    return PeriodInputs(community_id=chain_community_id, day=day, members=inputs)
+    return PeriodInputs(chain_community_id=chain_community_id, day=day, members=inputs)

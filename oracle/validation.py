@@ -33,6 +33,7 @@ _SIGN = {FlowQuantity.LOAD: 1, FlowQuantity.PRODUCTION: -1}
 # ASCII only: str.isdigit() also accepts superscripts and other scripts' digits, which int() refuses.
 _DIGITS = re.compile(r"[0-9]{1,18}")
 _UNIX_SECONDS = re.compile(r"-?[0-9]{1,12}(\.[0-9]+)?")
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,12 @@ def _number(raw: Mapping[str, Any], name: str, *, required: bool) -> float | Non
     if isinstance(value, bool):  # bool is an int to Python, never a measurement
         raise _Invalid(AnomalyReason.WRONG_TYPE, f"'{name}' is {value!r}; send a number.")
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float: JSON allows it, no meter measures it
+            raise _Invalid(
+                AnomalyReason.NOT_FINITE, f"'{name}' has {len(str(abs(value)))} digits; no meter measures that."
+            ) from None
     elif isinstance(value, str):
         try:
             number = float(value)
@@ -174,12 +180,14 @@ def parse_timestamp(value: Any) -> datetime:
     if isinstance(value, str) and _UNIX_SECONDS.fullmatch(value.strip()):
         value = float(value)  # Unix seconds written as text (CSV)
     if isinstance(value, int | float):
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise _Invalid(AnomalyReason.NOT_FINITE, f"'timestamp' is {value}; send ISO 8601 or Unix seconds.")
         try:
             return datetime.fromtimestamp(value, UTC)
-        except (OverflowError, OSError, ValueError):
-            raise _Invalid(AnomalyReason.WRONG_TYPE, f"'timestamp' {value} is not a representable Unix time.") from None
+        except (OverflowError, OSError, ValueError):  # OverflowError: an integer beyond any float or date
+            raise _Invalid(
+                AnomalyReason.WRONG_TYPE, f"'timestamp' {str(value)[:40]} is not a representable Unix time."
+            ) from None
     if not isinstance(value, str):
         raise _Invalid(AnomalyReason.WRONG_TYPE, f"'timestamp' is a {type(value).__name__}; send ISO 8601.")
     try:
@@ -193,7 +201,12 @@ def parse_timestamp(value: Any) -> datetime:
         raise _Invalid(
             AnomalyReason.WRONG_TYPE, f"'timestamp' {value[:40]!r} has no UTC offset; add one (e.g. +01:00 or Z)."
         )
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is in year 0 in UTC, 9999-12-31T23:59-14:00 in year 10000
+        raise _Invalid(
+            AnomalyReason.WRONG_TYPE, f"'timestamp' {value[:40]!r} falls outside the years 1 to 9999 in UTC."
+        ) from None
 
 
 def validate(
@@ -227,7 +240,8 @@ def validate(
             raise _Invalid(
                 AnomalyReason.WRONG_TYPE, f"'device' is a {type(device_value).__name__}; send the POD as a string."
             )
-        device_ref = device_value[:128]
+        # Kept with an anomaly: without control characters (PostgreSQL refuses NUL in text) and surrogates.
+        device_ref = _UNPRINTABLE.sub("", device_value)[:128]
         community_id = None
         if community_raw not in (None, ""):
             community_id = _integer(community_raw, "community")

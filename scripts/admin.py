@@ -15,71 +15,26 @@ from decimal import Decimal
 import click
 from ape import project
 from ape.cli import ConnectedProviderCommand
-from ape.exceptions import ContractLogicError
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
 from oracle.rewards.models import RewardModelError, validate_model
-from scripts._lec import community_entries, deployer, explain, require_deployments, save_deployments, tx_kwargs
+from scripts._lec.chain import community_entries, require_deployments, save_deployments, send, token_of
+from scripts._lec.market import COMMANDS as MARKET_COMMANDS
+from scripts._lec.values import UNIT, address, to_units
 
-UNIT = 10**18
 KINDS = {"citizen": 1, "stakeholder": 2}
 PROFILES = {"consumer": 0, "prosumer": 1, "prostormer": 2}
 ROLES = {
     "community-admin": "COMMUNITY_ADMIN_ROLE",
     "token-admin": "TOKEN_ADMIN_ROLE",
     "oracle-admin": "ORACLE_ADMIN_ROLE",
+    "claim-relayer": "RELAYER_ROLE",
     "default-admin": "DEFAULT_ADMIN_ROLE",
 }
 
 
-def to_units(tokens: str) -> int:
-    """Tokens as typed by a person ("2.5") to 18-decimal units, exactly."""
-    try:
-        value = Decimal(tokens)
-    except ArithmeticError as exc:
-        raise click.BadParameter(f"{tokens!r} is not a number of tokens.") from exc
-    if value < 0:
-        raise click.BadParameter("Amounts cannot be negative.")
-    units = value * UNIT
-    if units != units.to_integral_value():
-        raise click.BadParameter("Tokens have 18 decimals: use at most 18 digits after the point.")
-    return int(units)
-
-
-def address(value: str) -> str:
-    try:
-        return to_checksum_address(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not an Ethereum address.") from exc
-
-
-def token_of(community_id: int):
-    data = require_deployments()
-    registry = project.Registry.at(data["contracts"]["Registry"])
-    token = registry.tokenOf(community_id)
-    if int(token, 16) == 0:
-        raise click.ClickException(f"There is no community {community_id} on this chain.")
-    return project.CommunityToken.at(token)
-
-
-def send(call, *args):
-    """Sends a transaction as the admin account, prints its hash and events, or explains the refusal."""
-    try:
-        receipt = call(*args, sender=deployer(), **tx_kwargs())
-    except ContractLogicError as exc:
-        raise click.ClickException(explain(exc)) from exc
-    click.echo(f"tx {receipt.txn_hash}  block {receipt.block_number}  gas {receipt.gas_used}")
-    for event in receipt.events:
-        arguments = ", ".join(f"{k}={_show(v)}" for k, v in event.event_arguments.items())
-        click.echo(f"  {event.event_name}({arguments})")
-    return receipt
-
-
-def _show(value) -> str:
-    return "0x" + value.hex() if isinstance(value, bytes) else str(value)
-
-
-@click.group()
+# The marketplace's commands (deploy, categories, tasks, disputes, deadlines …) come from their own module.
+@click.group(commands=MARKET_COMMANDS)
 def cli() -> None:
     """Admin steps of the LEC platform (run with --network)."""
 
@@ -166,6 +121,15 @@ def bonus_set(community_id: int, kind: str, tokens: str) -> None:
     send(token_of(community_id).setWelcomeBonus, KINDS[kind], to_units(tokens))
 
 
+@cli.command(name="incentive-budget", cls=ConnectedProviderCommand)
+@click.argument("community_id", type=int)
+@click.argument("tokens")
+def incentive_budget(community_id: int, tokens: str) -> None:
+    """Set how much incentive above a deal's own fee a member may receive per 30 days, in tokens (0: incentives of
+    members' deals only ever return the deal's fee)."""
+    send(token_of(community_id).setIncentiveBudget, to_units(tokens))
+
+
 @cli.command(name="treasury-fund", cls=ConnectedProviderCommand)
 @click.argument("community_id", type=int)
 @click.argument("tokens")
@@ -228,9 +192,3 @@ def model_register(name: str, kind: str, params_json: str) -> None:
         raise click.BadParameter(str(exc)) from exc
     data = require_deployments()
     send(project.RewardModels.at(data["contracts"]["RewardModels"]).registerModel, name, kind, model.canonical_params)
-
-
-# The marketplace's commands (task publication, dispute resolution, deadlines …) live in their own module.
-from scripts._market_admin import register as _register_market_commands  # noqa: E402
-
-_register_market_commands(cli)

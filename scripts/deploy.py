@@ -11,7 +11,7 @@ import click
 from ape import chain, project
 from ape.cli import ConnectedProviderCommand
 
-from scripts._lec import deployer, load_deployments, save_deployments, tx_kwargs
+from scripts._lec.chain import deployer, load_deployments, save_deployments, tx_kwargs
 
 
 def deploy_platform(admin=None) -> dict[str, Any]:

@@ -13,10 +13,10 @@ import click
 from ape import accounts, project
 from ape.cli import ConnectedProviderCommand
 
-from scripts._lec import community_entries, deployer, require_deployments, save_deployments, tx_kwargs
-from scripts._market_seed import ensure_marketplace, seed_market_demo, write_demo_listings
+from scripts._lec.chain import community_entries, deployer, require_deployments, save_deployments, tx_kwargs
+from scripts._lec.seed_market import ensure_marketplace, seed_market_demo, write_demo_listings
+from scripts._lec.values import UNIT
 
-UNIT = 10**18  # 18 decimals: 1 token = 1 hour of the time bank
 DEMO_NAME = "Demo LEC"
 DEMO_SYMBOL = "DLEC"
 
@@ -36,11 +36,13 @@ DEMO_MEMBERS = [
 ]
 
 # Token policy of the demo: 1 % on member transfers, welcome bonus 5 h (citizen) / 20 h (stakeholder),
-# 1 token = 10 € for stakeholder purchases (10**15 units per cent).
+# 1 token = 10 € for stakeholder purchases (10**15 units per cent), and up to 2 h a month of marketplace incentives
+# above the deals' own fees per member (the energy manager's bonus of category 2 has no fee to return).
 DEMO_POLICY = {
     "fee_bps": 100,
     "welcome_bonus": {CITIZEN: 5 * UNIT, STAKEHOLDER: 20 * UNIT},
     "units_per_cent": UNIT // 1000,
+    "incentive_budget": 2 * UNIT,
     "treasury": 10_000 * UNIT,
 }
 
@@ -84,6 +86,8 @@ def seed_demo(admin=None) -> dict[str, Any]:
             token.setWelcomeBonus(kind, amount, sender=admin, **kw)
     if token.exchangeRate() != DEMO_POLICY["units_per_cent"]:
         token.setExchangeRate(DEMO_POLICY["units_per_cent"], sender=admin, **kw)
+    if token.incentiveBudget() != DEMO_POLICY["incentive_budget"]:
+        token.setIncentiveBudget(DEMO_POLICY["incentive_budget"], sender=admin, **kw)
     for category, (fee, incentive, venue) in DEMO_CATEGORIES.items():
         policy = token.categoryPolicy(category)
         if (policy.feeBps, policy.incentiveBps, policy.venueBps, policy.enabled) != (fee, incentive, venue, True):

@@ -7,9 +7,8 @@ from ape import accounts, project
 from ape.cli import ConnectedProviderCommand
 
 from lec.settings import get_settings
-from scripts._lec import require_deployments
-
-UNIT = 10**18
+from scripts._lec.chain import require_deployments
+from scripts._lec.values import UNIT
 
 
 @click.command(cls=ConnectedProviderCommand)

@@ -1,13 +1,16 @@
-"""`Annotated` dependencies shared by the routes: settings, database session, the caller, role and community checks.
+"""`Annotated` dependencies shared by the routes: settings, database session, Keycloak's admin side, the caller,
+role and community checks.
 
 Authorisation rule, in one place: a realm role from the token says what kind of caller this is; the database
 says which communities the caller belongs to (`user_communities`, active) and which community roles they hold
-there (`user_roles`). A community-scoped route asks `community_access(...)` and gets a 403 when the caller is
-authenticated but not entitled, a 404 when the community does not exist.
+there (`user_roles`). A community-scoped route asks `community_access(...)` (or one of the usual sets below,
+`CommunityReader`, `CommunityAdmin`) and gets a 403 when the caller is authenticated but not entitled, a 404
+when the community does not exist.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -19,18 +22,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from dapp.api.schemas import PathId
+from dapp.api.errors import forbidden, not_found, unauthorized
+from dapp.api.idp import IdentityProvider
+from dapp.api.roles import AUDITOR, COMMUNITY_ADMIN, PLATFORM_ADMIN, TOKEN_HOLDER
+from dapp.api.schemas.common import PathId
 from dapp.api.security import IdentityProviderUnavailable, InvalidToken, Principal, TokenValidator
 from lec.db.models import Community, Role, User, UserCommunity, UserRole
 from lec.settings import Settings
 
-PLATFORM_ADMIN = "platform-admin"
-COMMUNITY_ADMIN = "community-admin"
-TOKEN_ADMIN = "token-admin"
-ORACLE_ADMIN = "oracle-admin"
-TOKEN_HOLDER = "token-holder"
-AUDITOR = "auditor"
-METER_GATEWAY = "meter-gateway"
+log = logging.getLogger(__name__)
 
 _bearer = HTTPBearer(auto_error=False, description="A Keycloak access token of the lec realm.")
 
@@ -50,29 +50,27 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
         yield session
 
 
+def get_idp(request: Request) -> IdentityProvider:
+    """Keycloak's admin side, made on first use (its client logs in only when a route needs it)."""
+    idp: IdentityProvider | None = getattr(request.app.state, "idp", None)
+    if idp is None:
+        idp = request.app.state.idp = IdentityProvider(request.app.state.settings)
+    return idp
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
+IdpDep = Annotated[IdentityProvider, Depends(get_idp)]
 
 
-def unauthorized(detail: str) -> HTTPException:
-    return HTTPException(
-        status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
-    )
+async def authenticate(request: Request) -> Principal:
+    """The caller named by the request's bearer token, or a 401 (a 503 when Keycloak's keys cannot be fetched).
 
-
-def forbidden(detail: str) -> HTTPException:
-    return HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
-
-
-def not_found(detail: str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, detail=detail)
-
-
-async def get_principal(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    `GuardedRoute` calls this before the body is read and keeps the result on `request.state.principal`.
+    """
+    credentials = await _bearer(request)
+    if credentials is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail="This endpoint needs a bearer token: log in through Keycloak and send `Authorization: Bearer …`.",
@@ -87,7 +85,20 @@ async def get_principal(
     except InvalidToken as exc:
         raise unauthorized(str(exc)) from exc
     except IdentityProviderUnavailable as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
+        log.error("%s", exc)  # names the settings to check: the operator's to read, not the caller's
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="The identity provider's signing keys cannot be fetched now, so no token can be checked; "
+            "retry in a while.",
+        ) from exc
+
+
+async def get_principal(
+    request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    """The authenticated caller: the one `GuardedRoute` found before reading the body, else found now."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    return principal if principal is not None else await authenticate(request)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -125,7 +136,7 @@ def current_user(principal: PersonDep, session: SessionDep) -> User:
     return user
 
 
-CurrentUserDep = Annotated[User, Depends(current_user)]
+CurrentUser = Annotated[User, Depends(current_user)]
 
 
 @dataclass(frozen=True)
@@ -221,3 +232,12 @@ def authorise(access: CommunityAccess, allowed: tuple[str, ...]) -> CommunityAcc
         f"You have no access to community {access.community.id} for this action "
         f"(it needs {' or '.join(allowed)} in that community)."
     )
+
+
+# The usual sets of a community's routes.
+CommunityReader = Annotated[
+    CommunityAccess, Depends(community_access(TOKEN_HOLDER, COMMUNITY_ADMIN, AUDITOR, PLATFORM_ADMIN))
+]
+"""Reads the community's data: its members (their own), its admin, auditors and platform admins."""
+CommunityAdmin = Annotated[CommunityAccess, Depends(community_access(COMMUNITY_ADMIN, PLATFORM_ADMIN))]
+"""Manages the community: its admin and platform admins."""

@@ -1,6 +1,6 @@
 """The dev identity mode: a local Keycloak-compatible issuer for the demo, on loopback only.
 
-It is the same server the tests use (`dapp.keycloak.server`), with a freshly generated RSA key, started next to
+It is the same server the tests use (`dapp.api.dev_realm`), with a freshly generated RSA key, started next to
 the API; the API validates its tokens through the very same code path as a real Keycloak's (JWKS over HTTP,
 python-keycloak). Demo accounts get random passwords written to `$LEC_DATA_DIR/dev-identity.json` (mode 0600)
 so the dApp and the operator can log in; nothing secret is in the repository.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from dapp.keycloak.server import KeycloakStandIn
+from dapp.api.dev_realm import KeycloakStandIn
 from lec.settings import Settings, SettingsError, is_loopback
 
 # Demo accounts: realm roles and the index of their wallet among anvil's default accounts (the demo
@@ -30,7 +30,7 @@ DEV_USERS: dict[str, tuple[tuple[str, ...], int | None]] = {
     "paolo": (("platform-admin",), 0),
     "audrey": (("auditor",), None),
 }
-DEMO_COMMUNITY = 1
+DEMO_CHAIN_COMMUNITY_ID = 1  # the demo community, as `scripts/seed.py` registers it
 
 
 def bind_demo_users(
@@ -50,7 +50,9 @@ def bind_demo_users(
     engine = init_db(get_engine(database_url))
     linked = 0
     with Session(engine) as session:
-        community = session.exec(select(Community).where(Community.chain_community_id == DEMO_COMMUNITY)).first()
+        community = session.exec(
+            select(Community).where(Community.chain_community_id == DEMO_CHAIN_COMMUNITY_ID)
+        ).first()
         for username, (roles, wallet_index) in (users or DEV_USERS).items():
             subject = subjects[username]
             membership = None
@@ -70,8 +72,8 @@ def bind_demo_users(
             if community is None:
                 continue
             for name in roles:
-                if name not in ("community-admin", "token-holder"):
-                    continue
+                if name not in ("community-admin", "token-holder", "token-admin", "oracle-admin"):
+                    continue  # platform-admin and auditor are global: the token's realm role is enough
                 role = session.exec(select(Role).where(Role.name == name)).first()
                 if role is not None and session.get(UserRole, (user.id, community.id, role.id)) is None:
                     session.add(UserRole(user_id=user.id, community_id=community.id, role_id=role.id))

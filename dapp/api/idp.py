@@ -85,6 +85,10 @@ class IdentityProvider:
         self._call("send the verification e-mail", admin.send_verify_email, user_id, client_id="lec-dapp")
         return user_id
 
+    def send_verification(self, user_id: str) -> None:
+        """Ask Keycloak to send the verification e-mail again (after the address changed)."""
+        self._call("send the verification e-mail", self.admin().send_verify_email, user_id)
+
     def update_profile(self, user_id: str, changes: dict[str, Any]) -> None:
         self._call("update the profile", self.admin().update_user, user_id, changes)
 

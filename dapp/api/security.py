@@ -22,6 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from jwcrypto import jwk, jws, jwt
@@ -58,18 +59,46 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
 
+# Claims read into the `Principal`, with the JSON type Keycloak gives them. A claim of another type is not read
+# "as best we can" (a string of roles would become a set of letters): the token is refused.
+_STRING_CLAIMS = ("sub", "azp", "preferred_username", "email", "given_name", "family_name", "client_id", "typ")
+_TIME_CLAIMS = ("exp", "nbf", "iat")
+
+
+def _check_types(claims: dict[str, Any]) -> None:
+    wrong = [name for name in _STRING_CLAIMS if name in claims and not isinstance(claims[name], str)]
+    wrong += [
+        name
+        for name in _TIME_CLAIMS
+        if name in claims and (isinstance(claims[name], bool) or not isinstance(claims[name], int | float))
+    ]
+    if "email_verified" in claims and not isinstance(claims["email_verified"], bool):
+        wrong.append("email_verified")
+    realm_access = claims.get("realm_access", {})
+    if not isinstance(realm_access, dict):
+        wrong.append("realm_access")
+    elif not isinstance(roles := realm_access.get("roles", []), list) or not all(isinstance(r, str) for r in roles):
+        wrong.append("realm_access.roles")
+    if wrong:
+        raise InvalidToken(
+            f"The token's claims {', '.join(wrong)} have the wrong type (Keycloak writes them as it documents); "
+            "it was not issued by Keycloak. Log in again."
+        )
+
+
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    """The caller named by claims that passed `_check_types` (so every value below has Keycloak's type)."""
     roles = claims.get("realm_access", {}).get("roles", [])
-    username = str(claims.get("preferred_username", ""))
+    username = claims.get("preferred_username", "")
     return Principal(
-        subject=str(claims["sub"]),
+        subject=claims["sub"],
         username=username,
-        roles=frozenset(r for r in roles if isinstance(r, str)),
-        client_id=str(claims.get("azp", "")),
+        roles=frozenset(roles),
+        client_id=claims.get("azp", ""),
         email=claims.get("email"),
         given_name=claims.get("given_name"),
         family_name=claims.get("family_name"),
-        email_verified=bool(claims.get("email_verified", False)),
+        email_verified=claims.get("email_verified", False),
         # Keycloak marks service-account tokens with `client_id` and the `service-account-<client>` username.
         service_account="client_id" in claims or username.startswith("service-account-"),
         claims=claims,
@@ -84,9 +113,21 @@ class _Remembered:
     forget_at: float  # on the validator's monotonic clock
 
 
+def _canonical(part: str) -> bool:
+    """Whether `part` is the one base64url spelling (unpadded) of the bytes it decodes to."""
+    try:
+        decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    except ValueError:
+        return False
+    return base64.urlsafe_b64encode(decoded).rstrip(b"=").decode() == part
+
+
 def _segment(part: str) -> dict[str, Any]:
     padded = part + "=" * (-len(part) % 4)
-    value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    try:
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except RecursionError as exc:  # nested arrays: json recurses once per level
+        raise ValueError("nested too deeply") from exc
     if not isinstance(value, dict):
         raise ValueError("not a JSON object")
     return value
@@ -105,6 +146,7 @@ class TokenValidator:
         max_age_seconds: float = 3600.0,
         cache_seconds: float = 60.0,
         cache_size: int = 10_000,
+        max_token_bytes: int = 16_384,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -118,6 +160,7 @@ class TokenValidator:
         self._wall_clock = wall_clock
         self._cache_seconds = cache_seconds
         self._cache_size = cache_size
+        self._max_token_bytes = max_token_bytes
         # Its own lock: a key fetch (an HTTP call, under `_lock`) must not stall lookups of remembered tokens.
         self._cache_lock = threading.Lock()
         self._cache: OrderedDict[bytes, _Remembered] = OrderedDict()
@@ -210,9 +253,20 @@ class TokenValidator:
         return principal
 
     def _verify(self, token: str) -> tuple[Principal, str]:
+        if len(token) > self._max_token_bytes:
+            raise InvalidToken(
+                f"The bearer token is too long ({len(token)} characters, at most {self._max_token_bytes}); "
+                "Keycloak's access tokens are far shorter. Log in again."
+            )
         parts = token.split(".")
         if len(parts) != 3:
             raise InvalidToken("The bearer token is not a signed JWT (expected three dot-separated parts).")
+        if not all(_canonical(part) for part in parts):
+            # base64url leaves spare bits in a segment's last character: a changed spare bit decodes to the same
+            # bytes, so one token would have several spellings. Keycloak writes one; the others are refused.
+            raise InvalidToken(
+                "The bearer token is not in canonical base64url; it was altered after Keycloak signed it."
+            )
         try:
             header = _segment(parts[0])
         except ValueError as exc:
@@ -237,10 +291,18 @@ class TokenValidator:
             raise InvalidToken(f"The token was not issued by this API's realm ({self.issuer}): {exc}.") from exc
         except jwt.JWTMissingClaim as exc:
             raise InvalidToken(f"The token lacks a required claim: {exc}.") from exc
-        except (jws.InvalidJWSSignature, jws.InvalidJWSObject, jwt.JWException, ValueError) as exc:
+        except (jwt.JWTInvalidClaimFormat, TypeError) as exc:  # jwcrypto checks types, or trips on them
+            raise InvalidToken(
+                f"The token's claims exp, nbf, iat, iss, sub, aud or typ have the wrong type ({exc}); it was not "
+                "issued by Keycloak. Log in again."
+            ) from exc
+        except (jws.InvalidJWSSignature, jws.InvalidJWSObject, jwt.JWException, ValueError, RecursionError) as exc:
             raise InvalidToken(
                 "The token's signature does not verify; it was altered or not issued by Keycloak."
             ) from exc
+        if not isinstance(claims, dict):
+            raise InvalidToken("The token's payload is not a JSON object; it was not issued by Keycloak.")
+        _check_types(claims)
         if claims.get("typ", "Bearer") != "Bearer":
             raise InvalidToken(f"A {claims.get('typ')} token cannot be used as an access token.")
         audience = claims.get("aud", [])
@@ -254,9 +316,33 @@ class TokenValidator:
             )
         if "sub" not in claims:
             raise InvalidToken("The token names no subject (sub).")
-        exp = claims.get("exp")
-        # jwcrypto checked `exp` against the system clock; checking it again on the validator's clock keeps the
-        # cache and the verification on one notion of time (and lets tests move it).
-        if not isinstance(exp, int | float) or exp + self._leeway < self._wall_clock():
-            raise InvalidToken("The token has expired; refresh it or log in again.")
+        self._check_times(claims)
         return principal_from_claims(claims), kid
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        """`exp`, `nbf` and `iat` against the validator's clock, each with the leeway.
+
+        jwcrypto checked `exp` against the system clock and, given `check_claims`, skips `nbf`; checking all three
+        here keeps the cache and the verification on one notion of time (and lets tests move it). Keycloak always
+        writes `exp` and `iat`; `nbf` only when an admin pushed a not-before policy.
+        """
+        now = self._wall_clock()
+        exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
+        if exp is None or exp + self._leeway < now:
+            raise InvalidToken("The token has expired; refresh it or log in again.")
+        if nbf is not None and nbf - self._leeway > now:
+            raise InvalidToken(
+                f"The token is not valid before {_utc(nbf)}; check the clocks of Keycloak and of this server."
+            )
+        if iat is not None and iat - self._leeway > now:
+            raise InvalidToken(
+                f"The token says it was issued in the future ({_utc(iat)}); check the clocks of Keycloak and of "
+                "this server."
+            )
+
+
+def _utc(epoch: float) -> str:
+    try:
+        return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return f"Unix time {epoch}"

@@ -7,6 +7,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from eth_keys.exceptions import BadSignature
 from eth_utils import to_checksum_address
 
 with warnings.catch_warnings():
@@ -53,9 +54,11 @@ class VerifiedBinding:
 
 
 def verify(
-    message_text: str, signature: str, domain: str, chain_id: int, now: datetime | None = None
+    message_text: str, signature: str, domain: str, chain_id: int, *, uri: str, now: datetime | None = None
 ) -> VerifiedBinding:
-    """Parse and verify a signed SIWE message: grammar, domain, chain, expiry and the signer's address.
+    """Parse and verify a signed SIWE message: grammar, domain, URI, statement, chain, expiry and the signer's
+    address — everything `build_message` put in it, so a message prepared by another site or for another purpose
+    binds nothing here.
 
     The nonce's freshness and single use are checked by the caller against the nonces table.
     """
@@ -67,12 +70,18 @@ def verify(
         raise BindingError(f"The message is for chain {message.chain_id}, but the platform's chain is {chain_id}.")
     if message.expiration_time is None:
         raise BindingError("The message has no expiration time; ask for a new nonce and sign the message it returns.")
+    if message.uri != uri:
+        raise BindingError(f"The message names the URI {message.uri!r}, not this platform's {uri!r}; sign ours.")
+    if message.statement != STATEMENT:
+        raise BindingError("The message's statement is not the platform's; sign the message the challenge returned.")
     try:
         message.verify(signature, domain=domain, timestamp=now or datetime.now(UTC))
     except VerificationError as exc:
         raise BindingError(_explain(exc, domain)) from exc
-    except ValueError as exc:
-        raise BindingError(f"The signature is malformed: {exc}.") from exc
+    except (ValueError, BadSignature) as exc:  # eth_keys refuses an impossible signature (v, r or s) outright
+        raise BindingError(
+            "The signature is malformed (not a signature any key could make); sign the message again."
+        ) from exc
     return VerifiedBinding(address=to_checksum_address(message.address), nonce=message.nonce)
 
 

@@ -41,9 +41,12 @@ else:
             common.show_error(f"The file is not JSON ({exc.msg} at line {exc.lineno}).")
 
 if bundle:
+    # A bundle may come from a file its member wrote: its fields are shown as text, never as markdown.
     st.caption(
-        f"Community {bundle.get('communityId')} · period {bundle.get('periodId')} · member "
-        f"{(bundle.get('member') or {}).get('account')} · {len(bundle.get('devices') or [])} device(s)"
+        f"Community {common.plain(str(bundle.get('communityId')))} · period "
+        f"{common.plain(str(bundle.get('periodId')))} · member "
+        f"{common.plain(str((bundle.get('member') or {}).get('account')))} · "
+        f"{len(bundle.get('devices') or [])} device(s)"
     )
     if st.button("Run the verification", key=f"{P}run", type="primary"):
         try:
@@ -53,7 +56,7 @@ if bundle:
             st.stop()
         for check in checks:
             (st.success if check.ok else st.error)(
-                f"**{check.name}** — {check.detail}",
+                f"**{check.name}** — {common.plain(check.detail)}",
                 icon=":material/check_circle:" if check.ok else ":material/cancel:",
             )
         if checks and all(c.ok for c in checks):

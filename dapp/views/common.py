@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ class Identity:
     name: str
     roles: frozenset[str]
     token: str | None = None
-    community_id: int | None = None
+    chain_community_id: int | None = None  # the token's optional `community_id` claim: a Registry id
     wallet: str | None = None
     source: str = "keycloak"
     claims: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -49,7 +50,7 @@ def identity_from_claims(claims: dict[str, Any], token: str | None, source: str 
         name=str(claims.get("name") or claims.get("preferred_username") or "unknown"),
         roles=roles,
         token=token,
-        community_id=int(community) if isinstance(community, int | str) and str(community).isdigit() else None,
+        chain_community_id=int(community) if isinstance(community, int | str) and str(community).isdigit() else None,
         wallet=claims.get("wallet"),
         source=source,
         claims=claims,
@@ -98,6 +99,16 @@ def chain() -> Chain:
     return Chain()
 
 
+_MARKDOWN = re.compile(r"""([!-/:-@\[-`{-~])""")  # every ASCII punctuation mark; CommonMark lets each be escaped
+
+
+def plain(text: str) -> str:
+    """`text` (typed by someone else: a name, a bundle's fields) for Streamlit's markdown elements, shown as typed:
+    links, images, emphasis, headings, math and HTML all escaped, lines joined (Streamlit does not render HTML in
+    markdown, but an image link would make the reader's browser fetch an address of the writer's choosing)."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(text.splitlines()))
+
+
 def show_error(message: str) -> None:
     st.error(message, icon=":material/error:")
 
@@ -144,16 +155,17 @@ def period_picker(prefix: str, default_days: int = 7, latest: date | None = None
     return end_default - timedelta(days=6), end_default
 
 
-def community_picker(prefix: str, identity: Identity) -> int:
-    """The community the page is about: the user's own, or any for platform-wide roles."""
-    if identity.community_id is not None and not identity.has("platform-admin", "auditor"):
-        return identity.community_id
+def chain_community_picker(prefix: str, identity: Identity) -> int:
+    """The Registry's id of the community the page is about: the user's own, or any for platform-wide roles."""
+    own = identity.chain_community_id
+    if own is not None and not identity.has("platform-admin", "auditor"):
+        return own
     communities = attempt(lambda: chain().communities()) or []
     if not communities:
-        return identity.community_id or 1
-    names = {c.id: f"{c.id} · {c.name}" for c in communities}
+        return own or 1
+    names = {c.chain_community_id: f"{c.chain_community_id} · {c.name}" for c in communities}
     ids = list(names)
-    default = ids.index(identity.community_id) if identity.community_id in ids else 0
+    default = ids.index(own) if own in ids else 0
     picked: int = st.selectbox(
         "Community", ids, index=default, format_func=lambda i: names[i], key=f"{prefix}_community"
     )
@@ -165,7 +177,7 @@ class Membership:
     """A community the signed-in person belongs to: its API id, its on-chain id and their wallet there."""
 
     community_id: int
-    chain_id: int | None
+    chain_community_id: int | None
     name: str
     wallet: str | None
 

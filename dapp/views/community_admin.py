@@ -66,12 +66,12 @@ if members:
 # Community tasks and disputes live on the community's marketplace contract: signed in the admin's wallet.
 st.subheader("Community tasks")
 chain = common.chain()
-chain_id = membership.chain_id
-market = chain.marketplace(chain_id) if chain_id is not None else None
-if chain_id is None or market is None:
+chain_community_id = membership.chain_community_id
+market = chain.marketplace(chain_community_id) if chain_community_id is not None else None
+if chain_community_id is None or market is None:
     st.info("This community has no marketplace yet: the platform admin deploys and registers one.")
     st.stop()
-symbol = chain.symbol(chain_id)
+symbol = chain.symbol(chain_community_id)
 common.wallet_hint()
 TASK_CATEGORIES = {5: "citizen → community", 6: "stakeholder → community", 7: "citizen → community with a venue"}
 with st.container(border=True):
@@ -109,7 +109,7 @@ with st.container(border=True):
     )
     common.show_signing("task_publish", "Task publication")
 
-all_deals = chain.deals(chain_id)
+all_deals = chain.deals(chain_community_id)
 tasks = [d for d in all_deals if d["side"] == 2]
 to_confirm = [d for d in tasks if d["state"] in (deals.ACCEPTED, deals.COMPLETED)]
 if tasks:

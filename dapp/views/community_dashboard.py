@@ -109,16 +109,16 @@ with overview:
         )
 
     st.subheader("Tokens")
-    chain_id = membership.chain_id
-    if chain_id is not None:
+    chain_community_id = membership.chain_community_id
+    if chain_community_id is not None:
         chain = common.chain()
-        policy = common.attempt(partial(chain.token_policy, chain_id))
-        claims = common.attempt(partial(chain.claims, chain_id)) or []
+        policy = common.attempt(partial(chain.token_policy, chain_community_id))
+        claims = common.attempt(partial(chain.claims, chain_community_id)) or []
         if policy is not None:
-            symbol = chain.symbol(chain_id)
+            symbol = chain.symbol(chain_community_id)
             t1, t2, t3 = st.columns(3)
             t1.metric(f"Treasury ({symbol})", f"{to_tokens(policy['treasury']):,.2f}")
-            t2.metric(f"In circulation ({symbol})", f"{to_tokens(chain.total_supply(chain_id)):,.2f}")
+            t2.metric(f"In circulation ({symbol})", f"{to_tokens(chain.total_supply(chain_community_id)):,.2f}")
             t3.metric(f"Rewards claimed ({symbol})", f"{to_tokens(sum(c['amount'] for c in claims)):,.2f}")
             if claims:
                 per_day = (

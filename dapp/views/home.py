@@ -16,7 +16,7 @@ st.markdown(
 if identity is None:
     st.info("Sign in from the sidebar to see your energy, your wallet and the pages of your role.")
 else:
-    st.subheader(f"Welcome, {identity.name}")
+    st.subheader(f"Welcome, {common.plain(identity.name)}")
     jobs = {
         "token-holder": "**My energy** shows your curves, bands and rewards; **Wallet** moves tokens.",
         "community-admin": "**Community dashboard** and **Members and tasks** run the community.",

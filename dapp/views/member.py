@@ -133,13 +133,13 @@ else:
 
 # Tokens: what the member claimed, read from the chain's public RewardClaimed events.
 st.subheader("Tokens earned")
-if membership.chain_id is None or not membership.wallet:
+if membership.chain_community_id is None or not membership.wallet:
     st.info("Bind your wallet to see your tokens.")
     st.stop()
-chain_id: int = membership.chain_id
+chain_community_id: int = membership.chain_community_id
 chain = common.chain()
-claims = common.attempt(lambda: chain.claims(chain_id)) or []
-symbol = common.attempt(lambda: chain.symbol(chain_id)) or "tokens"
+claims = common.attempt(lambda: chain.claims(chain_community_id)) or []
+symbol = common.attempt(lambda: chain.symbol(chain_community_id)) or "tokens"
 own = [c for c in claims if c["account"].lower() == membership.wallet.lower()]
 earned = sum(c["amount"] for c in own)
 month_start = date.today().replace(day=1)

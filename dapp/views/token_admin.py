@@ -23,13 +23,13 @@ CATEGORIES = [
 
 identity = common.signed_in()
 st.title("Token policy")
-community_id = common.community_picker(P, identity)
+chain_community_id = common.chain_community_picker(P, identity)
 chain = common.chain()
-policy = common.attempt(lambda: chain.token_policy(community_id))
+policy = common.attempt(lambda: chain.token_policy(chain_community_id))
 if policy is None:
     st.stop()
-token = chain.community(community_id).token
-symbol = chain.symbol(community_id)
+token = chain.community(chain_community_id).token
+symbol = chain.symbol(chain_community_id)
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Transfer fee", f"{policy['fee_bps'] / 100:.2f} %", help="Paid to the treasury on member transfers.")
 m2.metric(f"Welcome bonus, citizen ({symbol})", f"{calls.to_tokens(policy['welcome_bonus']['citizen']):,.2f}")

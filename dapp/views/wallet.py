@@ -15,12 +15,12 @@ P = "wallet_"  # session_state prefix of this page
 
 identity = common.signed_in()
 st.title("Wallet")
-community_id = common.community_picker(P, identity)
+chain_community_id = common.chain_community_picker(P, identity)
 chain = common.chain()
-community = common.attempt(lambda: chain.community(community_id))
+community = common.attempt(lambda: chain.community(chain_community_id))
 if community is None:
     st.stop()
-symbol = chain.symbol(community_id)
+symbol = chain.symbol(chain_community_id)
 w = wallet.state()
 
 
@@ -67,8 +67,8 @@ if not w.on_chain(LEC_CHAIN_ID):
 
 # ------------------------------------------------------------------------------------------- balance
 st.subheader("2 · Balance")
-member = chain.member(community_id, account)
-balance = chain.balance(community_id, account)
+member = chain.member(chain_community_id, account)
+balance = chain.balance(chain_community_id, account)
 m1, m2 = st.columns(2)
 m1.metric(
     f"Balance ({symbol})",
@@ -108,8 +108,8 @@ if amount_text:
     except calls.CallError as exc:
         common.show_error(str(exc))
 if units:
-    preview = FeePreview(amount=units, fee=chain.fee_of(community_id, units))
-    st.info(preview.sentence(symbol, chain.token_policy(community_id)["fee_bps"]), icon=":material/receipt_long:")
+    preview = FeePreview(amount=units, fee=chain.fee_of(chain_community_id, units))
+    st.info(preview.sentence(symbol, chain.token_policy(chain_community_id)["fee_bps"]), icon=":material/receipt_long:")
 st.button(
     "Sign the transfer in MetaMask",
     key=f"{P}send",
@@ -131,10 +131,10 @@ period_text = f1.text_input("Period (day, YYYYMMDD)", key=f"{P}period", placehol
 if f1.button("Fetch my proof", key=f"{P}fetch", disabled=not period_text.isdigit()):
     try:
         api = common.api(identity)
-        api_id = next(c["id"] for c in api.communities() if c.get("chain_community_id") == community_id)
-        claim = parse_reward_claim(api.bundle(api_id, int(period_text)))
+        community_id = next(c["id"] for c in api.communities() if c.get("chain_community_id") == chain_community_id)
+        claim = parse_reward_claim(api.bundle(community_id, int(period_text)))
     except StopIteration:
-        common.show_error(f"The platform does not list community {community_id}: ask its admin.")
+        common.show_error(f"The platform does not list community {chain_community_id}: ask its admin.")
         claim = None
     except (ClientError, calls.CallError) as exc:
         common.show_error(str(exc))
@@ -157,7 +157,7 @@ if claim is not None:
             f"This proof is for {claim.account}, not for the connected account {account}: connect that wallet."
         )
     else:
-        already = chain.claimed(community_id, claim.period_id, account)
+        already = chain.claimed(chain_community_id, claim.period_id, account)
         due = claim.due(already)
         st.info(
             f"Period {claim.period_id}: reward {calls.to_tokens(claim.amount):f} {symbol}, already claimed "
@@ -187,11 +187,11 @@ common.show_transaction("claim", "Claim")
 
 # ------------------------------------------------------------------------------------------- marketplace
 st.subheader("5 · Marketplace deals")
-market = chain.marketplace(community_id)
+market = chain.marketplace(chain_community_id)
 if market is None:
     st.info("This community has no marketplace yet: the platform admin deploys and registers one.")
     st.stop()
-mine = [d for d in chain.deals(community_id) if deals.involves(d, account)]
+mine = [d for d in chain.deals(chain_community_id) if deals.involves(d, account)]
 if not mine:
     st.info("No deal involves you and none is open to you.")
     st.stop()
@@ -218,7 +218,7 @@ if not possible:
     st.caption("Nothing for you to do on this deal now.")
 price = deal["price"]
 if "accept" in possible and deals.pays_on_accept(deal):
-    allowance = chain.allowance(community_id, account, market.address)
+    allowance = chain.allowance(chain_community_id, account, market.address)
     if allowance < price:
         st.info(
             f"Accepting puts {calls.to_tokens(price):f} {symbol} in escrow: approve the marketplace to take it first."
@@ -237,7 +237,7 @@ if "accept" in possible and deals.pays_on_accept(deal):
         common.show_signing("deal_approve", "Approval")
         possible = [a for a in possible if a != "accept"]
 if "confirm" in possible:
-    split = chain.settlement_preview(community_id, deal["id"])
+    split = chain.settlement_preview(chain_community_id, deal["id"])
     st.info(
         f"Confirming pays {calls.to_tokens(split['to_provider']):f} {symbol} to the provider, "
         f"{calls.to_tokens(split['fee']):f} {symbol} fee to the treasury"

@@ -113,15 +113,15 @@ class ChainClient:
 
     # ------------------------------------------------------------------ reads
 
-    def token(self, community_id: int):
-        address = _retry(lambda: self.registry.functions.tokenOf(community_id).call())
+    def token(self, chain_community_id: int):
+        address = _retry(lambda: self.registry.functions.tokenOf(chain_community_id).call())
         return self.w3.eth.contract(address=address, abi=abi("CommunityToken"))
 
-    def latest_version(self, community_id: int, period: int) -> int:
-        return int(_retry(lambda: self.notary.functions.latestVersion(community_id, period).call()))
+    def latest_version(self, chain_community_id: int, period: int) -> int:
+        return int(_retry(lambda: self.notary.functions.latestVersion(chain_community_id, period).call()))
 
-    def record(self, community_id: int, period: int, version: int) -> PeriodRecord:
-        raw = _retry(lambda: self.notary.functions.record(community_id, period, version).call())
+    def record(self, chain_community_id: int, period: int, version: int) -> PeriodRecord:
+        raw = _retry(lambda: self.notary.functions.record(chain_community_id, period, version).call())
         r = _struct("record", self.notary.abi, tuple(raw))
         return PeriodRecord(
             version=version,
@@ -143,13 +143,18 @@ class ChainClient:
     def latest_model_id(self, name: str) -> int:
         return int(_retry(lambda: self.models.functions.latestModelId(name).call()))
 
-    def claimed(self, community_id: int, period: int, account: str) -> int:
-        token = self.token(community_id)
+    def claimed(self, chain_community_id: int, period: int, account: str) -> int:
+        token = self.token(chain_community_id)
         return int(_retry(lambda: token.functions.claimed(period, to_checksum_address(account)).call()))
 
-    def member_profiles(self, community_id: int, accounts: list[str]) -> dict[str, tuple[bool, int]]:
+    def overpaid(self, chain_community_id: int, period: int, account: str) -> int:
+        """The recorded over-payment of ``account`` for ``period`` (paid above its amount in a later version)."""
+        token = self.token(chain_community_id)
+        return int(_retry(lambda: token.functions.overpaid(period, to_checksum_address(account)).call()))
+
+    def member_profiles(self, chain_community_id: int, accounts: list[str]) -> dict[str, tuple[bool, int]]:
         """(active, profile) of each account on chain (profile 0 consumer, 1 prosumer, 2 prostormer)."""
-        token = self.token(community_id)
+        token = self.token(chain_community_id)
         out = {}
         for account in accounts:
             m = _struct("member", token.abi, tuple(token.functions.member(to_checksum_address(account)).call()))
@@ -187,7 +192,10 @@ class ChainClient:
         unlocked = list(self.w3.eth.accounts) if self.chain_id in LOCAL_CHAIN_IDS else []
         if unlocked:
             return to_checksum_address(unlocked[0])
-        raise ChainError(f"No signing key: set {ORACLE_KEY_ENV} to the private key of an account holding oracle-admin.")
+        raise ChainError(
+            f"No signing key: set {ORACLE_KEY_ENV} to the private key of an account holding oracle-admin "
+            "(and claim-relayer, to submit members' claims)."
+        )
 
     def send(self, fn: Any, on_sent: Callable[[str], None] | None = None) -> TxResult:
         """Sign and send ``fn`` (a contract function call), wait for it and check it succeeded.
@@ -239,7 +247,7 @@ class ChainClient:
 
     def notarise(
         self,
-        community_id: int,
+        chain_community_id: int,
         period: int,
         data_root: str,
         rewards_root: str,
@@ -250,7 +258,16 @@ class ChainClient:
         on_sent: Callable[[str], None] | None = None,
         correction_reason: str | None = None,
     ) -> TxResult:
-        args = (community_id, period, data_root, rewards_root, aggregates_hash, model_id, total_rewards, leaf_count)
+        args = (
+            chain_community_id,
+            period,
+            data_root,
+            rewards_root,
+            aggregates_hash,
+            model_id,
+            total_rewards,
+            leaf_count,
+        )
         if correction_reason:
             return self.send(self.notary.functions.correct(*args, correction_reason), on_sent)
         return self.send(self.notary.functions.notarise(*args), on_sent)
@@ -265,15 +282,24 @@ class ChainClient:
         result = self.send(self.models.functions.registerModel(name, kind, params))
         return self.latest_model_id(name), result
 
-    def claim_for(self, community_id: int, account: str, period: int, amount: int, proof: list[str]) -> TxResult:
-        token = self.token(community_id)
+    def claim_for(self, chain_community_id: int, account: str, period: int, amount: int, proof: list[str]) -> TxResult:
+        token = self.token(chain_community_id)
         return self.send(token.functions.claimFor(to_checksum_address(account), period, amount, proof))
 
-    def find_notarisation(self, community_id: int, period: int, version: int) -> TxResult | None:
+    def record_overpayment(
+        self, chain_community_id: int, account: str, period: int, amount: int, proof: list[str]
+    ) -> TxResult:
+        """Record on chain that ``account`` was paid above ``amount``, its leaf in the latest version."""
+        token = self.token(chain_community_id)
+        return self.send(token.functions.recordOverpayment(to_checksum_address(account), period, amount, proof))
+
+    def find_notarisation(self, chain_community_id: int, period: int, version: int) -> TxResult | None:
         """The transaction that notarised ``version`` of a period, found in the Notary's logs."""
         start = int(self.deployments.get("deployedAtBlock", 0))
         event = self.notary.events.PeriodNotarised
-        logs = event.get_logs(from_block=start, argument_filters={"communityId": community_id, "periodId": period})
+        logs = event.get_logs(
+            from_block=start, argument_filters={"communityId": chain_community_id, "periodId": period}
+        )
         for log in logs:
             if int(log["args"]["version"]) == version:
                 return TxResult(_hex(log["transactionHash"]), int(log["blockNumber"]), sent=False)

@@ -46,8 +46,36 @@ SENTENCES: dict[str, str] = {
     "CommunityTokenPeriodNotNotarised": "That period has not been notarised yet: rewards can be claimed once the "
     "oracle has published it.",
     "CommunityTokenPeriodTotalExceeded": "The period's notarised total is already paid out; contact the oracle admin.",
+    "CommunityTokenUnauthorizedRelayer": "Only the member itself or the oracle may claim a member's rewards.",
+    "CommunityTokenLeafSettled": "This reward was already settled for the latest version of the period.",
+    "CommunityTokenNotOverpaid": "That member was not paid more than the corrected amount: there is no over-payment "
+    "to record; the member can claim the difference.",
+    "CommunityTokenContractRetired": "That marketplace was replaced and takes no more tokens: reload the page.",
+    "CommunityTokenInvalidSale": "A sale needs an amount above zero and the payment receipt's reference.",
+    "CommunityTokenNotCommunityContract": "Only the community's own contracts may do this.",
+    "CommunityTokenOnlyNotary": "Only the Notary may do this.",
+    "CommunityTokenOnlyRegistry": "Only the Registry may do this.",
     # Registry, RewardModels
     "RegistryUnknownCommunity": "There is no community with that id.",
+    "RegistryInvalidCommunity": "A community needs a name, a symbol and a non-zero address for every admin.",
+    "RegistryZeroAddress": "A contract address is needed here, not the zero address.",
+    "RegistryCoreAlreadySet": "The Notary and the reward models were already set.",
+    "RegistryCoreNotSet": "Set the Notary and the reward models before creating communities.",
+    "RegistryInvalidMarketplace": "That address is not a marketplace deployed for this community's token.",
+    "RegistryMarketplaceNotProposed": "The platform admin has not proposed that marketplace for this community.",
+    "RegistryNotCommunityGovernor": "Only the community's governor (its default admin) may accept a marketplace.",
+    "RewardModelsUnknownModel": "There is no reward model with that id.",
+    # Notary
+    "NotaryUnauthorized": "The connected account is not an oracle admin of this community.",
+    "NotaryUnknownCommunity": "There is no community with that id.",
+    "NotaryUnknownModel": "That reward model is not registered.",
+    "NotaryInvalidPeriod": "A period is a date written as YYYYMMDD.",
+    "NotaryMissingRoot": "A period with rewards needs a rewards root, and one with data a data root.",
+    "NotaryPeriodExists": "That period is already notarised: publish a correction with its reason instead.",
+    "NotaryPeriodNotFound": "That period was never notarised: there is nothing to correct or read.",
+    "NotaryVersionNotFound": "That version of the period does not exist.",
+    "NotaryEmptyReason": "A correction must say why it was made.",
+    "NotaryValueTooLarge": "A value is too large for the record.",
     "RewardModelsEmptyField": "Name, kind and parameters of a model must not be empty.",
     # Marketplace
     "MarketplaceUnknownDeal": "There is no deal with that id.",
@@ -65,6 +93,10 @@ SENTENCES: dict[str, str] = {
     "MarketplaceInvalidWindow": "A window must be between 1 hour and 1 year.",
     "MarketplaceDeadlineNotReached": "The deal's deadline has not passed yet.",
     "MarketplaceCashbackNotAllowed": "Only stakeholder-to-citizen offers (category 2) carry a cashback.",
+    "MarketplaceCreatorNotMember": "The member who created this deal has left the community: it cannot be taken.",
+    "MarketplaceRetired": "This marketplace was replaced: it only closes the deals it still holds. Use the "
+    "community's current marketplace.",
+    "MarketplaceTooManyRuleChanges": "The marketplace's rules were changed too often: deploy a new marketplace.",
 }
 
 

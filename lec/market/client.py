@@ -34,6 +34,8 @@ class DealView:
     incentive_bps: int
     updated_at: int
     description_hash: str
+    profile_weight_bps: int = 0  # the citizen's energy-profile weight, frozen in escrow (stakeholder→citizen)
+    rules_id: int = 0  # the marketplace's rules (windows, expiry rule) the deal was created under
 
     def matches(self, title: str, description: str) -> bool:
         """Whether an off-chain title and description are the ones this deal was created with."""
@@ -57,7 +59,9 @@ class MarketClient:
     def deal(self, deal_id: int) -> DealView:
         """Deal `deal_id`; a sentence-bearing LookupError when it does not exist."""
         raw = self.contract.functions.deal(deal_id).call()
-        (provider, updated_at, category, state, side, payer, cashback, fee, venue_bps, incentive, venue, price, h) = raw
+        (provider, updated_at, category, state, side, payer, cashback, fee, venue_bps, incentive, *frozen) = raw[:12]
+        weight, rules_id = frozen
+        venue, price, h = raw[12:]
         if state == DealState.NONE:
             raise LookupError(f"There is no deal {deal_id} in this marketplace (it has {self.deal_count()}).")
         return DealView(
@@ -75,6 +79,8 @@ class MarketClient:
             incentive,
             updated_at,
             "0x" + bytes(h).hex(),
+            weight,
+            rules_id,
         )
 
     def deals(self, first: int = 1, last: int | None = None) -> list[DealView]:
@@ -86,7 +92,8 @@ class MarketClient:
         return self.contract.functions.escrowTotal().call()
 
     def preview(self, deal_id: int) -> tuple[Split, str | None]:
-        """How the deal would settle now (incentive before the treasury's cap) and who gets the incentive."""
+        """How the deal would settle now on its frozen terms (incentive within fee + budget, before the treasury's
+        cap) and who gets the incentive."""
         (to_provider, fee, venue_share, cashback, incentive), incentive_to = self.contract.functions.previewSettlement(
             deal_id
         ).call()

@@ -3,6 +3,7 @@ SQLModel metadata, with search and filter. A listing's `description_hash` is wha
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
@@ -32,6 +33,18 @@ def hours_to_centihours(hours: str | Decimal | int) -> int:
     return int(centi)
 
 
+# Control characters (NUL, escapes, DEL, the C1 range) and lone surrogates print as nothing and are refused by
+# PostgreSQL (NUL) or by UTF-8 (surrogates); tab and newline stay, descriptions have lines. Everything else is kept
+# verbatim: making text safe to show is the display's job (escaping), not the store's.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+TEXT_FIELDS = ("title", "description", "availability")
+
+
+def clean_text(text: str) -> str:
+    """`text` without control characters (but tab and newline) and lone surrogates, the rest as it was."""
+    return _UNPRINTABLE.sub("", text)
+
+
 def validate(data: ListingCreate) -> None:
     """Refuses listings the marketplace contract would refuse, with a sentence saying what to change (ranges of
     category and price are already checked by the model's field constraints)."""
@@ -46,7 +59,8 @@ def validate(data: ListingCreate) -> None:
 
 
 def create_listing(session: Session, data: ListingCreate) -> Listing:
-    """Stores a listing with the hash its on-chain deal will carry."""
+    """Stores a listing, its text cleaned (`clean_text`), with the hash of that text its on-chain deal will carry."""
+    data = data.model_copy(update={name: clean_text(getattr(data, name)) for name in TEXT_FIELDS})
     validate(data)
     listing = Listing.model_validate(
         data, update={"description_hash": "0x" + description_hash(data.title, data.description).hex()}
@@ -83,7 +97,7 @@ def close_listing(session: Session, listing_id: int) -> Listing:
 
 def search_listings(
     session: Session,
-    community_id: int,
+    chain_community_id: int,
     *,
     text: str | None = None,
     category: int | None = None,
@@ -96,7 +110,7 @@ def search_listings(
 ) -> list[Listing]:
     """Listings of a community, newest first, filtered by words in title or description (case-insensitive),
     category, side, price ceiling and owner."""
-    query = select(Listing).where(Listing.community_id == community_id)
+    query = select(Listing).where(Listing.chain_community_id == chain_community_id)
     if not include_closed:
         query = query.where(col(Listing.active).is_(True))
     if text:

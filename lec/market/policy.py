@@ -98,7 +98,7 @@ class Split:
     fee: int
     venue_share: int
     cashback: int
-    incentive: int  # before the treasury's availability cap
+    incentive: int  # the category's incentive, before `incentive_paid`'s caps (fee + budget, treasury)
 
     @property
     def paid_out(self) -> int:
@@ -131,6 +131,21 @@ def split(
     else:
         incentive = amount * policy.incentive_bps // BPS
     return Split(amount - fee - venue_share - cashback, fee, venue_share, cashback, incentive)
+
+
+def incentive_paid(incentive: int, fee: int, *, category_number: int, budget_left: int, treasury: int) -> int:
+    """What the treasury pays of a settlement's `incentive` (Marketplace `_payOut` with CommunityToken
+    `payIncentive`): in a members' deal (categories 0–4) up to the deal's own `fee` freely and above it only within
+    the recipient's `budget_left` for the epoch, so a closed cycle of deals never takes more than its members'
+    budgets; a community task's incentive has no budget. All of it only while `treasury` (its balance once the
+    deal's fee arrived) can pay."""
+    wanted = incentive if CATEGORIES[category_number].is_task else min(incentive, fee + budget_left)
+    return min(wanted, treasury)
+
+
+def budget_spent(paid: int, incentive: int, fee: int, *, category_number: int) -> int:
+    """The part of a paid incentive that used the recipient's budget (the part above the deal's fee)."""
+    return 0 if CATEGORIES[category_number].is_task else max(paid - min(incentive, fee), 0)
 
 
 def resolution(escrow: int, provider_bps: int) -> tuple[int, int]:

@@ -25,12 +25,14 @@ from oracle.sources import load_inputs
 
 def make_bundle(inputs: PeriodInputs, account: str, salts: dict[str, bytes], base: Path | None = None) -> dict:
     """The proof bundle of ``account`` for a period already run (and normally notarised)."""
-    folder = period_dir(inputs.community_id, inputs.day, base)
+    folder = period_dir(inputs.chain_community_id, inputs.day, base)
     summary = read_json(folder / "period.json")
     wanted = account.lower()
     member = next((m for m in inputs.members if m.account.lower() == wanted), None)
     if member is None:
-        raise PeriodError(f"{account} is not a member of community {inputs.community_id} with readings to bundle.")
+        raise PeriodError(
+            f"{account} is not a member of community {inputs.chain_community_id} with readings to bundle."
+        )
     data_tree = StandardMerkleTree.load(read_json(folder / "data.json")) if (folder / "data.json").exists() else None
     devices = []
     for device in member.devices:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TransactionNotFound
+from web3.exceptions import BadFunctionCallOutput, ContractLogicError, TransactionNotFound
 
 from lec.calendar import period_day
 from oracle.audit import BUNDLE_FORMAT, BUNDLE_VERSION
@@ -176,8 +176,9 @@ def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]
     )
     try:
         onchain_model = _struct("model", models.abi, tuple(models.functions.model(model_id).call()))
-    except ContractLogicError:
-        raise _Failed("model", f"RewardModels has no model {model_id}") from None
+    except (ContractLogicError, BadFunctionCallOutput):
+        # No such model, or no RewardModels contract at the bundle's address: either way not this model.
+        raise _Failed("model", f"RewardModels at {models.address} has no model {model_id}") from None
     params = bundle["model"]["params"]
     _require(
         onchain_model["params"] == params and onchain_model["kind"] == bundle["model"]["kind"],
@@ -189,6 +190,11 @@ def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]
         bytes(onchain_model["paramsHash"]) == keccak(params.encode()),
         "model",
         "the parameters do not hash to the paramsHash on chain",
+    )
+    _require(
+        str(bundle["model"].get("paramsHash", "")).lower() == "0x" + bytes(onchain_model["paramsHash"]).hex(),
+        "model",
+        "the bundle's paramsHash is not the one on chain",
     )
     model = RewardModel.from_chain(onchain_model["name"], onchain_model["kind"], onchain_model["params"])
     passed("model", f"model {model_id} ({model.kind}, version {onchain_model['version']}) parameters match")

@@ -16,14 +16,14 @@ from lec.db.types import utcnow
 from oracle.proofs.encoding import new_salt
 
 
-def ensure_salts(session: Session, community_id: int, period: int, device_ids: Iterable[str]) -> dict[str, bytes]:
+def ensure_salts(session: Session, chain_community_id: int, period: int, device_ids: Iterable[str]) -> dict[str, bytes]:
     """The salts of these devices for the period, creating (and committing) fresh ones where missing.
 
     Committing here, before any tree is built, is what makes a crashed run reproduce the same roots.
     """
     wanted = sorted(set(device_ids))
     rows = session.exec(
-        select(LeafSalt).where(LeafSalt.community_id == community_id, LeafSalt.period_id == period)
+        select(LeafSalt).where(LeafSalt.chain_community_id == chain_community_id, LeafSalt.period_id == period)
     ).all()
     salts = {row.device_id: bytes.fromhex(row.salt[2:]) for row in rows if row.device_id in wanted}
     fresh = {d: new_salt() for d in wanted if d not in salts}
@@ -31,7 +31,7 @@ def ensure_salts(session: Session, community_id: int, period: int, device_ids: I
         now = utcnow()
         new_rows = [
             {
-                "community_id": community_id,
+                "chain_community_id": chain_community_id,
                 "period_id": period,
                 "device_id": d,
                 "salt": "0x" + salt.hex(),
@@ -45,9 +45,9 @@ def ensure_salts(session: Session, community_id: int, period: int, device_ids: I
     return salts
 
 
-def get_salts(session: Session, community_id: int, period: int) -> dict[str, bytes]:
+def get_salts(session: Session, chain_community_id: int, period: int) -> dict[str, bytes]:
     rows = session.exec(
-        select(LeafSalt).where(LeafSalt.community_id == community_id, LeafSalt.period_id == period)
+        select(LeafSalt).where(LeafSalt.chain_community_id == chain_community_id, LeafSalt.period_id == period)
     ).all()
     return {row.device_id: bytes.fromhex(row.salt[2:]) for row in rows}
 

@@ -10,8 +10,8 @@ from api_helpers import API_SECRET, make_settings
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from dapp.api.dev_realm import KeycloakStandIn
 from dapp.api.main import create_app
-from dapp.keycloak.server import KeycloakStandIn
 from lec.db.session import get_engine, init_db
 from lec.settings import Settings
 

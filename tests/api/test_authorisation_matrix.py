@@ -79,7 +79,7 @@ def world(keycloak, tmp_path_factory) -> World:
         for community in (a, b):
             s.add(
                 Listing(
-                    community_id=community.chain_community_id,
+                    chain_community_id=community.chain_community_id,
                     category=0,
                     side=Side.OFFER,
                     title="Holder's listing",

@@ -12,19 +12,20 @@ from sqlmodel import Session
 
 from dapp.api.deps import active_holder_id
 from dapp.api.main import create_app
-from dapp.api.routes.dashboards import _COLUMNS, _TOTALS, DailyKpi, DailyPage, page_body
+from dapp.api.schemas.dashboards import DailyPage, MemberDailyKpiPublic
 from dapp.api.security import principal_from_claims
+from dapp.api.services.dashboards import COLUMNS, TOTALS, page_body
 from lec.db.models import Community, MemberDailyKpi, User, UserCommunity
 from lec.db.session import get_engine, init_db
 
 _wh = st.integers(min_value=0, max_value=2**40)
-_row = st.tuples(st.integers(min_value=20200101, max_value=20301231), *[_wh] * (len(_COLUMNS) - 1))
+_row = st.tuples(st.integers(min_value=20200101, max_value=20301231), *[_wh] * (len(COLUMNS) - 1))
 
 
 def _model_page(rows: list[tuple[int, ...]], limit: int, offset: int) -> DailyPage:
     """The page as the route built it before the fast path: pydantic objects, totals over the rows."""
-    items = [DailyKpi(**dict(zip(_COLUMNS, r, strict=True))) for r in rows]
-    sums = {c: sum(getattr(i, c) for i in items) for c in _TOTALS}
+    items = [MemberDailyKpiPublic(**dict(zip(COLUMNS, r, strict=True))) for r in rows]
+    sums = {c: sum(getattr(i, c) for i in items) for c in TOTALS}
     load, prod, sc = sums["load_wh"], sums["production_wh"], sums["self_consumption_wh"]
     return DailyPage(
         items=items,
@@ -47,7 +48,7 @@ def db(request: pytest.FixtureRequest, engine: Engine) -> Engine:
 
 @given(rows=st.lists(_row, max_size=40), limit=st.integers(1, 400), offset=st.integers(0, 10))
 def test_page_body_is_byte_for_byte_the_models_json(rows, limit, offset):
-    sums = {c: sum(r[_COLUMNS.index(c)] for r in rows) for c in _TOTALS}
+    sums = {c: sum(r[COLUMNS.index(c)] for r in rows) for c in TOTALS}
     expected = _model_page(rows, limit, offset).model_dump_json().encode()
     assert page_body(rows, len(rows), sums, limit, offset) == expected
 
@@ -67,7 +68,7 @@ def test_the_endpoint_pages_a_members_year_with_totals_over_the_whole_range(keyc
         odd = [d % 2 for d in range(20)]
         mine = [(20260101 + d, 1000 + d, 500 * o, 300 * o, 200 * o, 700 + d, 90 + d, 96) for d, o in enumerate(odd)]
         for r in mine:
-            s.add(MemberDailyKpi(community_id=community.id, user_id=user.id, **dict(zip(_COLUMNS, r, strict=True))))
+            s.add(MemberDailyKpi(community_id=community.id, user_id=user.id, **dict(zip(COLUMNS, r, strict=True))))
             s.add(MemberDailyKpi(community_id=community.id, user_id=other.id, day=r[0], load_wh=10**6, samples=96))
         s.commit()
         cid = community.id
@@ -116,7 +117,7 @@ def test_only_an_active_member_with_the_holder_role_reads_their_dashboard(keyclo
 def test_dashboard_readers_default_to_the_backend_and_follow_the_setting(settings, engine):
     import sqlalchemy as sa
 
-    from dapp.api.routes.dashboards import reader_count
+    from dapp.api.services.dashboards import reader_count
 
     server = sa.create_engine("postgresql+psycopg://lec@127.0.0.1:1/lec")  # never connected: only the dialect
     assert (reader_count(settings, engine), reader_count(settings, server)) == (2, 4)

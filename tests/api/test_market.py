@@ -8,18 +8,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from api_helpers import ADMIN, bearer, make_settings, platform_on_anvil, send
+from api_helpers import ADMIN, bearer, make_settings, platform_on_anvil
 from eth_account import Account
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 from web3 import Web3
 
+from dapp.api.dev_realm import KeycloakStandIn
 from dapp.api.main import create_app
-from dapp.keycloak.server import KeycloakStandIn
 from lec.chain.contracts import abi, bytecode
 from lec.db.models import Community, Role, User, UserCommunity, UserRole
 from lec.db.session import get_engine, init_db
 from lec.market.hashing import description_hash
+from tests.support.platform import send
 
 ANNA, BRUNO = Account.create(), Account.create()  # two citizens of the community
 ZERO = "0x" + "00" * 20
@@ -41,11 +42,14 @@ def _chain_setup(w3: Web3, registry_address: str) -> object:
     registry = w3.eth.contract(address=registry_address, abi=abi("Registry"))
     token = w3.eth.contract(address=registry.functions.tokenOf(1).call(), abi=abi("CommunityToken"))
     factory = w3.eth.contract(abi=abi("Marketplace"), bytecode=bytecode("Marketplace"))
-    market = send(w3, factory.constructor(token.address))["contractAddress"]
-    send(w3, registry.functions.setMarketplace(1, market))
-    send(w3, token.functions.setCategoryPolicy(0, 100, 0, 0, True))
+    market = send(w3, factory.constructor(token.address), ADMIN)["contractAddress"]
+    send(w3, registry.functions.setMarketplace(1, market), ADMIN)
+    send(
+        w3, registry.functions.acceptMarketplace(1, market), ADMIN
+    )  # the platform admin is the community's governor here
+    send(w3, token.functions.setCategoryPolicy(0, 100, 0, 0, True), ADMIN)
     for member in (ANNA, BRUNO):
-        send(w3, token.functions.addMember(member.address, 1, 0))
+        send(w3, token.functions.addMember(member.address, 1, 0), ADMIN)
     return w3.eth.contract(address=market, abi=abi("Marketplace"))
 
 
@@ -182,7 +186,7 @@ def test_bad_search_parameters_are_refused_with_a_sentence(market: Market, param
     [
         {"category": "0"},  # a string where a number is expected
         {"category": True},  # a boolean where a number is expected
-        {"category": 0.0},
+        {"category": 0.5},  # a fraction (0.0 is an integer to JSON Schema, and so to the API)
         {"hours": 1.5},  # a number where exact text is expected
         {"hours": "1.005"},  # finer than a hundredth of an hour
         {"hours": "0"},

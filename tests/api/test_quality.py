@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from dapp.keycloak.server import KeycloakStandIn
+from dapp.api.dev_realm import KeycloakStandIn
 from lec.db.enums import AnomalyReason, DeviceKind, ReadingSource
 from lec.db.models import Anomaly, ClusterGroup, Community, Device, Role, User, UserCommunity, UserRole
 from oracle.cluster import cluster_curves

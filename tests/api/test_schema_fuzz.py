@@ -1,19 +1,23 @@
-"""schemathesis over the OpenAPI schema: no 500 anywhere, and no status the schema does not document."""
+"""schemathesis over the OpenAPI schema with all its checks: no 500 anywhere, every status, body and header the
+API answers is the one the schema documents, and schema-valid requests are accepted (issue 17, hardening 7)."""
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import status_code_conformance
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from dapp.api.dev_realm import KeycloakStandIn
 from dapp.api.main import create_app
-from dapp.keycloak.server import KeycloakStandIn
 
 # The schema is loaded lazily from an app built by the fixture below (the stand-in's URL is only known then).
 schema = schemathesis.pytest.from_fixture("api_schema")
 
-
-import pytest  # noqa: E402
+# Requests a schema cannot call valid or invalid: whether a refresh token is still alive (Keycloak answers 400),
+# and the reward-model rules across fields (each kind's parameter set, weights summing to 10 000), which the
+# oracle's `validate_model` states once for the CLI, the dApp, the scripts and this API.
+BEYOND_A_SCHEMA = {("POST", "/api/v1/me/logout"), ("POST", "/api/v1/reward-models")}
 
 
 @schemathesis.check
@@ -46,11 +50,14 @@ def api_schema(fuzz_app):
 
 @schema.parametrize()
 @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_server_error_and_only_documented_statuses(case, fuzz_app):
+def test_no_server_error_and_the_schema_says_what_the_api_does(case, fuzz_app):
     if case.method == "DELETE" and case.path == "/api/v1/me":
         return  # deletes the fuzzing account itself; covered by the identity flow test
+    excluded = [schemathesis.checks.not_a_server_error]
+    if (case.method, case.path) in BEYOND_A_SCHEMA:
+        excluded.append(positive_data_acceptance)
     case.call_and_validate(
         headers={"Authorization": f"Bearer {fuzz_app.state.fuzz_token}"},
-        checks=[no_internal_error, status_code_conformance],
-        excluded_checks=[schemathesis.checks.not_a_server_error],
+        additional_checks=[no_internal_error],
+        excluded_checks=excluded,
     )

@@ -12,25 +12,20 @@ import subprocess
 import sys
 
 import pytest
-import requests
 import yaml
 from besu_helpers import ROOT
-from local_chain import anvil
+
+from tests.support.anvil import anvil, rpc
 
 PROBE = """
 import json
 from ape import chain, networks
 with networks.parse_network_choice("ethereum:besu:node") as provider:
-    from scripts._lec import deployer, tx_kwargs
+    from scripts._lec.chain import deployer, tx_kwargs
     sender = deployer()
     receipt = sender.transfer(sender, 0, **tx_kwargs())
     print(json.dumps({"chainId": chain.chain_id, "uri": provider.uri, "tx": receipt.txn_hash}))
 """
-
-
-def rpc(url: str, method: str, *params):
-    reply = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=10)
-    return reply.json()["result"]
 
 
 @pytest.fixture(scope="module")

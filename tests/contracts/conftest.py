@@ -59,10 +59,31 @@ def outsider(accounts):
 
 
 @pytest.fixture(scope="session")
-def marketplace_stub(accounts):
-    """An account registered as the community's own contract, to exercise the treasury hooks the
-    marketplace contract uses."""
+def relayer(accounts):
+    """The oracle's service account: holds only the claim-relayer role."""
     return accounts[8]
+
+
+@pytest.fixture(scope="session")
+def extra_accounts(accounts, platform_admin):
+    """Seven more funded accounts (the mnemonic's next keys), for governors and a second community's admins."""
+    generated = [accounts.generate_test_account() for _ in range(7)]
+    for account in generated:
+        platform_admin.transfer(account, 10**18)
+    return generated
+
+
+@pytest.fixture(scope="session")
+def governor(extra_accounts):
+    """The community's governor (DEFAULT_ADMIN_ROLE): a multisig or timelock in production."""
+    return extra_accounts[0]
+
+
+@pytest.fixture(scope="session")
+def other_admins(extra_accounts):
+    """The admins of a second community: none of them holds a role in the first one."""
+    keys = ("governor", "community_admin", "token_admin", "oracle_admin", "relayer")
+    return dict(zip(keys, extra_accounts[1:6], strict=True))
 
 
 @pytest.fixture(scope="session")
@@ -91,24 +112,60 @@ def model_id(reward_models, oracle_admin):
 
 
 @pytest.fixture(scope="session")
-def make_community(project, registry, notary, platform_admin, community_admin, token_admin, oracle_admin):
-    """Factory: creates a community whose roles are split among the role-named accounts."""
+def make_community(
+    project, registry, notary, platform_admin, governor, community_admin, token_admin, oracle_admin, relayer
+):
+    """Factory: creates a community with its roles split among distinct accounts (by default the role-named
+    fixtures; `admins` names others), its welcome bonuses, fee and treasury set by its token admin."""
 
-    def make(name: str = "Borgo Solare", symbol: str = "BSOL", fee_bps: int = 100, treasury: int = 1_000 * UNIT):
-        registry.createCommunity(name, symbol, community_admin, sender=platform_admin)
+    def make(
+        name: str = "Borgo Solare",
+        symbol: str = "BSOL",
+        fee_bps: int = 100,
+        treasury: int = 1_000 * UNIT,
+        admins: dict | None = None,
+    ):
+        roles = admins or {
+            "governor": governor,
+            "community_admin": community_admin,
+            "token_admin": token_admin,
+            "oracle_admin": oracle_admin,
+            "relayer": relayer,
+        }
+        keys = ("governor", "community_admin", "token_admin", "oracle_admin", "relayer")
+        registry.createCommunityWithAdmins(name, symbol, tuple(roles[k] for k in keys), sender=platform_admin)
         community_id = registry.communityCount()
         token = project.CommunityToken.at(registry.tokenOf(community_id))
-        token.grantRole(token.TOKEN_ADMIN_ROLE(), token_admin, sender=community_admin)
-        token.grantRole(token.ORACLE_ADMIN_ROLE(), oracle_admin, sender=community_admin)
-        token.setWelcomeBonus(CITIZEN, 5 * UNIT, sender=token_admin)
-        token.setWelcomeBonus(STAKEHOLDER, 20 * UNIT, sender=token_admin)
+        token_admin_ = roles["token_admin"]
+        token.setWelcomeBonus(CITIZEN, 5 * UNIT, sender=token_admin_)
+        token.setWelcomeBonus(STAKEHOLDER, 20 * UNIT, sender=token_admin_)
         if fee_bps:
-            token.setTransferFee(fee_bps, sender=token_admin)
+            token.setTransferFee(fee_bps, sender=token_admin_)
         if treasury:
-            token.fundTreasury(treasury, "initial issuance", sender=token_admin)
+            token.fundTreasury(treasury, "initial issuance", sender=token_admin_)
         return community_id, token
 
     return make
+
+
+@pytest.fixture(scope="session")
+def register_marketplace(registry, platform_admin, governor):
+    """Factory: the platform admin proposes `market` for the community and its governor accepts it."""
+
+    def register(community_id: int, market, by_governor=None):
+        registry.setMarketplace(community_id, market, sender=platform_admin)
+        registry.acceptMarketplace(community_id, market, sender=by_governor or governor)
+        return market
+
+    return register
+
+
+@pytest.fixture
+def marketplace_stub(project, community, register_marketplace, outsider):
+    """A test contract registered as the community's own contract, to exercise the treasury hooks the
+    marketplace contract uses (tests call them through it)."""
+    community_id, token = community
+    return register_marketplace(community_id, project.MarketplaceStub.deploy(token, sender=outsider))
 
 
 @pytest.fixture(scope="session")

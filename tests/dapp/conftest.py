@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,12 +13,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from dapp_browser import PASSWORD, free_port, wait_for
+from dapp_browser import PASSWORD, wait_for
 from web3 import Web3
 
-from dapp.keycloak.server import KeycloakStandIn
+from dapp.api.dev_realm import KeycloakStandIn
+from tests.support.anvil import anvil
+from tests.support.ports import free_port
+from tests.support.tools import ROOT, tool_env
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -41,13 +42,6 @@ USERS = {
 }
 
 
-def tool_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(APE_DATA_FOLDER=str(ROOT / ".ape"), SOLCX_BINARY_PATH=str(ROOT / ".solcx"), **extra)
-    env["PATH"] = f"{ROOT / '.venv/bin'}:{ROOT / 'tools/node_modules/.bin'}:{env['PATH']}"
-    return env
-
-
 @dataclass(frozen=True)
 class DemoChain:
     url: str
@@ -66,19 +60,13 @@ class DemoChain:
 @pytest.fixture(scope="session")
 def demo_chain(tmp_path_factory) -> Iterator[DemoChain]:
     """anvil (chain 1981, free gas) with `ape run deploy` and `ape run seed` applied."""
-    anvil = shutil.which("anvil") or str(ROOT / "tools/node_modules/.bin/anvil")
-    port = free_port()
-    proc = subprocess.Popen(
-        [anvil, "--port", str(port), "--chain-id", "1981", "--base-fee", "0", "--gas-price", "0", "--silent"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    w3 = Web3(Web3.HTTPProvider(url))
-    try:
-        wait_for(w3.is_connected, f"anvil at {url}")
+    with anvil() as url:
+        w3 = Web3(Web3.HTTPProvider(url))
         deployments_dir = tmp_path_factory.mktemp("deployments")
-        env = tool_env(LEC_DEPLOYMENTS_DIR=str(deployments_dir), LEC_RPC_URL=url)
+        # The seed writes the demo's listings into SQLite under LEC_DATA_DIR: a private folder, never data/.
+        seed_data = tmp_path_factory.mktemp("seed-data")
+        env = tool_env(LEC_DEPLOYMENTS_DIR=str(deployments_dir), LEC_DATA_DIR=str(seed_data), LEC_RPC_URL=url)
+        env.pop("DATABASE_URL", None)
         for script in ("deploy", "seed"):
             result = subprocess.run(
                 ["ape", "run", script, "--network", url], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
@@ -87,9 +75,6 @@ def demo_chain(tmp_path_factory) -> Iterator[DemoChain]:
                 raise RuntimeError(f"ape run {script} failed:\n{result.stdout}\n{result.stderr}")
         deployments = json.loads((deployments_dir / "1981.json").read_text())
         yield DemoChain(url=url, deployments_dir=deployments_dir, deployments=deployments, w3=w3)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

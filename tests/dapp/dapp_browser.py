@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import requests
 
 PASSWORD = "demo-password"  # of the demo users created in the local realm for the tests
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(check, what: str, attempts: int = 300) -> None:

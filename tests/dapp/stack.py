@@ -14,11 +14,10 @@ from pathlib import Path
 import uvicorn
 from pydantic import SecretStr
 
-from dapp.keycloak.server import KeycloakStandIn
+from dapp.api.dev_realm import KeycloakStandIn
+from tests.support.anvil import KEYS
+from tests.support.tools import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-# anvil's well-known first test key (the demo's deployer and oracle admin): public, for local chains only.
-ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 DEMO_DAYS = 7
 MODEL_PARAMS = '{"a":1000000000000000,"b":500000000000000,"c":500000000000000,"max_per_period":1000000000000000000000}'
 
@@ -88,7 +87,7 @@ def stack_env(base: dict[str, str], data_dir: Path) -> dict[str, str]:
     env.update(
         LEC_DATA_DIR=str(data_dir),
         DATABASE_URL=f"sqlite:///{data_dir / 'lec.db'}",
-        LEC_ORACLE_PRIVATE_KEY=ANVIL_KEY_0,
+        LEC_ORACLE_PRIVATE_KEY=KEYS[0],  # anvil's first account: the demo's deployer and oracle admin
     )
     os.makedirs(data_dir, exist_ok=True)
     return env

@@ -18,17 +18,18 @@ SETTLED = 5
 
 
 def deploy_marketplace(demo_chain):
-    """The platform admin (anvil account 0) deploys the community's marketplace and registers it."""
+    """The platform admin (anvil account 0) deploys the community's marketplace and registers it (account 0 is also
+    the demo community's governor, which accepts it)."""
     w3, admin = demo_chain.w3, demo_chain.account(0)
     factory = w3.eth.contract(abi=abi("Marketplace"), bytecode=bytecode("Marketplace"))
     receipt = w3.eth.wait_for_transaction_receipt(
         factory.constructor(demo_chain.community["token"]).transact({"from": admin})
     )
     registry = w3.eth.contract(address=demo_chain.deployments["contracts"]["Registry"], abi=abi("Registry"))
-    tx = registry.functions.setMarketplace(demo_chain.community["id"], receipt["contractAddress"]).transact(
-        {"from": admin}
-    )
-    assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    # Proposed by the platform admin, accepted by the community's governor: the same account in the demo.
+    for step in (registry.functions.setMarketplace, registry.functions.acceptMarketplace):
+        tx = step(demo_chain.community["id"], receipt["contractAddress"]).transact({"from": admin})
+        assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
     return w3.eth.contract(address=receipt["contractAddress"], abi=abi("Marketplace"))
 
 

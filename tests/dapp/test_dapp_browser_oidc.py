@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import secrets
 import subprocess
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from dapp_browser import free_port, wait_for
+from dapp_browser import wait_for
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.services, pytest.mark.timeout(180)]
+from tests.support.ports import free_port
+from tests.support.tools import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.services, pytest.mark.timeout(180)]
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import requests
 from click.testing import CliRunner
-from dapp_browser import free_port, wait_for
+from dapp_browser import wait_for
 
 from lec.cli import lec
+from tests.support.ports import free_port
 
 
 def test_lec_dapp_refuses_the_demo_sign_in_off_loopback() -> None:

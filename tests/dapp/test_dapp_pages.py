@@ -176,7 +176,7 @@ def test_auditor_verifies_a_bundle_check_by_check(demo_stack, realm) -> None:
 
 
 def test_pages_say_when_the_api_is_down(realm, monkeypatch) -> None:
-    from dapp_browser import free_port
+    from tests.support.ports import free_port
 
     monkeypatch.setenv("LEC_API_URL", f"http://127.0.0.1:{free_port()}/api/v1")  # nothing listens there
     for page in ("views/member.py", "views/community_dashboard.py"):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from local_chain import anvil
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.anvil import anvil
+from tests.support.tools import ROOT, tool_env
 
 
 @pytest.fixture(scope="module")
@@ -24,16 +22,8 @@ def ape_run(anvil_url, tmp_path_factory):
     """Runs `ape run <args>` against the module's anvil with a private deployments folder."""
     deployments = tmp_path_factory.mktemp("deployments")
     data = tmp_path_factory.mktemp("data")  # the seed writes the demo's listings into SQLite here, never into data/
-    env = dict(os.environ)
+    env = tool_env(LEC_DEPLOYMENTS_DIR=str(deployments), LEC_DATA_DIR=str(data), LEC_RPC_URL=anvil_url)
     env.pop("DATABASE_URL", None)
-    env.update(
-        LEC_DEPLOYMENTS_DIR=str(deployments),
-        LEC_DATA_DIR=str(data),
-        LEC_RPC_URL=anvil_url,
-        APE_DATA_FOLDER=str(ROOT / ".ape"),
-        SOLCX_BINARY_PATH=str(ROOT / ".solcx"),
-    )
-    env["PATH"] = f"{ROOT / '.venv/bin'}:{ROOT / 'tools/node_modules/.bin'}:{env['PATH']}"
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run(

@@ -7,8 +7,8 @@ from sqlmodel import Session, select
 from lec.db.models import Community
 from lec.db.models.market import Listing
 from lec.market.hashing import description_hash
-from scripts._demo_listings import DealOnChain, database, demo_listings, store_demo_listings
-from scripts._market_seed import DEMO_DEALS
+from scripts._lec.demo_listings import DealOnChain, database, demo_listings, store_demo_listings
+from scripts._lec.seed_market import DEMO_DEALS
 
 ADMIN = "0x" + "aa" * 20
 OWNERS = {i: f"0x{i:040x}" for i in range(1, 9)}
@@ -38,4 +38,4 @@ def test_stored_once_and_the_community_found_by_name_gets_its_chain_id(tmp_path)
     assert store_demo_listings(engine, 4, "Demo LEC", demo_listings(4, deals, DEMO_DEALS, OWNERS, ADMIN)) == 0
     with Session(engine) as session:
         assert [(c.name, c.chain_community_id) for c in session.exec(select(Community)).all()] == [("Demo LEC", 4)]
-        assert len(session.exec(select(Listing).where(Listing.community_id == 4)).all()) == 10
+        assert len(session.exec(select(Listing).where(Listing.chain_community_id == 4)).all()) == 10

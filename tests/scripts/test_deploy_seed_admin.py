@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector as selector
-from script_helpers import rpc
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
@@ -15,13 +14,15 @@ from lec.db.models import Community
 from lec.db.models.market import Listing
 from lec.db.session import get_engine
 from lec.market.policy import Side
+from tests.support.anvil import rpc
 
 UNIT = 10**18
 MEMBER_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 SHOP = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"
 STRANGER = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"  # anvil account 9, never a member
-# Marketplace.Deal as the ABI returns it (provider … price, descriptionHash)
-DEAL = "(address,uint64,uint8,uint8,uint8,address,uint16,uint16,uint16,uint16,address,uint96,bytes32)"
+# Marketplace.Deal as the ABI returns it (provider … incentiveBps, profileWeightBps, rulesId, venue, price,
+# descriptionHash)
+DEAL = "(address,uint64,uint8,uint8,uint8,address,uint16,uint16,uint16,uint16,uint16,uint16,address,uint96,bytes32)"
 
 
 def call(url: str, to: str, signature: str, types: list[str], args: list, out: list[str]):
@@ -73,7 +74,7 @@ def test_seed_creates_demo_community_with_welcome_bonus(ape_run, anvil_url):
 
 
 def test_seed_writes_each_demo_deals_listing_once(ape_run, anvil_url):
-    from scripts._market_seed import DEMO_DEALS
+    from scripts._lec.seed_market import DEMO_DEALS
 
     ape_run("seed")
     data = json.loads((ape_run.deployments / "1981.json").read_text())

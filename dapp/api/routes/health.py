@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from sqlalchemy import text
 
 from dapp.api.deps import SessionDep
+from dapp.api.schemas.health import Health, Readiness
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
-
-
-class Health(BaseModel):
-    status: str
-
-
-class Readiness(BaseModel):
-    status: str
-    checks: dict[str, str]
 
 
 @router.get("/health", response_model=Health)
@@ -44,7 +39,8 @@ def ready(request: Request, session: SessionDep) -> Readiness | JSONResponse:
         request.app.state.validator.refresh_if_stale()
         checks["keycloak"] = "ok"
     except Exception as exc:
-        checks["keycloak"] = f"unavailable: {exc}"
+        log.error("Readiness: %s", exc)  # names the settings to check: the operator's, not the caller's
+        checks["keycloak"] = "unavailable: its signing keys cannot be fetched"
     body = Readiness(status="ok" if all(v == "ok" for v in checks.values()) else "unavailable", checks=checks)
     if body.status != "ok":
         return JSONResponse(status_code=status.HTTP_503_SERVICE_UNAVAILABLE, content=body.model_dump())

@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, Field, StrictInt
+from fastapi import APIRouter, Depends, HTTPException
 
 from dapp.api import chain
-from dapp.api.deps import (
-    AUDITOR,
-    COMMUNITY_ADMIN,
-    ORACLE_ADMIN,
-    PLATFORM_ADMIN,
-    TOKEN_ADMIN,
-    TOKEN_HOLDER,
-    CommunityAccess,
-    PrincipalDep,
-    SettingsDep,
-    community_access,
-    require_role,
-)
-from dapp.api.routes.identity import ERRORS
-from dapp.api.schemas import AUTH_ERRORS, StrictModel
+from dapp.api.deps import CommunityAccess, PrincipalDep, SettingsDep, community_access, require_role
+from dapp.api.errors import AUTH_ERRORS, ERRORS, chain_failure
+from dapp.api.guards import GuardedRoute
+from dapp.api.roles import AUDITOR, COMMUNITY_ADMIN, ORACLE_ADMIN, PLATFORM_ADMIN, TOKEN_ADMIN, TOKEN_HOLDER
+from dapp.api.schemas.policy import RewardModelCreate, RewardModelPublic, RewardModelRegistered
 from dapp.api.security import Principal
+from dapp.api.services import communities
 from lec.chain.client import ORACLE_KEY_ENV, ChainClient, ChainError
 from oracle.rewards.models import RewardModelError, validate_model
 
-router = APIRouter(tags=["policy"], responses={**AUTH_ERRORS, **ERRORS})
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["policy"], responses={**AUTH_ERRORS, **ERRORS}, route_class=GuardedRoute)
 
 Viewer = Annotated[
     CommunityAccess,
@@ -35,39 +28,14 @@ Viewer = Annotated[
 ]
 
 
-class RewardModelPublic(BaseModel):
-    id: int
-    name: str
-    kind: str
-    version: int
-    params: str
-    params_hash: str
-
-
-class RewardModelCreate(StrictModel):
-    name: str = Field(min_length=1, max_length=64)
-    kind: str = Field(min_length=1, max_length=32)
-    params: dict[str, StrictInt]
-
-
-class RewardModelRegistered(BaseModel):
-    id: int
-    tx_hash: str | None
-
-
-def _chain_error(exc: ChainError) -> HTTPException:
-    return HTTPException(status.HTTP_502_BAD_GATEWAY, detail=str(exc))
-
-
 @router.get("/communities/{community_id}/token-policy", response_model=dict[str, Any])
 def token_policy(access: Viewer, settings: SettingsDep) -> dict[str, Any]:
     """Fees, per-category incentives, welcome bonuses, exchange rate and treasury, read from the chain."""
-    if access.community.chain_community_id is None:
-        raise HTTPException(409, detail=f"Community {access.community.id} is not deployed on chain.")
+    chain_community_id = communities.chain_community_id(access.community, "it has no token")
     try:
-        return chain.token_policy(settings, access.community.chain_community_id)
+        return chain.token_policy(settings, chain_community_id)
     except ChainError as exc:
-        raise _chain_error(exc) from exc
+        raise chain_failure(exc) from exc
 
 
 @router.get("/reward-models", response_model=list[RewardModelPublic])
@@ -76,7 +44,7 @@ def list_models(_principal: PrincipalDep, settings: SettingsDep) -> list[RewardM
     try:
         return [RewardModelPublic(**m) for m in chain.reward_models(settings)]
     except ChainError as exc:
-        raise _chain_error(exc) from exc
+        raise chain_failure(exc) from exc
 
 
 @router.post("/reward-models", status_code=201, response_model=RewardModelRegistered)
@@ -91,10 +59,11 @@ def register_model(
     except RewardModelError as exc:
         raise HTTPException(422, detail=str(exc)) from exc
     if settings.oracle_private_key is None:
-        raise HTTPException(503, detail=f"The API has no oracle key: set {ORACLE_KEY_ENV} to register models.")
+        log.error("POST /reward-models: the API has no oracle key; set %s.", ORACLE_KEY_ENV)
+        raise HTTPException(503, detail="This API has no oracle key, so it cannot register models; tell its operator.")
     try:
         client = ChainClient.connect(settings.rpc_url)
         model_id, result = client.register_model(model.name, model.kind, model.canonical_params)
     except ChainError as exc:
-        raise _chain_error(exc) from exc
+        raise chain_failure(exc) from exc
     return RewardModelRegistered(id=model_id, tx_hash=result.tx_hash if result else None)

@@ -5,27 +5,18 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from dapp.api.deps import (
-    AUDITOR,
-    COMMUNITY_ADMIN,
-    PLATFORM_ADMIN,
-    TOKEN_HOLDER,
-    CommunityAccess,
-    SessionDep,
-    community_access,
-    not_found,
-)
-from dapp.api.routes.communities import Page
-from dapp.api.routes.identity import ERRORS
-from dapp.api.schemas import AUTH_ERRORS, Offset
+from dapp.api.deps import CommunityAccess, CommunityReader, SessionDep, community_access
+from dapp.api.errors import AUTH_ERRORS, ERRORS, not_found
+from dapp.api.guards import GuardedRoute
+from dapp.api.roles import AUDITOR, COMMUNITY_ADMIN, PLATFORM_ADMIN
+from dapp.api.schemas.common import Offset, Page
+from dapp.api.schemas.quality import AnomalyPublic, ClusterAssignment, ClusteringPublic, ClusterPublic
 from lec.db.enums import AnomalyReason, SeriesType
 from lec.db.models import (
     Anomaly,
@@ -40,52 +31,12 @@ from lec.db.models import (
 )
 from oracle.cluster import cluster_spread
 
-router = APIRouter(prefix="/communities", tags=["quality"], responses={**AUTH_ERRORS, **ERRORS})
+router = APIRouter(
+    prefix="/communities", tags=["quality"], responses={**AUTH_ERRORS, **ERRORS}, route_class=GuardedRoute
+)
 
 Overseer = Annotated[CommunityAccess, Depends(community_access(COMMUNITY_ADMIN, AUDITOR, PLATFORM_ADMIN))]
-Viewer = Annotated[CommunityAccess, Depends(community_access(TOKEN_HOLDER, COMMUNITY_ADMIN, AUDITOR, PLATFORM_ADMIN))]
 Limit = Annotated[int, Query(ge=1, le=500)]
-
-
-class AnomalyPublic(BaseModel):
-    """One anomaly without personal data: the device's POD (or the id as received), never the payload."""
-
-    id: int
-    detected_at: datetime
-    pod: str | None
-    timestamp: datetime | None
-    reason: AnomalyReason
-    message: str
-    status: str
-
-
-class ClusterPublic(BaseModel):
-    id: int
-    description: str
-    members: int
-    mean_curve: list[float]
-    std_curve: list[float]
-    std: float  # mean of the std curve
-    cv: float  # coefficient of variation: mean std over mean level (0 for a flat or empty cluster)
-
-
-class ClusterAssignment(BaseModel):
-    cluster_id: int
-    user_id: int | None
-    pod: str | None
-    timestamp: int | None
-
-
-class ClusteringPublic(BaseModel):
-    group_id: int
-    name: str
-    description: str
-    parameters: dict[str, Any]
-    last_update: datetime
-    slots: list[str]
-    clusters: list[ClusterPublic]
-    assignments: list[ClusterAssignment] | None  # every assignment, for overseers; None for a member
-    own_cluster_id: int | None  # the caller's cluster, when the caller is assigned to one
 
 
 @router.get("/{community_id}/anomalies", response_model=Page[AnomalyPublic])
@@ -144,7 +95,7 @@ def _curves(session: Session, cluster_ids: list[int]) -> dict[tuple[int, SeriesT
 
 
 @router.get("/{community_id}/clusters", response_model=ClusteringPublic)
-def latest_clustering(access: Viewer, session: SessionDep) -> ClusteringPublic:
+def latest_clustering(access: CommunityReader, session: SessionDep) -> ClusteringPublic:
     """The community's latest clustering run; a member sees the clusters and only their own assignment."""
     community_id = access.community.id
     group = session.exec(

@@ -1,7 +1,10 @@
-"""Tables only the API needs, on the oracle's SQLModel metadata: SIWE nonces, registration requests, audit log.
+"""Tables only the API needs: SIWE nonces, registration requests, the audit log and the dashboards' read model.
 
-Everything else (users, communities, memberships with wallets, devices, readings) is the oracle's schema in
-:mod:`lec.db.models`, reused as is.
+Everything else (users, communities, memberships with wallets, devices, readings) is the report's schema in
+:mod:`lec.db.models.report`, reused as is. A resource the API exposes is layered as in the FastAPI template:
+its `XBase` (the fields a client may send or see, with their constraints) is declared here and the table
+derives from it; the API's `XCreate` bodies and `XPublic` views derive from the same base in
+:mod:`dapp.api.schemas`, so a field is declared once.
 """
 
 from __future__ import annotations
@@ -35,7 +38,16 @@ class SiweNonce(SQLModel, table=True):
     used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
-class RegistrationRequest(SQLModel, table=True):
+class RegistrationBase(SQLModel):
+    """What a person asks for when joining a community."""
+
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    # Enums arrive as JSON strings: accepted from their values even by the API's strict request bodies.
+    member_kind: MemberKind = Field(sa_type=enum_type(MemberKind), schema_extra={"strict": False})
+    energy_profile: EnergyProfile = Field(sa_type=enum_type(EnergyProfile), schema_extra={"strict": False})
+
+
+class RegistrationRequest(RegistrationBase, table=True):
     """A person's request to join one community, from registration to the admin's decision."""
 
     __tablename__ = "api_registration_requests"
@@ -43,9 +55,6 @@ class RegistrationRequest(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", index=True)
-    community_id: int = Field(foreign_key="communities.id", index=True)
-    member_kind: MemberKind = Field(sa_type=enum_type(MemberKind))
-    energy_profile: EnergyProfile = Field(sa_type=enum_type(EnergyProfile))
     wallet: str | None = Field(default=None, max_length=42)
     status: RegistrationStatus = Field(default=RegistrationStatus.PENDING, sa_type=enum_type(RegistrationStatus))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
@@ -69,19 +78,14 @@ class AuditEntry(SQLModel, table=True):
     tx_hash: str | None = Field(default=None, max_length=66)
 
 
-class MemberDailyKpi(SQLModel, table=True):
-    """One member's energy for one local day, pre-aggregated for dashboards (refreshed from the readings).
+class MemberDailyKpiBase(SQLModel):
+    """One member's energy for one local day, as the dashboards show it.
 
     Wh as integers; `load_wh` and `production_wh` are magnitudes; injection/withdrawal are what the member's
     grid point exchanged (summed per quarter hour, never netted over the day).
     """
 
-    __tablename__ = "api_member_daily_kpis"
-    __table_args__ = (sa.Index("ix_api_member_daily_kpis_user_community_day", "user_id", "community_id", "day"),)
-
-    community_id: int = Field(foreign_key="communities.id", primary_key=True)
-    user_id: int = Field(foreign_key="users.id", primary_key=True)
-    day: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})  # YYYYMMDD, Europe/Rome
+    day: int = Field(sa_column_kwargs={"autoincrement": False})  # YYYYMMDD, Europe/Rome
     load_wh: int = 0
     production_wh: int = 0
     self_consumption_wh: int = 0
@@ -89,4 +93,19 @@ class MemberDailyKpi(SQLModel, table=True):
     withdrawal_wh: int = 0
     peak_w: int = 0
     samples: int = 0
+
+
+class MemberDailyKpi(MemberDailyKpiBase, table=True):
+    """The dashboards' read model, pre-aggregated from the readings (refreshed after ingestion or on demand)."""
+
+    __tablename__ = "api_member_daily_kpis"
+    # The key is declared here rather than on the fields so that it keeps its order (community, user, day) while
+    # `day` comes first among the fields the dashboards show.
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("community_id", "user_id", "day"),
+        sa.Index("ix_api_member_daily_kpis_user_community_day", "user_id", "community_id", "day"),
+    )
+
+    community_id: int = Field(foreign_key="communities.id")
+    user_id: int = Field(foreign_key="users.id")
     imputed: int = 0

@@ -1,5 +1,7 @@
 """The market's tables: off-chain listings (title, description, category, hours, availability), layered as
-Base → Create → table → Public. A listing's `description_hash` is what its deal stores on chain."""
+Base → Create → table; the API's view of a listing is `ListingPublic` in :mod:`dapp.api.schemas.market`.
+A listing's `description_hash` is what its deal stores on chain, and it is keyed by the Registry's community
+id (`chain_community_id`), as the deals are."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ MAX_DESCRIPTION = 4_000
 
 
 class ListingBase(SQLModel):
-    community_id: int = Field(index=True, description="The community's id in the Registry.")
+    chain_community_id: int = Field(index=True, description="The community's id in the Registry.")
     category: int = Field(ge=0, le=7, index=True, description="Flow category 0 … 7 (report §5.3.2, 1 … 8).")
     side: int = Field(ge=0, le=2, sa_type=sa.Integer, description="0 offer, 1 request, 2 community task.")
     title: str = Field(max_length=MAX_TITLE)
@@ -48,11 +50,3 @@ class Listing(ListingBase, table=True):
     def price_units(self) -> int:
         """The price in token units, as the deal on chain carries it."""
         return self.price_centihours * UNITS_PER_CENTIHOUR
-
-
-class ListingPublic(ListingBase):
-    id: int
-    description_hash: str
-    deal_id: int | None
-    active: bool
-    created_at: datetime

@@ -16,7 +16,7 @@ from lec.db.types import UtcDateTime, utcnow
 class LeafSalt(SQLModel, table=True):
     __tablename__ = "leaf_salts"
 
-    community_id: int = Field(primary_key=True)  # the on-chain community id
+    chain_community_id: int = Field(primary_key=True)  # the Registry's community id, as committed on chain
     period_id: int = Field(primary_key=True)
     device_id: str = Field(primary_key=True, max_length=64, index=True)  # the POD, as committed
     salt: str = Field(max_length=66)  # 0x-hex of 32 bytes

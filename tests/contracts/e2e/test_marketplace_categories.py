@@ -8,8 +8,8 @@ import pytest
 from ape import accounts
 
 from lec.market.policy import CATEGORIES, DealState, Policy, split
-from scripts._lec import save_deployments
-from scripts._market_seed import DEMO_DEALS
+from scripts._lec.chain import save_deployments
+from scripts._lec.seed_market import DEMO_DEALS
 from scripts.deploy import deploy_platform
 from scripts.seed import DEMO_NAME, seed_demo
 
@@ -32,9 +32,11 @@ DESCRIPTION = b"\x42" * 32
 
 @pytest.fixture(scope="module")
 def demo(project, tmp_path_factory):
-    """Deploy + seed as `make demo` does, into a private deployments folder."""
+    """Deploy + seed as `make demo` does, into a private deployments folder and database."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LEC_DEPLOYMENTS_DIR", str(tmp_path_factory.mktemp("deployments")))
+        mp.setenv("LEC_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+        mp.delenv("DATABASE_URL", raising=False)
         admin = accounts.test_accounts[0]
         save_deployments(deploy_platform(admin))
         data = seed_demo(admin)
@@ -171,7 +173,7 @@ def test_energy_managers_bonus_is_weighted_by_the_citizens_profile(demo):
 def test_python_client_reads_deals_and_builds_transactions_the_chain_accepts(demo, chain):
     """lec.market.client (what the API calls) against the seeded marketplace, through plain web3."""
     from lec.market.client import MarketClient
-    from scripts._market_seed import DEMO_DEALS as SEEDED
+    from scripts._lec.seed_market import DEMO_DEALS as SEEDED
 
     token, market, _ = demo
     client = MarketClient(chain.provider.web3, market.address)

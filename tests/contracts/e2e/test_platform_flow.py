@@ -50,6 +50,7 @@ def test_full_platform_flow(project, accounts, chain):
     registry.createCommunity("Comunità Energetica Test", "CET", community_admin, sender=platform_admin)
     token = project.CommunityToken.at(registry.tokenOf(1))
     token.grantRole(token.ORACLE_ADMIN_ROLE(), oracle_admin, sender=community_admin)
+    token.grantRole(token.RELAYER_ROLE(), relayer, sender=community_admin)  # the oracle's claim service
     models.grantRole(models.ORACLE_ADMIN_ROLE(), oracle_admin, sender=platform_admin)
     token.setWelcomeBonus(CITIZEN, 5 * UNIT, sender=community_admin)
     token.setWelcomeBonus(STAKEHOLDER, 20 * UNIT, sender=community_admin)

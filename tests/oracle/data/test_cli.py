@@ -23,7 +23,7 @@ def test_simulate_and_db_upgrade_commands(tmp_path: Path, monkeypatch: Any) -> N
     monkeypatch.setenv("LEC_DEPLOYMENTS_DIR", str(tmp_path / "none"))
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     upgraded = CliRunner().invoke(oracle, ["db-upgrade", "--database-url", url])
-    assert upgraded.exit_code == 0 and "is at revision 0002_market_api_tables" in upgraded.output
+    assert upgraded.exit_code == 0 and "is at revision 0003_chain_community_id" in upgraded.output
     result = CliRunner().invoke(
         oracle, ["simulate", "--members", "3", "--days", "1", "--start", "2026-06-01", "--database-url", url]
     )

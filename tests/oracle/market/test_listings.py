@@ -37,7 +37,7 @@ def session(tmp_path):
 
 def listing(**kw) -> ListingCreate:
     base = dict(
-        community_id=1,
+        chain_community_id=1,
         category=0,
         side=Side.OFFER,
         title="Math tutoring",
@@ -69,7 +69,7 @@ def test_search_and_filter(session):
             category=2, title="LED bulbs", description="New LED bulbs with cashback", price_centihours=150, owner=SHOP
         ),
     )
-    create_listing(session, listing(community_id=2, title="Maths elsewhere"))
+    create_listing(session, listing(chain_community_id=2, title="Maths elsewhere"))
     titles = lambda rows: sorted(r.title for r in rows)  # noqa: E731
     assert titles(search_listings(session, 1)) == ["Drill to lend", "LED bulbs", "Math tutoring"]
     assert titles(search_listings(session, 1, text="MATH")) == ["Math tutoring"]

@@ -1,25 +1,10 @@
-"""Helpers of the period tests: anvil's test keys and a small community in the report's schema."""
+"""Helpers of the period tests: a small community in the report's schema."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
 import numpy as np
-from eth_account import Account
-
-MNEMONIC = "test test test test test test test test test test test junk"  # anvil's public test mnemonic
-Account.enable_unaudited_hdwallet_features()
-KEYS = [Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}").key.hex() for i in range(10)]
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 PROFILES = ["prosumer", "consumer", "prosumer", "consumer", "prostormer", "consumer"]
 

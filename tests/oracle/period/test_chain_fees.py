@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from period_helpers import KEYS
 
 from lec.chain.client import ChainClient, ChainError
+from tests.support.anvil import KEYS
 
 pytestmark = pytest.mark.services
 

@@ -10,9 +10,7 @@ Each path runs against a real anvil where the oracle's key could register it, an
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -24,10 +22,10 @@ from lec.chain.contracts import abi
 from lec.settings import Settings
 from oracle.commands import register_model_command
 from oracle.rewards.models import RewardModelError, validate_model
+from tests.support.tools import ROOT, tool_env
 
 pytestmark = pytest.mark.services
 
-ROOT = Path(__file__).resolve().parents[3]
 NAME, KIND = "lec-weights", "combined"
 PARAMS = {
     "a": 1000,
@@ -119,9 +117,7 @@ def test_the_dapp_page_refuses(chain_env, refusal):
 
 
 def test_the_ape_script_refuses(chain_env, refusal):
-    env = dict(os.environ)
-    env.update(APE_DATA_FOLDER=str(ROOT / ".ape"), SOLCX_BINARY_PATH=str(ROOT / ".solcx"))
-    env["PATH"] = f"{ROOT / '.venv/bin'}:{ROOT / 'tools/node_modules/.bin'}:{env['PATH']}"
+    env = tool_env()
     result = subprocess.run(
         ["ape", "run", "admin", "model-register", NAME, KIND, json.dumps(PARAMS), "--network", chain_env.url],
         cwd=ROOT,

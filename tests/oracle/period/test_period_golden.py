@@ -24,7 +24,7 @@ def _inputs(day: date) -> PeriodInputs:
     pv = np.zeros(n)
     pv[40:44] = -300  # hour 10 of the day: A exports 200 Wh each quarter hour
     return PeriodInputs(
-        community_id=1,
+        chain_community_id=1,
         day=day,
         members=[
             MemberInput(
@@ -72,7 +72,7 @@ def test_kpis_read_the_exchange_meter_as_the_rewards_do():
     exchange = np.full(n, 100.0)  # A's grid meter: withdrawal 100 Wh, and at hour 10 an injection of 300 Wh
     exchange[40:44] = -300  # that load and production alone would not show (A declares no PV meter)
     inputs = PeriodInputs(
-        community_id=1,
+        chain_community_id=1,
         day=day,
         members=[
             MemberInput(

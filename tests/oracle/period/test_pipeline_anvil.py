@@ -7,13 +7,14 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
-from period_helpers import KEYS, populate_community
+from period_helpers import populate_community
 from sqlmodel import Session
 from web3 import Web3
 
 from lec.calendar import period_id
 from oracle.audit.cli import verify_command
 from oracle.commands import bundle_command, cluster_command, kpi_command, register_model_command, run_command
+from tests.support.anvil import KEYS
 
 pytestmark = pytest.mark.services
 
@@ -304,7 +305,7 @@ def test_without_a_key_a_local_dev_node_signs_with_its_unlocked_account(platform
 def test_verify_explains_an_unreachable_node(bundle, tmp_path):
     path = tmp_path / "b.json"
     path.write_text(json.dumps(bundle))
-    from period_helpers import free_port
+    from tests.support.ports import free_port
 
     result = CliRunner().invoke(verify_command, [str(path), "--rpc", f"http://127.0.0.1:{free_port()}"])
     assert result.exit_code != 0 and "Cannot reach the chain node" in result.output
@@ -342,6 +343,12 @@ def test_a_changed_reading_needs_a_correction_which_pays_only_the_difference(pla
         assert claimed >= int(amount)
     paid = [platform.token.functions.claimed(period_id(DAY), m).call() for m in platform.members]
     assert platform.token.functions.claimedTotal(period_id(DAY)).call() == sum(paid)
+    # A member the correction lowered keeps what it was paid; the claim run recorded the over-payment.
+    amounts = {Web3.to_checksum_address(e["value"][0]): int(e["value"][1]) for e in rewards["values"]}
+    overpaid = {m: p - amounts.get(m, p) for m, p in zip(platform.members, paid, strict=True) if p > amounts.get(m, p)}
+    for member, extra in overpaid.items():
+        assert platform.token.functions.overpaid(period_id(DAY), member).call() == extra
+    assert platform.token.functions.overpaidTotal(period_id(DAY)).call() == sum(overpaid.values())
     # A bundle of the first version is now stale.
     stale = _verify(bundle, tmp_path, platform)
     assert stale.exit_code != 0 and "failed at check 'latest-version'" in stale.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from contract_helpers import PROSUMER, STAKEHOLDER
-from market_helpers import DESCRIPTION, POLICIES, PRICE
+from market_helpers import BUDGET, DESCRIPTION, POLICIES, PRICE
 
 
 @pytest.fixture(scope="session")
@@ -15,13 +15,16 @@ def association(accounts):
 
 
 @pytest.fixture(scope="session")
-def market(project, registry, community_id, token, platform_admin, token_admin, community_admin, association):
+def market(
+    project, register_marketplace, community_id, token, platform_admin, token_admin, community_admin, association
+):
     token.addMember(association, STAKEHOLDER, PROSUMER, sender=community_admin)
     for category, (fee, incentive, venue) in POLICIES.items():
         token.setCategoryPolicy(category, fee, incentive, venue, True, sender=token_admin)
-    market = project.Marketplace.deploy(token, sender=platform_admin)
-    registry.setMarketplace(community_id, market, sender=platform_admin)
-    return market
+    # Incentives above a deal's fee come out of a member's budget: a generous one, so that the lifecycle tests
+    # see the category's full incentive (tests/contracts/unit/marketplace/test_incentive_budget.py tightens it).
+    token.setIncentiveBudget(BUDGET, sender=token_admin)
+    return register_marketplace(community_id, project.Marketplace.deploy(token, sender=platform_admin))
 
 
 @pytest.fixture(scope="session")

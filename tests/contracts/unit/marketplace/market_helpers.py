@@ -16,6 +16,8 @@ POLICIES = {
     6: (100, 500, 0),
     7: (100, 1_000, 2_000),
 }
+# Incentive above a deal's fee a member may receive per 30-day epoch in the marketplace fixture.
+BUDGET = 100 * UNIT
 # A price whose shares all round down, so the tests see the floor divisions.
 PRICE = 3 * UNIT + 7
 DESCRIPTION = keccak(text="Ripetizioni di matematica, 3 ore")

@@ -75,11 +75,10 @@ def test_correction_refusals(notary, args, oracle_admin):
         notary.correct(*args, "", sender=oracle_admin)
 
 
-def test_only_oracle_admin_of_that_community(notary, args, outsider, make_community, oracle_admin, community_admin):
+def test_only_oracle_admin_of_that_community(notary, args, outsider, make_community, oracle_admin, other_admins):
     with ape.reverts(notary.NotaryUnauthorized):
         notary.notarise(*args, sender=outsider)
-    other_id, other_token = make_community("Altra", "ALT")
-    other_token.revokeRole(other_token.ORACLE_ADMIN_ROLE(), oracle_admin, sender=community_admin)
+    other_id, _ = make_community("Altra", "ALT", admins=other_admins)
     foreign = list(args)
     foreign[0] = other_id
     with ape.reverts(notary.NotaryUnauthorized):
@@ -110,8 +109,8 @@ def test_model_must_exist_and_roots_be_present(notary, args, oracle_admin):
     with ape.reverts(notary.NotaryMissingRoot):
         notary.notarise(*bad, sender=oracle_admin)
     bad = list(args)
-    bad[6] = 2**128
-    with ape.reverts(notary.NotaryValueTooLarge):
+    bad[6] = 2**96  # the token packs each account's claim into 96 bits
+    with ape.reverts(notary.NotaryValueTooLarge, field="totalRewards", value=2**96):
         notary.notarise(*bad, sender=oracle_admin)
 
 

@@ -13,18 +13,29 @@ def test_claim_mints_reward_against_notarised_root(token, publish, citizen, neig
     assert token.claimed(PERIOD, citizen) == 3 * UNIT and token.claimedTotal(PERIOD) == 3 * UNIT
 
 
-def test_claim_for_sends_tokens_to_the_member(token, publish, citizen, neighbour, outsider):
+def test_claim_for_sends_tokens_to_the_member(token, publish, citizen, neighbour, relayer):
     tree = publish({citizen: 3 * UNIT, neighbour: UNIT})
-    token.claimFor(neighbour, PERIOD, UNIT, proof_of(tree, neighbour, UNIT), sender=outsider)
-    assert token.balanceOf(neighbour) == 6 * UNIT and token.balanceOf(outsider) == 0
+    token.claimFor(neighbour, PERIOD, UNIT, proof_of(tree, neighbour, UNIT), sender=relayer)
+    assert token.balanceOf(neighbour) == 6 * UNIT and token.balanceOf(relayer) == 0
 
 
-def test_a_leaf_is_claimed_once(token, publish, citizen, neighbour):
+def test_claim_for_is_the_member_itself_or_the_relayer(token, publish, citizen, neighbour, outsider, oracle_admin):
+    """Nobody else may pay a member under a record the oracle may be about to correct (issue 12, finding 1)."""
+    tree = publish({citizen: 3 * UNIT, neighbour: UNIT})
+    proof = proof_of(tree, neighbour, UNIT)
+    for stranger in (outsider, citizen, oracle_admin):
+        with ape.reverts(token.CommunityTokenUnauthorizedRelayer, caller=stranger.address, account=neighbour.address):
+            token.claimFor(neighbour, PERIOD, UNIT, proof, sender=stranger)
+    token.claimFor(neighbour, PERIOD, UNIT, proof, sender=neighbour)
+    assert token.claimed(PERIOD, neighbour) == UNIT
+
+
+def test_a_leaf_is_claimed_once(token, publish, citizen, neighbour, relayer):
     tree = publish({citizen: 3 * UNIT, neighbour: UNIT})
     proof = proof_of(tree, citizen, 3 * UNIT)
     token.claim(PERIOD, 3 * UNIT, proof, sender=citizen)
-    with ape.reverts(token.CommunityTokenNothingToClaim):
-        token.claimFor(citizen, PERIOD, 3 * UNIT, proof, sender=neighbour)
+    with ape.reverts(token.CommunityTokenNothingToClaim, account=citizen.address, amount=3 * UNIT, claimed=3 * UNIT):
+        token.claimFor(citizen, PERIOD, 3 * UNIT, proof, sender=relayer)
 
 
 def test_wrong_amount_account_or_proof_is_refused(token, publish, citizen, neighbour, shop):
@@ -46,7 +57,7 @@ def test_claims_never_exceed_the_period_total(token, publish, citizen, neighbour
     # An inconsistent record (total below the sum of its leaves) cannot mint more than its total.
     tree = publish({citizen: 3 * UNIT, neighbour: 2 * UNIT}, total=4 * UNIT)
     token.claim(PERIOD, 3 * UNIT, proof_of(tree, citizen, 3 * UNIT), sender=citizen)
-    with ape.reverts(token.CommunityTokenPeriodTotalExceeded):
+    with ape.reverts(token.CommunityTokenPeriodTotalExceeded, periodId=PERIOD, requested=2 * UNIT, available=UNIT):
         token.claim(PERIOD, 2 * UNIT, proof_of(tree, neighbour, 2 * UNIT), sender=neighbour)
     assert token.claimedTotal(PERIOD) == 3 * UNIT
 

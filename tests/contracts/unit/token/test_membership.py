@@ -15,10 +15,9 @@ def test_add_member_mints_welcome_bonus(make_community, community_admin, citizen
     assert (record.kind, record.profile, record.active, record.retired) == (CITIZEN, PROSUMER, True, False)
 
 
-def test_add_member_refusals(
-    make_community, community_admin, citizen, outsider, marketplace_stub, registry, platform_admin
-):
+def test_add_member_refusals(project, make_community, register_marketplace, community_admin, citizen, outsider):
     community_id, token = make_community("Fresh", "FR")
+    marketplace_stub = register_marketplace(community_id, project.MarketplaceStub.deploy(token, sender=outsider))
     token.addMember(citizen, CITIZEN, CONSUMER, sender=community_admin)
     with ape.reverts(token.CommunityTokenAlreadyMember):
         token.addMember(citizen, CITIZEN, CONSUMER, sender=community_admin)
@@ -27,7 +26,6 @@ def test_add_member_refusals(
     for bad in (ZERO_ADDRESS, token.address):
         with ape.reverts(token.CommunityTokenInvalidAccount):
             token.addMember(bad, CITIZEN, CONSUMER, sender=community_admin)
-    registry.setMarketplace(community_id, marketplace_stub, sender=platform_admin)
     with ape.reverts(token.CommunityTokenInvalidAccount):
         token.addMember(marketplace_stub, CITIZEN, CONSUMER, sender=community_admin)
     with ape.reverts(token.AccessControlUnauthorizedAccount):

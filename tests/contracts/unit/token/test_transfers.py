@@ -79,8 +79,8 @@ def test_fee_cap(token, token_admin, outsider):
         token.setTransferFee(10, sender=outsider)
 
 
-def test_permit_then_transfer_from(token, citizen, neighbour, shop, chain):
-    deadline = chain.pending_timestamp + 3600
+def sign_permit(token, chain, owner, spender, value, deadline, nonce=None, key=None):
+    """(v, r, s) of an EIP-2612 permit signed with `key` (default: the owner's own key)."""
     typed = {
         "types": {
             "EIP712Domain": [
@@ -100,20 +100,53 @@ def test_permit_then_transfer_from(token, citizen, neighbour, shop, chain):
         "primaryType": "Permit",
         "domain": {"name": token.name(), "version": "1", "chainId": chain.chain_id, "verifyingContract": token.address},
         "message": {
-            "owner": citizen.address,
-            "spender": shop.address,
-            "value": UNIT,
-            "nonce": token.nonces(citizen),
+            "owner": owner.address,
+            "spender": spender.address,
+            "value": value,
+            "nonce": token.nonces(owner) if nonce is None else nonce,
             "deadline": deadline,
         },
     }
-    signed = Account.sign_message(encode_typed_data(full_message=typed), citizen.private_key)
-    token.permit(
-        citizen, shop, UNIT, deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=shop
-    )
-    assert token.allowance(citizen, shop) == UNIT
+    signed = Account.sign_message(encode_typed_data(full_message=typed), key or owner.private_key)
+    return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+
+
+def test_permit_then_transfer_from(token, citizen, neighbour, shop, chain):
+    deadline = chain.pending_timestamp + 3600
+    v, r, s = sign_permit(token, chain, citizen, shop, UNIT, deadline)
+    token.permit(citizen, shop, UNIT, deadline, v, r, s, sender=shop)
+    assert token.allowance(citizen, shop) == UNIT and token.nonces(citizen) == 1
     token.transferFrom(citizen, neighbour, UNIT, sender=shop)
     assert token.balanceOf(neighbour) == 6 * UNIT - UNIT // 100
+
+
+def test_permit_failures(token, citizen, neighbour, shop, chain):
+    """An expired deadline, a signature by someone else than the owner, and a nonce used once already."""
+    deadline = chain.pending_timestamp + 3600
+    expired = chain.pending_timestamp - 1
+    v, r, s = sign_permit(token, chain, citizen, shop, UNIT, expired)
+    with ape.reverts(token.ERC2612ExpiredSignature, deadline=expired):
+        token.permit(citizen, shop, UNIT, expired, v, r, s, sender=shop)
+    v, r, s = sign_permit(token, chain, citizen, shop, UNIT, deadline, key=neighbour.private_key)
+    with ape.reverts(token.ERC2612InvalidSigner, owner=citizen.address):
+        token.permit(citizen, shop, UNIT, deadline, v, r, s, sender=shop)
+    v, r, s = sign_permit(token, chain, citizen, shop, UNIT, deadline)
+    token.permit(citizen, shop, UNIT, deadline, v, r, s, sender=shop)
+    with ape.reverts(token.ERC2612InvalidSigner, owner=citizen.address):
+        token.permit(citizen, shop, UNIT, deadline, v, r, s, sender=shop)  # the nonce moved on
+    assert token.allowance(citizen, shop) == UNIT and token.nonces(citizen) == 1
+
+
+def test_a_spender_outside_the_community_moves_tokens_between_members(token, citizen, neighbour, outsider):
+    """The closed loop is about who holds tokens, not who sends the transaction: a non-member spender with an
+    allowance (a relayer, a payment service) moves tokens between members, fee included, and never holds any."""
+    token.approve(outsider, 2 * UNIT, sender=citizen)
+    treasury = token.treasuryBalance()
+    token.transferFrom(citizen, neighbour, 2 * UNIT, sender=outsider)
+    assert token.balanceOf(neighbour) == 7 * UNIT - 2 * UNIT // 100
+    assert token.treasuryBalance() == treasury + 2 * UNIT // 100 and token.balanceOf(outsider) == 0
+    with ape.reverts(token.ERC20InsufficientAllowance, spender=outsider.address, allowance=0, needed=UNIT):
+        token.transferFrom(citizen, neighbour, UNIT, sender=outsider)
 
 
 @pytest.mark.parametrize("category,fee,incentive,venue", [(0, 100, 0, 0), (7, 1000, 5000, 5000)])

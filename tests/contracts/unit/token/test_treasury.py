@@ -46,47 +46,65 @@ def test_sale_refusals(token, token_admin, citizen, shop, outsider):
         token.sellToStakeholder(shop, 100, receipt, sender=outsider)
 
 
-def test_community_contract_pays_from_treasury(
-    token, registry, community_id, platform_admin, marketplace_stub, citizen
-):
-    registry.setMarketplace(community_id, marketplace_stub, sender=platform_admin)
+def test_community_contract_pays_from_treasury(token, marketplace_stub, citizen, outsider):
     before = token.treasuryBalance()
-    tx = token.payFromTreasury(citizen, 3 * UNIT, sender=marketplace_stub)
+    tx = marketplace_stub.payFromTreasury(citizen, 3 * UNIT, sender=outsider)
     assert tx.events.filter(token.TreasuryPaid) == [
         token.TreasuryPaid(to=citizen, amount=3 * UNIT, by=marketplace_stub)
     ]
     assert token.balanceOf(citizen) == 8 * UNIT and token.treasuryBalance() == before - 3 * UNIT
-    with ape.reverts(token.CommunityTokenTreasuryInsufficient):
-        token.payFromTreasury(citizen, 10**30, sender=marketplace_stub)
+    with ape.reverts(token.CommunityTokenTreasuryInsufficient, balance=before - 3 * UNIT, needed=10**30):
+        marketplace_stub.payFromTreasury(citizen, 10**30, sender=outsider)
 
 
-def test_incentive_is_paid_while_treasury_can_afford_it(
-    token, registry, community_id, platform_admin, marketplace_stub, citizen
-):
-    registry.setMarketplace(community_id, marketplace_stub, sender=platform_admin)
+def test_incentive_is_paid_while_treasury_can_afford_it(token, marketplace_stub, citizen, outsider):
     available = token.treasuryBalance()
-    token.payIncentive(citizen, available + 10 * UNIT, sender=marketplace_stub)
+    marketplace_stub.payIncentive(citizen, available + 10 * UNIT, 0, sender=outsider)
     assert token.treasuryBalance() == 0
     assert token.balanceOf(citizen) == 5 * UNIT + available
-    tx = token.payIncentive(citizen, UNIT, sender=marketplace_stub)
+    tx = marketplace_stub.payIncentive(citizen, UNIT, 0, sender=outsider)
     assert not tx.events.filter(token.TreasuryPaid)
 
 
-def test_community_contract_escrow_moves_without_fee(
-    token, registry, community_id, platform_admin, marketplace_stub, citizen, neighbour
+def test_budgeted_incentive_is_paid_within_the_members_budget(
+    token, token_admin, marketplace_stub, citizen, neighbour, outsider, chain
 ):
-    registry.setMarketplace(community_id, marketplace_stub, sender=platform_admin)
+    """The part of an incentive the marketplace marks as budgeted (above the deal's own fee) is paid only while the
+    recipient's budget for the epoch lasts; the budget refills in the next epoch."""
+    token.setIncentiveBudget(0, sender=token_admin)
+    assert token.incentiveBudget() == 0 and token.incentiveBudgetLeft(citizen) == 0
+    tx = marketplace_stub.payIncentive(citizen, 3 * UNIT, 2 * UNIT, sender=outsider)
+    assert tx.events.filter(token.TreasuryPaid)[0].amount == UNIT  # only the free part
+    assert token.setIncentiveBudget(2 * UNIT, sender=token_admin).events == [
+        token.IncentiveBudgetSet(perMemberPerEpoch=2 * UNIT)
+    ]
+    epoch = token.incentiveEpoch()
+    tx = marketplace_stub.payIncentive(citizen, 3 * UNIT, 3 * UNIT, sender=outsider)
+    assert tx.events.filter(token.IncentiveBudgetSpent) == [
+        token.IncentiveBudgetSpent(account=citizen, epoch=epoch, spent=2 * UNIT)
+    ]
+    assert tx.events.filter(token.TreasuryPaid)[0].amount == 2 * UNIT
+    assert token.incentiveBudgetLeft(citizen) == 0 and token.incentiveBudgetLeft(neighbour) == 2 * UNIT
+    assert not marketplace_stub.payIncentive(citizen, UNIT, UNIT, sender=outsider).events.filter(token.TreasuryPaid)
+    chain.pending_timestamp = (epoch + 1) * token.INCENTIVE_EPOCH()
+    marketplace_stub.payIncentive(citizen, UNIT, UNIT, sender=outsider)
+    assert token.incentiveBudgetLeft(citizen) == UNIT
+    with ape.reverts(token.AccessControlUnauthorizedAccount):
+        token.setIncentiveBudget(UNIT, sender=outsider)
+
+
+def test_community_contract_escrow_moves_without_fee(token, marketplace_stub, citizen, neighbour, outsider):
     token.approve(marketplace_stub, 2 * UNIT, sender=citizen)
-    token.transferFrom(citizen, marketplace_stub, 2 * UNIT, sender=marketplace_stub)
+    marketplace_stub.pull(citizen, 2 * UNIT, sender=outsider)
     assert token.balanceOf(marketplace_stub) == 2 * UNIT
-    token.transfer(neighbour, 2 * UNIT, sender=marketplace_stub)
+    marketplace_stub.send(neighbour, 2 * UNIT, sender=outsider)
     assert token.balanceOf(neighbour) == 7 * UNIT
 
 
 def test_only_community_contracts_and_registry(token, outsider, citizen):
-    with ape.reverts(token.CommunityTokenNotCommunityContract):
+    with ape.reverts(token.CommunityTokenNotCommunityContract, caller=outsider.address):
         token.payFromTreasury(citizen, 1, sender=outsider)
-    with ape.reverts(token.CommunityTokenNotCommunityContract):
-        token.payIncentive(citizen, 1, sender=outsider)
-    with ape.reverts(token.CommunityTokenOnlyRegistry):
+    with ape.reverts(token.CommunityTokenNotCommunityContract, caller=outsider.address):
+        token.payIncentive(citizen, 1, 0, sender=outsider)
+    with ape.reverts(token.CommunityTokenOnlyRegistry, caller=outsider.address):
         token.setCommunityContract(outsider, True, sender=outsider)

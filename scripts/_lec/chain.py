@@ -1,4 +1,5 @@
-"""Helpers shared by the ape scripts: accounts, zero-gas transactions, the deployments file, errors."""
+"""The scripts' side of the chain: the admin account, zero-fee transactions, the deployments file, the community's
+token, and sending a transaction that prints what changed or explains, in one sentence, why the chain refused."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape import accounts, chain
+from ape import accounts, chain, project
 from ape.exceptions import ContractLogicError
 
 from lec.chain.reverts import SENTENCES, sentence
@@ -95,9 +96,35 @@ def community_entries(registry) -> list[dict[str, Any]]:
     return entries
 
 
-# Sentences for the custom errors of the contracts, keyed by error name.
+def token_of(community_id: int):
+    """The community's token (and treasury), or a sentence saying there is no such community."""
+    data = require_deployments()
+    registry = project.Registry.at(data["contracts"]["Registry"])
+    token = registry.tokenOf(community_id)
+    if int(token, 16) == 0:
+        raise click.ClickException(f"There is no community {community_id} on this chain.")
+    return project.CommunityToken.at(token)
+
+
 def explain(error: ContractLogicError) -> str:
-    """A sentence for a reverted transaction, naming the contract's custom error."""
+    """A sentence for a reverted transaction (from `lec.chain.reverts`, the one table), naming the custom error."""
     name = type(error).__name__
     detail = str(error) or name
     return f"{sentence(name)} ({detail})" if name in SENTENCES else f"The transaction was refused: {detail}"
+
+
+def send(call, *args):
+    """Sends a transaction as the admin account, prints its hash and events, or explains the refusal."""
+    try:
+        receipt = call(*args, sender=deployer(), **tx_kwargs())
+    except ContractLogicError as exc:
+        raise click.ClickException(explain(exc)) from exc
+    click.echo(f"tx {receipt.txn_hash}  block {receipt.block_number}  gas {receipt.gas_used}")
+    for event in receipt.events:
+        arguments = ", ".join(f"{k}={_show(v)}" for k, v in event.event_arguments.items())
+        click.echo(f"  {event.event_name}({arguments})")
+    return receipt
+
+
+def _show(value) -> str:
+    return "0x" + value.hex() if isinstance(value, bytes) else str(value)

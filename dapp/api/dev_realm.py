@@ -1,11 +1,17 @@
-"""A local HTTP server that answers the Keycloak endpoints python-keycloak calls, for tests and the demo.
+"""The dev realm: a local HTTP server answering the Keycloak endpoints python-keycloak calls.
 
 Keycloak itself (a Java server) cannot be installed on our machines, so the API's client code is exercised
 against this: the same URLs, request encodings, status codes and JSON shapes as Keycloak 24+, a real RSA key
 published as a JWK set, and access tokens in Keycloak's claim layout (`iss`, `aud` from the audience mapper,
 `azp`, `sid`, `realm_access.roles`, `resource_access`, `preferred_username`…). It reads the realm export
-shipped in `realm-lec.json` (roles, clients, audience mapper, service accounts), so the file the operator
-imports into the real server is the one the tests run on.
+`realm-lec.json` beside this module (roles, clients, audience mapper, service accounts), so the file the
+operator imports into the real server is the one the tests run on.
+
+Two users: the tests (tests/api, tests/dapp, benchmarks/api.py) and the demo's dev identity mode
+(:mod:`dapp.api.dev_identity`, `lec api --dev-identity`), which serves the demo's tokens from it. That second
+user is why it lives in the application and not under tests/: it moves there once the demo runs against a real
+Keycloak (a later issue). It is named `dev_realm`, not `keycloak`, so that nothing shadows python-keycloak's
+`keycloak` package, whichever folder is first on `sys.path`.
 
 Covered: well-known, certs, realm (public key), token (password, client_credentials, refresh_token),
 userinfo, logout, introspect, and the admin API for users, realm roles, role mappings, verify-email and

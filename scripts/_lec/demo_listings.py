@@ -22,7 +22,7 @@ from lec.market.policy import Side
 
 
 class DemoText(Protocol):
-    """What a demo deal tells about its listing (scripts._market_seed.DemoDeal)."""
+    """What a demo deal tells about its listing (scripts._lec.seed_market.DemoDeal)."""
 
     category: int
     side: str
@@ -56,7 +56,7 @@ def demo_listings(
         if text is None:
             continue  # a deal someone made after the seed: not ours to describe
         data = ListingCreate(
-            community_id=community_id,
+            chain_community_id=community_id,
             category=text.category,
             side=Side[text.side.upper()],
             title=text.title,
@@ -92,7 +92,9 @@ def store_demo_listings(engine: Engine, community_id: int, name: str, rows: Iter
             session.add(Community(id=community_id if free_id else None, name=name, chain_community_id=community_id))
         known = set(
             session.exec(
-                select(Listing.deal_id).where(Listing.community_id == community_id, col(Listing.deal_id).is_not(None))
+                select(Listing.deal_id).where(
+                    Listing.chain_community_id == community_id, col(Listing.deal_id).is_not(None)
+                )
             ).all()
         )
         fresh = [r for r in rows if r.deal_id not in known]

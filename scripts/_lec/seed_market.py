@@ -14,9 +14,8 @@ from ape import accounts, project
 from sqlalchemy.exc import SQLAlchemyError
 
 from lec.market.hashing import description_hash
-
-UNIT = 10**18
-ZERO = "0x" + "00" * 20
+from scripts._lec.demo_listings import DealOnChain, database, demo_listings, store_demo_listings
+from scripts._lec.values import ZERO, to_units
 
 
 @dataclass(frozen=True)
@@ -56,18 +55,15 @@ DEMO_DEALS = [
 
 
 def ensure_marketplace(registry, community_id: int, token, admin, kw: dict[str, Any]):
-    """The community's marketplace, deployed and registered with the Registry when it has none."""
+    """The community's marketplace, deployed and registered with the Registry when it has none: the platform admin
+    proposes it and the community's governor accepts it (both `admin` in the demo)."""
     current = registry.community(community_id).marketplace
     if int(current, 16) != 0:
         return project.Marketplace.at(current)
     market = project.Marketplace.deploy(token.address, sender=admin, **kw)
     registry.setMarketplace(community_id, market.address, sender=admin, **kw)
+    registry.acceptMarketplace(community_id, market.address, sender=admin, **kw)
     return market
-
-
-def _units(hours: str) -> int:
-    whole, _, frac = hours.partition(".")
-    return int(whole) * UNIT + (int(frac) * UNIT // 10 ** len(frac) if frac else 0)
 
 
 def seed_market_demo(market, token, admin, kw: dict[str, Any]) -> list[dict[str, Any]]:
@@ -82,7 +78,7 @@ def seed_market_demo(market, token, admin, kw: dict[str, Any]) -> list[dict[str,
     for deal in DEMO_DEALS:
         creator = admin if deal.side == "task" else members[deal.creator]
         venue = members[deal.venue].address if deal.venue else ZERO
-        args = (deal.category, _units(deal.hours), description_hash(deal.title, deal.description), ZERO, venue)
+        args = (deal.category, to_units(deal.hours), description_hash(deal.title, deal.description), ZERO, venue)
         if deal.side == "offer":
             market.offer(*args, deal.cashback_bps, sender=creator, **kw)
         elif deal.side == "request":
@@ -106,8 +102,6 @@ def seed_market_demo(market, token, admin, kw: dict[str, Any]) -> list[dict[str,
 def write_demo_listings(market, community_id: int, name: str, admin) -> int:
     """The demo deals' listings in the oracle's database (DATABASE_URL, else SQLite under LEC_DATA_DIR), matched
     to the marketplace's deals by description hash; returns how many were added (0 when already there)."""
-    from scripts._demo_listings import DealOnChain, database, demo_listings, store_demo_listings
-
     deals = [
         DealOnChain(i, "0x" + bytes(market.deal(i).descriptionHash).hex()) for i in range(1, market.dealCount() + 1)
     ]
