@@ -1,10 +1,10 @@
 """One Spark session for every Spark test (local[2], two shuffle partitions, no UI), a world of two communities
-exported to a Delta Lake once, and a Spark standalone master with one worker on loopback for the cluster test."""
+exported to a Delta Lake once for all of them, and a Spark standalone master with one worker on loopback for the
+cluster test."""
 
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,6 +15,7 @@ import pytest
 from spark_world import DST_DAY, NORMAL_DAY, SMALL, populate
 
 from oracle.sources import open_session
+from tests.support.ports import free_port
 
 
 @pytest.fixture(scope="session")
@@ -35,9 +36,10 @@ class World:
     pods: dict[int, dict[str, list[str]]]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def world(spark, tmp_path_factory) -> Iterator[World]:
-    """Both communities of spark_world in a SQLite database of their own, exported to the lake once."""
+    """Both communities of spark_world in a SQLite database of their own, exported to the lake once. The
+    configuration points at them only while they are written: tests ask for ``in_world`` or a copy."""
     from lec.db.session import dispose_engines
     from lec.settings import lake_uri
     from oracle.spark import lake
@@ -50,8 +52,9 @@ def world(spark, tmp_path_factory) -> Iterator[World]:
         with open_session() as session:
             pods = populate(session, [DST_DAY, NORMAL_DAY])
             lake.export(spark, session, [1, 2])
-        yield World(folder, lake_uri(), pods)
+        uri = lake_uri()
         dispose_engines()
+    yield World(folder, uri, pods)
 
 
 @pytest.fixture
@@ -86,12 +89,6 @@ def lake_copy(world, tmp_path) -> str:
 
 
 # ---- a standalone cluster on loopback -------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -94,28 +94,79 @@ def test_kpis_and_clusters_on_spark_are_the_local_ones(spark, in_world):
     assert {k: v for k, v in remote.items() if k != "group"} == {k: v for k, v in local.items() if k != "group"}
 
 
-def test_the_period_command_runs_on_a_standalone_cluster(in_world, standalone_cluster, tmp_path):
-    """`lec oracle kpi --engine spark --master spark://…`: a driver of its own, executors on the worker."""
-    env = {
+@pytest.fixture
+def chain(in_world, monkeypatch):
+    """anvil with the platform deployed, the world's two communities in the Registry and COMBINED registered as
+    ``spark-combined``: what `lec oracle run` reads its model from and notarises on."""
+    from eth_account import Account
+    from web3 import Web3
+
+    from lec.chain.contracts import abi
+    from oracle.period import register_model
+    from tests.support.anvil import KEYS, anvil
+    from tests.support.platform import deploy_platform, send
+
+    with anvil() as url:
+        w3 = Web3(Web3.HTTPProvider(url))
+        admin = Account.from_key(KEYS[0])
+        deployments = deploy_platform(w3, admin, "Spark LEC 1", "SLEC1")
+        registry = w3.eth.contract(address=deployments["contracts"]["Registry"], abi=abi("Registry"))
+        send(w3, registry.functions.createCommunity("Spark LEC 2", "SLEC2", admin.address), admin)
+        folder = in_world.data_dir / "deployments"
+        folder.mkdir(exist_ok=True)
+        (folder / "1981.json").write_text(json.dumps(deployments))
+        env = {"LEC_RPC_URL": url, "LEC_DEPLOYMENTS_DIR": str(folder), "LEC_ORACLE_PRIVATE_KEY": KEYS[0]}
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        register_model("spark-combined", COMBINED.model.kind, COMBINED.model.params, url)
+        notary = w3.eth.contract(address=deployments["contracts"]["Notary"], abi=abi("Notary"))
+        yield env, notary
+
+
+def test_lec_oracle_run_on_a_standalone_cluster_settles_and_notarises_each_community(
+    in_world, chain, standalone_cluster, tmp_path
+):
+    """`lec oracle run --engine spark --master spark://…` with two communities: one job on the cluster (a driver
+    of its own, executors on the worker), then each community's files and its own notarisation — the files
+    byte for byte the local engine's, the records on chain its roots."""
+    from lec.chain.client import ChainClient
+    from oracle.period import compute_results, model_ref
+
+    env, notary = chain
+    model = model_ref(ChainClient.connect(None), "spark-combined")
+    results = compute_results([1, 2], NORMAL_DAY, model, "local", None, lambda _m: None)
+    local = {r.chain_community_id: r for r in results}
+    command = {
         **os.environ,
+        **env,
         "LEC_DATA_DIR": str(in_world.data_dir),
         "LEC_SPARK_DRIVER_MEMORY": "1g",
         "LEC_SPARK_SHUFFLE_PARTITIONS": "2",
         "LEC_SPARK_CONF": json.dumps({k: v for k, v in SMALL.items() if k != "spark.driver.memory"}),
     }
-    env.pop("DATABASE_URL", None)
+    command.pop("DATABASE_URL", None)
     lec = os.path.join(os.path.dirname(sys.executable), "lec")
-    day = NORMAL_DAY.isoformat()
     out = subprocess.run(
-        [lec, "oracle", "kpi", "--community", "2", "--from", day, "--to", day, "--json"]
-        + ["--engine", "spark", "--master", standalone_cluster.url],
+        [lec, "oracle", "run", "--community", "1", "--community", "2", "--period", NORMAL_DAY.isoformat()]
+        + ["--model", "spark-combined", "--publish", "--engine", "spark", "--master", standalone_cluster.url],
         capture_output=True,
         text=True,
-        env=env,
+        env=command,
         timeout=600,
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == kpi_report(2, NORMAL_DAY, NORMAL_DAY)
+    assert "device-days cleaned in 2 community(ies)." in out.stdout  # one Spark job for both
+    for community in (1, 2):
+        folder = in_world.data_dir / "periods" / str(community) / NORMAL_DAY.isoformat()
+        expected = _files(local[community], tmp_path / "local")
+        summary, computed = json.loads((folder / "period.json").read_text()), json.loads(expected["period.json"])
+        assert summary.pop("notarisation")["version"] == 1 and computed.pop("notarisation") is None
+        assert summary == computed
+        assert (folder / "data.json").read_bytes() == expected["data.json"]
+        assert (folder / "rewards.json").read_bytes() == expected["rewards.json"]
+        record = notary.functions.record(community, period_id(NORMAL_DAY), 1).call()
+        assert "0x" + bytes(record[0]).hex() == local[community].data_root
+        assert "0x" + bytes(record[1]).hex() == local[community].rewards_root
 
 
 def test_the_jdbc_source_reads_postgresql_as_the_local_engine(spark, make_postgres_db, monkeypatch, tmp_path):
