@@ -111,7 +111,7 @@ def _rewards(model: ModelRef, members: list, uncapped: dict[str, int], hourly: H
 def compute_periods(
     spark: SparkSession,
     session: Session,
-    communities: list[int],
+    chain_community_ids: list[int],
     day: date,
     model: ModelRef,
     say: Progress = _quiet,
@@ -123,11 +123,11 @@ def compute_periods(
     n = quarter_hours(day)
     period = period_id(day)
     partitions = _partitions(spark)
-    inputs = inputs or job_inputs(spark, session, communities, [day])
+    inputs = inputs or job_inputs(spark, session, chain_community_ids, [day])
     everyone: dict[int, list] = defaultdict(list)
     for row in inputs.members.select("community", "member", "profile", "active").collect():
         everyone[int(row["community"])].append(row)
-    absent = [c for c in communities if not everyone.get(c)]
+    absent = [c for c in chain_community_ids if not everyone.get(c)]
     if absent:
         raise PeriodError(
             f"No member of community {', '.join(map(str, absent))} is in the Spark engine's source: run "
@@ -143,14 +143,17 @@ def compute_periods(
             leaf_ids[community].append(row["leaf_id"])
             counts[community][0] += int(row["imputed"])
             counts[community][1] += int(row["missing"])
-        say(f"Spark: {sum(map(len, leaf_ids.values()))} device-days cleaned in {len(communities)} community(ies).")
-        salts = {(c, day): ensure_salts(session, c, period, leaf_ids.get(c, [])) for c in communities}
+        say(
+            f"Spark: {sum(map(len, leaf_ids.values()))} device-days cleaned in "
+            f"{len(chain_community_ids)} community(ies)."
+        )
+        salts = {(c, day): ensure_salts(session, c, period, leaf_ids.get(c, [])) for c in chain_community_ids}
         leaves: dict[int, dict[str, tuple[str, str]]] = defaultdict(dict)
         for row in data_leaves(cleaned, salts_frame(spark, salts)).collect():
             leaves[int(row["community"])][row["leaf_id"]] = (row["device_key"], row["readings_hash"])
         members = _persist(by_member(cleaned, partitions))
         sums = {c: s for (c, _), s in community_sums(members, with_gaps=False).items()}
-        hourly = {(c, day): _hourly(sums.get(c, _zero_sums(n))) for c in communities}
+        hourly = {(c, day): _hourly(sums.get(c, _zero_sums(n))) for c in chain_community_ids}
         uncapped = uncapped_rewards(members, model.model, hourly)
     finally:
         cleaned.unpersist()
@@ -159,7 +162,7 @@ def compute_periods(
 
     results = {}
     grid = day_grid(day)
-    for community in communities:
+    for community in chain_community_ids:
         if len(leaves[community]) != len(leaf_ids.get(community, [])):
             raise PeriodError(f"Community {community}: some device-days have no salt; nothing was committed.")
         totals = sums.get(community, _zero_sums(n))
@@ -183,10 +186,10 @@ def compute_periods(
 # ------------------------------------------------------------------------------------ KPIs, clustering
 
 
-def _members(inputs: JobInputs, community: int, member: str | None) -> tuple[DataFrame, list]:
+def _members(inputs: JobInputs, chain_community_id: int, member: str | None) -> tuple[DataFrame, list]:
     from pyspark.sql import functions as F
 
-    members = inputs.members.where(F.col("community") == community)
+    members = inputs.members.where(F.col("community") == chain_community_id)
     if member:
         members = members.where(F.lower("member") == member.lower())
     rows = members.select("member", "user_id", "profile", "active").collect()
@@ -196,15 +199,15 @@ def _members(inputs: JobInputs, community: int, member: str | None) -> tuple[Dat
 
 
 def kpi_series(
-    spark: SparkSession, session: Session, community: int, days: list[date], member: str | None
+    spark: SparkSession, session: Session, chain_community_id: int, days: list[date], member: str | None
 ) -> tuple[int, np.ndarray, Kpis, np.ndarray, list[int]]:
     """What ``oracle.series.kpi_report`` saves and returns, from Spark: (database community id, timestamps,
     KPIs, the community's load per quarter hour, the member's user id when one member is asked for)."""
     from pyspark.sql import functions as F
 
-    community_id = community_row(session, community).id
-    inputs = job_inputs(spark, session, [community], days)
-    members, rows = _members(inputs, community, member)
+    community_id = community_row(session, chain_community_id).id
+    inputs = job_inputs(spark, session, [chain_community_id], days)
+    members, rows = _members(inputs, chain_community_id, member)
     partitions = _partitions(spark)
     cleaned = _persist(
         by_member(cleaned_devices(inputs.readings, inputs.devices, members, days, partitions), partitions)
@@ -214,7 +217,7 @@ def kpi_series(
         imputed = cleaned.agg(F.sum("imputed")).collect()[0][0] or 0
     finally:
         cleaned.unpersist()
-    per_day = [by_day.get((community, d), _zero_sums(quarter_hours(d))) for d in days]
+    per_day = [by_day.get((chain_community_id, d), _zero_sums(quarter_hours(d))) for d in days]
     timeline = KpiSums(
         *(np.concatenate([getattr(s, f) for s in per_day]) for f in ("load", "production", "self_consumption")),
         np.concatenate([s.injection for s in per_day]),
@@ -228,18 +231,18 @@ def kpi_series(
 
 
 def cluster_inputs(
-    spark: SparkSession, session: Session, community: int, days: list[date]
+    spark: SparkSession, session: Session, chain_community_id: int, days: list[date]
 ) -> tuple[int, list[str], np.ndarray, list[int | None]]:
     """What ``oracle.series.cluster_report`` clusters, from Spark: (database community id, accounts sorted,
     one mean daily load curve per account, their user ids)."""
-    community_id = community_row(session, community).id
-    inputs = job_inputs(spark, session, [community], days)
-    members, rows = _members(inputs, community, None)
+    community_id = community_row(session, chain_community_id).id
+    inputs = job_inputs(spark, session, [chain_community_id], days)
+    members, rows = _members(inputs, chain_community_id, None)
     partitions = _partitions(spark)
     cleaned = cleaned_devices(inputs.readings, inputs.devices, members, days, partitions)
     curves = member_curves(by_member(cleaned, partitions), days)
     ordered = sorted(rows, key=lambda r: r["member"])
     empty = member_curve(days, {})  # a member without any device-day: a day of zero load, every day
-    matrix = np.vstack([curves.get((community, r["member"]), empty) for r in ordered])
+    matrix = np.vstack([curves.get((chain_community_id, r["member"]), empty) for r in ordered])
     assert community_id is not None  # a row read from the database has its key
     return community_id, [r["member"] for r in ordered], matrix, [r["user_id"] for r in ordered]

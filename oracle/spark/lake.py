@@ -206,11 +206,16 @@ def _unchanged(spark: SparkSession, frame: pd.DataFrame, community: int, day: da
     return int(stored["n"]) == len(mine) and (not len(mine) or int(stored["last"]) == int(mine["seq"].max()))
 
 
-def exported_days(spark: SparkSession, communities: list[int], lake: str | None = None) -> dict[int, set[date]]:
+def exported_days(spark: SparkSession, chain_community_ids: list[int], lake: str | None = None) -> dict[int, set[date]]:
     """The local days each community already has in the lake."""
     readings = read(spark, READINGS, lake)
-    rows = readings.where(f"community IN ({_in_list(communities)})").select("community", "date").distinct().collect()
-    days: dict[int, set[date]] = {c: set() for c in communities}
+    rows = (
+        readings.where(f"community IN ({_in_list(chain_community_ids)})")
+        .select("community", "date")
+        .distinct()
+        .collect()
+    )
+    days: dict[int, set[date]] = {c: set() for c in chain_community_ids}
     for row in rows:
         days[int(row["community"])].add(row["date"])
     return days
@@ -219,7 +224,7 @@ def exported_days(spark: SparkSession, communities: list[int], lake: str | None 
 def export(
     spark: SparkSession,
     session: Session,
-    communities: list[int],
+    chain_community_ids: list[int],
     start: date | None = None,
     end: date | None = None,
     replace: bool = False,
@@ -234,11 +239,11 @@ def export(
     for all the communities, so a crash leaves a table as it was or fully written, and writing a day again
     replaces its partition: no reading is ever there twice.
     """
-    if not communities:
+    if not chain_community_ids:
         return []
-    reports = {c: ExportReport(c) for c in communities}
-    snapshots = {c: database_snapshot(session, c) for c in communities}
-    where = f"community IN ({_in_list(communities)})"
+    reports = {c: ExportReport(c) for c in chain_community_ids}
+    snapshots = {c: database_snapshot(session, c) for c in chain_community_ids}
+    where = f"community IN ({_in_list(chain_community_ids)})"
 
     previous_devices = read(spark, DEVICES, lake).where(where).collect()
     for row in previous_devices:
@@ -258,7 +263,7 @@ def export(
         _overwrite(spark.createDataFrame(devices, DEVICES_SCHEMA), DEVICES, where, ["community"], lake)
 
     last = end or local_date(datetime.now(UTC))
-    done = {c: set() for c in communities} if replace else exported_days(spark, communities, lake)
+    done = {c: set() for c in chain_community_ids} if replace else exported_days(spark, chain_community_ids, lake)
     # The newest day in the lake may have been exported while it was still being measured (today, whose first
     # hours are also the context of yesterday's last gaps): it is read again, and written if it changed.
     newest = {c: max(days) for c, days in done.items() if days}

@@ -39,12 +39,14 @@ def _communities(communities: list[int]) -> str:
     return ", ".join(str(int(c)) for c in communities)
 
 
-def lake_inputs(spark: SparkSession, communities: list[int], days: list[date], lake: str | None = None) -> JobInputs:
+def lake_inputs(
+    spark: SparkSession, chain_community_ids: list[int], days: list[date], lake: str | None = None
+) -> JobInputs:
     """The job's inputs from the lake; the partitions outside the span are never read."""
     from pyspark.sql import functions as F
 
     first, last = _span(days)
-    where = F.expr(f"community IN ({_communities(communities)})")
+    where = F.expr(f"community IN ({_communities(chain_community_ids)})")
     readings = read(spark, READINGS, lake).where(where & F.col("date").between(first, last))
     members = read(spark, MEMBERS, lake).where(where)
     return JobInputs(readings, read(spark, DEVICES, lake).where(where), members)
@@ -68,10 +70,11 @@ def jdbc_options(database_url: str) -> dict[str, str]:
     return options
 
 
-def jdbc_readings(spark: SparkSession, community_ids: dict[int, int], days: list[date], partitions: int) -> DataFrame:
+def jdbc_readings(spark: SparkSession, database_ids: dict[int, int], days: list[date], partitions: int) -> DataFrame:
     """The readings of the span straight from PostgreSQL, ``partitions`` ranges of device ids read in parallel.
 
-    ``community_ids`` maps on-chain ids to database rows."""
+    ``database_ids`` maps each community's on-chain id (``chain_community_id``) to its database row
+    (``community_id``)."""
     from pyspark.sql import functions as F
 
     settings = get_settings()
@@ -81,13 +84,13 @@ def jdbc_readings(spark: SparkSession, community_ids: dict[int, int], days: list
     first, last = _span(days)
     start = datetime.fromtimestamp(period_start(first), UTC).isoformat()
     end = datetime.fromtimestamp(period_start(last + timedelta(days=1)), UTC).isoformat()
-    case = " ".join(f"WHEN {db} THEN {chain}" for chain, db in community_ids.items())
+    case = " ".join(f"WHEN {row} THEN {chain}" for chain, row in database_ids.items())
     query = (
         f"SELECT r.id AS seq, r.device_id AS device, r.flow_id AS flow, f.quantity AS quantity, "
         f"CAST(EXTRACT(EPOCH FROM r.timestamp) AS BIGINT) AS ts, r.energy_wh, "
         f"CASE r.community_id {case} END AS community "
         f"FROM counterreading r JOIN flows f ON f.id = r.flow_id "
-        f"WHERE r.community_id IN ({_communities(list(community_ids.values()))}) "
+        f"WHERE r.community_id IN ({_communities(list(database_ids.values()))}) "
         f"AND r.timestamp >= '{start}' AND r.timestamp < '{end}' AND r.energy_wh IS NOT NULL"
     )
     bounds = (
@@ -118,15 +121,17 @@ def jdbc_readings(spark: SparkSession, community_ids: dict[int, int], days: list
     ).where(F.col("quantity").isin("load", "production", "exchange", "storage"))
 
 
-def database_inputs(spark: SparkSession, session: Session, communities: list[int], days: list[date]) -> JobInputs:
+def database_inputs(
+    spark: SparkSession, session: Session, chain_community_ids: list[int], days: list[date]
+) -> JobInputs:
     """Readings over JDBC; members and devices from the database as the local engine reads them."""
-    community_ids, members, devices = {}, [], []
-    for chain_id in communities:
-        db_id, m, d = database_snapshot(session, chain_id)
-        community_ids[chain_id] = db_id
+    database_ids, members, devices = {}, [], []
+    for chain_community_id in chain_community_ids:
+        community_id, m, d = database_snapshot(session, chain_community_id)
+        database_ids[chain_community_id] = community_id
         members.append(m)
         devices.append(d)
-    readings = jdbc_readings(spark, community_ids, days, get_settings().spark_shuffle_partitions)
+    readings = jdbc_readings(spark, database_ids, days, get_settings().spark_shuffle_partitions)
     return JobInputs(
         readings,
         spark.createDataFrame(pd.concat(devices, ignore_index=True), DEVICES_SCHEMA),
@@ -134,8 +139,8 @@ def database_inputs(spark: SparkSession, session: Session, communities: list[int
     )
 
 
-def job_inputs(spark: SparkSession, session: Session, communities: list[int], days: list[date]) -> JobInputs:
+def job_inputs(spark: SparkSession, session: Session, chain_community_ids: list[int], days: list[date]) -> JobInputs:
     """The inputs from the source the settings name (``LEC_SPARK_SOURCE``: lake or jdbc)."""
     if get_settings().spark_source == "jdbc":
-        return database_inputs(spark, session, communities, days)
-    return lake_inputs(spark, communities, days)
+        return database_inputs(spark, session, chain_community_ids, days)
+    return lake_inputs(spark, chain_community_ids, days)
