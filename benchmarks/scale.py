@@ -26,7 +26,6 @@ import json
 import os
 import resource
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -37,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = date(2026, 11, 25)
@@ -290,6 +291,7 @@ def run_period(engine: str, master: str | None, data_dir: Path, lake: str, meter
             result = compute_periods(spark, session, [1], DAY, model)[1]
     write_period_files(result, 1981, data_dir / "out" / engine)
     out["seconds"] = time.perf_counter() - t0
+    out["load_1min"] = os.getloadavg()[0]  # the machine is shared: how busy it was when the run ended
     out["roots"] = result.onchain_fields()
     out["python_rss_mb"] = _rss_mb()
     if engine == "spark":
@@ -313,6 +315,7 @@ def run_clustering(engine: str, master: str | None, data_dir: Path, lake: str, d
         out["session_seconds"] = time.perf_counter() - t0
     report = cluster_report(1, DAY, DAY + timedelta(days=days - 1), 4, "euclidean", "spark" if spark else "local")
     out["seconds"] = time.perf_counter() - t0
+    out["load_1min"] = os.getloadavg()[0]
     out["roots"] = {"assignments": report["assignments"], "sizes": [c["size"] for c in report["clusters"]]}
     out["python_rss_mb"] = _rss_mb()
     if spark is not None:
@@ -329,12 +332,6 @@ def _child(args: argparse.Namespace) -> None:
     print("RESULT " + json.dumps(result), flush=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Cluster:
     """tools/spark/spark.sh's standalone master and two workers, on free loopback ports."""
 
@@ -342,8 +339,8 @@ class Cluster:
         self.env = {
             **os.environ,
             "SPARK_STATE": str(state),
-            "SPARK_MASTER_PORT": str(_free_port()),
-            "SPARK_MASTER_WEBUI_PORT": str(_free_port()),
+            "SPARK_MASTER_PORT": str(free_port()),
+            "SPARK_MASTER_WEBUI_PORT": str(free_port()),
             "SPARK_WORKER_MEMORY": worker_memory,
         }
         self.url = f"spark://127.0.0.1:{self.env['SPARK_MASTER_PORT']}"
@@ -444,21 +441,28 @@ def _slope(points: list[tuple[int, float]]) -> float | None:
 
 def report(results: Path, plot: Path | None) -> str:
     rows = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
+    # The reference of each size: the local engine's run in the same file (the last one, if several).
+    local = {(r["meters"], r["days"]): r["seconds"] for r in rows if r["engine"] == "local" and "seconds" in r}
     lines = [
-        "| meters × days | engine | session start | total wall time | Python peak RSS | driver JVM peak RSS |",
-        "|---|---|---|---|---|---|",
+        "| meters × days | engine | session start | total wall time | × local engine | Python peak RSS "
+        "| driver JVM peak RSS | machine load (1 min) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(rows, key=lambda r: (r["days"], r["meters"], list(LABELS).index(r["engine"]))):
         if "error" in r:
             lines.append(
-                f"| {r['meters']:,} × {r['days']} | {LABELS[r['engine']]} | — | failed: {r['error'][:80]} | — | — |"
+                f"| {r['meters']:,} × {r['days']} | {LABELS[r['engine']]} | — | failed: {r['error'][:80]} "
+                "| — | — | — | — |"
             )
             continue
         session = f"{r['session_seconds']:.0f} s" if "session_seconds" in r else "—"
         jvm = f"{r['jvm_hwm_mb']:.0f} MiB" if "jvm_hwm_mb" in r else "—"
+        reference = local.get((r["meters"], r["days"]))
+        ratio = f"{r['seconds'] / reference:.2f}" if reference else "—"
+        load = f"{r['load_1min']:.1f}" if "load_1min" in r else "—"
         lines.append(
-            f"| {r['meters']:,} × {r['days']} | {LABELS[r['engine']]} | {session} | {r['seconds']:.1f} s | "
-            f"{r['python_rss_mb']:.0f} MiB | {jvm} |"
+            f"| {r['meters']:,} × {r['days']} | {LABELS[r['engine']]} | {session} | {r['seconds']:.1f} s | {ratio} | "
+            f"{r['python_rss_mb']:.0f} MiB | {jvm} | {load} |"
         )
     for engine in LABELS:
         points = [
