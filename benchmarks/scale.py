@@ -229,6 +229,32 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of this process and every process below it that is still running (the driver's
+    JVM, PySpark's daemon and its Python workers, with the workers they reaped): on a shared machine the wall
+    time depends on the neighbours, this much less. A standalone cluster's executors are the workers' children,
+    not ours: for the cluster this is the driver's part only."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = sum(int(x) for x in fields[11:15]) / tick  # utime stime cutime cstime
+    mine, frontier = {os.getpid()}, [os.getpid()]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in mine]
+        mine.update(children)
+        frontier += children
+    return sum(times.get(pid, 0.0) for pid in mine)
+
+
 def _jvm_hwm_mb(spark: Any) -> float:
     pid = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())  # type: ignore[attr-defined]
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -271,7 +297,7 @@ def run_period(engine: str, master: str | None, data_dir: Path, lake: str, meter
 
     model = ModelRef(1, RewardModel("bench", "self-consumption", PARAMS))
     out: dict[str, Any] = {}
-    t0 = time.perf_counter()
+    cpu0, t0 = _cpu_seconds(), time.perf_counter()
     if engine not in ("local", "local-memory"):
         engine = "spark"  # local[2] or a cluster: the master says which
     if engine == "local":
@@ -292,6 +318,7 @@ def run_period(engine: str, master: str | None, data_dir: Path, lake: str, meter
     write_period_files(result, 1981, data_dir / "out" / engine)
     out["seconds"] = time.perf_counter() - t0
     out["load_1min"] = os.getloadavg()[0]  # the machine is shared: how busy it was when the run ended
+    out["cpu_seconds"] = _cpu_seconds() - cpu0
     out["roots"] = result.onchain_fields()
     out["python_rss_mb"] = _rss_mb()
     if engine == "spark":
@@ -306,7 +333,7 @@ def run_clustering(engine: str, master: str | None, data_dir: Path, lake: str, d
     from oracle.series import cluster_report
 
     out: dict[str, Any] = {}
-    t0 = time.perf_counter()
+    cpu0, t0 = _cpu_seconds(), time.perf_counter()
     spark = None
     if engine != "local":
         from oracle.spark.session import spark_session
@@ -316,6 +343,7 @@ def run_clustering(engine: str, master: str | None, data_dir: Path, lake: str, d
     report = cluster_report(1, DAY, DAY + timedelta(days=days - 1), 4, "euclidean", "spark" if spark else "local")
     out["seconds"] = time.perf_counter() - t0
     out["load_1min"] = os.getloadavg()[0]
+    out["cpu_seconds"] = _cpu_seconds() - cpu0
     out["roots"] = {"assignments": report["assignments"], "sizes": [c["size"] for c in report["clusters"]]}
     out["python_rss_mb"] = _rss_mb()
     if spark is not None:
@@ -444,15 +472,15 @@ def report(results: Path, plot: Path | None) -> str:
     # The reference of each size: the local engine's run in the same file (the last one, if several).
     local = {(r["meters"], r["days"]): r["seconds"] for r in rows if r["engine"] == "local" and "seconds" in r}
     lines = [
-        "| meters × days | engine | session start | total wall time | × local engine | Python peak RSS "
+        "| meters × days | engine | session start | total wall time | × local engine | CPU time | Python peak RSS "
         "| driver JVM peak RSS | machine load (1 min) |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(rows, key=lambda r: (r["days"], r["meters"], list(LABELS).index(r["engine"]))):
         if "error" in r:
             lines.append(
                 f"| {r['meters']:,} × {r['days']} | {LABELS[r['engine']]} | — | failed: {r['error'][:80]} "
-                "| — | — | — | — |"
+                "| — | — | — | — | — |"
             )
             continue
         session = f"{r['session_seconds']:.0f} s" if "session_seconds" in r else "—"
@@ -460,33 +488,41 @@ def report(results: Path, plot: Path | None) -> str:
         reference = local.get((r["meters"], r["days"]))
         ratio = f"{r['seconds'] / reference:.2f}" if reference else "—"
         load = f"{r['load_1min']:.1f}" if "load_1min" in r else "—"
+        cpu = f"{r['cpu_seconds']:.0f} s" if "cpu_seconds" in r else "—"
         lines.append(
             f"| {r['meters']:,} × {r['days']} | {LABELS[r['engine']]} | {session} | {r['seconds']:.1f} s | {ratio} | "
-            f"{r['python_rss_mb']:.0f} MiB | {jvm} | {load} |"
+            f"{cpu} | {r['python_rss_mb']:.0f} MiB | {jvm} | {load} |"
         )
     for engine in LABELS:
-        points = [
-            (r["meters"], r["seconds"]) for r in rows if r["engine"] == engine and r["days"] == 1 and "seconds" in r
-        ]
-        slope = _slope(sorted(points))
-        if slope is not None:
-            lines.append(f"\n{LABELS[engine]}: time grows as N^{slope:.2f} over {sorted(p[0] for p in points)} meters.")
+        mine = [r for r in rows if r["engine"] == engine and r["days"] == 1 and "seconds" in r]
+        wall = _slope(sorted((r["meters"], r["seconds"]) for r in mine))
+        cpu = _slope(sorted((r["meters"], r["cpu_seconds"]) for r in mine if "cpu_seconds" in r))
+        if wall is not None:
+            lines.append(
+                f"\n{LABELS[engine]}: wall time grows as N^{wall:.2f}"
+                + (f", CPU time as N^{cpu:.2f}" if cpu is not None else "")
+                + f" over {sorted(r['meters'] for r in mine)} meters."
+            )
     if plot:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+        fig, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4.2))
         for engine, label in LABELS.items():
             mine = sorted((r["meters"], r) for r in rows if r["engine"] == engine and r["days"] == 1 and "seconds" in r)
             if not mine:
                 continue
             n = [m for m, _ in mine]
             left.plot(n, [r["seconds"] for _, r in mine], marker="o", label=label)
+            timed = [(m, r["cpu_seconds"]) for m, r in mine if "cpu_seconds" in r]
+            if timed:
+                middle.plot(*zip(*timed, strict=True), marker="o", label=label)
             right.plot(n, [r["python_rss_mb"] + r.get("jvm_hwm_mb", 0) for _, r in mine], marker="o", label=label)
         for axis, title, unit in (
             (left, "one day settled", "wall time (s)"),
+            (middle, "CPU time (the cluster: its driver only)", "CPU (s)"),
             (right, "peak memory", "driver + Python (MiB)"),
         ):
             axis.set_xscale("log")
@@ -495,7 +531,8 @@ def report(results: Path, plot: Path | None) -> str:
             axis.set_ylabel(unit)
             axis.set_title(title)
             axis.grid(True, which="both", alpha=0.3)
-            axis.legend()
+            if axis.lines:
+                axis.legend()
         fig.tight_layout()
         fig.savefig(plot, dpi=110)
     return "\n".join(lines)
