@@ -469,8 +469,12 @@ def _slope(points: list[tuple[int, float]]) -> float | None:
 
 def report(results: Path, plot: Path | None) -> str:
     rows = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
-    # The reference of each size: the local engine's run in the same file (the last one, if several).
-    local = {(r["meters"], r["days"]): r["seconds"] for r in rows if r["engine"] == "local" and "seconds" in r}
+    # The reference of a run: the local engine's run of the same size just before it (a run writes it first).
+    local: dict[tuple[int, int], float] = {}
+    for r in rows:
+        if r["engine"] == "local" and "seconds" in r:
+            local[(r["meters"], r["days"])] = r["seconds"]
+        r["reference"] = local.get((r["meters"], r["days"]))
     lines = [
         "| meters × days | engine | session start | total wall time | × local engine | CPU time | Python peak RSS "
         "| driver JVM peak RSS | machine load (1 min) |",
@@ -485,7 +489,7 @@ def report(results: Path, plot: Path | None) -> str:
             continue
         session = f"{r['session_seconds']:.0f} s" if "session_seconds" in r else "—"
         jvm = f"{r['jvm_hwm_mb']:.0f} MiB" if "jvm_hwm_mb" in r else "—"
-        reference = local.get((r["meters"], r["days"]))
+        reference = r["reference"]
         ratio = f"{r['seconds'] / reference:.2f}" if reference else "—"
         load = f"{r['load_1min']:.1f}" if "load_1min" in r else "—"
         cpu = f"{r['cpu_seconds']:.0f} s" if "cpu_seconds" in r else "—"
@@ -511,7 +515,9 @@ def report(results: Path, plot: Path | None) -> str:
 
         fig, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4.2))
         for engine, label in LABELS.items():
-            mine = sorted((r["meters"], r) for r in rows if r["engine"] == engine and r["days"] == 1 and "seconds" in r)
+            # One point per size: the last run of it in the file.
+            last = {r["meters"]: r for r in rows if r["engine"] == engine and r["days"] == 1 and "seconds" in r}
+            mine = sorted(last.items())
             if not mine:
                 continue
             n = [m for m, _ in mine]
