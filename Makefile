@@ -24,11 +24,11 @@ ANVIL_LOG := $(LEC_DATA_DIR)/anvil/anvil.log
 LEC_NETWORK := ethereum:lec:node
 
 .PHONY: setup system-deps python-deps node-deps solc compile chain chain-stop deploy seed demo demo-oracle demo-api \
-        demo-dapp demo-keycloak screenshots stop test keycloak keycloak-start keycloak-stop \
-        lint slither bench-gas bench-oracle bench-api bench-ingest bench-flex clean
+        demo-dapp demo-keycloak screenshots stop test keycloak keycloak-start keycloak-stop spark-deps spark-cluster \
+        spark-cluster-stop lint slither bench-gas bench-oracle bench-api bench-ingest bench-flex bench-scale clean
 
-## setup: install Debian packages, the Python environment, the npm tools and the solc adapter
-setup: system-deps python-deps node-deps solc
+## setup: install Debian packages, the Python environment, the npm tools, the solc adapter and Spark's jars
+setup: system-deps python-deps node-deps solc spark-deps
 
 SYSTEM_PACKAGES := mosquitto mosquitto-clients postgresql chromium wrk maven openjdk-17-jre-headless
 system-deps:
@@ -161,6 +161,17 @@ screenshots: compile
 demo: deploy seed demo-oracle demo-keycloak demo-api demo-dapp
 	@API_PORT=$(API_PORT) DAPP_PORT=$(DAPP_PORT) ape run summary --network $(LEC_RPC_URL) 2>/dev/null
 
+## spark-deps: the Delta Lake and PostgreSQL JDBC jars from Maven Central (pinned, SHA-256 checked), once
+spark-deps: system-deps
+	tools/spark/spark.sh fetch
+
+## spark-cluster / spark-cluster-stop: a Spark standalone master (127.0.0.1:7077) and two workers on loopback
+spark-cluster: python-deps spark-deps
+	tools/spark/spark.sh cluster-start
+
+spark-cluster-stop:
+	tools/spark/spark.sh cluster-stop
+
 ## keycloak: fetch the pinned Keycloak from Maven Central (SHA-256 checked) and build it, once
 keycloak:
 	tools/keycloak/keycloak.sh fetch
@@ -188,12 +199,16 @@ bench-ingest: compile
 bench-flex: compile
 	$(PY) -m benchmarks.flex
 
-## test: every test, starting the services the tests need (PostgreSQL, Mosquitto, anvil, Keycloak, Chromium)
+## bench-scale: local engine vs Spark local[2] vs the loopback cluster, 10 000 and 100 000 meters (docs/scale.md)
+bench-scale: compile
+	$(PY) -m benchmarks.scale --meters 10000,100000 --plot docs/scale.png
+
+## test: every test, starting the services the tests need (PostgreSQL, Mosquitto, anvil, Keycloak, Spark, Chromium)
 # The contract tests run on anvil (all of them) and on ape's default in-process provider (all but the
 # stateful property tests, which py-evm makes slow).
 CORE_CONTRACT_TESTS := tests/contracts/unit/registry tests/contracts/unit/notary \
 	tests/contracts/unit/reward_models tests/contracts/unit/token tests/contracts/e2e/test_platform_flow.py
-test: compile lint keycloak
+test: compile lint keycloak spark-deps
 	ape test tests/contracts --network ethereum:local:foundry -p no:cacheprovider
 	ape test $(CORE_CONTRACT_TESTS) --network ethereum:local:test -p no:cacheprovider -k "not invariants"
 	pytest tests --ignore=tests/contracts -p no:cacheprovider

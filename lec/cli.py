@@ -37,6 +37,7 @@ _COMMANDS: dict[str, str] = {
     "community": "lec.community.cli:community",
     "besu": "lec.besu.cli:besu",
     "verify": "oracle.audit.cli:verify_command",
+    "lake": "oracle.spark.cli:lake",
     "api": "dapp.api.cli:api",
     "demo-identity": "dapp.api.demo_identity:demo_identity",
     "dapp": "dapp.dapp_cli:dapp",

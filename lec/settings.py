@@ -17,6 +17,8 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
+# Where `make` caches Spark's jars (tools/spark/spark.sh fetch): the checkout the package is installed from.
+DEFAULT_SPARK_JARS = Path(__file__).resolve().parents[1] / ".spark-jars"
 DEFAULT_API_URL = "http://127.0.0.1:8000/api/v1"
 
 
@@ -138,6 +140,31 @@ class Settings(BaseSettings):
     flex_report_seconds: int = Field(
         default=900, ge=1, validation_alias=AliasChoices("flex_report_seconds", "LEC_FLEX_REPORT_SECONDS")
     )
+    # The scale-out engine (docs/scale.md). The Delta Lake: a folder or an object-store URI (s3a://…, abfss://…),
+    # default `LEC_DATA_DIR/lake`. Spark's master when the oracle starts the session itself (under spark-submit
+    # the submitted master wins), the folder of the pinned jars, the driver's memory, the shuffle partitions,
+    # and where `--engine spark` reads readings from: the lake, or PostgreSQL over JDBC (`DATABASE_URL`).
+    lake: str | None = Field(default=None, validation_alias=AliasChoices("lake", "LEC_LAKE"))
+    spark_master: str = Field(default="local[*]", validation_alias=AliasChoices("spark_master", "LEC_SPARK_MASTER"))
+    spark_jars: Path = Field(default=DEFAULT_SPARK_JARS, validation_alias=AliasChoices("spark_jars", "LEC_SPARK_JARS"))
+    spark_driver_memory: str = Field(
+        default="4g", validation_alias=AliasChoices("spark_driver_memory", "LEC_SPARK_DRIVER_MEMORY")
+    )
+    spark_shuffle_partitions: int = Field(
+        default=16, ge=1, validation_alias=AliasChoices("spark_shuffle_partitions", "LEC_SPARK_SHUFFLE_PARTITIONS")
+    )
+    # Set by spark-submit for the Python program it runs: then the master, the jars and the driver's memory are the
+    # submitter's and the oracle adds only what Delta Lake needs to the session.
+    spark_submit_gateway: int | None = Field(
+        default=None, validation_alias=AliasChoices("spark_submit_gateway", "PYSPARK_GATEWAY_PORT")
+    )
+    # Any other Spark setting for sessions the oracle starts, as a JSON object (`{"spark.executor.memory": "8g"}`).
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict, validation_alias=AliasChoices("spark_conf", "LEC_SPARK_CONF")
+    )
+    spark_source: str = Field(
+        default="lake", pattern="^(lake|jdbc)$", validation_alias=AliasChoices("spark_source", "LEC_SPARK_SOURCE")
+    )
 
     # The dApp: where it finds the API, and the realm it signs in with (defaults from the demo's file).
     api_url: str = Field(default=DEFAULT_API_URL, validation_alias=AliasChoices("api_url", "LEC_API_URL"))
@@ -237,6 +264,11 @@ def data_dir() -> Path:
     path = get_settings().data_dir
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def lake_uri() -> str:
+    """The Delta Lake's root (`LEC_LAKE`): a folder or an object-store URI; default `LEC_DATA_DIR/lake`."""
+    return get_settings().lake or str((data_dir() / "lake").resolve())
 
 
 def rpc_url() -> str:

@@ -36,20 +36,53 @@ def _span(start: date, end: date) -> None:
         raise click.BadParameter("--to is before --from.")
 
 
+def engine_options(command: Any) -> Any:
+    """``--engine local|spark`` and ``--master``: where the computation runs (docs/scale.md)."""
+    command = click.option(
+        "--master",
+        default=None,
+        help="Spark master for --engine spark (default LEC_SPARK_MASTER, e.g. local[*] or spark://host:7077).",
+    )(command)
+    return click.option(
+        "--engine",
+        type=click.Choice(period.ENGINES),
+        default="local",
+        show_default=True,
+        help="local: pandas in this process; spark: the same results computed on Spark.",
+    )(command)
+
+
 @click.command(name="run")
-@click.option("--community", type=int, required=True, help="Community id as in deployments/<chainId>.json.")
+@click.option(
+    "--community",
+    "communities",
+    type=int,
+    required=True,
+    multiple=True,
+    help="Community id as in deployments/<chainId>.json; repeat it to settle several in one run.",
+)
 @click.option("--period", "day", required=True, callback=_day, help="Local day YYYY-MM-DD (Europe/Rome).")
 @click.option("--model", "model_name", default=DEFAULT_MODEL, show_default=True, help="Registered model name.")
 @click.option("--publish", "publish_it", is_flag=True, help="Notarise the period on chain.")
 @click.option("--claim", is_flag=True, help="Submit every member's claim (implies --publish).")
 @click.option("--correct", default=None, metavar="REASON", help="Publish a correction when the chain differs.")
 @click.option("--rpc", default=None, help="JSON-RPC endpoint (default LEC_RPC_URL).")
+@engine_options
 def run_command(
-    community: int, day: date, model_name: str, publish_it: bool, claim: bool, correct: str | None, rpc: str | None
+    communities: tuple[int, ...],
+    day: date,
+    model_name: str,
+    publish_it: bool,
+    claim: bool,
+    correct: str | None,
+    rpc: str | None,
+    engine: period.Engine,
+    master: str | None,
 ) -> None:
     """Clean, compute KPIs and rewards, build the proofs and (optionally) publish and claim one period."""
     try:
-        period.run_period(community, day, model_name, publish_it, claim, correct, rpc, say=click.echo)
+        unique = list(dict.fromkeys(communities))
+        period.run_periods(unique, day, model_name, publish_it, claim, correct, rpc, click.echo, engine, master)
     except period.ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -93,12 +126,21 @@ def bundle_command(community: int, day: date, account: str, out: Path) -> None:
 @click.option("--to", "end", required=True, callback=_day)
 @click.option("--member", default=None, help="One member's wallet (default: the whole community).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def kpi_command(community: int, start: date, end: date, member: str | None, as_json: bool) -> None:
+@engine_options
+def kpi_command(
+    community: int,
+    start: date,
+    end: date,
+    member: str | None,
+    as_json: bool,
+    engine: period.Engine,
+    master: str | None,
+) -> None:
     """KPIs of a member or the community over a run of days."""
     _span(start, end)
     try:
-        kpis = series.kpi_report(community, start, end, member)
-    except PeriodError as exc:
+        kpis = series.kpi_report(community, start, end, member, engine, master)
+    except period.ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
         click.echo(json.dumps(kpis))
@@ -114,12 +156,22 @@ def kpi_command(community: int, start: date, end: date, member: str | None, as_j
 @click.option("-k", "--clusters", "k", type=int, default=3, show_default=True)
 @click.option("--metric", type=click.Choice(["euclidean", "l1"]), default="euclidean", show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-def cluster_command(community: int, start: date, end: date, k: int, metric: str, as_json: bool) -> None:
+@engine_options
+def cluster_command(
+    community: int,
+    start: date,
+    end: date,
+    k: int,
+    metric: str,
+    as_json: bool,
+    engine: period.Engine,
+    master: str | None,
+) -> None:
     """Cluster the members' mean daily load curves."""
     _span(start, end)
     try:
-        out = series.cluster_report(community, start, end, k, metric)  # type: ignore[arg-type]
-    except (PeriodError, ValueError) as exc:
+        out = series.cluster_report(community, start, end, k, metric, engine, master)  # type: ignore[arg-type]
+    except (*period.ERRORS, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
         click.echo(json.dumps(out))

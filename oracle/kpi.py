@@ -73,6 +73,93 @@ def _pct(part: float, whole: float) -> float:
     return 0.0 if whole <= 0 else min(100.0, 100.0 * part / whole)
 
 
+@dataclass(frozen=True)
+class KpiSums:
+    """What the KPIs need from the members, summed over them per quarter hour (Wh, missing counted as 0).
+
+    Every field is a sum over members, so the sums of any split of the members add up to the sums of all:
+    the scale-out engine (``oracle.spark``) computes them per partition and adds them on the driver, and the
+    KPIs come out of :func:`kpis_from_sums` the same as from one matrix of every member.
+    """
+
+    load: np.ndarray
+    production: np.ndarray
+    self_consumption: np.ndarray  # Σ_i min(L_i(t), P_i(t)): produced and used behind the same meter
+    injection: np.ndarray  # Σ_i inj_i(t), what the members' grid meters register
+    withdrawal: np.ndarray
+    missing: int  # member quarter hours with load or production missing
+
+    def __add__(self, other: KpiSums) -> KpiSums:
+        return KpiSums(
+            self.load + other.load,
+            self.production + other.production,
+            self.self_consumption + other.self_consumption,
+            self.injection + other.injection,
+            self.withdrawal + other.withdrawal,
+            self.missing + other.missing,
+        )
+
+
+def kpi_sums(
+    load: np.ndarray,
+    production: np.ndarray,
+    injection: np.ndarray | None = None,
+    withdrawal: np.ndarray | None = None,
+) -> KpiSums:
+    """The sums over the members in the rows of ``load``/``production`` (and their exchange meters' readings)."""
+    load = np.atleast_2d(np.asarray(load, dtype=np.float64))
+    production = np.atleast_2d(np.asarray(production, dtype=np.float64))
+    missing = int(np.count_nonzero(np.isnan(load) | np.isnan(production)))
+    lo = np.nan_to_num(load)
+    pr = np.nan_to_num(production)
+    inj, wdr = grid_exchange(
+        lo,
+        pr,
+        None if injection is None else np.atleast_2d(injection),
+        None if withdrawal is None else np.atleast_2d(withdrawal),
+    )
+    return KpiSums(
+        lo.sum(axis=0),
+        pr.sum(axis=0),
+        np.minimum(lo, pr).sum(axis=0),
+        np.asarray(inj, dtype=np.float64).sum(axis=0),
+        np.asarray(wdr, dtype=np.float64).sum(axis=0),
+        missing,
+    )
+
+
+def kpis_from_sums(timestamps: np.ndarray, sums: KpiSums, imputed_intervals: int = 0) -> Kpis:
+    """The KPIs of the members whose sums these are; shared energy is the GSE hourly definition over them."""
+    shared, _, _ = hourly_shared(sums.injection[None, :], sums.withdrawal[None, :])
+    sc = float(sums.self_consumption.sum())
+    total_load = float(sums.load.sum())
+    total_prod = float(sums.production.sum())
+    community_load = sums.load
+    power_kw = community_load * QUARTERS_PER_HOUR / 1000.0
+    peak = float(np.percentile(power_kw, PEAK_PERCENTILE)) if power_kw.size else 0.0
+    base = float(np.percentile(power_kw, BASE_PERCENTILE)) if power_kw.size else 0.0
+    bands = arera_bands(timestamps)
+    hours = community_load.size / QUARTERS_PER_HOUR
+    return Kpis(
+        load_kwh=total_load / 1000,
+        production_kwh=total_prod / 1000,
+        self_consumption_kwh=sc / 1000,
+        self_consumption_pct=_pct(sc, total_prod),
+        self_sufficiency_pct=_pct(sc, total_load),
+        shared_energy_kwh=float(shared.sum()) / 1000,
+        injection_kwh=float(sums.injection.sum()) / 1000,
+        withdrawal_kwh=float(sums.withdrawal.sum()) / 1000,
+        peak_kw=peak,
+        base_kw=base,
+        f1_kwh=float(community_load[bands == 1].sum()) / 1000,
+        f2_kwh=float(community_load[bands == 2].sum()) / 1000,
+        f3_kwh=float(community_load[bands == 3].sum()) / 1000,
+        base_load_share_pct=_pct(base * hours, total_load / 1000),
+        missing_intervals=sums.missing,
+        imputed_intervals=int(imputed_intervals),
+    )
+
+
 def compute_kpis(
     timestamps: np.ndarray,
     load: np.ndarray,
@@ -86,45 +173,7 @@ def compute_kpis(
     Self-consumption is ``Σ min(L, P)`` per member and quarter hour (energy produced and used behind the
     same meter); shared energy is the GSE hourly definition over the same members.
     """
-    load = np.atleast_2d(np.asarray(load, dtype=np.float64))
-    production = np.atleast_2d(np.asarray(production, dtype=np.float64))
-    missing = int(np.count_nonzero(np.isnan(load) | np.isnan(production)))
-    lo = np.nan_to_num(load)
-    pr = np.nan_to_num(production)
-    inj, wdr = grid_exchange(
-        lo,
-        pr,
-        None if injection is None else np.atleast_2d(injection),
-        None if withdrawal is None else np.atleast_2d(withdrawal),
-    )
-    shared, _, _ = hourly_shared(inj, wdr)
-    sc = float(np.minimum(lo, pr).sum())
-    total_load = float(lo.sum())
-    total_prod = float(pr.sum())
-    community_load = lo.sum(axis=0)
-    power_kw = community_load * QUARTERS_PER_HOUR / 1000.0
-    peak = float(np.percentile(power_kw, PEAK_PERCENTILE)) if power_kw.size else 0.0
-    base = float(np.percentile(power_kw, BASE_PERCENTILE)) if power_kw.size else 0.0
-    bands = arera_bands(timestamps)
-    hours = community_load.size / QUARTERS_PER_HOUR
-    return Kpis(
-        load_kwh=total_load / 1000,
-        production_kwh=total_prod / 1000,
-        self_consumption_kwh=sc / 1000,
-        self_consumption_pct=_pct(sc, total_prod),
-        self_sufficiency_pct=_pct(sc, total_load),
-        shared_energy_kwh=float(shared.sum()) / 1000,
-        injection_kwh=float(inj.sum()) / 1000,
-        withdrawal_kwh=float(wdr.sum()) / 1000,
-        peak_kw=peak,
-        base_kw=base,
-        f1_kwh=float(community_load[bands == 1].sum()) / 1000,
-        f2_kwh=float(community_load[bands == 2].sum()) / 1000,
-        f3_kwh=float(community_load[bands == 3].sum()) / 1000,
-        base_load_share_pct=_pct(base * hours, total_load / 1000),
-        missing_intervals=missing,
-        imputed_intervals=int(imputed_intervals),
-    )
+    return kpis_from_sums(timestamps, kpi_sums(load, production, injection, withdrawal), imputed_intervals)
 
 
 def daily_and_hourly(timestamps: np.ndarray, series: np.ndarray) -> tuple[pd.Series, pd.Series]:

@@ -1,4 +1,4 @@
-"""The period service: register a reward model, run one community's period, list the communities to run.
+"""The period service: register a reward model, run communities' periods, list the communities to run.
 
 No command line here: progress goes to a ``say`` callback and every refusal is a domain error carrying a
 sentence — ``PeriodError``, ``RewardModelError``, the chain's ``ChainError`` or ``DeploymentError`` (all in
@@ -7,22 +7,35 @@ sentence — ``PeriodError``, ``RewardModelError``, the chain's ``ChainError`` o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from lec.calendar import period_id
 from lec.chain.client import ChainClient, ChainError, TxResult
 from lec.chain.contracts import DeploymentError
 from oracle.gaps import record_silences
-from oracle.pipeline import ModelRef, PeriodError, Progress, compute_period, publish, submit_claims, write_period_files
+from oracle.pipeline import (
+    ModelRef,
+    PeriodError,
+    PeriodResult,
+    Progress,
+    compute_period,
+    publish,
+    submit_claims,
+    write_period_files,
+)
 from oracle.proofs.store import ensure_salts
 from oracle.readmodel import refresh
 from oracle.rewards.models import RewardModel, RewardModelError, validate_model
 from oracle.sources import community_row, load_inputs, open_session
+from oracle.spark.session import SparkSetupError
 
 # What a period run or a registration refuses with: each carries the sentence to show.
-ERRORS = (PeriodError, RewardModelError, ChainError, DeploymentError)
+ERRORS = (PeriodError, RewardModelError, ChainError, DeploymentError, SparkSetupError)
+# The local engine (pandas/numpy in this process, the default) or Spark (docs/scale.md): the same files and roots.
+Engine = Literal["local", "spark"]
+ENGINES = ("local", "spark")
 
 
 def _quiet(_message: str) -> None:
@@ -50,6 +63,32 @@ def register_model(
     return ChainClient.connect(rpc).register_model(model.name, model.kind, model.canonical_params)
 
 
+def compute_results(
+    chain_community_ids: list[int], day: date, model: ModelRef, engine: Engine, master: str | None, say: Progress
+) -> Iterator[PeriodResult]:
+    """Each community's period, salts committed first. The local engine computes one community at a time;
+    Spark settles them all in one job (its session on ``master``, default ``LEC_SPARK_MASTER``)."""
+    if engine == "spark":
+        from oracle.spark.engine import compute_periods
+        from oracle.spark.session import spark_session
+
+        spark = spark_session(master)
+        with open_session() as session:
+            results = compute_periods(spark, session, chain_community_ids, day, model, say)
+        yield from (results[c] for c in chain_community_ids)
+        return
+    for chain_community_id in chain_community_ids:
+        with open_session() as session:
+            inputs = load_inputs(session, chain_community_id, day)
+            devices = [d.device_id for m in inputs.members for d in m.devices]
+            say(
+                f"Community {chain_community_id}, period {period_id(day)}: "
+                f"{len(inputs.members)} members, {len(devices)} devices."
+            )
+            salts = ensure_salts(session, chain_community_id, period_id(day), devices)
+        yield compute_period(inputs, model, salts)
+
+
 def run_period(
     chain_community_id: int,
     day: date,
@@ -59,26 +98,56 @@ def run_period(
     correct: str | None,
     rpc: str | None,
     say: Progress = _quiet,
+    engine: Engine = "local",
+    master: str | None = None,
 ) -> dict[str, Any]:
     """The whole pipeline for one community (its on-chain id) and day; safe to repeat after a crash at any
     step. ``--claim`` implies publishing. Returns the committed roots and the notarisation."""
+    return run_periods([chain_community_id], day, model_name, publish_it, claim, correct, rpc, say, engine, master)[
+        chain_community_id
+    ]
+
+
+def run_periods(
+    chain_community_ids: list[int],
+    day: date,
+    model_name: str,
+    publish_it: bool,
+    claim: bool,
+    correct: str | None,
+    rpc: str | None,
+    say: Progress = _quiet,
+    engine: Engine = "local",
+    master: str | None = None,
+) -> dict[int, dict[str, Any]]:
+    """:func:`run_period` for several communities on the same day: with Spark one job computes them all; each
+    community's files are written and its period notarised by its own transaction, as when run alone."""
     client = ChainClient.connect(rpc)
     model = model_ref(client, model_name)
+    out = {}
+    for result in compute_results(chain_community_ids, day, model, engine, master, say):
+        _record_day(result, day, engine, say)
+        out[result.chain_community_id] = _finish(client, result, publish_it, claim, correct, say)
+    return out
+
+
+def _record_day(result: PeriodResult, day: date, engine: Engine, say: Progress) -> None:
+    """The database side of a computed day: its silent devices and gaps as anomalies for review (the local
+    engine holds every device's cleaned day; Spark's stay in the cluster, so its runs record none) and the
+    dashboards' read model, refreshed to show the day as the period run saw it."""
     with open_session() as session:
-        inputs = load_inputs(session, chain_community_id, day)
-        devices = [d.device_id for m in inputs.members for d in m.devices]
-        say(
-            f"Community {chain_community_id}, period {period_id(day)}: "
-            f"{len(inputs.members)} members, {len(devices)} devices."
-        )
-        salts = ensure_salts(session, chain_community_id, period_id(day), devices)
-    result = compute_period(inputs, model, salts)
-    with open_session() as session:
-        community_id = int(community_row(session, chain_community_id).id or 0)
-        silences = record_silences(session, community_id, day, result.cleaned)
-        refresh(session, community_id, [day])  # the dashboards show the day as the period run saw it
+        community_id = int(community_row(session, result.chain_community_id).id or 0)
+        silences = record_silences(session, community_id, day, result.cleaned) if engine == "local" else 0
+        refresh(session, community_id, [day])
     if silences:
         say(f"{silences} silent device(s) or gap(s) recorded as anomalies for review.")
+
+
+def _finish(
+    client: ChainClient, result: PeriodResult, publish_it: bool, claim: bool, correct: str | None, say: Progress
+) -> dict[str, Any]:
+    """Files, then (optionally) the notarisation and the claims of one community's computed period."""
+    model = result.model
     folder = write_period_files(result, client.chain_id)
     say(f"Trees written to {folder}")
     notarisation = None

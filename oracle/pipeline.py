@@ -159,7 +159,6 @@ def compute_period(inputs: PeriodInputs, model: ModelRef, salts: dict[str, bytes
     """Everything that is committed for a period, from raw readings, a model and the devices' salts."""
     day = inputs.day
     n = quarter_hours(day)
-    period = period_id(day)
     cleaned = clean_inputs(inputs)
     missing_salts = sorted(set(cleaned) - set(salts))
     if missing_salts:
@@ -169,16 +168,44 @@ def compute_period(inputs: PeriodInputs, model: ModelRef, salts: dict[str, bytes
         device_id: data_leaf(salts[device_id], day, DeviceDay(device_id, c.as_int64(), c.imputed))
         for device_id, c in cleaned.items()
     }
-    ordered = sorted(leaves)
-    data_tree = StandardMerkleTree.of([leaves[d] for d in ordered], DATA_LEAF_ENCODING) if ordered else None
-
     energies = [member_energy(m, cleaned, n) for m in inputs.members]
     rewards = compute_rewards(model.model, energies) if energies else None
-    paid = [(a, x) for a, x in zip(rewards.accounts, rewards.amounts, strict=True) if x > 0] if rewards else []
-    rewards_tree = StandardMerkleTree.of(paid, REWARD_LEAF_ENCODING) if paid else None
-
     load = np.sum([e.load for e in energies], axis=0) if energies else np.zeros(n, dtype=np.int64)
     prod = np.sum([e.production for e in energies], axis=0) if energies else np.zeros(n, dtype=np.int64)
+    grid = period_start(day) + 900 * np.arange(n, dtype=np.int64)
+    if energies:
+        kpis = compute_kpis(
+            grid,
+            np.stack([e.load for e in energies]).astype(float),
+            np.stack([e.production for e in energies]).astype(float),
+            _meter_matrix([e.injection for e in energies], n),
+            _meter_matrix([e.withdrawal for e in energies], n),
+            imputed_intervals=int(sum(int(c.imputed.sum()) for c in cleaned.values())),
+        )
+        kpis = dataclasses.replace(kpis, missing_intervals=int(sum(int(c.missing.sum()) for c in cleaned.values())))
+    else:
+        kpis = compute_kpis(grid, np.zeros((1, n)), np.zeros((1, n)))
+    return period_result(inputs.chain_community_id, day, model, leaves, rewards, load, prod, kpis, cleaned)
+
+
+def period_result(
+    chain_community_id: int,
+    day: date,
+    model: ModelRef,
+    leaves: dict[str, tuple[str, str]],
+    rewards: RewardResult | None,
+    load: np.ndarray,
+    prod: np.ndarray,
+    kpis: Kpis,
+    cleaned: dict[str, CleanDay] | None = None,
+) -> PeriodResult:
+    """The committed part of a period from its leaves, rewards and community totals: both trees and the
+    aggregates. Both engines end here (``oracle.spark.engine`` brings the same pieces from its workers)."""
+    n = quarter_hours(day)
+    ordered = sorted(leaves)
+    data_tree = StandardMerkleTree.of([leaves[d] for d in ordered], DATA_LEAF_ENCODING) if ordered else None
+    paid = [(a, x) for a, x in zip(rewards.accounts, rewards.amounts, strict=True) if x > 0] if rewards else []
+    rewards_tree = StandardMerkleTree.of(paid, REWARD_LEAF_ENCODING) if paid else None
     hours = n // 4
     zeros_h = np.zeros(hours, dtype=np.int64)
     shared = rewards.hourly_shared_wh if rewards else zeros_h
@@ -195,26 +222,13 @@ def compute_period(inputs: PeriodInputs, model: ModelRef, salts: dict[str, bytes
         "uncappedTotal": int(uncapped),
     }
     agg_hash = aggregates_hash(
-        period, load, -prod, np.asarray(shared), np.asarray(injected), np.asarray(withdrawn), uncapped
+        period_id(day), load, -prod, np.asarray(shared), np.asarray(injected), np.asarray(withdrawn), uncapped
     )
-    grid = period_start(day) + 900 * np.arange(n, dtype=np.int64)
-    if energies:
-        kpis = compute_kpis(
-            grid,
-            np.stack([e.load for e in energies]).astype(float),
-            np.stack([e.production for e in energies]).astype(float),
-            _meter_matrix([e.injection for e in energies], n),
-            _meter_matrix([e.withdrawal for e in energies], n),
-            imputed_intervals=int(sum(int(c.imputed.sum()) for c in cleaned.values())),
-        )
-        kpis = dataclasses.replace(kpis, missing_intervals=int(sum(int(c.missing.sum()) for c in cleaned.values())))
-    else:
-        kpis = compute_kpis(grid, np.zeros((1, n)), np.zeros((1, n)))
     return PeriodResult(
-        chain_community_id=inputs.chain_community_id,
+        chain_community_id=chain_community_id,
         day=day,
         model=model,
-        cleaned=cleaned,
+        cleaned=cleaned if cleaned is not None else {},
         data_tree=data_tree,
         rewards_tree=rewards_tree,
         rewards=rewards,

@@ -1,7 +1,8 @@
 """KPIs and clusters over a run of days: each member's cleaned series, and the two jobs that use them.
 
 `lec oracle kpi` and `lec oracle cluster` are thin callers of ``kpi_report`` and ``cluster_report``; both
-save what they compute in the derived-series and cluster tables for the dashboards. Refusals are
+save what they compute in the derived-series and cluster tables for the dashboards. With ``engine="spark"``
+the series are read and reduced on Spark (``oracle.spark.engine``) and saved by the same code here. Refusals are
 ``PeriodError`` (no community, no readings) or ``ValueError`` from the clustering, each with a sentence.
 """
 
@@ -17,6 +18,7 @@ from lec.calendar import STEP_SECONDS, period_start, quarter_hours
 from oracle.cluster import Metric, cluster_curves
 from oracle.derived import save_clustering, save_kpi_series
 from oracle.kpi import compute_kpis, mean_daily_curve
+from oracle.period import Engine
 from oracle.pipeline import PeriodError, clean_inputs, member_energy
 from oracle.sources import community_row, load_inputs, member_devices, open_session
 
@@ -86,48 +88,87 @@ def load_series(chain_community_id: int, start: date, end: date, member: str | N
     return CommunitySeries(community.id, members)
 
 
-def kpi_report(chain_community_id: int, start: date, end: date, member: str | None = None) -> dict[str, Any]:
+def _spark_session(master: str | None) -> Any:
+    from oracle.spark.session import spark_session
+
+    return spark_session(master)
+
+
+def kpi_report(
+    chain_community_id: int,
+    start: date,
+    end: date,
+    member: str | None = None,
+    engine: Engine = "local",
+    master: str | None = None,
+) -> dict[str, Any]:
     """The KPIs of ``member`` (or the whole community) over the days; the daily and hourly load and the mean
-    daily curve are saved as derived series for the dashboards."""
-    series = load_series(chain_community_id, start, end, member)
-    rows = list(series.members.values())
-    ts = np.concatenate(rows[0].timestamps)
+    daily curve are saved as derived series for the dashboards. ``engine="spark"`` computes the same on Spark."""
+    if engine == "spark":
+        from oracle.spark.engine import kpi_series
 
-    def matrix(name: str) -> np.ndarray:
-        return np.vstack([np.concatenate(getattr(r, name)) for r in rows])
+        with open_session() as session:
+            community_id, ts, kpis, community_load, user_ids = kpi_series(
+                _spark_session(master), session, chain_community_id, days(start, end), member
+            )
+    else:
+        series = load_series(chain_community_id, start, end, member)
+        rows = list(series.members.values())
+        ts = np.concatenate(rows[0].timestamps)
 
-    load = matrix("load")
-    kpis = compute_kpis(
-        ts,
-        load,
-        matrix("production"),
-        matrix("injection"),
-        matrix("withdrawal"),
-        imputed_intervals=sum(r.imputed for r in rows),
-    )
+        def matrix(name: str) -> np.ndarray:
+            return np.vstack([np.concatenate(getattr(r, name)) for r in rows])
+
+        load = matrix("load")
+        kpis = compute_kpis(
+            ts,
+            load,
+            matrix("production"),
+            matrix("injection"),
+            matrix("withdrawal"),
+            imputed_intervals=sum(r.imputed for r in rows),
+        )
+        community_id, community_load = series.community_id, np.nansum(load, axis=0)
+        user_ids = [r.user_id for r in rows if r.user_id is not None] if member else []
     label = f"member {member.lower()}" if member else "community"
-    user_ids = [r.user_id for r in rows if r.user_id is not None] if member else []
     with open_session() as session:
-        save_kpi_series(session, series.community_id, label, ts, np.nansum(load, axis=0), user_ids)
+        save_kpi_series(session, community_id, label, ts, community_load, user_ids)
         session.commit()
     return kpis.as_dict()
 
 
-def cluster_report(chain_community_id: int, start: date, end: date, k: int, metric: Metric) -> dict[str, Any]:
+def cluster_report(
+    chain_community_id: int,
+    start: date,
+    end: date,
+    k: int,
+    metric: Metric,
+    engine: Engine = "local",
+    master: str | None = None,
+) -> dict[str, Any]:
     """Cluster the members' mean daily load curves into at most ``k`` groups and save the clustering."""
-    series = load_series(chain_community_id, start, end)
-    accounts = sorted(series.members)
-    members = [series.members[a] for a in accounts]
-    curves = np.vstack([mean_daily_curve(np.concatenate(m.timestamps), np.concatenate(m.load)) for m in members])
+    if engine == "spark":
+        from oracle.spark.engine import cluster_inputs
+
+        with open_session() as session:
+            community_id, accounts, curves, user_ids = cluster_inputs(
+                _spark_session(master), session, chain_community_id, days(start, end)
+            )
+    else:
+        series = load_series(chain_community_id, start, end)
+        accounts = sorted(series.members)
+        members = [series.members[a] for a in accounts]
+        curves = np.vstack([mean_daily_curve(np.concatenate(m.timestamps), np.concatenate(m.load)) for m in members])
+        community_id, user_ids = series.community_id, [m.user_id for m in members]
     result = cluster_curves(curves, min(k, len(accounts)), metric)
     parameters = {"metric": metric, "k": int(len(result.sizes)), "from": start.isoformat(), "to": end.isoformat()}
     with open_session() as session:
         group = save_clustering(
             session,
-            series.community_id,
+            community_id,
             f"load {start.isoformat()}",
             result,
-            [m.user_id for m in members],
+            user_ids,
             parameters,
         )
         session.commit()

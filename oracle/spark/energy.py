@@ -1,0 +1,214 @@
+"""Members' energies on Spark: the community sums, the rewards before the cap and the daily load curves.
+
+Each member-day is rebuilt from its devices' committed values and passed through the local engine's own
+functions — ``oracle.pipeline.member_energy`` (the member's grid point), ``oracle.kpi.kpi_sums`` (sums over
+members, additive, so partitions add up on the driver), ``oracle.rewards.models.member_uncapped`` (one
+member's reward from the community's hourly ``S``, ``I``, ``W``) and ``oracle.kpi.mean_daily_curve`` — so
+nothing is computed by a second implementation. A partition holds whole members, sorted by member and day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
+from functools import partial
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from lec.calendar import day_grid, quarter_hours
+from oracle.clean import CleanDay
+from oracle.kpi import KpiSums, kpi_sums, mean_daily_curve
+from oracle.pipeline import DeviceSeries, MemberInput, member_energy
+from oracle.proofs.encoding import MISSING
+from oracle.rewards.models import MemberEnergy, RewardModel, member_uncapped
+from oracle.spark.clean import complete_groups, group_bounds
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+_NO_READINGS = np.zeros(0)
+_MEMBER = ("community", "member")
+SUMS_SCHEMA = (
+    "community INT, day DATE, load ARRAY<DOUBLE>, production ARRAY<DOUBLE>, self_consumption ARRAY<DOUBLE>, "
+    "injection ARRAY<DOUBLE>, withdrawal ARRAY<DOUBLE>, missing BIGINT"
+)
+UNCAPPED_SCHEMA = "community INT, day DATE, member STRING, uncapped STRING"
+CURVES_SCHEMA = "community INT, member STRING, curve ARRAY<DOUBLE>"
+Hourly = tuple[np.ndarray, np.ndarray, np.ndarray]  # S(h), I(h), W(h)
+
+
+def by_member(cleaned: DataFrame, partitions: int) -> DataFrame:
+    """The cleaned device-days laid out for the member passes: whole members per partition, sorted."""
+    return cleaned.repartition(partitions, *_MEMBER).sortWithinPartitions(*_MEMBER, "day", "leaf_id")
+
+
+def energy_of(
+    account: str, profile: str, active: bool, quantities: Sequence[str], series: Sequence[np.ndarray], day: date
+) -> tuple[MemberEnergy, np.ndarray]:
+    """A member's day through ``member_energy``, and the quarter hours any of its devices left missing."""
+    n = quarter_hours(day)
+    devices, cleaned = [], {}
+    missing = np.zeros(n, dtype=bool)
+    for index, (quantity, raw) in enumerate(zip(quantities, series, strict=True)):
+        values = np.asarray(raw, dtype=np.int64)
+        gaps = values == MISSING
+        missing |= gaps
+        leaf = f"device-{index}"  # the member's devices, in any order: only their sum counts here
+        devices.append(DeviceSeries(leaf, quantity, _NO_READINGS, _NO_READINGS))  # type: ignore[arg-type]
+        floats = np.where(gaps, np.nan, values.astype(np.float64))
+        cleaned[leaf] = CleanDay(day, floats, np.zeros(n, dtype=bool), 0, 0)
+    return member_energy(MemberInput(account, profile, active, devices), cleaned, n), missing
+
+
+MemberDay = tuple[int, date, MemberEnergy, np.ndarray]  # community, day, energy, missing quarter hours
+
+
+def member_day_energies(batches: Iterator[pd.DataFrame]) -> Iterator[list[MemberDay]]:
+    """The member-days of a member-sorted partition, a list per frame of whole members."""
+    for frame in complete_groups(batches, _MEMBER):
+        quantities, series = frame["quantity"].to_numpy(), frame["values"].to_numpy()
+        community, member, profile, active, day = (
+            frame[k].to_numpy() for k in ("community", "member", "profile", "active", "day")
+        )
+        days = []
+        for start, stop in group_bounds(frame, (*_MEMBER, "day")):
+            energy, missing = energy_of(
+                member[start],
+                profile[start],
+                bool(active[start]),
+                quantities[start:stop],
+                series[start:stop],
+                day[start],
+            )
+            days.append((int(community[start]), day[start], energy, missing))
+        yield days
+
+
+def _no_meter(reading: np.ndarray | None, n: int) -> np.ndarray:
+    """The exchange meter's row of a member: NaN when it has none (its exchange is then derived)."""
+    return np.full(n, np.nan) if reading is None else reading.astype(np.float64)
+
+
+def _with_gaps(values: np.ndarray | None, missing: np.ndarray) -> np.ndarray:
+    """As ``oracle.series``: NaN where a quarter hour stayed missing (or where there is no meter)."""
+    if values is None:
+        return np.full(missing.size, np.nan)
+    return np.where(missing, np.nan, values.astype(np.float64))
+
+
+def sums_batches(batches: Iterator[pd.DataFrame], with_gaps: bool) -> Iterator[pd.DataFrame]:
+    """mapInPandas: ``kpi_sums`` of the partition's members, per (community, day).
+
+    ``with_gaps`` False is the period run (missing quarter hours count as 0, as rewards do); True is the
+    KPI series (missing quarter hours are NaN and counted as missing, as ``oracle.series`` does)."""
+    totals: dict[tuple[int, date], KpiSums] = {}
+    for member_days in member_day_energies(batches):
+        rows: dict[tuple[int, date], list[list[np.ndarray]]] = defaultdict(lambda: [[], [], [], []])
+        for community, day, energy, missing in member_days:
+            n = quarter_hours(day)
+            load, prod, inj, wdr = rows[(community, day)]
+            if with_gaps:
+                load.append(_with_gaps(energy.load, missing))
+                prod.append(_with_gaps(energy.production, missing))
+                inj.append(_with_gaps(energy.injection, missing))
+                wdr.append(_with_gaps(energy.withdrawal, missing))
+            else:
+                load.append(energy.load.astype(np.float64))
+                prod.append(energy.production.astype(np.float64))
+                inj.append(_no_meter(energy.injection, n))
+                wdr.append(_no_meter(energy.withdrawal, n))
+        for key, (load, prod, inj, wdr) in rows.items():
+            sums = kpi_sums(np.stack(load), np.stack(prod), np.stack(inj), np.stack(wdr))
+            totals[key] = totals[key] + sums if key in totals else sums
+    if totals:
+        yield pd.DataFrame(
+            [
+                {
+                    "community": community,
+                    "day": day,
+                    "load": sums.load,
+                    "production": sums.production,
+                    "self_consumption": sums.self_consumption,
+                    "injection": sums.injection,
+                    "withdrawal": sums.withdrawal,
+                    "missing": sums.missing,
+                }
+                for (community, day), sums in totals.items()
+            ]
+        )
+
+
+def community_sums(members: DataFrame, with_gaps: bool) -> dict[tuple[int, date], KpiSums]:
+    """The sums over every member of each (community, day), added up from the partitions' sums."""
+    partial_sums = members.mapInPandas(partial(sums_batches, with_gaps=with_gaps), SUMS_SCHEMA).collect()
+    totals: dict[tuple[int, date], KpiSums] = {}
+    for row in partial_sums:
+        key = (int(row["community"]), row["day"])
+        sums = KpiSums(
+            *(np.asarray(row[f], dtype=np.float64) for f in ("load", "production", "self_consumption")),
+            np.asarray(row["injection"], dtype=np.float64),
+            np.asarray(row["withdrawal"], dtype=np.float64),
+            int(row["missing"]),
+        )
+        totals[key] = totals[key] + sums if key in totals else sums
+    return totals
+
+
+def uncapped_batches(
+    batches: Iterator[pd.DataFrame], model: RewardModel, hourly: Mapping[tuple[int, date], Hourly]
+) -> Iterator[pd.DataFrame]:
+    """mapInPandas: each member's reward before the cap, by ``member_uncapped``, as a decimal string (token
+    units overflow 64 bits)."""
+    for member_days in member_day_energies(batches):
+        out: dict[str, list] = {"community": [], "day": [], "member": [], "uncapped": []}
+        for community, day, energy, _ in member_days:
+            shared, injected, withdrawn = hourly[(community, day)]
+            out["community"].append(community)
+            out["day"].append(day)
+            out["member"].append(energy.account)
+            out["uncapped"].append(str(member_uncapped(model, energy, shared, injected, withdrawn)))
+        yield pd.DataFrame(out)
+
+
+def uncapped_rewards(
+    members: DataFrame, model: RewardModel, hourly: Mapping[tuple[int, date], Hourly]
+) -> dict[tuple[int, date], dict[str, int]]:
+    """(community, day) → member → reward before the cap, for every member with a device-day."""
+    rows = members.mapInPandas(partial(uncapped_batches, model=model, hourly=dict(hourly)), UNCAPPED_SCHEMA)
+    out: dict[tuple[int, date], dict[str, int]] = {}
+    for row in rows.collect():
+        out.setdefault((int(row["community"]), row["day"]), {})[row["member"]] = int(row["uncapped"])
+    return out
+
+
+def member_curve(days: Sequence[date], loads: Mapping[date, np.ndarray]) -> np.ndarray:
+    """A member's mean daily load curve over ``days``; a day without any of its devices counts as zero load,
+    as the local engine sees a member without readings that day."""
+    ts = np.concatenate([day_grid(d) for d in days])
+    load = np.concatenate([loads.get(d, np.zeros(quarter_hours(d))) for d in days])
+    return mean_daily_curve(ts, load)
+
+
+def curve_batches(batches: Iterator[pd.DataFrame], days: Sequence[date]) -> Iterator[pd.DataFrame]:
+    """mapInPandas: each member's mean daily load curve (NaN where a quarter hour stayed missing, as
+    ``oracle.series``)."""
+    for member_days in member_day_energies(batches):
+        loads: dict[tuple[int, str], dict[date, np.ndarray]] = defaultdict(dict)
+        for community, day, energy, missing in member_days:
+            loads[(community, energy.account)][day] = _with_gaps(energy.load, missing)
+        yield pd.DataFrame(
+            {
+                "community": [c for c, _ in loads],
+                "member": [m for _, m in loads],
+                "curve": [member_curve(days, by_day) for by_day in loads.values()],
+            }
+        )
+
+
+def member_curves(members: DataFrame, days: Sequence[date]) -> dict[tuple[int, str], np.ndarray]:
+    """(community, member) → mean daily load curve over ``days``, for every member with a device-day."""
+    rows = members.mapInPandas(partial(curve_batches, days=list(days)), CURVES_SCHEMA).collect()
+    return {(int(r["community"]), r["member"]): np.asarray(r["curve"], dtype=np.float64) for r in rows}
