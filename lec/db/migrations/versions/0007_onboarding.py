@@ -7,7 +7,7 @@ New tables (lec.db.models.community): `community_profiles` (market zone, region,
 the CHECK constraint is dropped and re-created with the enum's values (on SQLite by batch mode's table copy).
 
 Revision ID: 0007_onboarding
-Revises: 0003_chain_community_id
+Revises: 0004_flexibility
 Create Date: 2026-11-30 09:57:17.149416
 """
 
@@ -23,7 +23,7 @@ import lec.db.enums
 import lec.db.types
 
 revision: str = "0007_onboarding"
-down_revision: str | None = "0003_chain_community_id"
+down_revision: str | None = "0004_flexibility"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
