@@ -16,7 +16,7 @@ from starlette.routing import Match
 
 from dapp.api.errors import ValidationProblem
 from dapp.api.guards import Guard
-from dapp.api.routes import communities, dashboards, health, identity, ingestion, market, periods, policy, quality
+from dapp.api.routes import communities, dashboards, health, identity, ingestion, lab, market, periods, policy, quality
 from dapp.api.security import TokenValidator
 from lec.db.session import get_engine, init_db
 from lec.settings import Settings, data_dir, get_settings
@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         )
 
     app.include_router(health.router)
-    for module in (identity, communities, dashboards, ingestion, periods, policy, market, quality):
+    for module in (identity, communities, dashboards, ingestion, periods, policy, market, quality, lab):
         app.include_router(module.router, prefix=API_PREFIX)
     generate = app.openapi
     app.openapi = lambda: declare_validation_problem(generate())  # type: ignore[method-assign]

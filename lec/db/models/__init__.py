@@ -5,6 +5,7 @@ metadata, so `init_db` and the migrations always see the same set.
   readings, anomalies, derived series, clusters (owner: the oracle's data side).
 - :mod:`lec.db.models.proofs` — leaf salts of the notarised periods (owner: the oracle's proofs).
 - :mod:`lec.db.models.market` — the time bank's off-chain listings (owner: the market domain).
+- :mod:`lec.db.models.lab` — the living lab: polls, snapshots, ballots, projects (owner: `lec/lab`).
 - :mod:`lec.db.models.api` — SIWE nonces, registration requests, the audit log and the dashboards' read
   model (owner: the API).
 
@@ -15,6 +16,7 @@ Two community ids exist and carry two names everywhere: ``community_id`` is the 
 from sqlmodel import SQLModel
 
 from lec.db.models.api import *  # noqa: F403
+from lec.db.models.lab import *  # noqa: F403
 from lec.db.models.market import *  # noqa: F403
 from lec.db.models.proofs import *  # noqa: F403
 from lec.db.models.report import *  # noqa: F403
