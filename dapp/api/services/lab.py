@@ -209,11 +209,11 @@ def submit_ballot(
         status = 403 if exc.reason in ("not-in-snapshot", "signature-mismatch") else 409
         raise LabError(str(exc), status, exc.reason) from exc
     salt = rules.new_salt()
+    assert poll.id is not None
     ballot = previous or LabBallot(poll_id=poll.id, voter=signer, choice=choice, nonce=nonce, ballot_key="")
     ballot.user_id = access.user.id if access.user else None
     ballot.choice, ballot.nonce, ballot.signature = choice, nonce, signature
     ballot.salt = "0x" + salt.hex()
-    assert poll.id is not None
     ballot.ballot_key = rules.ballot_key(salt, signer, poll.id)
     ballot.received_at = now
     session.add(ballot)
