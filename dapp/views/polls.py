@@ -32,8 +32,11 @@ def _flash(message: str, ok: bool = True) -> None:
     st.session_state[f"{P}flash"] = (ok, message)
 
 
-def _request_signature(poll_id: int, choice: int) -> None:
-    """Button callback: the API writes the ballot's typed data, the wallet signs it (eth_signTypedData_v4)."""
+def _request_signature(poll_id: int) -> None:
+    """Button callback: the API writes the ballot's typed data, the wallet signs it (eth_signTypedData_v4).
+    The choice is read from the radio's state now, not from the render before: a click on an option followed at
+    once by the button reaches Streamlit as one run, and the ballot must carry the option the member sees."""
+    choice = int(st.session_state.get(f"{P}choice_{poll_id}", 0))
     account = wallet.state().account
     if account is None:
         _flash(t("lab.polls.connect_wallet"), ok=False)
@@ -179,7 +182,7 @@ for poll in polls:
             if poll["my_choice"] is not None:
                 st.info(t("lab.polls.your_choice", option=poll["options"][poll["my_choice"]]))
             if poll["may_vote"] and now < ends:
-                choice = st.radio(
+                st.radio(
                     t("lab.polls.your_vote"),
                     range(len(poll["options"])),
                     format_func=lambda i, o=poll["options"]: o[i],
@@ -190,7 +193,7 @@ for poll in polls:
                     key=f"{P}sign_{poll['id']}",
                     type="primary",
                     on_click=_request_signature,
-                    args=(poll["id"], choice),
+                    args=(poll["id"],),
                     help=t("lab.polls.sign_help"),
                 )
             elif not poll["may_vote"] and not is_admin:
