@@ -423,6 +423,7 @@ def test_forgetting_a_person_keeps_the_tally_and_unlinks_their_ballot(
         bruno = s.exec(select(User).where(User.email == "lab-bruno@example.org")).one()
         assert bruno.id is not None
         lab_service.forget_person(s, bruno.id)
+        s.commit()
         rows = s.exec(select(LabBallot).where(LabBallot.poll_id == closed["id"])).all()
         assert sum(1 for r in rows if r.voter is None and r.salt is None and r.signature is None) == 1
         assert all(r.user_id != bruno.id for r in rows)

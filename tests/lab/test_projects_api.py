@@ -174,6 +174,7 @@ def test_forgetting_a_person_removes_their_participation_and_comments(env: Env):
     env.call("POST", "dario", f"/projects/{pid}/comments", json={"text": "Count me in"})
     with Session(env.engine) as s:  # type: ignore[arg-type]
         lab_service.forget_person(s, env.users["dario"])
+        s.commit()
         assert not s.exec(select(LabProjectMember).where(LabProjectMember.user_id == env.users["dario"])).all()
         assert not s.exec(select(LabProjectComment).where(LabProjectComment.user_id == env.users["dario"])).all()
     assert env.call("GET", "anna", f"/projects/{pid}/comments").json() == []

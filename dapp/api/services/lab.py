@@ -512,7 +512,8 @@ def statistics(session: Session, access: CommunityAccess) -> project_rules.Proje
 def forget_person(session: Session, user_id: int) -> None:
     """Right to be forgotten: ballot salts, signatures and links erased (the leaves stay, so the notarised tally
     stays valid and can no longer be tied to the person); project memberships, comments and ratings deleted.
-    A ballot of a poll still open is withdrawn (its voter can no longer be known, so it cannot be counted)."""
+    A ballot of a poll still open is withdrawn (its voter can no longer be known, so it cannot be counted).
+    The caller commits (account erasure does, with the person's other rows)."""
     for ballot in session.exec(select(LabBallot).where(LabBallot.user_id == user_id)).all():
         poll = session.get(LabPoll, ballot.poll_id)
         if poll is not None and poll.state != PollState.CLOSED:
@@ -527,4 +528,4 @@ def forget_person(session: Session, user_id: int) -> None:
     for project in session.exec(select(LabProject).where(LabProject.proposed_by == user_id)).all():
         project.proposed_by = None
         session.add(project)
-    session.commit()
+    session.flush()
