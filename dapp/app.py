@@ -38,6 +38,7 @@ PAGE_SPECS = (
     PageSpec("oracle_admin.py", "Reward models", ":material/model_training:", frozenset({"oracle-admin"})),
     PageSpec("token_admin.py", "Token policy", ":material/tune:", frozenset({"token-admin"})),
     PageSpec("auditor.py", "Audit a bundle", ":material/verified:", frozenset({"auditor"})),
+    PageSpec("lab.py", "Projects", ":material/diversity_3:", frozenset({"token-holder", "community-admin", "auditor"})),
     PageSpec("polls.py", "Polls", ":material/how_to_vote:", frozenset({"token-holder", "community-admin", "auditor"})),
 )
 

@@ -101,3 +101,42 @@ def test_member_signs_a_ballot_and_sees_it_counted(dapp_url, demo_chain, demo_st
     page.wait_for_timeout(1000)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     page.screenshot(path=str(folder / "member-polls.png"), full_page=True)
+
+
+def test_member_joins_a_project_and_admin_sees_the_statistics(dapp_url, demo_stack, realm, wallet_page, tmp_path):
+    api = demo_stack.api_url
+    carla = {"Authorization": f"Bearer {realm.access_token('carla', PASSWORD)}"}
+    body = {
+        "title": "Bici cargo condivisa",
+        "description": "Una bici cargo per la via, prenotabile dai vicini.",
+        "kind": "sharing",
+        "capacity": 10,
+        "expected_benefits": "Meno auto per le consegne brevi",
+    }
+    created = requests.post(f"{api}/communities/1/projects", json=body, headers=carla, timeout=30)
+    assert created.status_code == 201, created.text
+    folder = Path(os.environ.get("LEC_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    page = wallet_page(1)
+    page.set_viewport_size({"width": 1400, "height": 1600})
+    sign_in(page, dapp_url, "alice")
+    page.get_by_test_id("stSidebarNav").get_by_text("Projects", exact=True).click()
+    expect(page.get_by_role("heading", name="Progetti di quartiere")).to_be_visible(timeout=WAIT)
+    settle(page)
+    page.get_by_role("button", name="Partecipa").first.click()
+    expect(page.get_by_text("Ora partecipi al progetto.")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("1 partecipanti su 10 posti")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    page.screenshot(path=str(folder / "member-projects.png"), full_page=True)
+
+    admin = wallet_page(0)
+    admin.set_viewport_size({"width": 1400, "height": 1600})
+    sign_in(admin, dapp_url, "carla")
+    admin.get_by_test_id("stSidebarNav").get_by_text("Projects", exact=True).click()
+    expect(admin.get_by_role("heading", name="Progetti di quartiere")).to_be_visible(timeout=WAIT)
+    expect(admin.get_by_text("Tasso di adesione")).to_be_visible(timeout=WAIT)
+    expect(admin.get_by_role("button", name="Conferma")).to_be_visible(timeout=WAIT)
+    settle(admin)
+    expect(admin.get_by_test_id("stException")).to_have_count(0)
+    admin.screenshot(path=str(folder / "community-admin-projects.png"), full_page=True)
