@@ -4,6 +4,7 @@ The rules are the API's (docs/living-lab.md); this page only renders and relays.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -39,7 +40,7 @@ def _call(method: str, path: str, body: Any, success: str) -> None:
 
 
 def _create(title: str, description: str, kind: str, capacity: int, benefits: str) -> None:
-    body = {"title": title, "description": description, "kind": kind, "expected_benefits": benefits}
+    body: dict[str, Any] = {"title": title, "description": description, "kind": kind, "expected_benefits": benefits}
     if capacity:
         body["capacity"] = capacity
     _call("POST", "/projects", body, t("lab.projects.created_admin" if is_admin else "lab.projects.suggested"))
@@ -165,7 +166,8 @@ for p in projects:
             st.button(t("lab.projects.apply"), key=f"{P}apply_{p['id']}", on_click=_decide, args=(p["id"],))
         if p["state"] != "suggested":
             with st.expander(t("lab.projects.comments")):
-                for c in common.attempt(lambda pid=p["id"]: api.get(f"{base}/projects/{pid}/comments")) or []:
+                comments_path = f"{base}/projects/{p['id']}/comments"
+                for c in common.attempt(partial(api.get, comments_path)) or []:
                     st.caption(f"{c['created_at'][:10]} · {common.plain(c['text'])}")
                 if (is_member or is_admin) and p["state"] != "declined":
                     st.text_input(t("lab.projects.your_comment"), key=f"{P}comment_{p['id']}")

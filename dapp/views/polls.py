@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -182,10 +183,11 @@ for poll in polls:
             if poll["my_choice"] is not None:
                 st.info(t("lab.polls.your_choice", option=poll["options"][poll["my_choice"]]))
             if poll["may_vote"] and now < ends:
+                labels: list[str] = poll["options"]
                 st.radio(
                     t("lab.polls.your_vote"),
-                    range(len(poll["options"])),
-                    format_func=lambda i, o=poll["options"]: o[i],
+                    list(range(len(labels))),
+                    format_func=labels.__getitem__,
                     key=f"{P}choice_{poll['id']}",
                 )
                 st.button(
@@ -221,7 +223,8 @@ for poll in polls:
             _tally(poll)
             if poll["my_choice"] is not None and st.button(t("lab.polls.check_mine"), key=f"{P}check_{poll['id']}"):
                 _my_check(poll)
-            bundle = common.attempt(lambda p=poll: api.get(f"{base}/{p['id']}/bundle"))
+            bundle_path = f"{base}/{poll['id']}/bundle"
+            bundle = common.attempt(partial(api.get, bundle_path))
             if bundle is not None:
                 st.download_button(
                     t("lab.polls.download_bundle"),
