@@ -78,15 +78,16 @@ if flash:
 
 stats = common.attempt(lambda: api.get(f"{base}/projects-statistics"))
 if stats:
-    cols = st.columns(5)
-    cols[0].metric(t("lab.projects.active"), stats["active"])
-    cols[1].metric(t("lab.projects.completed"), stats["completed"])
-    cols[2].metric(t("lab.projects.suggested_count"), stats["suggested"])
+    cols = st.columns(6)
+    cols[0].metric(t("lab.projects.open_count"), stats["open"])
+    cols[1].metric(t("lab.projects.active"), stats["active"])
+    cols[2].metric(t("lab.projects.completed"), stats["completed"])
+    cols[3].metric(t("lab.projects.suggested_count"), stats["suggested"])
     hidden = t("lab.projects.hidden", k=stats["k"])
     rate = stats["adhesion_rate"]
-    cols[3].metric(t("lab.projects.adhesion"), f"{rate * 100:.0f} %" if rate is not None else "—", help=hidden)
+    cols[4].metric(t("lab.projects.adhesion"), f"{rate * 100:.0f} %" if rate is not None else "—", help=hidden)
     sat = stats["satisfaction"]
-    cols[4].metric(t("lab.projects.satisfaction"), f"{sat:.1f} / 5" if sat is not None else "—", help=hidden)
+    cols[5].metric(t("lab.projects.satisfaction"), f"{sat:.1f} / 5" if sat is not None else "—", help=hidden)
     st.caption(t("lab.projects.benefits", benefits=stats["benefits_recorded"]))
 
 if is_admin or is_member:

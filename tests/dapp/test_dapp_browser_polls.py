@@ -126,7 +126,7 @@ def test_member_joins_a_project_and_admin_sees_the_statistics(dapp_url, demo_sta
     settle(page)
     page.get_by_role("button", name="Partecipa").first.click()
     expect(page.get_by_text("Ora partecipi al progetto.")).to_be_visible(timeout=WAIT)
-    expect(page.get_by_text("1 partecipanti su 10 posti")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("Partecipanti: 1 su 10 posti")).to_be_visible(timeout=WAIT)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     page.screenshot(path=str(folder / "member-projects.png"), full_page=True)
 
