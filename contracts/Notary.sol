@@ -28,7 +28,17 @@ contract Notary is INotary {
         uint32 version;
     }
 
+    /// @notice The closing record of a community poll (the living lab's one-member-one-vote ballots).
+    struct PollRecord {
+        bytes32 ballotsRoot;
+        bytes32 tallyHash;
+        uint64 ballotCount;
+        uint64 publishedAt;
+        address publisher;
+    }
+
     bytes32 public constant ORACLE_ADMIN_ROLE = CommunityRoles.ORACLE_ADMIN;
+    bytes32 public constant COMMUNITY_ADMIN_ROLE = CommunityRoles.COMMUNITY_ADMIN;
 
     /// @notice The platform registry, which knows each community's token (and so its oracle admins).
     IRegistry public immutable registry;
@@ -36,6 +46,7 @@ contract Notary is INotary {
     IRewardModels public immutable rewardModels;
 
     mapping(uint256 communityId => mapping(uint256 periodId => PeriodRecord[])) private _records;
+    mapping(uint256 communityId => mapping(uint256 pollId => PollRecord)) private _polls;
 
     /// @notice The community `communityId` does not exist.
     error NotaryUnknownCommunity(uint256 communityId);
@@ -57,6 +68,14 @@ contract Notary is INotary {
     error NotaryValueTooLarge(string field, uint256 value);
     /// @notice A correction must say why it was made.
     error NotaryEmptyReason();
+    /// @notice `account` is not a community admin of community `communityId`.
+    error NotaryNotCommunityAdmin(uint256 communityId, address account);
+    /// @notice The poll's result was already notarised; a poll's result is never replaced.
+    error NotaryPollExists(uint256 communityId, uint256 pollId);
+    /// @notice The poll's result was never notarised.
+    error NotaryPollNotFound(uint256 communityId, uint256 pollId);
+    /// @notice A poll result needs its tally hash, and a ballots root when it counts ballots.
+    error NotaryEmptyPoll(uint256 communityId, uint256 pollId);
 
     /// @notice A period record (first version or correction) was notarised.
     event PeriodNotarised(
@@ -74,6 +93,11 @@ contract Notary is INotary {
     /// @notice Version `version` of a period corrects `previousVersion` for `reason`.
     event PeriodCorrected(
         uint256 indexed communityId, uint256 indexed periodId, uint256 version, uint256 previousVersion, string reason
+    );
+
+    /// @notice The result of poll `pollId` of a community was notarised.
+    event PollNotarised(
+        uint256 indexed communityId, uint256 indexed pollId, bytes32 ballotsRoot, bytes32 tallyHash, uint256 ballotCount
     );
 
     /// @notice Binds the notary to the platform registry and the reward-model registry.
@@ -183,6 +207,56 @@ contract Notary is INotary {
     ) external view returns (bool) {
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(account, amount))));
         return MerkleProof.verifyCalldata(proof, _record(communityId, periodId, version).rewardsRoot, leaf);
+    }
+
+    /// @notice Notarises the closing record of a community poll: the Merkle root of its salted ballot leaves,
+    /// the hash of its tally and the number of ballots counted. Once per poll; nothing is overwritten.
+    /// @dev The caller must hold `community-admin` on the community's token. Leaves follow OpenZeppelin's
+    /// StandardMerkleTree with encoding `["bytes32","uint256"]` (ballot key, choice); docs/living-lab.md.
+    /// Emits a {PollNotarised} event.
+    function notarisePoll(uint256 communityId, uint256 pollId, bytes32 ballotsRoot, bytes32 tallyHash, uint256 ballotCount)
+        external
+    {
+        address token = registry.tokenOf(communityId);
+        if (token == address(0)) revert NotaryUnknownCommunity(communityId);
+        if (!IAccessControl(token).hasRole(COMMUNITY_ADMIN_ROLE, msg.sender)) {
+            revert NotaryNotCommunityAdmin(communityId, msg.sender);
+        }
+        if (_polls[communityId][pollId].publishedAt != 0) revert NotaryPollExists(communityId, pollId);
+        if (tallyHash == bytes32(0) || (ballotCount != 0 && ballotsRoot == bytes32(0))) {
+            revert NotaryEmptyPoll(communityId, pollId);
+        }
+        if (ballotCount > type(uint64).max) revert NotaryValueTooLarge("ballotCount", ballotCount);
+        _polls[communityId][pollId] = PollRecord({
+            ballotsRoot: ballotsRoot,
+            tallyHash: tallyHash,
+            ballotCount: uint64(ballotCount),
+            publishedAt: uint64(block.timestamp),
+            publisher: msg.sender
+        });
+        emit PollNotarised(communityId, pollId, ballotsRoot, tallyHash, ballotCount);
+    }
+
+    /// @notice The notarised result of a poll.
+    function pollRecord(uint256 communityId, uint256 pollId) external view returns (PollRecord memory) {
+        PollRecord memory rec = _polls[communityId][pollId];
+        if (rec.publishedAt == 0) revert NotaryPollNotFound(communityId, pollId);
+        return rec;
+    }
+
+    /// @notice Whether the ballot `(ballotKey, choice)` is a leaf of a poll's notarised ballots tree.
+    /// @dev `ballotKey = keccak256(abi.encode(salt, voter, pollId))`; the salt stays with the voter and the API.
+    function verifyBallotLeaf(
+        uint256 communityId,
+        uint256 pollId,
+        bytes32 ballotKey,
+        uint256 choice,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        PollRecord storage rec = _polls[communityId][pollId];
+        if (rec.publishedAt == 0) revert NotaryPollNotFound(communityId, pollId);
+        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(ballotKey, choice))));
+        return MerkleProof.verifyCalldata(proof, rec.ballotsRoot, leaf);
     }
 
     function _append(

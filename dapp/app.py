@@ -48,6 +48,8 @@ PAGE_SPECS = (
         ":material/electric_meter:",
         frozenset({"token-holder", "community-admin", "platform-admin"}),
     ),
+    PageSpec("lab.py", "Projects", ":material/diversity_3:", frozenset({"token-holder", "community-admin", "auditor"})),
+    PageSpec("polls.py", "Polls", ":material/how_to_vote:", frozenset({"token-holder", "community-admin", "auditor"})),
 )
 
 

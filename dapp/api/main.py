@@ -25,6 +25,7 @@ from dapp.api.routes import (
     identity,
     incentive,
     ingestion,
+    lab,
     market,
     onboarding,
     periods,
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         onboarding,
         details,
         flexibility,
+        lab,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     generate = app.openapi

@@ -76,6 +76,10 @@ SENTENCES: dict[str, str] = {
     "NotaryVersionNotFound": "That version of the period does not exist.",
     "NotaryEmptyReason": "A correction must say why it was made.",
     "NotaryValueTooLarge": "A value is too large for the record.",
+    "NotaryNotCommunityAdmin": "The connected account is not a community admin of this community.",
+    "NotaryPollExists": "That poll's result is already notarised; it cannot be replaced.",
+    "NotaryPollNotFound": "That poll's result was never notarised.",
+    "NotaryEmptyPoll": "A poll's result needs its tally hash, and a ballots root when ballots were counted.",
     "RewardModelsEmptyField": "Name, kind and parameters of a model must not be empty.",
     # Marketplace
     "MarketplaceUnknownDeal": "There is no deal with that id.",

@@ -9,6 +9,7 @@ import click
 from web3 import Web3
 
 from lec.settings import rpc_url
+from oracle.audit.poll import is_poll_bundle, verify_poll_bundle
 from oracle.audit.verify import Check, verify_bundle
 
 
@@ -16,7 +17,7 @@ from oracle.audit.verify import Check, verify_bundle
 @click.argument("bundle_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--rpc", "rpc", default=None, help="JSON-RPC endpoint (default LEC_RPC_URL).")
 def verify_command(bundle_file: Path, rpc: str | None) -> None:
-    """Verify a member's proof bundle against the chain (the auditor's take-out procedure)."""
+    """Verify a member's proof bundle, or a poll bundle (docs/living-lab.md), against the chain."""
     try:
         bundle = json.loads(bundle_file.read_text())
     except json.JSONDecodeError as exc:
@@ -29,7 +30,7 @@ def verify_command(bundle_file: Path, rpc: str | None) -> None:
         click.echo(f"{'ok  ' if check.ok else 'FAIL'} {check.name:<15} {check.detail}")
 
     try:
-        checks = verify_bundle(bundle, w3, show)
+        checks = verify_poll_bundle(bundle, w3, show) if is_poll_bundle(bundle) else verify_bundle(bundle, w3, show)
     except OSError as exc:
         raise click.ClickException(f"Cannot reach the chain node ({exc}): check --rpc or LEC_RPC_URL.") from exc
     except (KeyError, TypeError, ValueError) as exc:
@@ -37,4 +38,7 @@ def verify_command(bundle_file: Path, rpc: str | None) -> None:
     failed = [c for c in checks if not c.ok]
     if failed:
         raise click.ClickException(f"Verification failed at check '{failed[0].name}': {failed[0].detail}.")
+    if is_poll_bundle(bundle):
+        click.echo("All checks hold: the poll's tally and ballots match what is notarised on chain.")
+        return
     click.echo("All checks hold: the member's data and reward match what is notarised on chain.")

@@ -12,6 +12,7 @@ from dapp.api.idp import IdentityProvider, IdentityProviderError
 from dapp.api.schemas.identity import MembershipPublic, MePublic, ProfileUpdate, RegistrationPublic
 from dapp.api.security import Principal
 from dapp.api.services.communities import chain_community_id
+from dapp.api.services.lab import forget_person
 from lec.chain.client import ChainError
 from lec.db.models import (
     Anomaly,
@@ -125,6 +126,8 @@ def erase_account(
 def _erase_personal_rows(session: Session, user: User) -> list[str]:
     """Delete the person's rows, marketplace listings, readings and salts; returns the PODs whose salts were
     shredded."""
+    assert user.id is not None
+    forget_person(session, user.id)  # living lab: ballot salts and links, projects, comments, ratings
     wallets = session.exec(select(UserCommunity.wallet).where(UserCommunity.user_id == user.id)).all()
     forget_owners(session, [w for w in wallets if w])
     devices = session.exec(select(Device).where(Device.user_id == user.id)).all()

@@ -8,6 +8,7 @@ metadata, so `init_db` and the migrations always see the same set.
 - :mod:`lec.db.models.community` — zone, region, members' substations and plants (owner: lec.community).
 - :mod:`lec.db.models.flex` — flexibility declarations, demand-response events and dispatches (owner: the
   flexibility service).
+- :mod:`lec.db.models.lab` — the living lab: polls, snapshots, ballots, projects (owner: `lec/lab`).
 - :mod:`lec.db.models.api` — SIWE nonces, registration requests, the audit log and the dashboards' read
   model (owner: the API).
 
@@ -20,6 +21,7 @@ from sqlmodel import SQLModel
 from lec.db.models.api import *  # noqa: F403
 from lec.db.models.community import *  # noqa: F403
 from lec.db.models.flex import *  # noqa: F403
+from lec.db.models.lab import *  # noqa: F403
 from lec.db.models.market import *  # noqa: F403
 from lec.db.models.proofs import *  # noqa: F403
 from lec.db.models.report import *  # noqa: F403

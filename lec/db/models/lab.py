@@ -1,0 +1,117 @@
+"""The living lab's tables (owner: the living lab, `lec/lab`): polls with their membership snapshot and ballots,
+neighbourhood projects with participants, comments and ratings.
+
+Right to be forgotten: a person's ballot keeps only its leaf `(ballot_key, choice)` once their salt, signature,
+wallet and user id are erased (the notarised tally stays valid and can no longer be linked to them); their
+project memberships, comments and ratings are deleted (`dapp/api/services/lab.py::forget_person`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from lec.db.types import UtcDateTime, utcnow
+
+MAX_TITLE = 160
+MAX_TEXT = 4_000
+
+
+class LabPoll(SQLModel, table=True):
+    __tablename__ = "lab_polls"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    question: str = Field(max_length=MAX_TITLE * 2)
+    options: str = Field(sa_type=sa.Text, description="JSON list of the options' texts, in order.")
+    question_hash: str = Field(max_length=66)
+    state: str = Field(default="draft", max_length=16, index=True)
+    starts_at: datetime = Field(sa_type=UtcDateTime)
+    ends_at: datetime = Field(sa_type=UtcDateTime)
+    eligible: int = Field(default=0, description="Members in the snapshot taken when the poll opened.")
+    chain_id: int | None = Field(default=None, description="The chain a ballot names (set when the poll opens).")
+    notary: str | None = Field(
+        default=None, max_length=42, description="The Notary a ballot names and the tally goes to."
+    )
+    counts: str | None = Field(default=None, sa_type=sa.Text, description="JSON tally per option, at close.")
+    ballots_root: str | None = Field(default=None, max_length=66)
+    tally_hash: str | None = Field(default=None, max_length=66)
+    tree: str | None = Field(default=None, sa_type=sa.Text, description="standard-v1 dump of the ballots tree.")
+    tx_hash: str | None = Field(default=None, max_length=66)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class LabPollVoter(SQLModel, table=True):
+    """The membership snapshot: the wallets of the community's active members when the poll opened."""
+
+    __tablename__ = "lab_poll_voters"
+
+    poll_id: int = Field(foreign_key="lab_polls.id", primary_key=True)
+    wallet: str = Field(max_length=42, primary_key=True)
+
+
+class LabBallot(SQLModel, table=True):
+    """The ballot counted for one voter (a later one replaces it until close)."""
+
+    __tablename__ = "lab_ballots"
+    __table_args__ = (sa.UniqueConstraint("poll_id", "voter"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="lab_polls.id", index=True)
+    voter: str | None = Field(default=None, max_length=42, description="Erased with the person.")
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    choice: int
+    nonce: int = Field(sa_type=sa.BigInteger)
+    signature: str | None = Field(default=None, max_length=132)
+    salt: str | None = Field(default=None, max_length=66)
+    ballot_key: str = Field(max_length=66)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class LabProject(SQLModel, table=True):
+    __tablename__ = "lab_projects"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    title: str = Field(max_length=MAX_TITLE)
+    description: str = Field(max_length=MAX_TEXT)
+    kind: str = Field(max_length=16)
+    state: str = Field(max_length=16, index=True)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    capacity: int | None = None
+    expected_benefits: str = Field(default="", max_length=MAX_TEXT)
+    benefits_recorded: int = 0
+    proposed_by: int | None = Field(default=None, foreign_key="users.id")
+    decision_reason: str | None = Field(default=None, max_length=MAX_TEXT)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class LabProjectMember(SQLModel, table=True):
+    __tablename__ = "lab_project_members"
+
+    project_id: int = Field(foreign_key="lab_projects.id", primary_key=True)
+    user_id: int = Field(foreign_key="users.id", primary_key=True, index=True)
+    joined_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class LabProjectComment(SQLModel, table=True):
+    __tablename__ = "lab_project_comments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="lab_projects.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    text: str = Field(max_length=MAX_TEXT)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class LabProjectRating(SQLModel, table=True):
+    __tablename__ = "lab_project_ratings"
+
+    project_id: int = Field(foreign_key="lab_projects.id", primary_key=True)
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    stars: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
