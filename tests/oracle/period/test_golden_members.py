@@ -26,7 +26,9 @@ BONUSES = {"bonus_prostormer": 7, "bonus_prosumer": 5, "bonus_consumer": 3}
 
 
 def _model(cap: int, **extra: int) -> ModelRef:
-    return ModelRef(7, RewardModel("golden", "self-consumption", {"a": 1000, "b": 500, "c": 250, "max_per_period": cap, **extra}))
+    return ModelRef(
+        7, RewardModel("golden", "self-consumption", {"a": 1000, "b": 500, "c": 250, "max_per_period": cap, **extra})
+    )
 
 
 def _hour(n: int, hour: int, value: float, base: float = 0.0) -> np.ndarray:
@@ -73,7 +75,8 @@ SALTS = {d: bytes([k + 1]) * 32 for k, d in enumerate(["S-LOAD", "S-PV", "S-BAT"
 # Hour 18: I(h) = 4·200 = 800 (X); W(h) = 4·(20 + 40 + 50) = 440 → S(h) = 440. Every other hour I(h) = 0.
 # sc_S = 4·min(100, 300) + 4·min(100, 80) = 400 + 320 = 720 Wh; sc of X, I, C = 0.
 # sp_S = 1000·600·800/800 = 600 000; sp_X = 1000·440·800/800 = 440 000 (mWh).
-# sw_X = 1000·600·240/600 = 240 000; sw_I = 160 000 + 160 000; sw_C = 200 000 + 200 000; sw_S = 1000·440·80/440 = 80 000.
+# sw_X = 1000·600·240/600 = 240 000; sw_I = 160 000 + 160 000; sw_C = 200 000 + 200 000;
+# sw_S = 1000·440·80/440 = 80 000.
 # r_S = (10⁶·720 + 500·600 000 + 250·80 000) / 10⁶ = 720 + 300 + 20 = 1040, + bonus 7 (prostormer) = 1047
 # r_X = (500·440 000 + 250·240 000) / 10⁶ = 220 + 60 = 280, + 5 (prosumer) = 285
 # r_I = 0 (inactive; 80 + 3 if it were paid)
