@@ -13,3 +13,33 @@ A, B = "0x" + "00" * 19 + "0a", "0x" + "00" * 19 + "0b"
 def test_a_split_needs_exactly_one_account_per_weight(weights, accounts):
     with pytest.raises(ValueError, match="one account per weight"):
         split_pro_rata(10, weights, accounts)
+
+
+# ---- lec/market/policy.py (the Marketplace contract's arithmetic mirrored) ----
+
+
+def test_only_the_two_venue_categories_give_a_venue_a_share():
+    from lec.market.policy import CATEGORIES
+
+    # Report §5.3.2: categories 2 and 8 (0-based 1 and 7) are the ones "with a venue".
+    assert [c.venue for c in CATEGORIES] == [False, True, False, False, False, False, False, True]
+    assert [c.is_task for c in CATEGORIES] == [False] * 5 + [True] * 3
+
+
+def test_the_incentive_is_a_floor_and_only_when_asked_for():
+    from lec.market.policy import Policy, split
+
+    policy = Policy(fee_bps=300, incentive_bps=500)
+    # 1001 · 500 / 10 000 = 50.05 → 50 units; the fee 1001 · 300 / 10 000 = 30.03 → 30.
+    paid = split(1001, policy, category_number=0, with_venue=False)
+    assert (paid.incentive, paid.fee, paid.to_provider) == (50, 30, 971)
+    assert type(paid.incentive) is int
+    assert split(1001, policy, category_number=0, with_venue=False, with_incentive=False).incentive == 0
+
+
+def test_the_budget_spent_is_the_part_of_the_incentive_above_the_fee():
+    from lec.market.policy import budget_spent
+
+    assert budget_spent(70, 100, 30, category_number=0) == 40  # 70 paid, 30 of it covered by the fee
+    assert budget_spent(20, 100, 30, category_number=0) == 0
+    assert budget_spent(70, 100, 30, category_number=5) == 0  # a community task uses no budget
