@@ -43,3 +43,28 @@ def test_the_budget_spent_is_the_part_of_the_incentive_above_the_fee():
     assert budget_spent(70, 100, 30, category_number=0) == 40  # 70 paid, 30 of it covered by the fee
     assert budget_spent(20, 100, 30, category_number=0) == 0
     assert budget_spent(70, 100, 30, category_number=5) == 0  # a community task uses no budget
+
+
+# ---- oracle/clean.py ----
+
+
+def _day_and_start():
+    from datetime import date
+
+    from lec.calendar import period_start, quarter_hours
+
+    day = date(2026, 11, 18)
+    return day, period_start(day), quarter_hours(day)
+
+
+def test_readings_up_to_six_hours_after_the_day_bound_a_gap_at_its_end():
+    """Context readings after the day (up to 6 h) are kept: a gap in the day's last quarter hours is filled."""
+    import numpy as np
+
+    from oracle.clean import clean_day
+
+    day, start, n = _day_and_start()
+    slots = [s for s in range(-4, n + 24) if not n - 3 <= s < n + 5]  # gap: last 3 quarter hours + 5 after
+    result = clean_day([start + 900 * s for s in slots], [100.0] * len(slots), day)
+    assert result.imputed[n - 3 :].all() and not np.isnan(result.values).any()
+    assert result.gaps == []
