@@ -68,3 +68,15 @@ def test_readings_up_to_six_hours_after_the_day_bound_a_gap_at_its_end():
     result = clean_day([start + 900 * s for s in slots], [100.0] * len(slots), day)
     assert result.imputed[n - 3 :].all() and not np.isnan(result.values).any()
     assert result.gaps == []
+
+
+def test_a_gap_between_curved_readings_is_filled_by_a_spline_not_a_line():
+    """A cubic spline through 4 + 4 readings of a parabola gives the parabola back (1600, 1681, 1764, 1849);
+    a straight line between its ends would give 1604, 1687, 1770, 1853."""
+    from oracle.clean import clean_day
+
+    day, start, n = _day_and_start()
+    slots = [s for s in range(-4, n) if not 40 <= s < 44]
+    result = clean_day([start + 900 * s for s in slots], [float(s * s) for s in slots], day)
+    assert list(result.values[40:44]) == [1600.0, 1681.0, 1764.0, 1849.0]
+    assert result.imputed[40:44].all() and result.imputed.sum() == 4
