@@ -77,6 +77,21 @@ def test_a_gap_between_curved_readings_is_filled_by_a_spline_not_a_line():
 
     day, start, n = _day_and_start()
     slots = [s for s in range(-4, n) if not 40 <= s < 44]
-    result = clean_day([start + 900 * s for s in slots], [float(s * s) for s in slots], day)
-    assert list(result.values[40:44]) == [1600.0, 1681.0, 1764.0, 1849.0]
+    values = [5000.0 if s in (35, 48) else float(s * s) for s in slots]  # the 5th reading each side: far off
+    result = clean_day([start + 900 * s for s in slots], values, day)
+    assert list(result.values[40:44]) == [1600.0, 1681.0, 1764.0, 1849.0]  # only 4 readings each side count
     assert result.imputed[40:44].all() and result.imputed.sum() == 4
+
+
+def test_only_the_days_own_off_grid_readings_count_as_snapped_and_context_stops_at_six_hours():
+    from oracle.clean import clean_day
+
+    day, start, n = _day_and_start()
+    on_grid = [start + 900 * s for s in range(1, n)]
+    # Off the grid by a minute: two before the day, one in its first quarter hour, one just after it.
+    off = [start - 3 * 900 + 60, start - 2 * 900 + 60, start + 60, start + n * 900 + 60]
+    # 6 h after the day's end is outside the context (−6 h … +6 h, end excluded): ignored.
+    beyond = [start + (n + 24) * 900]
+    result = clean_day(on_grid + off + beyond, [10.0] * (len(on_grid) + len(off) + 1), day)
+    assert result.snapped == 1
+    assert not result.imputed.any() and result.duplicates == 0
