@@ -87,7 +87,7 @@ def test_only_the_days_own_off_grid_readings_count_as_snapped_and_context_stops_
     from oracle.clean import clean_day
 
     day, start, n = _day_and_start()
-    on_grid = [start + 900 * s for s in range(1, n)]
+    on_grid = [start + 900 * s for s in [*range(1, n), n + 1]]  # and one on the grid after the day
     # Off the grid by a minute: two before the day, one in its first quarter hour, one just after it.
     off = [start - 3 * 900 + 60, start - 2 * 900 + 60, start + 60, start + n * 900 + 60]
     # 6 h after the day's end is outside the context (−6 h … +6 h, end excluded): ignored.
@@ -95,3 +95,13 @@ def test_only_the_days_own_off_grid_readings_count_as_snapped_and_context_stops_
     result = clean_day(on_grid + off + beyond, [10.0] * (len(on_grid) + len(off) + 1), day)
     assert result.snapped == 1
     assert not result.imputed.any() and result.duplicates == 0
+
+
+def test_four_readings_around_a_gap_are_enough_for_a_spline():
+    """Two readings each side of a 4-quarter-hour gap, on a parabola: the cubic through them is the parabola."""
+    from oracle.clean import clean_day
+
+    day, start, n = _day_and_start()
+    slots = [38, 39, 44, 45]
+    result = clean_day([start + 900 * s for s in slots], [float(s * s) for s in slots], day)
+    assert list(result.values[40:44]) == [1600.0, 1681.0, 1764.0, 1849.0]
