@@ -105,3 +105,15 @@ def test_four_readings_around_a_gap_are_enough_for_a_spline():
     slots = [38, 39, 44, 45]
     result = clean_day([start + 900 * s for s in slots], [float(s * s) for s in slots], day)
     assert list(result.values[40:44]) == [1600.0, 1681.0, 1764.0, 1849.0]
+
+
+def test_readings_more_than_six_hours_before_the_day_are_ignored():
+    """A reading 6 h 15 min or 7 h 30 min before the day is outside the context: it must not land anywhere (an
+    index past the start would wrap to the end of the series and bound the gap at the day's end)."""
+    from oracle.clean import Gap, clean_day
+
+    day, start, n = _day_and_start()
+    slots = [*range(-4, n - 2), -25, -30]
+    result = clean_day([start + 900 * s for s in slots], [10.0] * len(slots), day)
+    assert not result.imputed.any()
+    assert result.gaps == [Gap(first=n - 2, length=2)]
