@@ -220,6 +220,13 @@ test-deep: compile
 	LEC_INVARIANT_STEPS=10000 ape test tests/contracts --network ethereum:local:foundry -p no:cacheprovider \
 		-k "invariants or round_trips"
 
+## mutation: mutation testing of the core with cosmic-ray, one module at a time, resumable (docs/testing.md);
+## `make mutation MUTATION_MODULES="integer clean"` for some; not part of `make test`
+MUTATION_MODULES ?=
+.PHONY: mutation
+mutation: python-deps
+	tests/mutation/run.sh $(MUTATION_MODULES)
+
 ## lint: ruff on the Python code, the layers of DESIGN §2 (import-linter), Slither on the contracts (no medium or high)
 lint: setup slither
 	ruff check lec oracle dapp scripts tests benchmarks

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `make mutation`: mutation testing of the core with cosmic-ray (docs/testing.md).
+#
+# One module at a time (tests/mutation/<name>.toml names the module and the focused tests that must kill its
+# mutants), one worker, in a scratch copy of the tree under .mutation/ (cosmic-ray edits the file it mutates in
+# place, so the working tree stays untouched and usable meanwhile). Incremental: a module's session is kept in
+# .mutation/sessions/ and resumed where it stopped; it is started over only when the module, its tests or its
+# config changed. Usage: tests/mutation/run.sh [name ...] (default: every config), then a report per module.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=${LEC_MUTATION_DIR:-$root/.mutation}
+venv=$work/venv
+python=$root/.venv/bin/python
+mkdir -p "$work/sessions"
+if [ ! -x "$venv/bin/cosmic-ray" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q -r "$root/tests/mutation/requirements.lock"
+fi
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+    for f in "$root"/tests/mutation/*.toml; do names+=("$(basename "$f" .toml)"); done
+fi
+# The scratch tree: the tracked and new files of the working tree (not .venv, node_modules, data).
+tree=$work/tree
+rm -rf "$tree" && mkdir -p "$tree"
+(cd "$root" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -xf - -C "$tree"
+cd "$tree"
+export PATH="$root/.venv/bin:$PATH" PYTHONDONTWRITEBYTECODE=1 LEC_MUTATION_PYTHON=$python
+for name in "${names[@]}"; do
+    config=tests/mutation/$name.toml
+    session=$work/sessions/$name.sqlite
+    module=$(sed -n 's/^module-path *= *"\(.*\)"/\1/p' "$config")
+    tests=$(sed -n 's/^# tests: *//p' "$config")
+    stamp=$(cat "$config" "$module" $tests | sha256sum | cut -c1-16)
+    if [ ! -f "$session" ] || [ "$(cat "$session.stamp" 2>/dev/null)" != "$stamp" ]; then
+        rm -f "$session"
+        "$venv/bin/cosmic-ray" init "$config" "$session"
+        "$venv/bin/cr-filter-operators" "$session" "$config"
+        echo "$stamp" > "$session.stamp"
+    fi
+    echo "== $name: $module ($("$venv/bin/cr-report" "$session" | tail -3 | head -1))"
+    "$venv/bin/cosmic-ray" exec "$config" "$session"
+    "$venv/bin/cr-report" --show-pending "$session" > "$work/$name.report.txt"
+    tail -3 "$work/$name.report.txt"
+done
