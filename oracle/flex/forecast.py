@@ -58,6 +58,13 @@ def _features(index: pd.DatetimeIndex, series: pd.Series) -> pd.DataFrame:
     )
 
 
+MIN_TRAINING_DAYS = 8  # a day with its lag-7 feature known needs at least 8 days of readings
+
+
+class ForecastError(ValueError):
+    """Too little history to forecast from; the sentence says what is missing."""
+
+
 def forecast_load(history: pd.Series, day: date) -> np.ndarray:
     """Wh per quarter hour of `day` from `history` (Wh, UTC quarter-hour index, up to the end of the day before).
 
@@ -70,6 +77,11 @@ def forecast_load(history: pd.Series, day: date) -> np.ndarray:
     x = _features(train_index, history)
     y = history.reindex(train_index).to_numpy(dtype=float)
     keep = ~np.isnan(y) & x.notna().all(axis=1).to_numpy()
+    if keep.sum() < 96:
+        raise ForecastError(
+            f"The community has too few complete days of readings before {day:%d/%m/%Y} to forecast it "
+            f"(at least {MIN_TRAINING_DAYS} days in a row are needed)."
+        )
     model = Ridge(alpha=1.0).fit(_design(x[keep]), y[keep])
     target = _features(local_day_grid(day, 1), history)
     fallback = target["lag1"].fillna(target["lag7"]).fillna(0.0)

@@ -15,6 +15,8 @@ The callers (`ROLES`) are set up once per module in `build_world`:
     oracle     oracle-admin, with that community role in the own community
     outsider   token-holder of no community
     gateway    the client-credentials token of the meter gateway `lec-gateway-demo` (a machine)
+    buyer      the client-credentials token of `lec-flex-buyer-demo`, realm role flexibility-buyer (a DSO's or
+               aggregator's machine)
 
 Every person has a row in `users`. The API is started with no chain (its RPC URL points at a closed port), so a
 let-through call that reaches the chain answers 502/503; routes that would change an account for good
@@ -37,9 +39,21 @@ from lec.db.models import Community, Device, Flow, Role, Supplier, User, UserCom
 from lec.db.models.market import Listing
 from lec.market.policy import Side
 
-ROLES = ("anonymous", "holder", "c_admin", "t_admin", "auditor", "platform", "oracle", "outsider", "gateway")
-PEOPLE = frozenset(ROLES) - {"anonymous", "gateway"}
-EVERYONE = PEOPLE | {"gateway"}  # every authenticated caller
+ROLES = (
+    "anonymous",
+    "holder",
+    "c_admin",
+    "t_admin",
+    "auditor",
+    "platform",
+    "oracle",
+    "outsider",
+    "gateway",
+    "buyer",
+)
+MACHINES = frozenset({"gateway", "buyer"})
+PEOPLE = frozenset(ROLES) - {"anonymous"} - MACHINES
+EVERYONE = PEOPLE | MACHINES  # every authenticated caller
 
 # Realm roles of each caller, and the community roles it holds in the own community (user_roles rows).
 REALM_ROLES: dict[str, list[str]] = {
@@ -54,6 +68,7 @@ REALM_ROLES: dict[str, list[str]] = {
 COMMUNITY_ROLES = {"c_admin": "community-admin", "oracle": "oracle-admin", "t_admin": "token-admin"}
 MEMBERS = ("holder", "c_admin")  # active members of the own community, with a wallet
 GATEWAY = "lec-gateway-demo"
+CLIENTS = {"gateway": GATEWAY, "buyer": "lec-flex-buyer-demo"}
 # A let-through call that needs the chain (there is none) or Keycloak's admin side may answer these.
 DOWNSTREAM = frozenset({502, 503})
 
@@ -134,10 +149,10 @@ class World:
     def token(self, role: str, fresh: bool = False) -> str | None:
         if role == "anonymous":
             return None
-        if role == "gateway":
-            if "gateway" not in self.tokens:  # Keycloak's client tokens are not cached by the helper
-                self.tokens["gateway"] = self.keycloak.client_token(GATEWAY)
-            return self.tokens["gateway"]
+        if role in CLIENTS:
+            if role not in self.tokens:  # Keycloak's client tokens are not cached by the helper
+                self.tokens[role] = self.keycloak.client_token(CLIENTS[role])
+            return self.tokens[role]
         if not fresh:
             return self.keycloak.access_token(f"matrix-{role}")
         username = f"matrix-{role}-fresh{next(_fresh)}"

@@ -23,6 +23,8 @@ C = f"{API}/communities/{{community_id}}"
 DAYS = "from=2026-01-01&to=2026-12-31"
 READERS = {"holder", "c_admin", "auditor", "platform"}  # CommunityReader: members, their admin, auditors, platform
 ADMINS = {"c_admin", "platform"}  # CommunityAdmin
+OVERSEERS = {"c_admin", "auditor", "platform"}  # the community admin, auditors and platform admins
+MEMBERS_OWN = {"holder", "c_admin"}  # active members of the community (a token-holder's membership)
 
 
 def _reading(world: World) -> dict:
@@ -132,6 +134,90 @@ ROUTES: list[Route] = [
         query="reason=out_of_bounds",
     ),
     route("GET", f"{C}/clusters", READERS, {"auditor", "platform"}),
+    # ---- onboarding, incentive, the admin's second level (issue 19) ----
+    route(
+        "POST",
+        f"{API}/onboarding/manifest",
+        {"c_admin", "platform"},
+        query="dry_run=true",
+        body=lambda w: {
+            "community": {"chain_id": 901, "name": "Own LEC", "zone": "NORD", "region": "north"},
+            "members": [],
+            "devices": [],
+            "plants": [],
+        },
+    ),
+    route(
+        "PATCH",
+        f"{C}/anomalies/{{anomaly_id}}",
+        ADMINS,
+        {"platform"},
+        params={"anomaly_id": 999_999},
+        body=lambda w: {"status": "reviewed"},
+    ),
+    route("GET", f"{C}/incentive", OVERSEERS, {"auditor", "platform"}, query="from=2026-11-20&to=2026-11-20"),
+    route("POST", f"{C}/incentive", OVERSEERS, {"auditor", "platform"}, body=lambda w: {}),
+    route("GET", f"{C}/details", OVERSEERS, {"auditor", "platform"}, query="month=2026-11"),
+    # ---- flexibility (issue 13): members declare, buyers (any community's) and the admin read the offer ----
+    route("GET", f"{C}/flexibility/declarations", MEMBERS_OWN),
+    route("POST", f"{C}/flexibility/declarations", MEMBERS_OWN, body=lambda w: {}),
+    route(
+        "DELETE",
+        f"{C}/flexibility/declarations/{{declaration_id}}",
+        MEMBERS_OWN,
+        params={"declaration_id": 999_999},
+    ),
+    route("GET", f"{C}/flexibility/dispatches", MEMBERS_OWN),
+    route("GET", f"{C}/flexibility/events", ADMINS | {"buyer"}, {"platform", "buyer"}),
+    route("POST", f"{C}/flexibility/events", {"buyer"}, {"buyer"}, body=lambda w: {}),
+    route(
+        "POST",
+        f"{C}/flexibility/events/{{event_id}}/opt-out",
+        MEMBERS_OWN,
+        params={"event_id": 999_999},
+    ),
+    route("GET", f"{C}/flexibility/forecast", ADMINS | {"buyer"}, {"platform", "buyer"}),
+    route("GET", f"{C}/flexibility/offer", ADMINS | {"buyer"}, {"platform", "buyer"}),
+    # ---- the living lab (issue 14): polls and projects ----
+    route("GET", f"{C}/polls", READERS, {"auditor", "platform"}),
+    route("POST", f"{C}/polls", ADMINS, {"platform"}, body=lambda w: {}),
+    route("GET", f"{C}/polls/{{poll_id}}", READERS, {"auditor", "platform"}, params={"poll_id": 999_999}),
+    route("POST", f"{C}/polls/{{poll_id}}/open", ADMINS, {"platform"}, params={"poll_id": 999_999}),
+    route(
+        "GET",
+        f"{C}/polls/{{poll_id}}/ballot-request",
+        MEMBERS_OWN,
+        params={"poll_id": 999_999},
+        query="choice=0",
+    ),
+    route("POST", f"{C}/polls/{{poll_id}}/ballots", MEMBERS_OWN, params={"poll_id": 999_999}, body=lambda w: {}),
+    route("POST", f"{C}/polls/{{poll_id}}/close", ADMINS, {"platform"}, params={"poll_id": 999_999}),
+    route("GET", f"{C}/polls/{{poll_id}}/bundle", READERS, {"auditor", "platform"}, params={"poll_id": 999_999}),
+    route("GET", f"{C}/polls/{{poll_id}}/receipt", MEMBERS_OWN, params={"poll_id": 999_999}),
+    route("GET", f"{C}/projects", READERS, {"auditor", "platform"}),
+    route("POST", f"{C}/projects", MEMBERS_OWN, body=lambda w: {}),
+    route("GET", f"{C}/projects-statistics", READERS, {"auditor", "platform"}),
+    route(
+        "GET",
+        f"{C}/projects/{{project_id}}/comments",
+        READERS,
+        {"auditor", "platform"},
+        params={"project_id": 999_999},
+    ),
+    route(
+        "POST", f"{C}/projects/{{project_id}}/comments", MEMBERS_OWN, params={"project_id": 999_999}, body=lambda w: {}
+    ),
+    route(
+        "POST",
+        f"{C}/projects/{{project_id}}/decision",
+        ADMINS,
+        {"platform"},
+        params={"project_id": 999_999},
+        body=lambda w: {},
+    ),
+    route("POST", f"{C}/projects/{{project_id}}/participants", MEMBERS_OWN, params={"project_id": 999_999}),
+    route("DELETE", f"{C}/projects/{{project_id}}/participants", MEMBERS_OWN, params={"project_id": 999_999}),
+    route("PUT", f"{C}/projects/{{project_id}}/rating", MEMBERS_OWN, params={"project_id": 999_999}, body=lambda w: {}),
 ]
 
 

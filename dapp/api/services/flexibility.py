@@ -203,7 +203,7 @@ def opt_out(session: Session, access: CommunityAccess, event_id: int, now: datet
 
 
 def community_forecast(session: Session, community: Community, day: date) -> ForecastPublic:
-    from oracle.flex.forecast import TRAIN_DAYS, forecast_load, forecast_pv
+    from oracle.flex.forecast import TRAIN_DAYS, ForecastError, forecast_load, forecast_pv
 
     assert community.id is not None
     load, production = community_series(
@@ -212,7 +212,10 @@ def community_forecast(session: Session, community: Community, day: date) -> For
     if load.empty:
         raise invalid("The community has no readings in the weeks before that day: no forecast can be made.")
     grid = local_day_grid(day, 1)
-    load_wh = forecast_load(load, day)
+    try:
+        load_wh = forecast_load(load, day)
+    except ForecastError as exc:
+        raise invalid(str(exc)) from exc
     has_pv = not production.empty and community.latitude is not None and community.longitude is not None
     pv_wh = (
         forecast_pv(production, day, community.latitude, community.longitude)  # type: ignore[arg-type]
