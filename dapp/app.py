@@ -72,7 +72,10 @@ def main() -> None:
     pages = [home]
     if identity is not None:
         pages += [st.Page(str(_PAGES / p.file), title=p.label(), icon=p.icon) for p in visible_pages(identity.roles)]
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    if identity is not None and (status := common.wallet_status()):
+        st.caption(status)  # on a phone the sidebar (and the wallet bridge in it) is closed
+    page.run()
 
 
 main()

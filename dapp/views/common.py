@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import streamlit as st
 from eth_typing import HexStr
 
-from dapp.client import Api, Chain, ClientError
+from dapp.client import LEC_CHAIN_ID, Api, Chain, ClientError
 from dapp.components import calls, wallet
 from dapp.i18n import t
 from lec.chain.contracts import DeploymentError
@@ -328,6 +328,19 @@ def show_signing(purpose: str, what: str) -> None:
     if st.session_state.get(f"{purpose}_error"):
         show_error(st.session_state[f"{purpose}_error"])
     show_transaction(purpose, what)
+
+
+def wallet_status() -> str:
+    """The wallet's state in one line, on the page itself (on a phone the sidebar with the bridge is closed)."""
+    state = wallet.state()
+    if state.installed is None:
+        return ""
+    if not state.installed:
+        return t("common.wallet_none")
+    if state.account is None:
+        return t("common.wallet_not_connected")
+    short = state.account[:6] + "…" + state.account[-4:]
+    return t("common.wallet_on_lec" if state.chain_id == LEC_CHAIN_ID else "common.wallet_off_lec", account=short)
 
 
 def wallet_hint() -> None:
