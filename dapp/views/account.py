@@ -14,6 +14,8 @@ from dapp.i18n import t
 from dapp.views import common
 
 P = "account_"
+KINDS = ["citizen", "stakeholder"]
+PROFILES = ["consumer", "prosumer", "prostormer"]
 
 identity = common.signed_in()
 st.title(t("account.title"))
@@ -149,12 +151,14 @@ if open_ids:
         with st.form(f"{P}join"):
             community_id = st.selectbox(t("common.community"), open_ids, format_func=lambda i: names[i])
             kind = st.radio(
-                t("cadmin.col_kind"), ["citizen", "stakeholder"], format_func=lambda k: t(f"cadmin.kind_{k}")
+                t("cadmin.col_kind"),
+                KINDS,
+                format_func=common.labels(KINDS, lambda k: t(f"cadmin.kind_{k}")),
             )
             profile = st.radio(
                 t("cadmin.col_profile"),
-                ["consumer", "prosumer", "prostormer"],
-                format_func=lambda k: t(f"cadmin.profile_{k}"),
+                PROFILES,
+                format_func=common.labels(PROFILES, lambda k: t(f"cadmin.profile_{k}")),
                 help=t("account.profile_help"),
             )
             asked = st.form_submit_button(t("account.join_send"))

@@ -19,7 +19,7 @@ st.markdown(t("auditor.intro"))
 source = st.radio(
     t("auditor.bundle"),
     ["platform", "file"],
-    format_func=lambda s: t(f"auditor.source_{s}"),
+    format_func=common.labels(["platform", "file"], lambda s: t(f"auditor.source_{s}")),
     horizontal=True,
     key=f"{P}source",
 )
@@ -39,7 +39,7 @@ if source == "platform":
     picked = st.selectbox(
         t("auditor.member"),
         [*names, ""],
-        format_func=lambda w: names.get(w, t("wallet.pay_other")),
+        format_func=common.labels([*names, ""], lambda w: names.get(w, t("wallet.pay_other"))),
         key=f"{P}member",
     )
     account = picked or st.text_input(t("auditor.wallet"), key=f"{P}account", placeholder="0x…")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -20,6 +20,7 @@ from lec.chain.contracts import DeploymentError
 from lec.settings import get_settings
 
 IDENTITY_KEY = "identity"
+PERIODS = ("day", "week", "month", "custom")
 USER_ERRORS = (ClientError, DeploymentError)
 T = TypeVar("T")
 
@@ -169,13 +170,20 @@ def attempt(load: Callable[[], T]) -> T | None:
         return None
 
 
+def labels(options: Iterable[Any], label: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A widget's `format_func` with every option's text computed now, in this run's language: Streamlit (and its
+    AppTest) may format options outside the script run, where the language picked is not known."""
+    table = {option: label(option) for option in options}
+    return table.__getitem__
+
+
 def period_picker(prefix: str, default_days: int = 7, latest: date | None = None) -> tuple[date, date]:
     """A date range (both ends included) with quick choices; keys are prefixed by the page."""
     end_default = latest or date.today() - timedelta(days=1)
     choice = st.segmented_control(
         t("common.period"),
-        ["day", "week", "month", "custom"],
-        format_func=lambda c: t(f"common.period_{c}"),
+        PERIODS,
+        format_func=labels(PERIODS, lambda c: t(f"common.period_{c}")),
         default="week" if default_days == 7 else "month",
         key=f"{prefix}_period_choice",
         help=t("common.period_help"),

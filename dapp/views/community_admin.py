@@ -155,7 +155,10 @@ def _publish(category: int, title: str, description: str, hours: str, taker: str
 
 with st.container(border=True):
     category = st.selectbox(
-        t("timebank.category"), list(deals.TASK_CATEGORIES), format_func=deals.category_name, key=f"{P}task_category"
+        t("timebank.category"),
+        list(deals.TASK_CATEGORIES),
+        format_func=common.labels(deals.TASK_CATEGORIES, deals.category_name),
+        key=f"{P}task_category",
     )
     title = st.text_input(t("cadmin.task_title"), key=f"{P}task_title_text", max_chars=120)
     description = st.text_area(t("cadmin.task_text"), key=f"{P}task_text", help=t("cadmin.task_text_help"))
@@ -163,7 +166,7 @@ with st.container(border=True):
     taker_choice = st.selectbox(
         t("cadmin.task_taker"),
         ["", *names],
-        format_func=lambda w: t("timebank.anyone") if not w else names[w],
+        format_func=common.labels(["", *names], lambda w: t("timebank.anyone") if not w else names[w]),
         key=f"{P}task_taker",
     )
     venue = st.text_input(t("cadmin.task_venue"), key=f"{P}task_venue", placeholder="0x…") if category == 7 else ""

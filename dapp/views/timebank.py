@@ -83,13 +83,12 @@ def policy_sentence(category: int, price: int) -> str:
 def act(action: str, deal_id: int) -> None:
     """A button callback: remember which deal was acted upon (the selection stays on it), then sign."""
     st.session_state[f"{P}acted_{action}"] = deal_id
-    st.session_state[f"{P}deal"] = deal_id
+    st.session_state[f"{P}want"] = deal_id  # selected in "My deals" as soon as it is there (after an acceptance)
     common.sign(f"{P}{action}", "Marketplace", market_address, calls.encode_call(f"{action}(uint256)", deal_id))
 
 
 def approve(purpose: str, deal_id: int | None, units: int) -> None:
     if deal_id is not None:
-        st.session_state[f"{P}deal"] = deal_id
         st.session_state[f"{P}pick"] = deal_id
     data = calls.encode_call("approve(address,uint256)", calls.checksum(market_address), units)
     common.sign(purpose, "CommunityToken", token_address, data)
@@ -109,7 +108,9 @@ kind = f2.selectbox(t("timebank.kind"), list(kinds), format_func=kinds.__getitem
 category_filter = f3.selectbox(
     t("timebank.category"),
     [-1, *range(8)],
-    format_func=lambda c: t("timebank.category_any") if c < 0 else deals.category_name(c),
+    format_func=common.labels(
+        [-1, *range(8)], lambda c: t("timebank.category_any") if c < 0 else deals.category_name(c)
+    ),
     key=f"{P}category",
 )
 
@@ -155,9 +156,11 @@ else:
     if st.session_state.get(f"{P}pick") not in open_ids:
         st.session_state.pop(f"{P}pick", None)
     picked_id = st.selectbox(
-        t("timebank.pick"), open_ids, format_func=lambda i: f"{by_id[i]['title']} · {who(deals.creator(by_id[i]))}",
+        t("timebank.pick"),
+        open_ids,
+        format_func=common.labels(open_ids, lambda i: f"{by_id[i]['title']} · {who(deals.creator(by_id[i]))}"),
         key=f"{P}pick",
-    )  # fmt: skip
+    )
     picked = by_id[picked_id]
     with st.container(border=True):
         st.markdown(f"**{common.plain(picked['title'])}** · {deals.side_name(picked['side'])}")
@@ -234,12 +237,15 @@ with st.container(border=True):
     side = p1.radio(
         t("timebank.post_side"),
         ["offer", "request"],
-        format_func=lambda s: t(f"timebank.post_{s}"),
+        format_func=common.labels(["offer", "request"], lambda s: t(f"timebank.post_{s}")),
         key=f"{P}post_side",
         horizontal=True,
     )
     post_category = p2.selectbox(
-        t("timebank.category"), list(deals.MEMBER_CATEGORIES), format_func=deals.category_name, key=f"{P}post_category"
+        t("timebank.category"),
+        list(deals.MEMBER_CATEGORIES),
+        format_func=common.labels(deals.MEMBER_CATEGORIES, deals.category_name),
+        key=f"{P}post_category",
     )
     post_title = st.text_input(t("timebank.post_title"), key=f"{P}post_title", max_chars=120)
     post_text = st.text_area(t("timebank.post_text"), key=f"{P}post_text", max_chars=4000)
@@ -307,12 +313,14 @@ else:
         hide_index=True,
     )
     ids = [d["id"] for d in mine]
+    if st.session_state.get(f"{P}want") in ids:
+        st.session_state[f"{P}deal"] = st.session_state.pop(f"{P}want")
     if st.session_state.get(f"{P}deal") not in ids:
         st.session_state.pop(f"{P}deal", None)
     deal_id = st.selectbox(
         t("timebank.deal"),
         ids,
-        format_func=lambda i: f"{by_id[i]['title']} · {deals.state_name(by_id[i]['state'])}",
+        format_func=common.labels(ids, lambda i: f"{by_id[i]['title']} · {deals.state_name(by_id[i]['state'])}"),
         key=f"{P}deal",
     )
     deal = by_id[deal_id]

@@ -59,7 +59,7 @@ with bonus_tab:
     kind = st.radio(
         t("tokenadmin.kind"),
         ["citizen", "stakeholder"],
-        format_func=lambda k: t(f"cadmin.kind_{k}"),
+        format_func=common.labels(["citizen", "stakeholder"], lambda k: t(f"cadmin.kind_{k}")),
         horizontal=True,
         key=f"{P}bonus_kind",
     )
@@ -86,7 +86,12 @@ with bonus_tab:
     )
     common.show_signing("set_bonus", t("tokenadmin.bonus_change"))
 with category_tab:
-    category = st.selectbox(t("tokenadmin.col_category"), range(8), format_func=deals.category_name, key=f"{P}cat")
+    category = st.selectbox(
+        t("tokenadmin.col_category"),
+        list(range(8)),
+        format_func=common.labels(range(8), deals.category_name),
+        key=f"{P}cat",
+    )
     current = policy["categories"][category]
     c1, c2, c3 = st.columns(3)
     fee = c1.number_input(t("tokenadmin.col_fee"), 0.0, 10.0, current["fee_bps"] / 100, 0.25, key=f"{P}cat_fee")

@@ -111,7 +111,7 @@ names = {p["wallet"]: p["name"] for p in people}
 picked = st.selectbox(
     t("wallet.pay_to"),
     choices,
-    format_func=lambda a: t("wallet.pay_other") if a == OTHER else names[a],
+    format_func=common.labels(choices, lambda a: t("wallet.pay_other") if a == OTHER else names[a]),
     key=f"{P}payee",
 )
 recipient = st.text_input(t("wallet.recipient"), key=f"{P}recipient", placeholder="0x…") if picked == OTHER else picked

@@ -141,3 +141,40 @@ def test_who_may_use_the_time_bank_routes(demo_stack, realm) -> None:
     profile = call("GET", f"/communities/1/profiles/{alice}", "alice")
     assert profile.status_code == 200 and profile.json()["name"].startswith("Alice ")
     assert call("GET", "/communities/1/profiles/nonsense", "alice").status_code == 422
+
+
+@pytest.mark.services
+def test_leaving_the_last_community_takes_back_the_member_role(demo_stack, realm) -> None:
+    """Identity bug: leaving one's last community kept the `token-holder` realm role in Keycloak."""
+    import secrets
+
+    from sqlmodel import Session
+
+    from lec.db.models import User, UserCommunity
+    from lec.db.session import get_engine
+
+    username = f"lea{secrets.token_hex(3)}"
+    subject = realm.add_user(username, PASSWORD, roles=["token-holder"], first_name="Lea")
+    with Session(get_engine(demo_stack.env["DATABASE_URL"])) as session:
+        user = User(external_id=subject, name="Lea", surname="Via", email=f"{username}@example.org")
+        session.add(user)
+        session.flush()
+        # No wallet on chain yet: leaving needs no chain transaction, only the platform and Keycloak.
+        session.add(UserCommunity(community_id=1, user_id=user.id or 0, wallet=None, active=True))
+        session.commit()
+
+    def roles() -> set[str]:
+        return {r["name"] for r in realm.admin().get_realm_roles_of_user(subject)}
+
+    assert "token-holder" in roles()
+    token = realm.token(username, PASSWORD)["access_token"]
+    reply = requests.delete(
+        f"{demo_stack.api_url}/me/communities/1", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    assert reply.status_code == 204, reply.text
+    assert "token-holder" not in roles()
+    # The pages follow: a new sign-in has no member pages any more.
+    claims = realm.token(username, PASSWORD)["access_token"]
+    import jwt
+
+    assert "token-holder" not in jwt.decode(claims, options={"verify_signature": False})["realm_access"]["roles"]
