@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dapp.client import ClientError
-from dapp.components import calls
+from dapp.components import calls, wallet
 from dapp.i18n import t
 from dapp.views import common, deals
 
@@ -133,6 +133,9 @@ def who(address: str) -> str:
 def _publish(category: int, title: str, description: str, hours: str, taker: str, venue: str) -> None:
     """The task's text goes to the listings, then the admin's wallet publishes its hash on chain."""
     st.session_state.pop(f"{P}task_error", None)
+    if wallet.state().account is None:  # no listing is kept for a task that cannot be signed
+        st.session_state[f"{P}task_error"] = t("common.connect_first")
+        return
     try:
         listing = api.post_listing(
             membership.community_id,

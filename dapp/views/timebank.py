@@ -203,6 +203,9 @@ st.subheader(t("timebank.post"))
 def _post(side: str, category: int, title: str, description: str, hours: str, availability: str) -> None:
     """Keeps the text in the listings table, then asks the wallet to put its hash on chain."""
     st.session_state.pop(f"{P}post_error", None)
+    if wallet.state().account is None:  # no listing is kept for a deal that cannot be signed
+        st.session_state[f"{P}post_error"] = t("common.connect_first")
+        return
     try:
         listing = api.post_listing(
             membership.community_id,
