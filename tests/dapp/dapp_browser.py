@@ -43,4 +43,5 @@ def pick_language(page, name: str = "English") -> None:
     box = sidebar.get_by_test_id("stSelectbox").first
     box.click()
     page.get_by_role("option", name=name, exact=True).click()
-    expect(box).to_contain_text(name, timeout=30_000)
+    label = {"English": "Language", "Italiano": "Lingua"}[name]  # the picker's own label follows the language
+    expect(box.get_by_text(label, exact=True)).to_be_visible(timeout=30_000)

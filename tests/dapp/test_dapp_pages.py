@@ -112,7 +112,9 @@ def test_member_sees_own_energy_comparison_bands_and_tokens(demo_stack, realm) -
     load = next(m for m in at.metric if m.label == "Load")
     assert load.value.endswith("kWh") and float(load.value.split()[0].replace(",", "")) > 0
     claimed = next(m for m in at.metric if m.label.startswith("Rewards claimed"))
-    assert claimed.value.endswith(" hours") and float(claimed.value.split()[0].replace(",", "")) > 0  # the oracle claimed the demo period for every member
+    assert (
+        claimed.value.endswith(" hours") and float(claimed.value.split()[0].replace(",", "")) > 0
+    )  # the oracle claimed the demo period for every member
     assert "of 8" in next(m for m in at.metric if m.label.startswith("Ranking")).value
 
 
@@ -132,7 +134,9 @@ def test_community_admin_dashboard_has_both_levels(demo_stack, realm) -> None:
     members = next(
         d.value
         for d in at.dataframe
-        if "Self-sufficiency %" in d.value.columns and "Member" in d.value.columns and "Energy profile" in d.value.columns
+        if "Self-sufficiency %" in d.value.columns
+        and "Member" in d.value.columns
+        and "Energy profile" in d.value.columns
     )
     assert len(members) == 8
     # The oracle's anomalies and clusters: a table or a sentence each, never a trace.
