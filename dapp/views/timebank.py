@@ -89,7 +89,7 @@ def act(action: str, deal_id: int) -> None:
 
 def approve(purpose: str, deal_id: int | None, units: int) -> None:
     if deal_id is not None:
-        st.session_state[f"{P}pick"] = deal_id
+        st.session_state[f"{P}want_pick"] = deal_id
     data = calls.encode_call("approve(address,uint256)", calls.checksum(market_address), units)
     common.sign(purpose, "CommunityToken", token_address, data)
 
@@ -153,13 +153,14 @@ else:
         hide_index=True,
     )
     open_ids = [d["id"] for d in open_deals]
-    if st.session_state.get(f"{P}pick") not in open_ids:
-        st.session_state.pop(f"{P}pick", None)
+    wanted = st.session_state.get(f"{P}want_pick")
+    # The widget is new whenever the results change, so its label can never show a listing no longer listed.
     picked_id = st.selectbox(
         t("timebank.pick"),
         open_ids,
+        index=open_ids.index(wanted) if wanted in open_ids else 0,
         format_func=common.labels(open_ids, lambda i: f"{by_id[i]['title']} · {who(deals.creator(by_id[i]))}"),
-        key=f"{P}pick",
+        key=f"{P}pick_" + "_".join(str(i) for i in open_ids[:50]),
     )
     picked = by_id[picked_id]
     with st.container(border=True):
