@@ -178,7 +178,7 @@ def test_member_connects_pays_with_fee_and_claims(dapp_url, demo_chain, demo_sta
     expect(page.get_by_text(f"Period {PERIOD}: reward")).to_be_visible(timeout=WAIT)
     balance = dlec.functions.balanceOf(member).call()
     page.get_by_role("button", name="Claim in MetaMask", exact=True).click()
-    expect(page.get_by_text("Claim confirmed in block")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("Claim of 01/06/2025 confirmed in block")).to_be_visible(timeout=WAIT)
     assert dlec.functions.balanceOf(member).call() == balance + rewards[member]
     assert dlec.functions.claimed(PERIOD, member).call() == rewards[member]
     assert dlec.functions.claimed(PERIOD, payee).call() == 0
