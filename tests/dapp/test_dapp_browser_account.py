@@ -32,7 +32,8 @@ def test_register_join_bind_and_delete(dapp_url, demo_chain, demo_stack, realm, 
     page.goto(dapp_url)
     settle(page)
     # Keycloak's own registration page, reached from the dApp's Home (Italian by default).
-    page.get_by_role("link", name="Crea un account").click()
+    register = page.get_by_role("link", name="Crea un account")
+    page.goto(str(register.get_attribute("href")))  # the link opens a new tab; the test stays in this one
     expect(page.get_by_label("Username", exact=True)).to_be_visible(timeout=WAIT)
     assert page.url.startswith(realm.issuer())
     page.get_by_label("Username", exact=True).fill(username)

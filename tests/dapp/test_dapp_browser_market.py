@@ -94,8 +94,8 @@ def test_offer_is_found_accepted_done_confirmed_and_rated(dapp_url, demo_chain, 
     open_page(b, "Wallet")
     connect_on_lec_network(b)
     open_page(b, "Time bank")
-    b.get_by_label("Search").fill(title)
-    b.get_by_label("Search").press("Enter")
+    b.get_by_role("textbox", name="Search").fill(title)
+    b.get_by_role("textbox", name="Search").press("Enter")
     settle(b)
     expect(b.get_by_text(text)).to_be_visible(timeout=WAIT)  # the offer's text, from the listings
     # The listing picked is the one found, by its title (the picker never shows a listing no longer listed).
@@ -211,7 +211,7 @@ def test_community_admin_adds_a_member_and_publishes_a_task(dapp_url, demo_chain
     a = wallet_page(1)
     sign_in(a, dapp_url, "alice")
     open_page(a, "Time bank")
-    a.get_by_label("Search").fill(task_title)
-    a.get_by_label("Search").press("Enter")
+    a.get_by_role("textbox", name="Search").fill(task_title)
+    a.get_by_role("textbox", name="Search").press("Enter")
     settle(a)
     expect(a.get_by_text(task_text)).to_be_visible(timeout=WAIT)
