@@ -71,7 +71,9 @@ def hours(units: int) -> str:
 def choose(page: Page, label: str, option_prefix: str) -> None:
     """Picks the first option starting with `option_prefix` in the selectbox labelled `label`."""
     settle(page)
-    page.get_by_role("combobox", name=label, exact=True).click()
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.click()
+    box.type(option_prefix)  # the list is virtual: typing filters it to the option wanted
     page.get_by_role("option").filter(has_text=option_prefix).first.click()
     settle(page)
 
