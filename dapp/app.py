@@ -10,7 +10,7 @@ import streamlit as st
 
 from dapp.client import LEC_CHAIN_ID
 from dapp.components import wallet
-from dapp.i18n import language_picker
+from dapp.i18n import language_picker, t
 from dapp.views import common
 from dapp.views.signin import renew_keycloak_sign_in, sign_in_sidebar
 
@@ -20,36 +20,54 @@ _PAGES = Path(__file__).parent / "views"  # not "pages": that name switches Stre
 @dataclass(frozen=True)
 class PageSpec:
     file: str
-    title: str
+    key: str  # the page's title in the translation table (its heading uses the same key)
     icon: str
     roles: frozenset[str]  # who sees it; empty = everyone signed in
 
+    @property
+    def title(self) -> str:
+        """The English title (stable: tests and logs name pages by it)."""
+        return t(self.key, "en")
 
+    def label(self) -> str:
+        """The title in the language picked in the sidebar."""
+        return t(self.key)
+
+
+HOLDERS = frozenset({"token-holder", "community-admin"})
 PAGE_SPECS = (
-    PageSpec("member.py", "My energy", ":material/bolt:", frozenset({"token-holder"})),
-    PageSpec("wallet.py", "Wallet", ":material/account_balance_wallet:", frozenset()),
+    PageSpec("member.py", "member.title", ":material/bolt:", frozenset({"token-holder"})),
+    PageSpec("timebank.py", "timebank.title", ":material/handshake:", HOLDERS),
+    PageSpec("wallet.py", "wallet.title", ":material/account_balance_wallet:", frozenset()),
+    PageSpec("account.py", "account.title", ":material/person:", frozenset()),
     PageSpec(
         "community_dashboard.py",
-        "Community dashboard",
+        "dashboard.title",
         ":material/dashboard:",
         frozenset({"community-admin", "platform-admin"}),
     ),
-    PageSpec("community_admin.py", "Members and tasks", ":material/groups:", frozenset({"community-admin"})),
-    PageSpec("oracle_admin.py", "Reward models", ":material/model_training:", frozenset({"oracle-admin"})),
-    PageSpec("token_admin.py", "Token policy", ":material/tune:", frozenset({"token-admin"})),
-    PageSpec("auditor.py", "Audit a bundle", ":material/verified:", frozenset({"auditor"})),
+    PageSpec("community_admin.py", "cadmin.title", ":material/groups:", frozenset({"community-admin"})),
+    PageSpec("oracle_admin.py", "oracle.title", ":material/model_training:", frozenset({"oracle-admin"})),
+    PageSpec("token_admin.py", "tokenadmin.title", ":material/tune:", frozenset({"token-admin"})),
+    PageSpec("auditor.py", "auditor.title", ":material/verified:", frozenset({"auditor"})),
     PageSpec(
-        "incentive.py", "GSE incentive", ":material/euro:", frozenset({"community-admin", "platform-admin", "auditor"})
+        "incentive.py", "incentive.title", ":material/euro:", frozenset({"community-admin", "platform-admin", "auditor"})
     ),
-    PageSpec("onboarding.py", "Onboarding", ":material/upload_file:", frozenset({"community-admin", "platform-admin"})),
+    PageSpec(
+        "onboarding.py", "onboarding.title", ":material/upload_file:", frozenset({"community-admin", "platform-admin"})
+    ),
     PageSpec(
         "flexibility.py",
-        "Flexibility",
+        "flex.title",
         ":material/electric_meter:",
         frozenset({"token-holder", "community-admin", "platform-admin"}),
     ),
-    PageSpec("lab.py", "Projects", ":material/diversity_3:", frozenset({"token-holder", "community-admin", "auditor"})),
-    PageSpec("polls.py", "Polls", ":material/how_to_vote:", frozenset({"token-holder", "community-admin", "auditor"})),
+    PageSpec(
+        "lab.py", "lab.projects.title", ":material/diversity_3:", frozenset({"token-holder", "community-admin", "auditor"})
+    ),
+    PageSpec(
+        "polls.py", "lab.polls.title", ":material/how_to_vote:", frozenset({"token-holder", "community-admin", "auditor"})
+    ),
 )
 
 
@@ -68,11 +86,14 @@ def main() -> None:
         sign_in_sidebar(identity)
         if identity is not None:
             wallet.render_bridge(LEC_CHAIN_ID)
-    home = st.Page(str(_PAGES / "home.py"), title="Home", icon=":material/home:", default=True)
+    home = st.Page(str(_PAGES / "home.py"), title=t("home.nav"), icon=":material/home:", default=True)
     pages = [home]
     if identity is not None:
-        pages += [st.Page(str(_PAGES / p.file), title=p.title, icon=p.icon) for p in visible_pages(identity.roles)]
-    st.navigation(pages).run()
+        pages += [st.Page(str(_PAGES / p.file), title=p.label(), icon=p.icon) for p in visible_pages(identity.roles)]
+    page = st.navigation(pages)
+    if identity is not None and (status := common.wallet_status()):
+        st.caption(status)  # on a phone the sidebar (and the wallet bridge in it) is closed
+    page.run()
 
 
 main()

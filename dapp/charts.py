@@ -11,6 +11,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from dapp.i18n import t
+
 # The same colour for the same quantity everywhere (colour-blind safe: Okabe–Ito palette).
 COLORS = {
     "Load": "#D55E00",  # vermillion: what is consumed
@@ -30,9 +32,20 @@ _FIELDS = {
 }
 
 
+def label(name: str) -> str:
+    """A quantity's name in the language picked (the frames keep the English names, which pick the colours)."""
+    return t("charts.q_" + name.lower().replace("-", "_").replace(" ", "_"))
+
+
 def _scale(names: Iterable[str]) -> alt.Scale:
     names = list(names)
-    return alt.Scale(domain=names, range=[COLORS[n] for n in names])
+    return alt.Scale(domain=[label(n) for n in names], range=[COLORS[n] for n in names])
+
+
+def _long(frame: pd.DataFrame, x: str, quantities: list[str]) -> pd.DataFrame:
+    long = frame.melt(id_vars=[x], value_vars=quantities, var_name="Quantity", value_name="kWh")
+    long["Quantity"] = long["Quantity"].map(label)
+    return long
 
 
 def day_of(period: int) -> date:
@@ -75,7 +88,7 @@ def monthly_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def energy_bars(frame: pd.DataFrame, quantities: list[str], x: str = "day", title: str = "") -> alt.Chart:
-    long = frame.melt(id_vars=[x], value_vars=quantities, var_name="Quantity", value_name="kWh")
+    long = _long(frame, x, quantities)
     # Grouped bars need a discrete axis (xOffset does not split a temporal one).
     if x == "day":
         x_enc = alt.X("yearmonthdate(day):O", title=None, axis=alt.Axis(format="%a %d %b", labelAngle=0))
@@ -87,11 +100,13 @@ def energy_bars(frame: pd.DataFrame, quantities: list[str], x: str = "day", titl
         .encode(
             x=x_enc,
             xOffset="Quantity:N",
-            y=alt.Y("kWh:Q", title="Energy (kWh)"),
+            y=alt.Y("kWh:Q", title=t("charts.energy_kwh")),
             color=alt.Color("Quantity:N", scale=_scale(quantities), legend=alt.Legend(orient="bottom")),
             tooltip=[
-                alt.Tooltip(f"{x}:T" if x == "day" else f"{x}:N", title="Day" if x == "day" else "Month"),
-                "Quantity:N",
+                alt.Tooltip(
+                    f"{x}:T" if x == "day" else f"{x}:N", title=t("charts.day" if x == "day" else "charts.month")
+                ),
+                alt.Tooltip("Quantity:N", title=t("charts.quantity")),
                 alt.Tooltip("kWh:Q", format=".1f"),
             ],
         )
@@ -99,15 +114,19 @@ def energy_bars(frame: pd.DataFrame, quantities: list[str], x: str = "day", titl
 
 
 def energy_lines(frame: pd.DataFrame, quantities: list[str], title: str = "") -> alt.Chart:
-    long = frame.melt(id_vars=["day"], value_vars=quantities, var_name="Quantity", value_name="kWh")
+    long = _long(frame, "day", quantities)
     return (
         alt.Chart(long, title=title)
         .mark_line(point=True)
         .encode(
             x=alt.X("day:T", title=None),
-            y=alt.Y("kWh:Q", title="Energy per day (kWh)"),
+            y=alt.Y("kWh:Q", title=t("charts.energy_day_kwh")),
             color=alt.Color("Quantity:N", scale=_scale(quantities), legend=alt.Legend(orient="bottom")),
-            tooltip=[alt.Tooltip("day:T", title="Day"), "Quantity:N", alt.Tooltip("kWh:Q", format=".1f")],
+            tooltip=[
+                alt.Tooltip("day:T", title=t("charts.day")),
+                alt.Tooltip("Quantity:N", title=t("charts.quantity")),
+                alt.Tooltip("kWh:Q", format=".1f"),
+            ],
         )
     )
 
@@ -125,15 +144,16 @@ def percent_trend(frame: pd.DataFrame, columns: dict[str, str], title: str = "")
         .mark_line(point=True)
         .encode(
             x=alt.X("day:T", title=None),
-            y=alt.Y("%:Q", title="Percent", scale=alt.Scale(domain=[0, 100])),
+            y=alt.Y("%:Q", title=t("charts.percent"), scale=alt.Scale(domain=[0, 100])),
             color=alt.Color(
                 "Series:N",
                 scale=alt.Scale(
-                    domain=list(columns.values()), range=[SERIES_COLORS.get(n, "#0072B2") for n in columns.values()]
+                    domain=list(columns.values()),
+                    range=[SERIES_COLORS.get(k.removesuffix(" %"), "#0072B2") for k in columns],
                 ),
                 legend=alt.Legend(orient="bottom"),
             ),
-            tooltip=[alt.Tooltip("day:T", title="Day"), "Series:N", alt.Tooltip("%:Q", format=".1f")],
+            tooltip=[alt.Tooltip("day:T", title=t("charts.day")), "Series:N", alt.Tooltip("%:Q", format=".1f")],
         )
     )
 
@@ -151,34 +171,35 @@ def curve_frame(start: int, step: int, load_wh: np.ndarray, production_wh: np.nd
 
 def power_curve(frame: pd.DataFrame, title: str = "") -> alt.LayerChart:
     long = frame.melt(id_vars=["time"], value_vars=["Load", "Production"], var_name="Quantity", value_name="kW")
+    long["Quantity"] = long["Quantity"].map(label)
     lines = (
         alt.Chart(long)
         .mark_line()
         .encode(
-            x=alt.X("time:T", title="Local time"),
-            y=alt.Y("kW:Q", title="Average power (kW)"),
+            x=alt.X("time:T", title=t("charts.local_time")),
+            y=alt.Y("kW:Q", title=t("charts.average_power")),
             color=alt.Color(
                 "Quantity:N",
                 scale=_scale(["Load", "Production", "Self-consumption"]),
                 legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
-                alt.Tooltip("time:T", format="%H:%M", title="Quarter hour"),
+                alt.Tooltip("time:T", format="%H:%M", title=t("charts.quarter_hour")),
                 "Quantity:N",
                 alt.Tooltip("kW:Q", format=".2f"),
             ],
         )
     )
     area = (
-        alt.Chart(frame.assign(Quantity="Self-consumption"))
+        alt.Chart(frame.assign(Quantity=label("Self-consumption")))
         .mark_area(opacity=0.35)
         .encode(
             x="time:T",
             y="Self-consumption:Q",
             color=alt.Color("Quantity:N", scale=_scale(["Load", "Production", "Self-consumption"])),
             tooltip=[
-                alt.Tooltip("time:T", format="%H:%M", title="Quarter hour"),
-                alt.Tooltip("Self-consumption:Q", format=".2f", title="Self-consumed (kW)"),
+                alt.Tooltip("time:T", format="%H:%M", title=t("charts.quarter_hour")),
+                alt.Tooltip("Self-consumption:Q", format=".2f", title=t("charts.self_consumed_kw")),
             ],
         )
     )
@@ -222,34 +243,73 @@ def percentiles(values: Iterable[float], points: tuple[float, ...] = (2.5, 25, 5
     return {f"P{p:g}": float(np.percentile(data, p)) for p in points}
 
 
-def device_map(devices: list[Mapping[str, Any]], title: str = "Devices") -> alt.Chart | None:
-    """The community's devices on a Mercator projection, coloured by kind, with their POD in the tooltip.
+DEVICE_KINDS = ("consumption_meter", "production_meter", "exchange_meter", "battery", "weather_station")
+KIND_COLORS = {
+    "consumption_meter": COLORS["Load"],
+    "production_meter": COLORS["Production"],
+    "exchange_meter": COLORS["Injection"],
+    "battery": COLORS["Self-consumption"],
+    "weather_station": "#0072B2",
+    "several": "#000000",
+}
+
+
+def device_groups(devices: list[Mapping[str, Any]]) -> pd.DataFrame:
+    """Devices at the same place (to about 10 m) grouped into one point with their count; a group of different
+    kinds is "several". One row per place: lat, lon, kind (a key of KIND_COLORS), count, PODs."""
+    places: dict[tuple[float, float], list[Mapping[str, Any]]] = {}
+    for d in devices:
+        if d.get("latitude") is None or d.get("longitude") is None:
+            continue
+        key = (round(float(d["latitude"]), 4), round(float(d["longitude"]), 4))
+        places.setdefault(key, []).append(d)
+    rows = []
+    for (lat, lon), group in places.items():
+        kinds = {str(d["kind"]) for d in group}
+        rows.append(
+            {
+                "lat": lat,
+                "lon": lon,
+                "kind": kinds.pop() if len(kinds) == 1 else "several",
+                "count": len(group),
+                "pods": ", ".join(sorted(str(d["pod"]) for d in group)),
+            }
+        )
+    return pd.DataFrame(rows, columns=["lat", "lon", "kind", "count", "pods"])
+
+
+def device_map(devices: list[Mapping[str, Any]], title: str = "") -> alt.Chart | None:
+    """The community's devices on a Mercator projection, coloured by kind (every kind in the legend, whether the
+    community has it or not), devices at the same place grouped with their count, PODs in the tooltip.
 
     Drawn without map tiles: tiles would come from a third-party server (the dApp then tells it where members
     live), and the points alone show the neighbourhood. None when no device carries coordinates."""
-    located = [d for d in devices if d.get("latitude") is not None and d.get("longitude") is not None]
-    if not located:
+    frame = device_groups(devices)
+    if frame.empty:
         return None
-    frame = pd.DataFrame(
-        {
-            "lat": [float(d["latitude"]) for d in located],
-            "lon": [float(d["longitude"]) for d in located],
-            "Device kind": [str(d["kind"]).replace("_", " ") for d in located],
-            "POD": [str(d["pod"]) for d in located],
-        }
+    names = [*DEVICE_KINDS, "several"]
+    frame["Kind"] = frame["kind"].map(lambda k: t(f"charts.kind_{k}"))
+    points = alt.Chart(frame, title=title or t("charts.devices")).encode(
+        longitude="lon:Q",
+        latitude="lat:Q",
+        tooltip=[
+            alt.Tooltip("Kind:N", title=t("charts.device_kind")),
+            alt.Tooltip("count:Q", title=t("charts.device_count")),
+            alt.Tooltip("pods:N", title="POD"),
+        ],
     )
-    return (
-        alt.Chart(frame, title=title)
-        .mark_circle(size=90, opacity=0.85)
-        .encode(
-            longitude="lon:Q",
-            latitude="lat:Q",
-            color=alt.Color("Device kind:N", legend=alt.Legend(orient="bottom")),
-            tooltip=["POD:N", "Device kind:N"],
-        )
-        .project(type="mercator")
-        .properties(height=260)
+    circles = points.mark_circle(opacity=0.85).encode(
+        color=alt.Color(
+            "Kind:N",
+            scale=alt.Scale(domain=[t(f"charts.kind_{k}") for k in names], range=[KIND_COLORS[k] for k in names]),
+            legend=alt.Legend(orient="bottom", title=t("charts.device_kind")),
+        ),
+        size=alt.Size("count:Q", scale=alt.Scale(range=[90, 600]), legend=None),
     )
+    counts = (
+        points.transform_filter("datum.count > 1").mark_text(color="white", fontWeight="bold").encode(text="count:Q")
+    )
+    return (circles + counts).project(type="mercator").properties(height=260)
 
 
 # Clusters are not quantities: they take the Okabe–Ito colours the quantities leave free first, then the rest.
@@ -262,7 +322,7 @@ def cluster_frame(clustering: Mapping[str, Any]) -> pd.DataFrame:
     rows = [
         {
             "slot": slot,
-            "Cluster": f"Cluster {j + 1} ({c['members']} members)",
+            "Cluster": t("charts.cluster", n=j + 1, members=c["members"]),
             "kW": float(wh) * 4 / 1000,
             "CV": float(c["cv"]),
         }
@@ -279,16 +339,18 @@ def cluster_lines(frame: pd.DataFrame, title: str = "") -> alt.Chart:
         alt.Chart(frame, title=title)
         .mark_line()
         .encode(
-            x=alt.X("slot:O", title="Local time", axis=alt.Axis(values=[f"{h:02d}:00" for h in range(0, 24, 3)])),
-            y=alt.Y("kW:Q", title="Mean power (kW)"),
+            x=alt.X(
+                "slot:O", title=t("charts.local_time"), axis=alt.Axis(values=[f"{h:02d}:00" for h in range(0, 24, 3)])
+            ),
+            y=alt.Y("kW:Q", title=t("charts.mean_power")),
             color=alt.Color(
                 "Cluster:N", scale=alt.Scale(domain=names, range=palette), legend=alt.Legend(orient="bottom")
             ),
             tooltip=[
-                alt.Tooltip("slot:O", title="Quarter hour"),
+                alt.Tooltip("slot:O", title=t("charts.quarter_hour")),
                 "Cluster:N",
                 alt.Tooltip("kW:Q", format=".2f"),
-                alt.Tooltip("CV:Q", format=".3f", title="Coefficient of variation"),
+                alt.Tooltip("CV:Q", format=".3f", title=t("dashboard.col_cv")),
             ],
         )
         .properties(height=260)

@@ -17,6 +17,7 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
+from dapp.i18n import t
 from lec.chain.contracts import DeploymentError, abi, load_deployments
 from lec.chain.reverts import sentence_for_data
 from lec.settings import get_settings, rpc_url
@@ -231,15 +232,15 @@ class Api:
         try:
             reply = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise ClientError(f"The platform API at {self.base_url} does not answer: start it with `lec api`.") from exc
+            raise ClientError(t("common.api_down")) from exc
         if reply.status_code == 401:
-            raise ClientError("Your session has expired or was not accepted: sign in again.")
+            raise ClientError(t("common.session_expired"))
         if reply.status_code == 403:
-            raise ClientError("Your account does not have the role or the community this page needs.")
+            raise ClientError(t("common.no_role"))
         if reply.status_code == 404:
-            raise NotFoundError(f"The platform has no such record ({_detail(reply)}).")
+            raise NotFoundError(t("common.not_found", detail=_detail(reply)))
         if reply.status_code >= 400:
-            raise ClientError(f"The platform refused the request: {_detail(reply)}")
+            raise ClientError(t("common.refused", detail=_detail(reply)))
         return reply.json() if reply.content else None
 
     def get(self, path: str, **params: Any) -> Any:
@@ -250,6 +251,9 @@ class Api:
 
     def patch(self, path: str, body: Any = None) -> Any:
         return self._request("PATCH", path, json=body)
+    def put(self, path: str, body: Any = None) -> Any:
+        return self._request("PUT", path, json=body)
+
     def delete(self, path: str) -> Any:
         return self._request("DELETE", path)
 
@@ -303,6 +307,39 @@ class Api:
             return self.get(f"/communities/{community_id}/clusters")
         except NotFoundError:
             return None
+
+    # The time bank and the person's own account.
+    def listings(self, community_id: int) -> list[dict[str, Any]]:
+        """The community's open listings (offers, requests and community tasks with their text), newest first."""
+        return self.get(f"/communities/{community_id}/listings", limit=200)["items"]
+
+    def post_listing(self, community_id: int, listing: dict[str, Any]) -> dict[str, Any]:
+        return self.post(f"/communities/{community_id}/listings", listing)
+
+    def people(self, community_id: int) -> list[dict[str, Any]]:
+        """The community's active members by display name, with their wallets."""
+        return self.get(f"/communities/{community_id}/people")
+
+    def rate(self, community_id: int, deal_id: int, stars: int, comment: str) -> dict[str, Any]:
+        return self.post(f"/communities/{community_id}/deals/{deal_id}/rating", {"stars": stars, "comment": comment})
+
+    def profile(self, community_id: int, wallet: str) -> dict[str, Any]:
+        return self.get(f"/communities/{community_id}/profiles/{wallet}")
+
+    def target(self, community_id: int) -> dict[str, Any] | None:
+        return self.get(f"/communities/{community_id}/me/target")
+
+    def save_target(self, community_id: int, hours: str) -> dict[str, Any]:
+        return self.put(f"/communities/{community_id}/me/target", {"hours": hours})
+
+    def update_me(self, changes: dict[str, Any]) -> dict[str, Any]:
+        return self._request("PATCH", "/me", json=changes)
+
+    def delete_me(self) -> None:
+        self.delete("/me")
+
+    def leave(self, community_id: int) -> None:
+        self.delete(f"/me/communities/{community_id}")
 
 
 def _detail(reply: httpx.Response) -> str:

@@ -23,6 +23,10 @@ KIND = {"citizen": 1, "stakeholder": 2}
 PROFILE = {"consumer": 0, "prosumer": 1, "prostormer": 2}
 
 
+class NoAdminKey(ChainError):
+    """The API holds no community admin key: the admin adds members from their own wallet instead."""
+
+
 def admin_account(settings: Settings) -> LocalAccount:
     if settings.community_admin_private_key is not None:
         return Account.from_key(settings.community_admin_private_key.get_secret_value())
@@ -32,7 +36,7 @@ def admin_account(settings: Settings) -> LocalAccount:
         keystore = json.loads(settings.community_admin_keystore.read_text())
         key = Account.decrypt(keystore, settings.community_admin_keystore_password.get_secret_value())
         return Account.from_key(key)
-    raise ChainError(
+    raise NoAdminKey(
         "No community admin key: set LEC_API_COMMUNITY_ADMIN_PRIVATE_KEY or LEC_API_COMMUNITY_ADMIN_KEYSTORE "
         "to the account holding community-admin on the community's token."
     )
@@ -50,12 +54,13 @@ def connect(settings: Settings, signing: bool = False) -> ChainClient:
 
 
 def add_member(settings: Settings, chain_community_id: int, wallet: str, kind: str, profile: str) -> str | None:
-    """Make `wallet` an active member (the contract mints the welcome bonus); None if it already was one."""
+    """Make `wallet` an active member (the contract mints the welcome bonus); None if it already was one — as when
+    the community admin signed `addMember` in their own wallet, so the platform needs no key of theirs."""
+    account = to_checksum_address(wallet)
+    if connect(settings).token(chain_community_id).functions.isMember(account).call():
+        return None
     client = connect(settings, signing=True)
     token = client.token(chain_community_id)
-    account = to_checksum_address(wallet)
-    if token.functions.isMember(account).call():
-        return None
     result: TxResult = client.send(token.functions.addMember(account, KIND[kind], PROFILE[profile]))
     return result.tx_hash
 

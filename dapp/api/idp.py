@@ -101,6 +101,11 @@ class IdentityProvider:
         representation = self._call(f"find the role {role}", admin.get_realm_role, role)
         self._call(f"grant the role {role}", admin.assign_realm_roles, user_id, [representation])
 
+    def revoke_realm_role(self, user_id: str, role: str) -> None:
+        admin = self.admin()
+        representation = self._call(f"find the role {role}", admin.get_realm_role, role)
+        self._call(f"revoke the role {role}", admin.delete_realm_roles_of_user, user_id, [representation])
+
     def delete_user(self, user_id: str) -> None:
         """End every session of the account (its refresh tokens stop working, clients are told through
         back-channel logout), then delete it."""

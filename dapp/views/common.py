@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -13,12 +13,14 @@ from typing import Any, TypeVar
 import streamlit as st
 from eth_typing import HexStr
 
-from dapp.client import Api, Chain, ClientError
+from dapp.client import LEC_CHAIN_ID, Api, Chain, ClientError
 from dapp.components import calls, wallet
+from dapp.i18n import t
 from lec.chain.contracts import DeploymentError
 from lec.settings import get_settings
 
 IDENTITY_KEY = "identity"
+PERIODS = ("day", "week", "month", "custom")
 USER_ERRORS = (ClientError, DeploymentError)
 T = TypeVar("T")
 
@@ -135,8 +137,20 @@ def plain(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", " ".join(text.splitlines()))
 
 
+_SERVER_PATH = re.compile(r"(?<![\w:/])(?:[A-Za-z]:)?(?:/[\w.\-]+){2,}/?")  # /srv/lec/data/periods/1/…/period.json
+_SETTING = re.compile(r"`?\bLEC_[A-Z0-9_]+\b`?")  # the platform's environment variables
+_COMMAND = re.compile(r"`lec [^`]*`")  # an operator's command
+
+
+def resident_sentence(message: str) -> str:
+    """`message` without what only the platform's operator can use: server paths, settings' names, commands."""
+    cleaned = _SERVER_PATH.sub(t("common.a_server_file"), message)
+    cleaned = _SETTING.sub(t("common.a_setting"), cleaned)
+    return _COMMAND.sub(t("common.the_operator"), cleaned)
+
+
 def show_error(message: str) -> None:
-    st.error(message, icon=":material/error:")
+    st.error(resident_sentence(message), icon=":material/error:")
 
 
 @contextmanager
@@ -156,27 +170,35 @@ def attempt(load: Callable[[], T]) -> T | None:
         return None
 
 
+def labels(options: Iterable[Any], label: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A widget's `format_func` with every option's text computed now, in this run's language: Streamlit (and its
+    AppTest) may format options outside the script run, where the language picked is not known."""
+    table = {option: label(option) for option in options}
+    return table.__getitem__
+
+
 def period_picker(prefix: str, default_days: int = 7, latest: date | None = None) -> tuple[date, date]:
     """A date range (both ends included) with quick choices; keys are prefixed by the page."""
     end_default = latest or date.today() - timedelta(days=1)
     choice = st.segmented_control(
-        "Period",
-        ["Last day", "Last week", "Last month", "Custom"],
-        default="Last week" if default_days == 7 else "Last month",
+        t("common.period"),
+        PERIODS,
+        format_func=labels(PERIODS, lambda c: t(f"common.period_{c}")),
+        default="week" if default_days == 7 else "month",
         key=f"{prefix}_period_choice",
-        help="The settlement period is a local calendar day (Europe/Rome); longer periods add days up.",
+        help=t("common.period_help"),
     )
-    if choice == "Last day":
+    if choice == "day":
         return end_default, end_default
-    if choice == "Last month":
+    if choice == "month":
         return end_default - timedelta(days=29), end_default
-    if choice == "Custom":
+    if choice == "custom":
         picked = st.date_input(
-            "From – to", (end_default - timedelta(days=6), end_default), key=f"{prefix}_period_custom"
+            t("common.period_range"), (end_default - timedelta(days=6), end_default), key=f"{prefix}_period_custom"
         )
         if isinstance(picked, tuple) and len(picked) == 2:
             return picked[0], picked[1]
-        st.info("Pick the last day of the period too.")
+        st.info(t("common.period_last_day"))
         st.stop()
     return end_default - timedelta(days=6), end_default
 
@@ -193,7 +215,7 @@ def chain_community_picker(prefix: str, identity: Identity) -> int:
     ids = list(names)
     default = ids.index(own) if own in ids else 0
     picked: int = st.selectbox(
-        "Community", ids, index=default, format_func=lambda i: names[i], key=f"{prefix}_community"
+        t("common.community"), ids, index=default, format_func=lambda i: names[i], key=f"{prefix}_community"
     )
     return picked
 
@@ -242,18 +264,31 @@ def pick_membership(prefix: str, identity: Identity) -> Membership:
     if options is None:
         st.stop()
     if not options:
-        st.info("You are not a member of a community yet: register and bind your wallet, then ask for approval.")
+        st.info(t("common.no_community"))
         st.stop()
     if len(options) == 1:
         return options[0]
-    return st.selectbox("Community", options, format_func=lambda m: m.name, key=f"{prefix}_membership")
+    return st.selectbox(t("common.community"), options, format_func=lambda m: m.name, key=f"{prefix}_membership")
+
+
+def platform_community_id(identity: Identity, chain_community_id: int) -> int | None:
+    """The platform's id of the community the Registry numbers `chain_community_id` (None if it does not list it)."""
+    return next(
+        (c["id"] for c in _communities(identity.token) if c.get("chain_community_id") == chain_community_id), None
+    )
+
+
+def day_text(period_id: int) -> str:
+    """A period id (YYYYMMDD) as a day a resident reads (30/11/2026)."""
+    text = str(period_id)
+    return f"{text[6:8]}/{text[4:6]}/{text[:4]}" if len(text) == 8 else text
 
 
 def show_answer(purpose: str, success: str) -> wallet.WalletAnswer | None:
     """The wallet's answer to a request: waiting, refused (as a sentence) or done."""
     reply = wallet.answer(purpose)
     if wallet.waiting(purpose):
-        st.info("Waiting for your wallet: confirm or reject the request in MetaMask.")
+        st.info(t("common.waiting_request"))
     elif reply is not None and not reply.ok:
         show_error(reply.sentence)
     elif reply is not None:
@@ -265,7 +300,7 @@ def show_transaction(purpose: str, what: str) -> None:
     """The outcome of a transaction the wallet sent: mined, reverted, or still pending."""
     reply = wallet.answer(purpose)
     if wallet.waiting(purpose):
-        st.info("Waiting for your wallet: check the transaction in MetaMask and sign it.")
+        st.info(t("common.waiting_transaction"))
     elif reply is not None and not reply.ok:
         show_error(reply.sentence)
     elif reply is not None:
@@ -273,12 +308,12 @@ def show_transaction(purpose: str, what: str) -> None:
         try:
             receipt = chain().w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=30)
         except Exception:  # web3's TimeExhausted: the network has not mined it yet
-            st.info(f"Transaction {tx_hash} sent; not mined yet. Reload the page in a moment.")
+            st.info(t("common.not_mined", tx=tx_hash))
             return
         if receipt["status"] == 1:
-            st.success(f"{what} confirmed in block {receipt['blockNumber']} (transaction {tx_hash}).")
+            st.success(t("common.mined", what=what, block=receipt["blockNumber"], tx=tx_hash))
         else:
-            show_error(f"{what} was mined in block {receipt['blockNumber']} but reverted: nothing changed.")
+            show_error(t("common.reverted", what=what, block=receipt["blockNumber"]))
 
 
 def sign(purpose: str, contract: str, to: str, data: str) -> None:
@@ -287,7 +322,7 @@ def sign(purpose: str, contract: str, to: str, data: str) -> None:
     st.session_state.pop(error_key, None)
     account = wallet.state().account
     if account is None:
-        st.session_state[error_key] = "Connect your wallet first (Wallet page or the sidebar)."
+        st.session_state[error_key] = t("common.connect_first")
         return
     tx = calls.tx(account, to, data)
     refusal = chain().preflight(contract, tx)
@@ -303,12 +338,22 @@ def show_signing(purpose: str, what: str) -> None:
     show_transaction(purpose, what)
 
 
+def wallet_status() -> str:
+    """The wallet's state in one line, on the page itself (on a phone the sidebar with the bridge is closed)."""
+    state = wallet.state()
+    if state.installed is None:
+        return ""
+    if not state.installed:
+        return t("common.wallet_none")
+    if state.account is None:
+        return t("common.wallet_not_connected")
+    short = state.account[:6] + "…" + state.account[-4:]
+    return t("common.wallet_on_lec" if state.chain_id == LEC_CHAIN_ID else "common.wallet_off_lec", account=short)
+
+
 def wallet_hint() -> None:
     state = wallet.state()
     if state.account is None:
-        st.info(
-            "Connect your wallet on the Wallet page: changes here are signed in MetaMask by an account holding "
-            "the role on chain."
-        )
+        st.info(t("common.wallet_hint"))
     else:
-        st.caption(f"Transactions will be signed by {state.account}.")
+        st.caption(t("common.signed_by", account=state.account))

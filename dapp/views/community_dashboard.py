@@ -11,14 +11,14 @@ import pandas as pd
 import streamlit as st
 
 from dapp import charts
-from dapp.components.calls import to_tokens
-from dapp.views import common
+from dapp.i18n import t
+from dapp.views import common, deals
 from dapp.views import details as second_level
 
 P = "dash_"
 
 identity = common.signed_in()
-st.title("Community dashboard")
+st.title(t("dashboard.title"))
 token = identity.token  # narrowed once: the loaders below close over it
 membership = common.pick_membership(P, identity)
 api = common.api(identity)
@@ -45,6 +45,20 @@ def load_clusters(token: str | None, community_id: int) -> dict | None:
     return common.Api(token).clusters(community_id)
 
 
+# The members' table keeps its internal column names (the charts use them); a resident reads these.
+COLUMNS = {
+    "Member": t("dashboard.col_member"),
+    "Kind": t("cadmin.col_kind"),
+    "Profile": t("cadmin.col_profile"),
+    "Load (kWh)": t("dashboard.col_load"),
+    "Production (kWh)": t("dashboard.col_production"),
+    "Self-consumption %": t("dashboard.col_sc"),
+    "Self-sufficiency %": t("dashboard.col_ss"),
+    "Peak (kW)": t("dashboard.col_peak"),
+    "Readings": t("dashboard.col_readings"),
+    "Rank": t("dashboard.col_rank"),
+    "Expected (per meter)": t("dashboard.col_expected"),
+}
 latest = date.today() - timedelta(days=1)
 history_start = latest - timedelta(days=179)
 loaded = common.attempt(lambda: load_overview(token, membership.community_id, history_start, latest))
@@ -53,18 +67,22 @@ if loaded is None:
 kpis, members, devices = loaded
 days = charts.daily_frame(kpis)
 
-overview, details = st.tabs(["Overview", "Details"])
-with overview:
+# One level at a time: a chart drawn inside a hidden tab measures no width and came out about 25 px tall.
+LEVELS = {"overview": t("dashboard.overview"), "details": t("dashboard.details")}
+level = st.segmented_control(
+    t("dashboard.level"), list(LEVELS), format_func=LEVELS.__getitem__, default="overview", key=f"{P}level"
+)
+if level == "overview":
     week = days[days["day"] > pd.Timestamp(latest - timedelta(days=7))]
     table = pd.DataFrame(
         [
             {
-                "Community": membership.name,
-                "Members": len(members),
-                "Active members": sum(1 for m in members if m["active"]),
-                "Devices": len(devices),
-                "Load last 7 days (kWh)": week["Load"].sum() if not week.empty else 0.0,
-                "Production last 7 days (kWh)": week["Production"].sum() if not week.empty else 0.0,
+                t("dashboard.community"): membership.name,
+                t("dashboard.members"): len(members),
+                t("dashboard.active_members"): sum(1 for m in members if m["active"]),
+                t("dashboard.devices"): len(devices),
+                t("dashboard.load_7"): week["Load"].sum() if not week.empty else 0.0,
+                t("dashboard.production_7"): week["Production"].sum() if not week.empty else 0.0,
             }
         ]
     )
@@ -80,19 +98,15 @@ with overview:
         if device_map is not None:
             st.altair_chart(device_map, use_container_width=True)
         else:
-            st.info(
-                "No device carries coordinates yet: the map appears once devices are registered with their position."
-            )
-        kinds = pd.Series([str(d["kind"]) for d in devices]).value_counts().rename_axis("Device kind")
-        st.dataframe(kinds.reset_index(name="Devices"), hide_index=True)
+            st.info(t("dashboard.no_map"))
+        kinds = pd.Series([str(d["kind"]) for d in devices]).value_counts().rename_axis(t("dashboard.device_kind"))
+        st.dataframe(kinds.reset_index(name=t("dashboard.devices")), hide_index=True)
     with right:
         if week.empty:
-            st.info("No readings in the last seven days.")
+            st.info(t("dashboard.no_week"))
         else:
             st.altair_chart(
-                charts.energy_lines(
-                    week, ["Load", "Production", "Self-consumption"], title="Last week: load vs production"
-                ),
+                charts.energy_lines(week, ["Load", "Production", "Self-consumption"], title=t("dashboard.last_week")),
                 use_container_width=True,
             )
 
@@ -100,57 +114,62 @@ with overview:
         left, right = st.columns(2)
         monthly = charts.monthly_frame(days)
         left.altair_chart(
-            charts.energy_bars(monthly, ["Load", "Production", "Self-consumption"], x="month", title="Monthly energy"),
+            charts.energy_bars(
+                monthly, ["Load", "Production", "Self-consumption"], x="month", title=t("dashboard.monthly")
+            ),
             use_container_width=True,
         )
         trend = charts.shares(days)
         right.altair_chart(
-            charts.percent_trend(trend, {"Self-sufficiency %": "Self-sufficiency"}, title="Self-sufficiency trend"),
+            charts.percent_trend(
+                trend, {"Self-sufficiency %": t("member.self_sufficiency")}, title=t("dashboard.trend")
+            ),
             use_container_width=True,
         )
 
-    st.subheader("Tokens")
+    st.subheader(t("dashboard.tokens"))
     chain_community_id = membership.chain_community_id
     if chain_community_id is not None:
         chain = common.chain()
         policy = common.attempt(partial(chain.token_policy, chain_community_id))
         claims = common.attempt(partial(chain.claims, chain_community_id)) or []
         if policy is not None:
-            symbol = chain.symbol(chain_community_id)
-            t1, t2, t3 = st.columns(3)
-            t1.metric(f"Treasury ({symbol})", f"{to_tokens(policy['treasury']):,.2f}")
-            t2.metric(f"In circulation ({symbol})", f"{to_tokens(chain.total_supply(chain_community_id)):,.2f}")
-            t3.metric(f"Rewards claimed ({symbol})", f"{to_tokens(sum(c['amount'] for c in claims)):,.2f}")
+            k1, k2, k3 = st.columns(3)
+            k1.metric(t("tokenadmin.treasury"), t("common.hours", n=deals.hours(policy["treasury"])))
+            k2.metric(
+                t("dashboard.circulation"), t("common.hours", n=deals.hours(chain.total_supply(chain_community_id)))
+            )
+            k3.metric(t("member.claimed"), t("common.hours", n=deals.hours(sum(c["amount"] for c in claims))))
             if claims:
                 per_day = (
                     pd.DataFrame(
                         [
-                            {"day": pd.Timestamp(charts.day_of(c["period"])), "tokens": float(to_tokens(c["amount"]))}
+                            {"day": pd.Timestamp(charts.day_of(c["period"])), "hours": c["amount"] / 10**18}
                             for c in claims
                         ]
                     )
                     .groupby("day", as_index=False)
                     .sum()
                 )
-                st.bar_chart(per_day, x="day", y="tokens", x_label="Period", y_label=f"Rewards claimed ({symbol})")
+                st.bar_chart(per_day, x="day", y="hours", x_label=t("member.day"), y_label=t("dashboard.claimed_hours"))
 
-with details:
+else:
     start, end = common.period_picker(P, default_days=7, latest=latest)
     rows = []
     for m in members:
         page = common.attempt(partial(load_member_days, token, membership.community_id, m["user_id"], start, end))
         if page is None:
             continue
-        t = page["totals"]
+        totals = page["totals"]
         peaks = [d["peak_w"] for d in page["items"]]
         samples = sum(d["samples"] for d in page["items"])
         rows.append(
             {
                 "Member": f"{m['name']} {m['surname']}",
-                "Kind": m["member_kind"],
-                "Profile": m["energy_profile"],
-                "Load (kWh)": t["load_wh"] / 1000,
-                "Production (kWh)": t["production_wh"] / 1000,
+                "Kind": t(f"cadmin.kind_{m['member_kind']}"),
+                "Profile": t(f"cadmin.profile_{m['energy_profile']}"),
+                "Load (kWh)": totals["load_wh"] / 1000,
+                "Production (kWh)": totals["production_wh"] / 1000,
                 "Self-consumption %": page["self_consumption_pct"],
                 "Self-sufficiency %": page["self_sufficiency_pct"],
                 "Peak (kW)": max(peaks) / 1000 if peaks else None,
@@ -159,23 +178,27 @@ with details:
         )
     detail = pd.DataFrame(rows)
     if detail.empty:
-        st.info("No member has readings in this period.")
+        st.info(t("dashboard.no_readings"))
     else:
-        st.markdown("**Members**")
+        st.markdown(f"**{t('dashboard.members')}**")
         st.dataframe(
-            detail,
+            detail.rename(columns=COLUMNS),
             hide_index=True,
             column_config={
-                "Load (kWh)": st.column_config.NumberColumn(format="%.1f"),
-                "Production (kWh)": st.column_config.NumberColumn(format="%.1f"),
-                "Self-consumption %": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f %%"),
-                "Self-sufficiency %": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f %%"),
-                "Peak (kW)": st.column_config.NumberColumn(format="%.2f"),
+                COLUMNS["Load (kWh)"]: st.column_config.NumberColumn(format="%.1f"),
+                COLUMNS["Production (kWh)"]: st.column_config.NumberColumn(format="%.1f"),
+                COLUMNS["Self-consumption %"]: st.column_config.ProgressColumn(
+                    min_value=0, max_value=100, format="%.0f %%"
+                ),
+                COLUMNS["Self-sufficiency %"]: st.column_config.ProgressColumn(
+                    min_value=0, max_value=100, format="%.0f %%"
+                ),
+                COLUMNS["Peak (kW)"]: st.column_config.NumberColumn(format="%.2f"),
             },
         )
         left, right = st.columns(2)
         with left:
-            st.markdown("**Percentiles across members**")
+            st.markdown(f"**{t('dashboard.percentiles')}**")
             pct = pd.DataFrame(
                 {
                     "Load (kWh)": charts.percentiles(detail["Load (kWh)"]),
@@ -183,67 +206,69 @@ with details:
                     "Self-sufficiency %": charts.percentiles(detail["Self-sufficiency %"].dropna()),
                 }
             )
+            pct = pct.rename(columns=COLUMNS)
             st.dataframe(pct, column_config={c: st.column_config.NumberColumn(format="%.2f") for c in pct.columns})
         with right:
-            st.markdown("**Ranking by self-sufficiency**")
+            st.markdown(f"**{t('dashboard.ranking')}**")
             ranking = detail.sort_values("Self-sufficiency %", ascending=False)[["Member", "Self-sufficiency %"]]
             ranking.insert(0, "Rank", range(1, len(ranking) + 1))
-            st.dataframe(ranking, hide_index=True)
-        st.markdown("**Data quality**")
+            st.dataframe(ranking.rename(columns=COLUMNS), hide_index=True)
+        st.markdown(f"**{t('dashboard.quality')}**")
         quarters = (end - start).days * 96 + 96
         quality = detail[["Member", "Readings"]].assign(**{"Expected (per meter)": quarters})
-        st.dataframe(quality, hide_index=True)
+        st.dataframe(quality.rename(columns=COLUMNS), hide_index=True)
 
-    st.markdown("**Anomalies**")
+    st.markdown(f"**{t('dashboard.anomalies')}**")
     anomalies = common.attempt(partial(load_anomalies, token, membership.community_id))
     if anomalies is not None:
         if not anomalies["items"]:
-            st.info("The oracle has found no anomaly in this community's readings.")
+            st.info(t("dashboard.no_anomalies"))
         else:
             st.dataframe(
                 pd.DataFrame(
                     [
                         {
-                            "Reason": a["reason"].replace("_", " "),
-                            "Sentence": a["message"],
+                            t("dashboard.col_reason"): a["reason"].replace("_", " "),
+                            t("dashboard.col_sentence"): a["message"],
                             "POD": a["pod"],
-                            "Time": pd.Timestamp(a["timestamp"] or a["detected_at"]),
+                            t("dashboard.col_time"): pd.Timestamp(a["timestamp"] or a["detected_at"]),
                         }
                         for a in anomalies["items"]
                     ]
                 ),
                 hide_index=True,
             )
-            st.caption(f"The {len(anomalies['items'])} newest of {anomalies['total']} anomalies.")
+            st.caption(t("dashboard.newest", n=len(anomalies["items"]), total=anomalies["total"]))
 
-    st.markdown("**Load-curve clusters**")
+    st.markdown(f"**{t('dashboard.clusters')}**")
     clustering = common.attempt(partial(load_clusters, token, membership.community_id))
     if clustering is None or not clustering["clusters"]:
-        st.info("This community has no load-curve clusters yet: the oracle admin makes them with `lec oracle cluster`.")
+        st.info(t("dashboard.no_clusters"))
     else:
         st.altair_chart(
-            charts.cluster_lines(charts.cluster_frame(clustering), title="Mean daily curve of each cluster"),
+            charts.cluster_lines(charts.cluster_frame(clustering), title=t("dashboard.cluster_chart")),
             use_container_width=True,
         )
         st.dataframe(
             pd.DataFrame(
                 [
                     {
-                        "Cluster": f"Cluster {j + 1}",
-                        "Members": c["members"],
-                        "Std (Wh per quarter hour)": c["std"],
-                        "Coefficient of variation": c["cv"],
+                        t("dashboard.col_cluster"): t("dashboard.cluster_n", n=j + 1),
+                        t("dashboard.members"): c["members"],
+                        t("dashboard.col_std"): c["std"],
+                        t("dashboard.col_cv"): c["cv"],
                     }
                     for j, c in enumerate(clustering["clusters"])
                 ]
             ),
             hide_index=True,
             column_config={
-                "Std (Wh per quarter hour)": st.column_config.NumberColumn(format="%.1f"),
-                "Coefficient of variation": st.column_config.NumberColumn(format="%.3f"),
+                t("dashboard.col_std"): st.column_config.NumberColumn(format="%.1f"),
+                t("dashboard.col_cv"): st.column_config.NumberColumn(format="%.3f"),
             },
         )
-        st.caption(f"{clustering['description']}, run {clustering['last_update'][:10]}.")
+        st.caption(
+            t("dashboard.cluster_run", description=clustering["description"], day=clustering["last_update"][:10])
+        )
 
-with details:
     second_level.render(api, membership.community_id, latest)

@@ -1,29 +1,28 @@
-"""Home: what the platform is, who is signed in and what each role finds here."""
+"""Home: what the platform is, who is signed in and what each role finds here; a newcomer creates an account."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from dapp.i18n import t
 from dapp.views import common
+from dapp.views.signin import registration_url
 
 identity = common.current_identity()
-st.title("Local Energy Community")
-st.markdown(
-    "Members share the energy produced in the community and earn tokens (1 token = 1 hour of the time bank) "
-    "for consuming it when it is produced and for avoiding load peaks. Every reward is computed by the oracle, "
-    "notarised on the community's chain and claimable with a proof anyone can check."
-)
+st.title(t("home.title"))
+st.markdown(t("home.intro"))
 if identity is None:
-    st.info("Sign in from the sidebar to see your energy, your wallet and the pages of your role.")
+    st.info(t("home.sign_in"))
+    url = registration_url()
+    if url:
+        st.link_button(t("home.register"), url, icon=":material/person_add:")
+        st.caption(t("home.register_help"))
 else:
-    st.subheader(f"Welcome, {common.plain(identity.name)}")
-    jobs = {
-        "token-holder": "**My energy** shows your curves, bands and rewards; **Wallet** moves tokens.",
-        "community-admin": "**Community dashboard** and **Members and tasks** run the community.",
-        "oracle-admin": "**Reward models** registers model versions, stored in clear on chain.",
-        "token-admin": "**Token policy** sets fees, incentives and bonuses, signed in your wallet.",
-        "auditor": "**Audit a bundle** checks a member's data and reward against the chain.",
-        "platform-admin": "**Community dashboard** shows every community.",
-    }
+    st.subheader(t("home.welcome", name=common.plain(identity.name)))
     for role in sorted(identity.roles):
-        st.markdown(f"- {jobs[role]}")
+        st.markdown(f"- {t(f'home.job_{role}')}")
+    if not identity.roles:
+        st.markdown(t("home.no_role"))
+with st.expander(t("home.glossary")):
+    for term in ("hour", "self_consumption", "self_sufficiency", "bands", "escrow", "proof", "wallet", "cluster"):
+        st.markdown(f"**{t(f'home.term_{term}')}** — {t(f'home.def_{term}')}")

@@ -10,14 +10,15 @@ import streamlit as st
 
 from dapp import charts
 from dapp.components.calls import to_tokens
-from dapp.views import common
+from dapp.i18n import t
+from dapp.views import common, deals
 from dapp.views import comparison as own_comparison
 from oracle.proofs.encoding import MISSING
 
 P = "member_"
 
 identity = common.signed_in()
-st.title("My energy")
+st.title(t("member.title"))
 token = identity.token  # narrowed once: the loaders below close over it
 membership = common.pick_membership(P, identity)
 api = common.api(identity)
@@ -30,38 +31,61 @@ def load_days(token: str | None, community_id: int, first: date, last: date) -> 
     return client.my_daily(community_id, first, last), client.community_kpis(community_id, first, last)
 
 
+@st.cache_data(ttl=300, show_spinner=False)
+def load_clusters(token: str | None, community_id: int) -> dict | None:
+    return common.Api(token).clusters(community_id)
+
+
+def cluster_caption(clustering: dict | None) -> str:
+    """Which cluster the member is in, with the same numbering as the community admin's dashboard."""
+    if not clustering or not clustering.get("clusters"):
+        return t("member.no_clusters")
+    ids = [c["id"] for c in clustering["clusters"]]
+    own = clustering.get("own_cluster_id")
+    if own not in ids:
+        return t("member.not_clustered", count=len(ids), day=str(clustering["last_update"])[:10])
+    size = clustering["clusters"][ids.index(own)]["members"]
+    return t(
+        "member.your_cluster",
+        n=ids.index(own) + 1,
+        count=len(ids),
+        members=size,
+        day=str(clustering["last_update"])[:10],
+    )
+
+
 loaded = common.attempt(lambda: load_days(token, membership.community_id, start, end))
 if loaded is None:
     st.stop()
 mine, community = loaded
 days = charts.daily_frame(mine["items"])
 if days.empty:
-    st.info(f"No readings of yours between {start} and {end} yet: pick another period.")
+    st.info(t("member.no_readings", start=start, end=end))
     st.stop()
 
 totals = mine["totals"]
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Load", f"{totals['load_wh'] / 1000:,.1f} kWh", help="Energy your home or business consumed.")
-c2.metric("Production", f"{totals['production_wh'] / 1000:,.1f} kWh", help="Energy your plant produced.")
+c1.metric(t("member.load"), f"{totals['load_wh'] / 1000:,.1f} kWh", help=t("member.load_help"))
+c2.metric(t("member.production"), f"{totals['production_wh'] / 1000:,.1f} kWh", help=t("member.production_help"))
 sc_pct, ss_pct = mine.get("self_consumption_pct"), mine.get("self_sufficiency_pct")
 c3.metric(
-    "Self-consumption",
+    t("member.self_consumption"),
     "—" if sc_pct is None else f"{sc_pct:.1f} %",
-    help="Share of your production you used yourself at the moment it was produced.",
+    help=t("member.self_consumption_help"),
 )
 c4.metric(
-    "Self-sufficiency",
+    t("member.self_sufficiency"),
     "—" if ss_pct is None else f"{ss_pct:.1f} %",
-    help="Share of your consumption covered by your own production at that moment.",
+    help=t("member.self_sufficiency_help"),
 )
 
 st.altair_chart(
-    charts.energy_bars(days, ["Load", "Production", "Self-consumption"], title="Your energy per day"),
+    charts.energy_bars(days, ["Load", "Production", "Self-consumption"], title=t("member.energy_per_day")),
     use_container_width=True,
 )
 
 # Comparison with the community: the community's daily totals divided by its members (no one else's data).
-st.subheader("You and the community")
+st.subheader(t("member.you_and_community"))
 members_by_day = {int(d["day"]): max(int(d["members"]), 1) for d in community}
 avg = pd.concat(
     [charts.daily_frame([d], per=members_by_day[int(d["day"])]) for d in community] or [charts.daily_frame([])]
@@ -72,28 +96,37 @@ if not avg.empty:
     both = mine_shares[["day", "You"]].merge(avg_shares[["day", "Community"]], on="day", how="outer")
     left, right = st.columns(2)
     left.altair_chart(
-        charts.percent_trend(both, {"You": "You", "Community": "Community"}, title="Self-sufficiency"),
+        charts.percent_trend(
+            both, {"You": t("member.you"), "Community": t("member.community")}, title=t("member.self_sufficiency")
+        ),
         use_container_width=True,
     )
+    quantities = ("Load", "Production", "Self-consumption")
+    you, average_member = t("member.you"), t("member.average_member")
     comparison = pd.DataFrame(
         {
-            "kWh per day": ["Load", "Production", "Self-consumption"],
-            "You": [days[q].mean() for q in ("Load", "Production", "Self-consumption")],
-            "Average member": [avg[q].mean() for q in ("Load", "Production", "Self-consumption")],
+            t("member.kwh_per_day"): [t("member.load"), t("member.production"), t("member.self_consumption")],
+            you: [days[q].mean() for q in quantities],
+            average_member: [avg[q].mean() for q in quantities],
         }
     )
     right.dataframe(
         comparison,
         hide_index=True,
         column_config={
-            "You": st.column_config.NumberColumn(format="%.1f kWh"),
-            "Average member": st.column_config.NumberColumn(format="%.1f kWh"),
+            you: st.column_config.NumberColumn(format="%.1f kWh"),
+            average_member: st.column_config.NumberColumn(format="%.1f kWh"),
         },
     )
+
+# The member's cluster, from the same clustering run the admin's dashboard shows (only their own assignment).
+clustering = common.attempt(lambda: load_clusters(token, membership.community_id))
+own_cluster = cluster_caption(clustering)
+st.caption(own_cluster)
 own_comparison.render(api, membership.community_id, start, end, days)
 
 # One day in detail: quarter-hour curves and the ARERA bands, from the member's own proof bundle.
-st.subheader("A day in detail")
+st.subheader(t("member.day_detail"))
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -103,10 +136,10 @@ def load_bundle(token: str | None, community_id: int, period: int) -> dict:
 
 periods = common.attempt(lambda: api.periods(membership.community_id)) or []
 if not periods:
-    st.info("No settlement period has been computed yet; curves appear once the oracle has run a day.")
+    st.info(t("member.no_periods"))
 else:
     period = st.selectbox(
-        "Day", [p["period_id"] for p in periods], format_func=lambda p: str(charts.day_of(p)), key=f"{P}day"
+        t("member.day"), [p["period_id"] for p in periods], format_func=lambda p: str(charts.day_of(p)), key=f"{P}day"
     )
     bundle = common.attempt(lambda: load_bundle(token, membership.community_id, period))
     if bundle and bundle.get("devices"):
@@ -127,15 +160,15 @@ else:
         left.altair_chart(charts.power_curve(curve, title=f"{charts.day_of(period)}"), use_container_width=True)
         stamps = bundle["start"] + bundle["step"] * np.arange(n)
         right.altair_chart(
-            charts.band_chart(charts.band_split(stamps, load), title="Consumption by ARERA band"),
+            charts.band_chart(charts.band_split(stamps, load), title=t("member.bands")),
             use_container_width=True,
         )
-        right.caption("F1: Mon–Fri 08–19 · F2: Mon–Fri 07–08 and 19–23, Sat 07–23 · F3: nights, Sundays, holidays")
+        right.caption(t("member.bands_help"))
 
 # Tokens: what the member claimed, read from the chain's public RewardClaimed events.
-st.subheader("Tokens earned")
+st.subheader(t("member.tokens"))
 if membership.chain_community_id is None or not membership.wallet:
-    st.info("Bind your wallet to see your tokens.")
+    st.info(t("member.bind_wallet"))
     st.stop()
 chain_community_id: int = membership.chain_community_id
 chain = common.chain()
@@ -146,18 +179,35 @@ earned = sum(c["amount"] for c in own)
 month_start = date.today().replace(day=1)
 this_month = sum(c["amount"] for c in own if charts.day_of(c["period"]) >= month_start)
 t1, t2, t3 = st.columns(3)
-t1.metric(f"Rewards claimed ({symbol})", f"{to_tokens(earned):,.2f}", help="1 token = 1 hour of the time bank.")
+t1.metric(t("member.claimed"), t("common.hours", n=deals.hours(earned)), help=t("common.hour_help"))
+# The target is kept per member by the API, so it is the same on the next visit and on another device.
+target_key = f"{P}target_{membership.community_id}"
+if target_key not in st.session_state:
+    saved = common.attempt(lambda: api.target(membership.community_id))
+    st.session_state[target_key] = float(saved["hours"]) if saved else 10.0
+
+
+def _save_target() -> None:
+    value = st.session_state[target_key]
+    try:
+        api.save_target(membership.community_id, f"{value:.2f}")
+    except common.ClientError as exc:
+        st.session_state[f"{P}target_error"] = str(exc)
+
+
 target = t2.number_input(
-    f"Monthly target ({symbol})",
+    t("member.target"),
     min_value=0.0,
-    value=10.0,
     step=1.0,
-    key=f"{P}target",
-    help="Set yourself a goal; rewards grow with self-consumption and with fewer load peaks.",
+    key=target_key,
+    on_change=_save_target,
+    help=t("member.target_help"),
 )
+if st.session_state.pop(f"{P}target_error", None):
+    common.show_error(t("member.target_not_saved"))
 t2.progress(
     min(float(to_tokens(this_month)) / target, 1.0) if target else 0.0,
-    text=f"{to_tokens(this_month):,.2f} of {target:,.0f} this month",
+    text=t("member.target_progress", done=deals.hours(this_month), target=f"{target:,.2f}"),
 )
 totals_by_account: dict[str, int] = {}
 for c in claims:
@@ -166,12 +216,19 @@ for c in claims:
 ranking = sorted(totals_by_account.values(), reverse=True)
 mine_30 = totals_by_account.get(membership.wallet.lower())
 t3.metric(
-    "Ranking (last 30 days)",
-    f"{ranking.index(mine_30) + 1} of {len(ranking)}" if mine_30 is not None else "not ranked yet",
-    help="By rewards claimed in the last 30 days among the community's members.",
+    t("member.ranking"),
+    t("member.rank", rank=ranking.index(mine_30) + 1, of=len(ranking)) if mine_30 is not None else t("member.unranked"),
+    help=t("member.ranking_help"),
 )
 if own:
     table = pd.DataFrame(
-        [{"Day": charts.day_of(c["period"]), symbol: float(to_tokens(c["amount"])), "Block": c["block"]} for c in own]
+        [
+            {
+                t("member.day"): charts.day_of(c["period"]),
+                t("member.hours_col"): deals.hours(c["amount"]),
+                t("member.block"): c["block"],
+            }
+            for c in own
+        ]
     )
     st.dataframe(table, hide_index=True)

@@ -7,13 +7,14 @@ import pandas as pd
 import streamlit as st
 
 from dapp.components import calls
+from dapp.i18n import t
 from dapp.views import common
 from oracle.rewards.models import KINDS, RewardModelError, validate_model
 
 P = "oracle_"
 
 identity = common.signed_in()
-st.title("Reward models")
+st.title(t("oracle.title"))
 chain = common.chain()
 models = common.attempt(chain.models)
 if models is None:
@@ -24,26 +25,30 @@ if models:
         table,
         hide_index=True,
         column_config={
-            "params": st.column_config.TextColumn("parameters (canonical JSON, on chain)"),
-            "params_hash": st.column_config.TextColumn("keccak256(params)"),
+            "id": st.column_config.NumberColumn(t("oracle.col_id")),
+            "name": st.column_config.TextColumn(t("oracle.col_name")),
+            "version": st.column_config.NumberColumn(t("oracle.col_version")),
+            "kind": st.column_config.TextColumn(t("oracle.col_kind")),
+            "params": st.column_config.TextColumn(t("oracle.col_params")),
+            "params_hash": st.column_config.TextColumn(t("oracle.col_hash")),
+            "registered_by": st.column_config.TextColumn(t("oracle.col_by")),
         },
     )
-    st.caption("A version never changes: a change of parameters is registered as a new version of the same name.")
+    st.caption(t("oracle.versions_help"))
 else:
-    st.info("No reward model is registered yet.")
+    st.info(t("oracle.no_models"))
 
-st.subheader("Register a new version")
+st.subheader(t("oracle.register_title"))
 common.wallet_hint()
-name = st.text_input("Model name", value="lec-default", key=f"{P}name")
-kind = st.selectbox("Kind", KINDS, key=f"{P}kind", help="self-consumption, no-peaks or both combined (DESIGN §5.6).")
+name = st.text_input(t("oracle.name"), value="lec-default", key=f"{P}name")
+kind = st.selectbox(t("oracle.kind"), KINDS, key=f"{P}kind", help=t("oracle.kind_help"))
 params_text = st.text_area(
-    "Parameters (integers, JSON)",
+    t("oracle.params"),
     value='{"a": 1000000000000000, "b": 500000000000000, "c": 500000000000000, "max_per_period": 10**21}'.replace(
         "10**21", str(10**21)
     ),
     key=f"{P}params",
-    help="Token units per kWh for a, b, c; max_per_period caps the period's total. Only integers, so any auditor "
-    "recomputes every reward bit for bit.",
+    help=t("oracle.params_help"),
 )
 canonical = None
 try:
@@ -53,7 +58,7 @@ except RewardModelError as exc:
     common.show_error(str(exc))
 address = common.attempt(lambda: chain.deployments()["contracts"]["RewardModels"])
 st.button(
-    "Register in MetaMask",
+    t("oracle.register"),
     key=f"{P}register",
     type="primary",
     disabled=canonical is None or address is None,
@@ -65,4 +70,4 @@ st.button(
         calls.encode_call("registerModel(string,string,string)", name, kind, canonical or ""),
     ),
 )
-common.show_signing("register_model", "Registration")
+common.show_signing("register_model", t("oracle.registration"))

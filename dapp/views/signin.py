@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 import streamlit as st
@@ -14,19 +15,11 @@ from keycloak import KeycloakOpenID
 from keycloak.exceptions import KeycloakAuthenticationError, KeycloakConnectionError, KeycloakError
 
 from dapp.client import ClientError
+from dapp.i18n import t
 from dapp.views import common
 from lec.settings import get_settings
 
 DEFAULT_KEYCLOAK_URL = "http://127.0.0.1:8080/"
-# The realm roles in words a resident reads under their name.
-ROLE_LABELS = {
-    "token-holder": "member",
-    "community-admin": "community admin",
-    "oracle-admin": "oracle admin",
-    "token-admin": "token admin",
-    "auditor": "auditor",
-    "platform-admin": "platform admin",
-}
 
 
 def dev_accounts() -> dict[str, Any]:
@@ -54,11 +47,11 @@ def dev_sign_in(username: str, password: str) -> common.Identity:
     try:
         reply = keycloak().token(username, password)
     except KeycloakAuthenticationError as exc:
-        raise ClientError("Wrong username or password for the demo realm.") from exc
+        raise ClientError(t("signin.wrong_password")) from exc
     except KeycloakConnectionError as exc:
-        raise ClientError("The identity server does not answer: start the demo with `make demo`.") from exc
+        raise ClientError(t("signin.keycloak_down")) from exc
     except KeycloakError as exc:
-        raise ClientError(f"The identity server refused the sign-in: {exc.error_message!r}.") from exc
+        raise ClientError(t("signin.refused", detail=repr(exc.error_message))) from exc
     token = reply["access_token"]
     # Decoded only to label the session and choose pages; the API verifies every request's signature.
     claims = jwt.decode(token, options={"verify_signature": False})
@@ -87,38 +80,51 @@ def _sign_out() -> None:
         st.logout()  # to Keycloak's end-session endpoint, which ends its session and sends the browser back
 
 
+def registration_url() -> str | None:
+    """Keycloak's own registration page for the dApp's client (the password never passes through the dApp); back
+    at the dApp afterwards, the newcomer signs in and asks to join a community on the Account page."""
+    if not common.oidc_configured():
+        return None
+    try:
+        metadata = str(st.secrets["auth"]["keycloak"]["server_metadata_url"])
+        redirect = str(st.secrets["auth"]["redirect_uri"]).removesuffix("/oauth2callback")
+        client = str(st.secrets["auth"]["keycloak"]["client_id"])
+    except (KeyError, FileNotFoundError):
+        return None
+    issuer = metadata.removesuffix("/.well-known/openid-configuration")
+    query = urlencode({"client_id": client, "response_type": "code", "scope": "openid", "redirect_uri": redirect + "/"})
+    return f"{issuer}/protocol/openid-connect/registrations?{query}"
+
+
 def renew_keycloak_sign_in() -> None:
     """Streamlit keeps the access token of the sign-in but no refresh token, so a session longer than the token
     (5 minutes) signs in again before it expires: the browser goes through Keycloak, which answers at once while its
     own session lives (30 minutes idle, 10 hours at most) and asks for the password once it has ended."""
-    st.caption("Renewing your sign-in with Keycloak…")
+    st.caption(t("signin.renewing"))
     st.login("keycloak")
     st.stop()
 
 
 def sign_in_sidebar(identity: common.Identity | None) -> None:
     if identity is not None:
-        roles = ", ".join(ROLE_LABELS.get(r, r) for r in sorted(identity.roles)) or "no role yet"
-        st.markdown(f"**{identity.name}**  \n{roles}")
-        st.button("Sign out", key="signin_out", on_click=_sign_out)
+        roles = ", ".join(t(f"signin.role_{r}") for r in sorted(identity.roles)) or t("signin.no_role")
+        st.markdown(f"**{common.plain(identity.name)}**  \n{roles}")
+        st.button(t("signin.sign_out"), key="signin_out", on_click=_sign_out)
         return
     if common.oidc_configured():
-        st.button("Sign in", key="signin_keycloak", on_click=st.login, args=("keycloak",), type="primary")
-        st.caption("You type your password on the community's sign-in page (Keycloak), never in this app.")
+        st.button(t("signin.sign_in"), key="signin_keycloak", on_click=st.login, args=("keycloak",), type="primary")
+        st.caption(t("signin.password_where"))
     if common.dev_identity_enabled():
         with st.container(border=True):
-            st.caption("Demo sign-in (local realm)")
+            st.caption(t("signin.demo"))
             demo_users = sorted(dev_accounts().get("users", {}))
             if demo_users:
-                st.selectbox("Demo user", demo_users, key="signin_username")
+                st.selectbox(t("signin.demo_user"), demo_users, key="signin_username")
             else:
-                st.text_input("Username", key="signin_username")
-                st.text_input("Password", type="password", key="signin_password")
-            st.button("Sign in", key="signin_demo", on_click=_demo_sign_in)
+                st.text_input(t("signin.username"), key="signin_username")
+                st.text_input(t("signin.password"), type="password", key="signin_password")
+            st.button(t("signin.sign_in"), key="signin_demo", on_click=_demo_sign_in)
             if st.session_state.get("signin_error"):
                 common.show_error(st.session_state["signin_error"])
     if not common.oidc_configured() and not common.dev_identity_enabled():
-        st.warning(
-            "Sign-in is not configured: add an [auth] section for Keycloak to .streamlit/secrets.toml "
-            "(see docs/identity.md), or set LEC_DEV_IDENTITY=1 for the local demo."
-        )
+        st.warning(t("signin.not_configured"))

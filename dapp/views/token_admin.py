@@ -7,22 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from dapp.components import calls
-from dapp.views import common
+from dapp.i18n import t
+from dapp.views import common, deals
 
 P = "token_"
-CATEGORIES = [
-    "citizen ↔ citizen",
-    "citizen ↔ citizen with a venue",
-    "stakeholder → citizen",
-    "stakeholder ↔ stakeholder",
-    "citizen → stakeholder",
-    "citizen → community",
-    "stakeholder → community",
-    "citizen → community with a venue",
-]
 
 identity = common.signed_in()
-st.title("Token policy")
+st.title(t("tokenadmin.title"))
 chain_community_id = common.chain_community_picker(P, identity)
 chain = common.chain()
 policy = common.attempt(lambda: chain.token_policy(chain_community_id))
@@ -31,21 +22,21 @@ if policy is None:
 token = chain.community(chain_community_id).token
 symbol = chain.symbol(chain_community_id)
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Transfer fee", f"{policy['fee_bps'] / 100:.2f} %", help="Paid to the treasury on member transfers.")
-m2.metric(f"Welcome bonus, citizen ({symbol})", f"{calls.to_tokens(policy['welcome_bonus']['citizen']):,.2f}")
-m3.metric(f"Welcome bonus, stakeholder ({symbol})", f"{calls.to_tokens(policy['welcome_bonus']['stakeholder']):,.2f}")
-m4.metric(f"Treasury ({symbol})", f"{calls.to_tokens(policy['treasury']):,.2f}")
+m1.metric(t("tokenadmin.fee"), f"{policy['fee_bps'] / 100:.2f} %", help=t("tokenadmin.fee_help"))
+m2.metric(t("tokenadmin.bonus_citizen"), t("common.hours", n=deals.hours(policy["welcome_bonus"]["citizen"])))
+m3.metric(t("tokenadmin.bonus_stakeholder"), t("common.hours", n=deals.hours(policy["welcome_bonus"]["stakeholder"])))
+m4.metric(t("tokenadmin.treasury"), t("common.hours", n=deals.hours(policy["treasury"])), help=t("common.hour_help"))
 if policy["paused"]:
-    st.warning("The token is paused: transfers and claims are refused until it is unpaused.")
+    st.warning(t("tokenadmin.paused"))
 st.dataframe(
     pd.DataFrame(
         [
             {
-                "Category": f"{i} · {CATEGORIES[i]}",
-                "Fee %": c["fee_bps"] / 100,
-                "Incentive %": c["incentive_bps"] / 100,
-                "Venue share %": c["venue_bps"] / 100,
-                "Enabled": c["enabled"],
+                t("tokenadmin.col_category"): deals.category_name(i),
+                t("tokenadmin.col_fee"): c["fee_bps"] / 100,
+                t("tokenadmin.col_incentive"): c["incentive_bps"] / 100,
+                t("tokenadmin.col_venue"): c["venue_bps"] / 100,
+                t("tokenadmin.col_enabled"): c["enabled"],
             }
             for i, c in enumerate(policy["categories"])
         ]
@@ -54,20 +45,26 @@ st.dataframe(
 )
 
 common.wallet_hint()
-fee_tab, bonus_tab, category_tab = st.tabs(["Transfer fee", "Welcome bonus", "Marketplace category"])
+fee_tab, bonus_tab, category_tab = st.tabs([t("tokenadmin.fee"), t("tokenadmin.bonus"), t("tokenadmin.category")])
 with fee_tab:
-    fee_pct = st.number_input("New transfer fee (%)", 0.0, 10.0, policy["fee_bps"] / 100, 0.25, key=f"{P}fee")
+    fee_pct = st.number_input(t("tokenadmin.new_fee"), 0.0, 10.0, policy["fee_bps"] / 100, 0.25, key=f"{P}fee")
     st.button(
-        "Sign the new fee in MetaMask",
+        t("tokenadmin.sign_fee"),
         key=f"{P}fee_send",
         on_click=common.sign,
         args=("set_fee", "CommunityToken", token, calls.encode_call("setTransferFee(uint16)", round(fee_pct * 100))),
     )
-    common.show_signing("set_fee", "Fee change")
+    common.show_signing("set_fee", t("tokenadmin.fee_change"))
 with bonus_tab:
-    kind = st.radio("Member kind", ["citizen", "stakeholder"], horizontal=True, key=f"{P}bonus_kind")
+    kind = st.radio(
+        t("tokenadmin.kind"),
+        ["citizen", "stakeholder"],
+        format_func=common.labels(["citizen", "stakeholder"], lambda k: t(f"cadmin.kind_{k}")),
+        horizontal=True,
+        key=f"{P}bonus_kind",
+    )
     amount = st.number_input(
-        f"Welcome bonus ({symbol})",
+        t("tokenadmin.bonus_hours"),
         0.0,
         1000.0,
         float(calls.to_tokens(policy["welcome_bonus"][kind])),
@@ -75,7 +72,7 @@ with bonus_tab:
         key=f"{P}bonus",
     )
     st.button(
-        "Sign the new bonus in MetaMask",
+        t("tokenadmin.sign_bonus"),
         key=f"{P}bonus_send",
         on_click=common.sign,
         args=(
@@ -87,17 +84,24 @@ with bonus_tab:
             ),
         ),
     )
-    common.show_signing("set_bonus", "Bonus change")
+    common.show_signing("set_bonus", t("tokenadmin.bonus_change"))
 with category_tab:
-    category = st.selectbox("Category", range(8), format_func=lambda i: f"{i} · {CATEGORIES[i]}", key=f"{P}cat")
+    category = st.selectbox(
+        t("tokenadmin.col_category"),
+        list(range(8)),
+        format_func=common.labels(range(8), deals.category_name),
+        key=f"{P}cat",
+    )
     current = policy["categories"][category]
     c1, c2, c3 = st.columns(3)
-    fee = c1.number_input("Fee (%)", 0.0, 10.0, current["fee_bps"] / 100, 0.25, key=f"{P}cat_fee")
-    incentive = c2.number_input("Incentive (%)", 0.0, 50.0, current["incentive_bps"] / 100, 0.5, key=f"{P}cat_inc")
-    venue = c3.number_input("Venue share (%)", 0.0, 50.0, current["venue_bps"] / 100, 0.5, key=f"{P}cat_venue")
-    enabled = st.checkbox("Enabled", value=current["enabled"], key=f"{P}cat_enabled")
+    fee = c1.number_input(t("tokenadmin.col_fee"), 0.0, 10.0, current["fee_bps"] / 100, 0.25, key=f"{P}cat_fee")
+    incentive = c2.number_input(
+        t("tokenadmin.col_incentive"), 0.0, 50.0, current["incentive_bps"] / 100, 0.5, key=f"{P}cat_inc"
+    )
+    venue = c3.number_input(t("tokenadmin.col_venue"), 0.0, 50.0, current["venue_bps"] / 100, 0.5, key=f"{P}cat_venue")
+    enabled = st.checkbox(t("tokenadmin.col_enabled"), value=current["enabled"], key=f"{P}cat_enabled")
     st.button(
-        "Sign the category policy in MetaMask",
+        t("tokenadmin.sign_category"),
         key=f"{P}cat_send",
         on_click=common.sign,
         args=(
@@ -114,4 +118,4 @@ with category_tab:
             ),
         ),
     )
-    common.show_signing("set_category", "Category policy change")
+    common.show_signing("set_category", t("tokenadmin.category_change"))

@@ -6,7 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from dapp.components.calls import CallError, checksum, to_tokens
+from dapp.components.calls import CallError, checksum
+from dapp.i18n import t
+from dapp.views.deals import hours
 
 
 @dataclass(frozen=True)
@@ -20,11 +22,15 @@ class FeePreview:
     def received(self) -> int:
         return self.amount - self.fee
 
-    def sentence(self, symbol: str, fee_bps: int) -> str:
-        return (
-            f"You send {to_tokens(self.amount):f} {symbol}. Fee {to_tokens(self.fee):f} {symbol} "
-            f"({fee_bps / 100:.2f} %) goes to the community treasury; "
-            f"the recipient receives {to_tokens(self.received):f} {symbol}."
+    def sentence(self, fee_bps: int, language: str | None = None) -> str:
+        """The preview a member reads before signing, in hours of the time bank."""
+        return t(
+            "wallet.fee_preview",
+            language,
+            amount=hours(self.amount),
+            fee=hours(self.fee),
+            pct=f"{fee_bps / 100:.2f}",
+            received=hours(self.received),
         )
 
 

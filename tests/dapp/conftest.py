@@ -37,6 +37,7 @@ CHROMIUM_ARGS = [
 # Demo users created in the realm for the tests: (username, realm roles, anvil account index of their wallet)
 USERS = {
     "alice": (("token-holder",), 1),
+    "bob": (("token-holder",), 2),
     "carla": (("community-admin", "token-holder"), 0),
     "oscar": (("oracle-admin",), 0),
     "tina": (("token-admin",), 0),

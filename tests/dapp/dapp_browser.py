@@ -30,3 +30,18 @@ def keycloak_login(page, username: str, password: str) -> None:
     field.fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign In").click()
+
+
+SIGN_IN = "Accedi"  # the dApp's sign-in button: Italian until the person picks a language (after signing in)
+
+
+def pick_language(page, name: str = "English") -> None:
+    """Picks the dApp's language in the sidebar, as a person does (the session keeps it across pages)."""
+    from playwright.sync_api import expect
+
+    sidebar = page.get_by_test_id("stSidebar")
+    box = sidebar.get_by_test_id("stSelectbox").first
+    box.click()
+    page.get_by_role("option", name=name, exact=True).click()
+    label = {"English": "Language", "Italiano": "Lingua"}[name]  # the picker's own label follows the language
+    expect(box.get_by_text(label, exact=True)).to_be_visible(timeout=30_000)

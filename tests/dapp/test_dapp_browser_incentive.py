@@ -37,8 +37,8 @@ def shot(page: Page, name: str) -> None:
 
 def test_community_admin_computes_the_incentive_and_exports_it(dapp_url, demo_stack, wallet_page):
     page = wallet_page(0)
-    sign_in(page, dapp_url, "carla")
-    open_view(page, "GSE incentive", t("incentive.title", "it"))
+    sign_in(page, dapp_url, "carla", language="Italiano")
+    open_view(page, t("incentive.title", "it"), t("incentive.title", "it"))
     page.get_by_role("button", name=t("incentive.compute", "it")).click()
     expect(page.get_by_text(t("incentive.members", "it"), exact=True)).to_be_visible(timeout=WAIT)
     expect(page.get_by_text(t("incentive.tip", "it"), exact=True)).to_be_visible()
@@ -54,8 +54,8 @@ def test_community_admin_computes_the_incentive_and_exports_it(dapp_url, demo_st
 
 def test_community_admin_previews_the_manifest_and_sees_faults_by_path(dapp_url, demo_stack, wallet_page, tmp_path):
     page = wallet_page(0)
-    sign_in(page, dapp_url, "carla")
-    open_view(page, "Onboarding", t("onboarding.title", "it"))
+    sign_in(page, dapp_url, "carla", language="Italiano")
+    open_view(page, t("onboarding.title", "it"), t("onboarding.title", "it"))
     page.locator("input[type=file]").first.set_input_files(str(EXAMPLE))
     expect(page.get_by_text("Comunità 1 «Demo LEC»", exact=False)).to_be_visible(timeout=WAIT)
     settle(page)
@@ -74,10 +74,10 @@ def test_community_admin_previews_the_manifest_and_sees_faults_by_path(dapp_url,
 
 def test_auditor_reads_the_incentive_but_has_no_onboarding(dapp_url, demo_stack, wallet_page):
     page = wallet_page(0)
-    sign_in(page, dapp_url, "audrey")
+    sign_in(page, dapp_url, "audrey", language="Italiano")
     nav = page.get_by_test_id("stSidebarNav")
-    expect(nav.get_by_text("GSE incentive", exact=True)).to_be_visible(timeout=WAIT)
-    expect(nav.get_by_text("Onboarding", exact=True)).to_have_count(0)
-    open_view(page, "GSE incentive", t("incentive.title", "it"))
+    expect(nav.get_by_text(t("incentive.title", "it"), exact=True)).to_be_visible(timeout=WAIT)
+    expect(nav.get_by_text(t("onboarding.title", "it"), exact=True)).to_have_count(0)
+    open_view(page, t("incentive.title", "it"), t("incentive.title", "it"))
     page.get_by_role("button", name=t("incentive.compute", "it")).click()
     expect(page.get_by_text(t("incentive.members", "it"), exact=True)).to_be_visible(timeout=WAIT)

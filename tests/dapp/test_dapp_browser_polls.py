@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
-from dapp_browser import PASSWORD
+from dapp_browser import PASSWORD, pick_language
 from fastapi.testclient import TestClient
 from playwright.sync_api import expect
 from pydantic import SecretStr
@@ -22,6 +22,7 @@ from sqlmodel import Session
 from test_dapp_browser_wallet import WAIT, connect_on_lec_network, open_page, settle, sign_in
 
 from dapp.api.main import create_app
+from dapp.i18n import t
 from lec.db.models import LabPoll
 from lec.settings import Settings
 from oracle.audit.cli import verify_command
@@ -50,7 +51,9 @@ def test_member_signs_a_ballot_and_sees_it_counted(dapp_url, demo_chain, demo_st
     open_page(page, "Wallet")
     connect_on_lec_network(page)
     settle(page)
-    page.get_by_test_id("stSidebarNav").get_by_text("Polls", exact=True).click()
+    pick_language(page, "Italiano")  # the poll is read and signed in Italian, as a resident does
+    settle(page)
+    page.get_by_test_id("stSidebarNav").get_by_text(t("lab.polls.title", "it"), exact=True).click()
     expect(page.get_by_role("heading", name="Votazioni")).to_be_visible(timeout=WAIT)
     settle(page)
     page.locator("label").filter(has_text="Biblioteca").click()
@@ -120,9 +123,9 @@ def test_member_joins_a_project_and_admin_sees_the_statistics(dapp_url, demo_sta
 
     page = wallet_page(1)
     page.set_viewport_size({"width": 1400, "height": 1600})
-    sign_in(page, dapp_url, "alice")
+    sign_in(page, dapp_url, "alice", language="Italiano")
     settle(page)
-    page.get_by_test_id("stSidebarNav").get_by_text("Projects", exact=True).click()
+    page.get_by_test_id("stSidebarNav").get_by_text(t("lab.projects.title", "it"), exact=True).click()
     expect(page.get_by_role("heading", name="Progetti di quartiere")).to_be_visible(timeout=WAIT)
     settle(page)
     page.get_by_role("button", name="Partecipa").first.click()
@@ -133,9 +136,9 @@ def test_member_joins_a_project_and_admin_sees_the_statistics(dapp_url, demo_sta
 
     admin = wallet_page(0)
     admin.set_viewport_size({"width": 1400, "height": 1600})
-    sign_in(admin, dapp_url, "carla")
+    sign_in(admin, dapp_url, "carla", language="Italiano")
     settle(admin)
-    admin.get_by_test_id("stSidebarNav").get_by_text("Projects", exact=True).click()
+    admin.get_by_test_id("stSidebarNav").get_by_text(t("lab.projects.title", "it"), exact=True).click()
     expect(admin.get_by_role("heading", name="Progetti di quartiere")).to_be_visible(timeout=WAIT)
     expect(admin.get_by_text("Tasso di adesione")).to_be_visible(timeout=WAIT)
     expect(admin.get_by_role("button", name="Conferma")).to_be_visible(timeout=WAIT)

@@ -69,8 +69,10 @@ def test_amounts_convert_exactly_both_ways(tokens: Decimal) -> None:
 def test_fee_preview_adds_up(amount: int, fee_bps: int) -> None:
     preview = FeePreview(amount=amount, fee=amount * fee_bps // 10_000)
     assert preview.received + preview.fee == amount
-    sentence = preview.sentence("DLEC", fee_bps)
+    sentence = preview.sentence(fee_bps, "en")
     assert f"({fee_bps / 100:.2f} %)" in sentence and "community treasury" in sentence
+    assert "tesoreria della comunità" in preview.sentence(fee_bps, "it")  # Italian by default too
+    assert preview.sentence(fee_bps) == preview.sentence(fee_bps, "it")
 
 
 def test_chain_parameters_are_what_metamask_expects() -> None:

@@ -15,35 +15,37 @@ from dapp.views.common import Identity, identity_from_claims
 pytestmark = pytest.mark.services
 
 ALL_TITLES = {p.title for p in PAGE_SPECS}
+EVERYONE = {"Wallet", "My account"}
 EXPECTED = {
-    "alice": {"My energy", "Wallet", "Flexibility"},
+    "alice": {"My energy", "Time bank", "Flexibility", "Neighbourhood projects", "Polls", *EVERYONE},
     "carla": {
         "My energy",
-        "Wallet",
+        "Time bank",
         "Community dashboard",
         "Members and tasks",
-        "GSE incentive",
-        "Onboarding",
+        "GSE incentive and split",
+        "Community onboarding",
         "Flexibility",
+        "Neighbourhood projects",
+        "Polls",
+        *EVERYONE,
     },
-    "oscar": {"Wallet", "Reward models"},
-    "tina": {"Wallet", "Token policy"},
-    "audrey": {"Wallet", "Audit a bundle", "GSE incentive"},
+    "oscar": {"Reward models", *EVERYONE},
+    "tina": {"Token policy", *EVERYONE},
+    "audrey": {"Audit a bundle", "GSE incentive and split", "Neighbourhood projects", "Polls", *EVERYONE},
 }
 FILES = {p.title: f"views/{p.file}" for p in PAGE_SPECS}
-# Pages whose heading is already translated (Italian by default) under an English navigation title.
-HEADINGS = {"GSE incentive": t("incentive.title", "it"), "Onboarding": t("onboarding.title", "it")}
 
 
 def test_pages_follow_roles_without_a_server() -> None:
-    assert {p.title for p in visible_pages(frozenset())} == {"Wallet"}
+    assert {p.title for p in visible_pages(frozenset())} == EVERYONE
     assert {p.title for p in visible_pages(frozenset({"token-holder"}))} == EXPECTED["alice"]
     assert {p.title for p in visible_pages(frozenset({"platform-admin"}))} == {
-        "Wallet",
         "Community dashboard",
-        "GSE incentive",
-        "Onboarding",
+        "GSE incentive and split",
+        "Community onboarding",
         "Flexibility",
+        *EVERYONE,
     }
     every = visible_pages(frozenset({"token-holder", "community-admin", "oracle-admin", "token-admin", "auditor"}))
     assert {p.title for p in every} == ALL_TITLES
@@ -58,8 +60,10 @@ def identity_of(realm, username: str, fresh: bool = False) -> Identity:
     return identity_from_claims(jwt.decode(token, options={"verify_signature": False}), token, source="demo")
 
 
-def app_as(realm, username: str | None, fresh: bool = False) -> AppTest:
+def app_as(realm, username: str | None, fresh: bool = False, language: str = "en") -> AppTest:
+    """The dApp as `username`, in `language` picked explicitly (the dApp's default is Italian)."""
     at = AppTest.from_file("../../dapp/app.py", default_timeout=60)
+    at.session_state["language"] = language
     if username is not None:
         at.session_state["identity"] = identity_of(realm, username, fresh)
     return at
@@ -104,7 +108,7 @@ def test_each_role_opens_its_pages_and_no_other(demo_stack, realm, username) -> 
             continue
         at.switch_page(FILES[title]).run()
         assert not at.exception, f"{username} on {title}: {at.exception}"
-        assert HEADINGS.get(title, title) in [t.value for t in at.title], f"{username} should see {title}"
+        assert title in [t.value for t in at.title], f"{username} should see {title}"
 
 
 def test_member_sees_own_energy_comparison_bands_and_tokens(demo_stack, realm) -> None:
@@ -126,7 +130,9 @@ def test_member_sees_own_energy_comparison_bands_and_tokens(demo_stack, realm) -
     load = next(m for m in at.metric if m.label == "Load")
     assert load.value.endswith("kWh") and float(load.value.split()[0].replace(",", "")) > 0
     claimed = next(m for m in at.metric if m.label.startswith("Rewards claimed"))
-    assert float(claimed.value.replace(",", "")) > 0  # the oracle claimed the demo period for every member
+    assert (
+        claimed.value.endswith(" hours") and float(claimed.value.split()[0].replace(",", "")) > 0
+    )  # the oracle claimed the demo period for every member
     assert "of 8" in next(m for m in at.metric if m.label.startswith("Ranking")).value
 
 
@@ -134,15 +140,21 @@ def test_community_admin_dashboard_has_both_levels(demo_stack, realm) -> None:
     at = app_as(realm, "carla").run()
     at.switch_page("views/community_dashboard.py").run()
     assert not at.exception
-    assert [t.label for t in at.tabs] == ["Overview", "Details"]
+    # The two levels are one at a time (a chart in a hidden tab came out 25 px tall): overview first.
+    assert at.button_group(key="dash_level").value == "overview"
     table = at.dataframe[0].value
     assert int(table["Members"][0]) == 8 and int(table["Devices"][0]) >= 8
+    assert "Tokens" in texts(at)
+    at.button_group(key="dash_level").set_value("details").run()
+    assert not at.exception
     body = texts(at)
-    assert "Tokens" in body and "Percentiles across members" in body and "Ranking by self-sufficiency" in body
+    assert "Percentiles across members" in body and "Ranking by self-sufficiency" in body
     members = next(
         d.value
         for d in at.dataframe
-        if "Self-sufficiency %" in d.value.columns and "Member" in d.value.columns and "Profile" in d.value.columns
+        if "Self-sufficiency %" in d.value.columns
+        and "Member" in d.value.columns
+        and "Energy profile" in d.value.columns
     )
     assert len(members) == 8
     # The oracle's anomalies and clusters: a table or a sentence each, never a trace.
@@ -156,7 +168,8 @@ def test_member_is_refused_the_admin_routes_with_a_sentence(demo_stack, realm) -
     # Alice forces the dashboard's data route: the API answers 403 and the page shows the sentence, not a trace.
     from dapp.client import Api, ClientError
 
-    with pytest.raises(ClientError, match="does not have the role"):
+    # Outside a page run the client speaks the default language, Italian.
+    with pytest.raises(ClientError, match="non ha il ruolo"):
         Api(identity_of(realm, "alice").token).members(1)
 
 
@@ -185,7 +198,10 @@ def test_auditor_verifies_a_bundle_check_by_check(demo_stack, realm) -> None:
     at.switch_page("views/auditor.py").run()
     assert not at.exception
     alice_wallet = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
-    at.text_input(key="audit_account").input(alice_wallet).run()
+    # The auditor picks the member by name; the wallet field is for anyone not in the list.
+    member = at.selectbox(key="audit_member")
+    assert any(o.startswith("Alice ") for o in member.options)  # by display name, not by address
+    member.set_value(alice_wallet).run()
     at.button(key="audit_fetch").click().run()
     assert not at.exception, at.exception
     at.button(key="audit_run").click().run()
@@ -203,7 +219,8 @@ def test_pages_say_when_the_api_is_down(realm, monkeypatch) -> None:
         at = app_as(realm, "carla", fresh=True).run()  # a token whose answers no earlier test left in the cache
         at.switch_page(page).run()
         assert not at.exception
-        assert any("does not answer: start it with `lec api`" in e.value for e in at.error), page
+        assert any("The platform does not answer right now" in e.value for e in at.error), page
+        assert not any("lec api" in e.value or "LEC_" in e.value for e in at.error), page
 
 
 def test_community_admin_publishes_tasks_and_resolves_disputes(demo_stack, realm) -> None:
@@ -213,6 +230,7 @@ def test_community_admin_publishes_tasks_and_resolves_disputes(demo_stack, realm
     assert {"Registration requests", "Members", "Community tasks", "Disputes"} <= {s.value for s in at.subheader}
     publish = at.button(key="cadmin_task_send")
     assert publish.disabled  # nothing to publish yet
+    at.text_input(key="cadmin_task_title_text").input("Garden").run()
     at.text_area(key="cadmin_task_text").input("Water the community garden on Saturday").run()
     at.text_input(key="cadmin_task_price").input("3").run()
     assert not at.button(key="cadmin_task_send").disabled
@@ -220,4 +238,4 @@ def test_community_admin_publishes_tasks_and_resolves_disputes(demo_stack, realm
     # No wallet in AppTest: the page asks for one instead of sending anything.
     assert any("Connect your wallet first" in e.value for e in at.error)
     at.text_input(key="cadmin_task_price").input("two").run()
-    assert any("'two' is not a number of tokens" in e.value for e in at.error)
+    assert any("“two” is not a number of hours" in e.value for e in at.error)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from test_dapp_browser_wallet import WAIT, connect_on_lec_network, enter, open_page, settle, sign_in
+from test_dapp_browser_wallet import WAIT, choose, connect_on_lec_network, open_page, settle, sign_in
 
 pytestmark = pytest.mark.services
 
@@ -17,8 +17,18 @@ ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil account 1, the dem
 
 # (role shown in the file name, demo user, wallet account, pages)
 TOURS = [
-    ("member", "alice", 1, ["Home", "My energy", "Wallet", "Flexibility"]),
-    ("community-admin", "carla", 0, ["Community dashboard", "Members and tasks", "Flexibility"]),
+    (
+        "member",
+        "alice",
+        1,
+        ["Home", "My energy", "Wallet", "Time bank", "My account", "Flexibility", "Neighbourhood projects", "Polls"],
+    ),
+    (
+        "community-admin",
+        "carla",
+        0,
+        ["Community dashboard", "Members and tasks", "GSE incentive and split", "Community onboarding", "Flexibility"],
+    ),
     ("oracle-admin", "oscar", 0, ["Reward models"]),
     ("token-admin", "tina", 0, ["Token policy"]),
     ("auditor", "audrey", 9, ["Audit a bundle"]),
@@ -45,9 +55,8 @@ def test_every_page_renders_for_its_role(dapp_url, wallet_page, tmp_path, role, 
             expect(page.get_by_role("heading", name="Local Energy Community")).to_be_visible(timeout=WAIT)
         else:
             open_page(page, title)
-        if title == "Audit a bundle":  # the auditor's job, done in the browser: fetch Alice's bundle, verify it
-            enter(page.get_by_label("Member wallet"), ALICE)
-            settle(page)
+        if title == "Audit a bundle":  # the auditor's job, done in the browser: pick Alice by name, verify her bundle
+            choose(page, "Member", "Alice ")
             page.get_by_role("button", name="Fetch the bundle").click()
             settle(page)
             page.get_by_role("button", name="Run the verification").click()
@@ -58,3 +67,26 @@ def test_every_page_renders_for_its_role(dapp_url, wallet_page, tmp_path, role, 
         page.wait_for_timeout(1500)
         expect(page.get_by_test_id("stException")).to_have_count(0)
         page.screenshot(path=str(folder / f"{slug(role)}-{slug(title)}.png"), full_page=True)
+
+
+def test_member_page_at_phone_width(dapp_url, wallet_page, tmp_path):
+    """At 390×844 the sidebar closes after navigating and the wallet's status is on the page itself."""
+    folder = Path(os.environ.get("LEC_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    page = wallet_page(1)
+    sign_in(page, dapp_url, "alice")
+    open_page(page, "Wallet")
+    connect_on_lec_network(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    settle(page)
+    expand = page.get_by_test_id("stExpandSidebarButton")
+    if expand.is_visible():
+        expand.click()
+    page.get_by_test_id("stSidebarNav").get_by_text("My energy", exact=True).click()
+    expect(page.get_by_role("heading", name="My energy").first).to_be_visible(timeout=WAIT)
+    expect(page.get_by_test_id("stSidebar")).to_have_attribute("aria-expanded", "false", timeout=WAIT)
+    expect(page.get_by_text("· LEC network").first).to_be_visible(timeout=WAIT)
+    settle(page)
+    page.wait_for_timeout(1500)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    page.screenshot(path=str(folder / "member-phone.png"), full_page=False)

@@ -92,8 +92,11 @@ def register(form: UserRegister, session: SessionDep, idp: IdpDep) -> Registrati
 @router.post(
     "/me/registrations", status_code=status.HTTP_201_CREATED, response_model=RegistrationPublic, responses=ERRORS
 )
-def join(body: RegistrationCreate, user: CurrentUser, session: SessionDep) -> RegistrationPublic:
-    """Ask to join one more community (a different wallet is bound for each community)."""
+def join(body: RegistrationCreate, principal: PersonDep, session: SessionDep) -> RegistrationPublic:
+    """Ask to join a community (a different wallet is bound for each community). A person who created the account
+    on Keycloak's own registration page is registered with the platform here, with the names and the verified
+    e-mail their token carries."""
+    user = registrations.user_of(session, principal)
     return RegistrationPublic.model_validate(registrations.join(session, user, body))
 
 
@@ -123,8 +126,10 @@ def bind_wallet(
 
 
 @router.delete("/me/communities/{community_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
-def leave_community(community_id: PathId, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> Response:
+def leave_community(
+    community_id: PathId, user: CurrentUser, session: SessionDep, settings: SettingsDep, idp: IdpDep
+) -> Response:
     """Remove your blockchain account in one community: the wallet is deactivated on chain (balance to the
     treasury), the membership ends; your other communities and your account stay."""
-    accounts.leave_community(session, settings, user, community_id)
+    accounts.leave_community(session, settings, user, community_id, idp)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

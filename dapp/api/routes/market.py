@@ -6,6 +6,7 @@ A listing's text lives in the database; the deal created for it on chain carries
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from eth_utils import is_address
@@ -21,12 +22,19 @@ from dapp.api.schemas.market import (
     DealPublic,
     ListingPage,
     ListingPublic,
+    MonthlyTarget,
     NewListing,
+    NewRating,
+    Person,
+    ProfilePublic,
+    RatingPublic,
     SideName,
     deal_public,
+    hours_text,
     listing_public,
 )
-from dapp.api.services import listings
+from dapp.api.services import listings, social
+from lec.db.models.market import UNITS_PER_CENTIHOUR
 from lec.market.listings import search_listings
 from lec.market.policy import Side
 
@@ -97,3 +105,69 @@ def read_deal(deal_id: PathId, access: CommunityReader, session: SessionDep, set
     deal, listing = listings.deal_with_listing(session, settings, access, deal_id)
     assert access.community.id is not None
     return deal_public(deal, listing, access.community.id)
+
+
+# The time bank's social side: names for wallets, ratings after a settled deal, profiles, the monthly target.
+Member = Annotated[CommunityAccess, Depends(community_access(TOKEN_HOLDER, COMMUNITY_ADMIN))]
+
+
+@router.get("/communities/{community_id}/people", response_model=list[Person])
+def list_people(access: CommunityReader, session: SessionDep) -> list[Person]:
+    """The community's active members as the others see them (display name and wallet), to pick by name (its
+    members, its admin, auditors and platform admins)."""
+    return [Person(name=n, wallet=w) for n, w in social.people(session, access)]
+
+
+@router.post(
+    "/communities/{community_id}/deals/{deal_id}/rating",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RatingPublic,
+    responses=CHAIN_DOWN,
+)
+def rate_deal(
+    deal_id: PathId, body: NewRating, access: Member, session: SessionDep, settings: SettingsDep
+) -> RatingPublic:
+    """Rate the other side of a settled deal you were a side of (1–5 stars and a comment), once."""
+    r = social.rate(session, settings, access, deal_id, body.stars, body.comment)
+    return RatingPublic(
+        deal_id=r.deal_id, rater=r.rater, ratee=r.ratee, stars=r.stars, comment=r.comment, created_at=r.created_at
+    )
+
+
+@router.get("/communities/{community_id}/profiles/{wallet}", response_model=ProfilePublic, responses=CHAIN_DOWN)
+def read_profile(wallet: str, access: Member, session: SessionDep, settings: SettingsDep) -> ProfilePublic:
+    """A member's time-bank profile: completed deals, average rating and the ratings received."""
+    completed, average, received, rated = social.profile(session, settings, access, wallet)
+    names = {w.lower(): n for n, w in social.people(session, access)}
+    return ProfilePublic(
+        wallet=wallet,
+        name=names.get(wallet.lower()),
+        completed_deals=completed,
+        average_rating=average,
+        ratings=[
+            RatingPublic(
+                deal_id=r.deal_id,
+                rater=r.rater,
+                ratee=r.ratee,
+                stars=r.stars,
+                comment=r.comment,
+                created_at=r.created_at,
+            )
+            for r in received
+        ],
+        rated_by_me=sorted(rated),
+    )
+
+
+@router.get("/communities/{community_id}/me/target", response_model=MonthlyTarget | None)
+def read_target(access: Member, session: SessionDep) -> MonthlyTarget | None:
+    """The monthly goal you set yourself (hours), or null."""
+    centihours = social.read_target(session, access)
+    return None if centihours is None else MonthlyTarget(hours=hours_text(centihours * UNITS_PER_CENTIHOUR))
+
+
+@router.put("/communities/{community_id}/me/target", response_model=MonthlyTarget)
+def save_target(body: MonthlyTarget, access: Member, session: SessionDep) -> MonthlyTarget:
+    """Keep your monthly goal (hours) for your next visits."""
+    social.save_target(session, access, int(Decimal(body.hours) * 100))  # the pattern allows 2 decimals
+    return body

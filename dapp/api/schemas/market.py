@@ -123,3 +123,37 @@ def deal_public(deal: DealView, listing: Listing | None, community_id: int) -> D
         description_hash=deal.description_hash,
         listing=listing_public(listing, community_id) if listing else None,
     )
+
+
+class Person(BaseModel):
+    """A member as the others see them: one display name and the wallet they use in the community."""
+
+    name: str
+    wallet: str
+
+
+class NewRating(StrictModel):
+    stars: JsonInt = Field(ge=1, le=5, description="1 (poor) to 5 (excellent).")
+    comment: str = Field(default="", max_length=500)
+
+
+class RatingPublic(BaseModel):
+    deal_id: int
+    rater: str
+    ratee: str
+    stars: int
+    comment: str
+    created_at: datetime
+
+
+class ProfilePublic(BaseModel):
+    wallet: str
+    name: str | None
+    completed_deals: int = Field(description="Settled or resolved deals the wallet was a side of.")
+    average_rating: float | None
+    ratings: list[RatingPublic]
+    rated_by_me: list[int] = Field(description="Deals the caller has already rated.")
+
+
+class MonthlyTarget(StrictModel):
+    hours: str = Field(pattern=HOURS_PATTERN, description='The monthly goal in hours (tokens), e.g. "10".')

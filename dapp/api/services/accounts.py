@@ -4,15 +4,17 @@ right to be forgotten."""
 from __future__ import annotations
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dapp.api import chain
 from dapp.api.errors import chain_failure, idp_failure, not_found
 from dapp.api.idp import IdentityProvider, IdentityProviderError
+from dapp.api.roles import TOKEN_HOLDER
 from dapp.api.schemas.identity import MembershipPublic, MePublic, ProfileUpdate, RegistrationPublic
 from dapp.api.security import Principal
 from dapp.api.services.communities import chain_community_id
 from dapp.api.services.lab import forget_person
+from dapp.api.services.social import forget_ratings
 from lec.chain.client import ChainError
 from lec.db.models import (
     Anomaly,
@@ -26,6 +28,7 @@ from lec.db.models import (
     Device,
     DeviceFlow,
     MemberDailyKpi,
+    MemberTarget,
     RegistrationRequest,
     SiweNonce,
     User,
@@ -130,6 +133,7 @@ def _erase_personal_rows(session: Session, user: User) -> list[str]:
     forget_person(session, user.id)  # living lab: ballot salts and links, projects, comments, ratings
     wallets = session.exec(select(UserCommunity.wallet).where(UserCommunity.user_id == user.id)).all()
     forget_owners(session, [w for w in wallets if w])
+    forget_ratings(session, [w for w in wallets if w])
     devices = session.exec(select(Device).where(Device.user_id == user.id)).all()
     device_ids = [d.id for d in devices if d.id is not None]
     pods = [d.pod for d in devices]
@@ -144,6 +148,7 @@ def _erase_personal_rows(session: Session, user: User) -> list[str]:
         DerivedTimeSeriesUser,
         ClusterUser,
         MemberDailyKpi,
+        MemberTarget,
         RegistrationRequest,
         UserRole,
         UserCommunity,
@@ -154,9 +159,12 @@ def _erase_personal_rows(session: Session, user: User) -> list[str]:
     return pods
 
 
-def leave_community(session: Session, settings: Settings, user: User, community_id: int) -> None:
+def leave_community(
+    session: Session, settings: Settings, user: User, community_id: int, idp: IdentityProvider | None = None
+) -> None:
     """The caller's wallet in the community is deactivated on chain (balance to the treasury) and the membership
-    ends; their other communities and their account stay."""
+    ends; their other communities and their account stay. Leaving the last community also takes back the
+    `token-holder` realm role in Keycloak, so the member's pages and routes close with it."""
     membership = session.get(UserCommunity, (community_id, user.id))
     request = session.exec(
         select(RegistrationRequest).where(
@@ -181,4 +189,14 @@ def leave_community(session: Session, settings: Settings, user: User, community_
         session.delete(request)
     session.exec(delete(UserRole).where(UserRole.user_id == user.id, UserRole.community_id == community_id))  # type: ignore[arg-type,call-overload]
     session.add(AuditEntry(action="member.left", community_id=community_id, tx_hash=tx))
+    session.flush()
+    still_member = session.exec(
+        select(UserCommunity).where(UserCommunity.user_id == user.id, col(UserCommunity.active).is_(True))
+    ).first()
+    if idp is not None and still_member is None:
+        try:
+            idp.revoke_realm_role(user.external_id, TOKEN_HOLDER)
+        except IdentityProviderError as exc:
+            session.rollback()
+            raise idp_failure(exc) from exc
     session.commit()

@@ -22,6 +22,8 @@ from lec.market.listings import ListingError, close_listing, create_listing, hou
 from lec.market.policy import Side
 from lec.settings import Settings
 
+COMMUNITY_OWNER = "0x" + "0" * 40  # the owner of a community task: the community itself (its treasury pays)
+
 
 def market_of(access: CommunityAccess) -> int:
     """The Registry's id of the caller's community, which keys its listings and deals."""
@@ -33,6 +35,8 @@ def post_listing(session: Session, access: CommunityAccess, body: NewListing) ->
     if body.side == "task" and not access.is_admin:
         raise forbidden("Only the community admin publishes community tasks; members offer or request.")
     wallet = access.member.wallet if access.member else None
+    if wallet is None and body.side == "task":
+        wallet = COMMUNITY_OWNER  # a task is the community's, whether or not its admin holds a member wallet
     if wallet is None:
         raise conflict(
             f"You have no wallet in community {access.community.id}: bind one (Sign-In with Ethereum) first."

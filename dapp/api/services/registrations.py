@@ -15,6 +15,7 @@ from dapp.api.errors import chain_failure, conflict, idp_failure, not_found
 from dapp.api.idp import IdentityProvider, IdentityProviderError
 from dapp.api.roles import TOKEN_HOLDER
 from dapp.api.schemas.identity import RegistrationCreate, UserRegister
+from dapp.api.security import Principal
 from dapp.api.services.communities import chain_community_id
 from lec.chain.client import ChainError
 from lec.db.models import (
@@ -100,6 +101,25 @@ def refuse_if_member(session: Session, user: User, community_id: int) -> None:
         )
 
 
+def user_of(session: Session, principal: Principal) -> User:
+    """The caller's row in `users`; created from the token for an account made on Keycloak's registration page
+    (the e-mail must be verified there first, so the platform never keeps an address nobody confirmed)."""
+    user = session.exec(select(User).where(User.external_id == principal.subject)).first()
+    if user is not None:
+        return user
+    if not principal.email or not principal.email_verified:
+        raise conflict("Verify your e-mail address first: follow the link Keycloak sent you, then sign in again.")
+    user = User(
+        external_id=principal.subject,
+        name=principal.given_name or principal.username,
+        surname=principal.family_name or "",
+        email=principal.email,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
 def join(session: Session, user: User, body: RegistrationCreate) -> RegistrationRequest:
     """Ask to join one more community (a different wallet is bound for each community)."""
     if session.get(Community, body.community_id) is None:
@@ -174,6 +194,11 @@ def approve(
     try:
         tx = chain.add_member(settings, on_chain, request.wallet, request.member_kind, request.energy_profile)
         idp.grant_realm_role(user.external_id, TOKEN_HOLDER)
+    except chain.NoAdminKey as exc:
+        raise conflict(
+            "The applicant's wallet is not a member on chain yet: add it from your wallet first (the button "
+            "“Add on chain”), then approve."
+        ) from exc
     except ChainError as exc:
         raise chain_failure(exc) from exc
     except IdentityProviderError as exc:

@@ -50,3 +50,34 @@ class Listing(ListingBase, table=True):
     def price_units(self) -> int:
         """The price in token units, as the deal on chain carries it."""
         return self.price_centihours * UNITS_PER_CENTIHOUR
+
+
+MAX_COMMENT = 500
+
+
+class Rating(SQLModel, table=True):
+    """A 1–5 rating with a comment one party of a settled deal leaves for the other (the report's social CV,
+    §5.3): keyed by the deal on chain and the rater's wallet, so each side rates a deal once."""
+
+    __tablename__ = "market_rating"
+    __table_args__ = (sa.UniqueConstraint("chain_community_id", "deal_id", "rater"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chain_community_id: int = Field(index=True, description="The community's id in the Registry.")
+    deal_id: int = Field(index=True, description="The settled deal on chain.")
+    rater: str = Field(max_length=42, index=True, description="Wallet of the party who rates.")
+    ratee: str = Field(max_length=42, index=True, description="Wallet of the party rated.")
+    stars: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=MAX_COMMENT)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class MemberTarget(SQLModel, table=True):
+    """The monthly goal a member sets themselves on the "My energy" page, in hundredths of an hour (token)."""
+
+    __tablename__ = "member_target"
+
+    community_id: int = Field(foreign_key="communities.id", primary_key=True)
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    monthly_centihours: int = Field(ge=0)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -7,7 +7,7 @@ New tables (lec.db.models.community): `community_profiles` (market zone, region,
 the CHECK constraint is dropped and re-created with the enum's values (on SQLite by batch mode's table copy).
 
 Revision ID: 0007_onboarding
-Revises: 0005_living_lab
+Revises: 0006_residents
 Create Date: 2026-11-30 09:57:17.149416
 """
 
@@ -23,7 +23,7 @@ import lec.db.enums
 import lec.db.types
 
 revision: str = "0007_onboarding"
-down_revision: str | None = "0005_living_lab"
+down_revision: str | None = "0006_residents"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
