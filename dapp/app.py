@@ -51,7 +51,10 @@ PAGE_SPECS = (
     PageSpec("token_admin.py", "tokenadmin.title", ":material/tune:", frozenset({"token-admin"})),
     PageSpec("auditor.py", "auditor.title", ":material/verified:", frozenset({"auditor"})),
     PageSpec(
-        "incentive.py", "incentive.title", ":material/euro:", frozenset({"community-admin", "platform-admin", "auditor"})
+        "incentive.py",
+        "incentive.title",
+        ":material/euro:",
+        frozenset({"community-admin", "platform-admin", "auditor"}),
     ),
     PageSpec(
         "onboarding.py", "onboarding.title", ":material/upload_file:", frozenset({"community-admin", "platform-admin"})
@@ -63,10 +66,16 @@ PAGE_SPECS = (
         frozenset({"token-holder", "community-admin", "platform-admin"}),
     ),
     PageSpec(
-        "lab.py", "lab.projects.title", ":material/diversity_3:", frozenset({"token-holder", "community-admin", "auditor"})
+        "lab.py",
+        "lab.projects.title",
+        ":material/diversity_3:",
+        frozenset({"token-holder", "community-admin", "auditor"}),
     ),
     PageSpec(
-        "polls.py", "lab.polls.title", ":material/how_to_vote:", frozenset({"token-holder", "community-admin", "auditor"})
+        "polls.py",
+        "lab.polls.title",
+        ":material/how_to_vote:",
+        frozenset({"token-holder", "community-admin", "auditor"}),
     ),
 )
 

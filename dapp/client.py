@@ -251,6 +251,7 @@ class Api:
 
     def patch(self, path: str, body: Any = None) -> Any:
         return self._request("PATCH", path, json=body)
+
     def put(self, path: str, body: Any = None) -> Any:
         return self._request("PUT", path, json=body)
 

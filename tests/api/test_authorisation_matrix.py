@@ -134,6 +134,17 @@ ROUTES: list[Route] = [
         query="reason=out_of_bounds",
     ),
     route("GET", f"{C}/clusters", READERS, {"auditor", "platform"}),
+    # ---- the time bank's social side (issue 16): names, ratings, profiles, the monthly target ----
+    route("GET", f"{C}/people", READERS, {"auditor", "platform"}),
+    route(
+        "POST",
+        f"{C}/deals/{{deal_id}}/rating",
+        MEMBERS_OWN,
+        body=lambda w: {"stars": 5, "comment": "Puntuale"},
+    ),
+    route("GET", f"{C}/profiles/{{wallet}}", MEMBERS_OWN, params={"wallet": f"0x{1:040x}"}),
+    route("GET", f"{C}/me/target", MEMBERS_OWN),
+    route("PUT", f"{C}/me/target", MEMBERS_OWN, body=lambda w: {"hours": "3.5"}),
     # ---- onboarding, incentive, the admin's second level (issue 19) ----
     route(
         "POST",

@@ -9,7 +9,6 @@ from dapp_browser import PASSWORD
 from streamlit.testing.v1 import AppTest
 
 from dapp.app import PAGE_SPECS, visible_pages
-from dapp.i18n import t
 from dapp.views.common import Identity, identity_from_claims
 
 pytestmark = pytest.mark.services
@@ -108,7 +107,7 @@ def test_each_role_opens_its_pages_and_no_other(demo_stack, realm, username) -> 
             continue
         at.switch_page(FILES[title]).run()
         assert not at.exception, f"{username} on {title}: {at.exception}"
-        assert title in [t.value for t in at.title], f"{username} should see {title}"
+        assert title in [heading.value for heading in at.title], f"{username} should see {title}"
 
 
 def test_member_sees_own_energy_comparison_bands_and_tokens(demo_stack, realm) -> None:
