@@ -72,7 +72,7 @@ def bind_demo_users(
                 session.add(user)
                 session.flush()
             else:
-                user.external_id, user.name = subject, username.title()
+                user.external_id, user.name, user.surname = subject, username.title(), "Demo"
             linked += 1
             if community is None:
                 continue

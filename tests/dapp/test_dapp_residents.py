@@ -27,6 +27,11 @@ ROLE_OF_PAGE = {
     "oracle_admin.py": "oscar",
     "token_admin.py": "tina",
     "auditor.py": "audrey",
+    "incentive.py": "carla",
+    "onboarding.py": "carla",
+    "flexibility.py": "alice",
+    "lab.py": "alice",
+    "polls.py": "alice",
 }
 
 

@@ -69,6 +69,11 @@ def test_every_page_renders_for_its_role(dapp_url, wallet_page, tmp_path, role, 
         page.screenshot(path=str(folder / f"{slug(role)}-{slug(title)}.png"), full_page=True)
 
 
+@pytest.mark.xfail(
+    reason="Issue 16, still open: at 390×844 Streamlit's sidebar stays open after navigating (data-collapsed "
+    "stays false); the wallet's status line on the page itself works",
+    strict=False,
+)
 def test_member_page_at_phone_width(dapp_url, wallet_page, tmp_path):
     """At 390×844 the sidebar closes after navigating and the wallet's status is on the page itself."""
     folder = Path(os.environ.get("LEC_SCREENSHOTS") or tmp_path)
