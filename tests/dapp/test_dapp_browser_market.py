@@ -140,7 +140,10 @@ def test_offer_is_found_accepted_done_confirmed_and_rated(dapp_url, demo_chain, 
         time_bank(page)
         choose(page, "Deal", title)
         page.get_by_text("★" * stars + "☆" * (5 - stars), exact=True).click()
+        settle(page)  # each widget's change reruns the page: let it finish before the next one
         page.get_by_label("Comment (optional)").fill(comment)
+        page.get_by_label("Comment (optional)").press("Tab")
+        settle(page)
         page.get_by_role("button", name="Send the rating").click()
         confirmed(page, f"Thank you: rating of “{title}” saved.")
     time_bank(a)
