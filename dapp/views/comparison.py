@@ -43,7 +43,8 @@ def render(api: common.Api, community_id: int, start: date, end: date, days: pd.
         left.metric(t("comparison.cluster.average"), f"{cluster_kwh:,.1f} kWh")
         slots = clustering.get("slots") or [f"{i // 4:02d}:{i % 4 * 15:02d}" for i in range(len(own["mean_curve"]))]
         curve = pd.DataFrame(
-            {t("comparison.cluster.curve"): [v / 1000 for v in own["mean_curve"]]}, index=pd.Index(slots, name=t("comparison.cluster.time"))
+            {t("comparison.cluster.curve"): [v / 1000 for v in own["mean_curve"]]},
+            index=pd.Index(slots, name=t("comparison.cluster.time")),
         )
         right.line_chart(curve, y_label="kWh")
     n = (end - start).days + 1
