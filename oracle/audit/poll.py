@@ -15,7 +15,7 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError
 
 from lec.lab import polls as rules
-from oracle.audit.verify import Check, _abi, _Failed, _require
+from oracle.audit.verify import Check, _abi, _Failed, _require, run_checks
 from oracle.proofs.merkle import StandardMerkleTree
 
 POLL_BUNDLE_FORMAT = "lec-poll-bundle"
@@ -29,20 +29,7 @@ def is_poll_bundle(bundle: dict[str, Any]) -> bool:
 
 def verify_poll_bundle(bundle: dict[str, Any], w3: Web3, report: Callable[[Check], None] | None = None) -> list[Check]:
     """Every check of a poll bundle, in order; stops at the first that fails."""
-    checks: list[Check] = []
-
-    def passed(name: str, detail: str) -> None:
-        checks.append(Check(name, True, detail))
-        if report:
-            report(checks[-1])
-
-    try:
-        _verify(bundle, w3, passed)
-    except _Failed as failure:
-        checks.append(Check(failure.name, False, failure.detail))
-        if report:
-            report(checks[-1])
-    return checks
+    return run_checks(_verify, bundle, w3, report)
 
 
 def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]) -> None:

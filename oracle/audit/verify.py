@@ -80,22 +80,31 @@ def _struct(function: str, contract_abi: Any, values: tuple) -> dict[str, Any]:
     return by_name(function, contract_abi, values)
 
 
-def verify_bundle(bundle: dict[str, Any], w3: Web3, report: Callable[[Check], None] | None = None) -> list[Check]:
-    """Every check of the take-out procedure, in order; stops at the first that fails."""
+def run_checks(
+    verify: Callable[[dict[str, Any], Web3, Callable[[str, str], None]], None],
+    bundle: dict[str, Any],
+    w3: Web3,
+    report: Callable[[Check], None] | None = None,
+) -> list[Check]:
+    """Runs `verify`, which calls `passed(name, detail)` after each check and raises `_Failed` (via `_require`) at
+    the first that fails; returns the checks in order, each also given to `report` as it is decided."""
     checks: list[Check] = []
 
-    def passed(name: str, detail: str) -> None:
-        checks.append(Check(name, True, detail))
+    def record(check: Check) -> None:
+        checks.append(check)
         if report:
-            report(checks[-1])
+            report(check)
 
     try:
-        _verify(bundle, w3, passed)
+        verify(bundle, w3, lambda name, detail: record(Check(name, True, detail)))
     except _Failed as failure:
-        checks.append(Check(failure.name, False, failure.detail))
-        if report:
-            report(checks[-1])
+        record(Check(failure.name, False, failure.detail))
     return checks
+
+
+def verify_bundle(bundle: dict[str, Any], w3: Web3, report: Callable[[Check], None] | None = None) -> list[Check]:
+    """Every check of the take-out procedure, in order; stops at the first that fails."""
+    return run_checks(_verify, bundle, w3, report)
 
 
 def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]) -> None:
