@@ -6,6 +6,7 @@ from Python: they are encoded in `dapp.components.calls` and signed in the user'
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -227,6 +228,9 @@ class Api:
         self.base_url = (base_url or api_url()).rstrip("/")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+        # A page builds one client per script run: the same GET asked twice in a run is answered once (any write
+        # forgets what was read), so a click costs the API the calls it needs and the caller's rate limit lasts.
+        self._read: dict[tuple[str, tuple[tuple[str, Any], ...]], Any] = {}
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
@@ -239,24 +243,34 @@ class Api:
             raise ClientError(t("common.no_role"))
         if reply.status_code == 404:
             raise NotFoundError(t("common.not_found", detail=_detail(reply)))
+        if reply.status_code == 429:
+            raise ClientError(t("common.too_many", seconds=reply.headers.get("Retry-After", "60")))
         if reply.status_code >= 400:
             raise ClientError(t("common.refused", detail=_detail(reply)))
         return reply.json() if reply.content else None
 
     def get(self, path: str, **params: Any) -> Any:
-        return self._request("GET", path, params={k: v for k, v in params.items() if v is not None})
+        query = {k: v for k, v in params.items() if v is not None}
+        key = (path, tuple(sorted(query.items())))
+        if key not in self._read:
+            self._read[key] = self._request("GET", path, params=query)
+        return copy.deepcopy(self._read[key])
+
+    def _write(self, method: str, path: str, **kwargs: Any) -> Any:
+        self._read.clear()
+        return self._request(method, path, **kwargs)
 
     def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
-        return self._request("POST", path, json=body, **kwargs)
+        return self._write("POST", path, json=body, **kwargs)
 
     def patch(self, path: str, body: Any = None) -> Any:
-        return self._request("PATCH", path, json=body)
+        return self._write("PATCH", path, json=body)
 
     def put(self, path: str, body: Any = None) -> Any:
-        return self._request("PUT", path, json=body)
+        return self._write("PUT", path, json=body)
 
     def delete(self, path: str) -> Any:
-        return self._request("DELETE", path)
+        return self._write("DELETE", path)
 
     # The routes the pages use (see the API's OpenAPI document at /docs).
     def me(self) -> dict[str, Any]:

@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     # Rate limits in the notation of the `limits` package ("120/minute", "10 per 10 minutes", several joined by
     # ";"; empty turns one off): every caller by Keycloak subject, requests without a valid token by client
     # address, and two routes that store rows for whoever asks. `memory://` counts per process.
-    rate_limit_caller: str = "120/minute;2000/hour"
+    rate_limit_caller: str = "300/minute;6000/hour"
     rate_limit_anonymous: str = "60/minute"
     rate_limit_registrations: str = "5/hour"
     rate_limit_wallet_challenges: str = "10/10 minutes"

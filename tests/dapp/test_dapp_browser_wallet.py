@@ -20,11 +20,14 @@ PERIOD = 20250601  # far from the demo week the oracle runs on the same chain
 WAIT = 30_000  # ms: an upper bound for the page to react, never a measured duration
 
 
-def enter(field, text: str) -> None:
-    """Types into a Streamlit text input and commits it (Streamlit sends a value on Enter or blur)."""
+def enter(field, text: str, commit: str = "Enter") -> None:
+    """Types into a Streamlit text input and commits it (Streamlit sends a value on Enter or blur; a text area on
+    Ctrl+Enter). The page's script run is let finish before and after, so a re-render does not swallow the text."""
+    settle(field.page)
     field.fill(text)
-    field.press("Enter")
+    field.press(commit)
     expect(field).to_have_value(text)
+    settle(field.page)
 
 
 def sign_in(page: Page, url: str, username: str, language: str = "English") -> None:
