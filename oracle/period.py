@@ -126,18 +126,18 @@ def run_periods(
     model = model_ref(client, model_name)
     out = {}
     for result in compute_results(chain_community_ids, day, model, engine, master, say):
-        _record_day(result, day, engine, say)
+        _record_day(result, day, say)
         out[result.chain_community_id] = _finish(client, result, publish_it, claim, correct, say)
     return out
 
 
-def _record_day(result: PeriodResult, day: date, engine: Engine, say: Progress) -> None:
-    """The database side of a computed day: its silent devices and gaps as anomalies for review (the local
-    engine holds every device's cleaned day; Spark's stay in the cluster, so its runs record none) and the
-    dashboards' read model, refreshed to show the day as the period run saw it."""
+def _record_day(result: PeriodResult, day: date, say: Progress) -> None:
+    """The database side of a computed day: its silent devices and gaps as anomalies for review (both engines
+    bring back the days with a gap) and the dashboards' read model, refreshed to show the day as the period run
+    saw it."""
     with open_session() as session:
         community_id = int(community_row(session, result.chain_community_id).id or 0)
-        silences = record_silences(session, community_id, day, result.cleaned) if engine == "local" else 0
+        silences = record_silences(session, community_id, day, result.cleaned)
         refresh(session, community_id, [day])
     if silences:
         say(f"{silences} silent device(s) or gap(s) recorded as anomalies for review.")

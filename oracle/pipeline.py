@@ -80,6 +80,8 @@ class PeriodResult:
     chain_community_id: int  # the Registry's id
     day: date
     model: ModelRef
+    # Every leaf's cleaned day, read by the silences' finder. The Spark engine brings back only the days with a gap
+    # (values and imputed flags); its gapless days are one shared day of zeros with no gap: read gaps here, not Wh.
     cleaned: dict[str, CleanDay]
     data_tree: StandardMerkleTree | None
     rewards_tree: StandardMerkleTree | None

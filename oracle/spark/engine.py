@@ -26,8 +26,10 @@ from sqlmodel import Session
 
 from lec.calendar import day_grid, period_id, quarter_hours
 from lec.energy import hourly_shared
+from oracle.clean import CleanDay
 from oracle.kpi import Kpis, KpiSums, kpis_from_sums
 from oracle.pipeline import ModelRef, PeriodError, PeriodResult, Progress, period_result
+from oracle.proofs.encoding import MISSING
 from oracle.proofs.store import ensure_salts
 from oracle.rewards.integer import split_pro_rata
 from oracle.rewards.models import RewardResult, member_uncapped
@@ -42,7 +44,7 @@ from oracle.spark.energy import (
     member_curves,
     uncapped_rewards,
 )
-from oracle.spark.leaves import data_leaves, salts_frame
+from oracle.spark.leaves import data_leaves, imputed_flags, salts_frame
 from oracle.spark.sources import JobInputs, job_inputs
 
 if TYPE_CHECKING:
@@ -151,6 +153,7 @@ def compute_periods(
         leaves: dict[int, dict[str, tuple[str, str]]] = defaultdict(dict)
         for row in data_leaves(cleaned, salts_frame(spark, salts)).collect():
             leaves[int(row["community"])][row["leaf_id"]] = (row["device_key"], row["readings_hash"])
+        gaps = _gap_days(cleaned, day, n)
         members = _persist(by_member(cleaned, partitions))
         sums = {c: s for (c, _), s in community_sums(members, with_gaps=False).items()}
         hourly = {(c, day): _hourly(sums.get(c, _zero_sums(n))) for c in chain_community_ids}
@@ -170,6 +173,9 @@ def compute_periods(
         rewards = _rewards(model, everyone[community], uncapped.get((community, day), {}), hours, day)
         imputed, missing = counts.get(community, [0, 0])
         kpis = dataclasses.replace(kpis_from_sums(grid, totals, imputed), missing_intervals=missing)
+        # The silences' finder reads every leaf: a device-day without gaps is one shared gapless day.
+        whole = _whole_day(day, n)
+        days = {leaf: gaps.get((community, leaf), whole) for leaf in leaf_ids.get(community, [])}
         results[community] = period_result(
             community,
             day,
@@ -179,8 +185,29 @@ def compute_periods(
             totals.load.astype(np.int64),
             totals.production.astype(np.int64),
             kpis,
+            days,
         )
     return results
+
+
+def _whole_day(day: date, n: int) -> CleanDay:
+    return CleanDay(day, np.zeros(n), np.zeros(n, dtype=bool), 0, 0)
+
+
+def _gap_days(cleaned: DataFrame, day: date, n: int) -> dict[tuple[int, str], CleanDay]:
+    """The device-days with a gap, back from the cluster as the local engine holds them (values and imputed
+    flags: what :func:`oracle.gaps.find_silences` reads). Few in a healthy community; only these travel."""
+    from pyspark.sql import functions as F
+
+    out = {}
+    rows = cleaned.where((F.col("imputed") > 0) | (F.col("missing") > 0)).select(
+        "community", "leaf_id", "values", "mask"
+    )
+    for row in rows.collect():
+        committed = np.asarray(row["values"], dtype=np.int64)
+        values = np.where(committed == MISSING, np.nan, committed.astype(np.float64))
+        out[(int(row["community"]), row["leaf_id"])] = CleanDay(day, values, imputed_flags(row["mask"], n), 0, 0)
+    return out
 
 
 # ------------------------------------------------------------------------------------ KPIs, clustering

@@ -12,6 +12,8 @@ import pytest
 from spark_world import DST_DAY, NORMAL_DAY, SMALL, populate
 
 from lec.calendar import period_id, quarter_hours
+from lec.db.enums import AnomalyReason
+from oracle.gaps import find_silences
 from oracle.pipeline import ModelRef, compute_period, write_period_files
 from oracle.proofs.store import ensure_salts
 from oracle.rewards.models import RewardModel
@@ -82,6 +84,13 @@ def test_one_spark_job_settles_two_communities_as_the_local_engine(spark, in_wor
     assert len(json.loads(local_files["period.json"])["aggregates"]["communityLoad"]) == quarter_hours(day)
     if model is CAPPED:
         assert one.rewards.capped and one.total_rewards == 10**15
+    # The silences the period run records as anomalies are the local engine's, gaps and silent devices alike.
+    for community in (1, 2):
+        expected = [pod for pods in in_world.pods[community].values() for pod in pods]
+        local = find_silences(day, expected, _local(community, day, model).cleaned)
+        assert find_silences(day, expected, spark_results[community].cleaned) == local
+        if community == 1:
+            assert any(s.reason == AnomalyReason.MISSING_READINGS for s in local)
 
 
 def test_kpis_and_clusters_on_spark_are_the_local_ones(spark, in_world):
