@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from lec.calendar import ROME, day_window, period_id
 from lec.db.models import CounterReading, Device, UserCommunity
 from lec.db.models.flex import EventDecision, EventSource, FlexDeclaration, FlexDispatch, FlexEvent
+from lec.db.models.proofs import LeafSalt
 from lec.flex.baseline import LOOKBACK_DAYS, BaselineError, Method, clock_history, needed_minutes
 from lec.flex.declarations import Declaration
 from oracle.flex.dispatch import event_slots, plan
@@ -253,3 +254,18 @@ def settle_day(
     keys = [salt_id(e.key, d.account) for e in events for d in e.deliveries]
     salts = ensure_salts(session, chain_community_id, period, keys)
     return settle(period, model, events, salts)
+
+
+def forget_flex_salts(session: Session, wallets: list[str]) -> int:
+    """Right to be forgotten: erase the salts of these accounts' delivery leaves (docs/proofs.md §8), which makes
+    those leaves unlinkable to them as for device leaves; returns how many were deleted."""
+    if not wallets:
+        return 0
+    column: sa.ColumnClause[str] = sa.column("device_id")
+    matches = [
+        sa.and_(column.startswith("flex:", autoescape=True), column.endswith(f":{w.lower()}", autoescape=True))
+        for w in wallets
+    ]
+    result = session.exec(sa.delete(LeafSalt).where(sa.or_(*matches)))  # type: ignore[call-overload]
+    session.commit()
+    return int(result.rowcount or 0)

@@ -360,3 +360,17 @@ def test_a_correction_after_claims_tops_up_a_raised_flex_reward(chain, published
     assert all(c.ok for c in verify_bundle(new_bundle, chain["w3"]))
     stale = verify_bundle(old_bundle, chain["w3"])
     assert not stale[-1].ok and stale[-1].name == "latest-version"
+
+
+def test_forgetting_a_member_erases_its_delivery_salts_only(chain, published):
+    from oracle.flex.service import forget_flex_salts
+
+    gone, kept = chain["members"][0], chain["members"][1]
+    with Session(chain["engine"]) as session:
+        assert forget_flex_salts(session, [gone.address]) == 1  # its one delivery leaf
+    out = chain["data"] / "forgotten.json"
+    result = _invoke(
+        bundle_command, "--community", "1", "--period", DAY.isoformat(), "--member", gone.address, "--out", str(out)
+    )
+    assert result.exit_code != 0 and "erased" in result.output
+    assert all(c.ok for c in verify_bundle(_bundle(chain, kept.address), chain["w3"]))
