@@ -142,6 +142,7 @@ demo-api: compile demo-keycloak
 		curl -sf -o /dev/null http://127.0.0.1:$(API_PORT)/health || { echo "The API did not start:"; tail -20 $(LEC_DATA_DIR)/api.log; exit 1; }; \
 	fi
 	@echo "API: http://127.0.0.1:$(API_PORT)/docs (tokens from Keycloak at http://127.0.0.1:$(KEYCLOAK_PORT)/realms/lec)"
+	lec flex buyer-offer --community 1 --api http://127.0.0.1:$(API_PORT)/api/v1
 
 DAPP_PORT ?= 8501
 
@@ -202,6 +203,7 @@ bench-ingest: compile
 
 bench-flex: compile
 	$(PY) -m benchmarks.flex
+	$(PY) -m benchmarks.flex_mqtt --gateways 10000
 
 ## bench-scale: local engine vs Spark local[2] vs the loopback cluster, 10 000 and 100 000 meters (docs/scale.md)
 bench-scale: compile

@@ -148,7 +148,7 @@ class CommandPublisher:
                     session.exec(
                         sa.update(FlexDispatch)  # type: ignore[call-overload]
                         .where(
-                            FlexDispatch.event_id == event,
+                            FlexDispatch.event_id == event,  # type: ignore[arg-type]
                             FlexDispatch.user_id.in_(users),  # type: ignore[attr-defined]
                             FlexDispatch.acknowledged_at.is_(None),  # type: ignore[union-attr]
                         )

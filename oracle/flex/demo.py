@@ -14,8 +14,10 @@ responded values, not the originals: the readings match what is stored and nothi
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -23,7 +25,7 @@ from sqlmodel import Session, select
 from lec.calendar import ROME
 from lec.db.enums import DeviceKind
 from lec.db.models import CounterReading, Device, UserCommunity
-from lec.db.models.flex import EventSource, FlexDeclaration, FlexDispatch, FlexEvent
+from lec.db.models.flex import EventSource, FlexDeclaration, FlexDispatch, FlexEvent, FlexPrice
 from lec.flex.declarations import LoadKind
 from oracle.flex.service import EventRequest, receive_event
 from oracle.validation import Reading
@@ -32,6 +34,7 @@ BUYER = "lec-flex-buyer-demo"
 PARTICIPANTS = 6
 DECLARED_W = 3_000
 REQUEST_W = 12_000
+PRICE_CENTS_PER_KWH = 25  # the community's asking price shown to the demo buyer
 RESPONSE = 0.4  # the share of their load the responding members keep drawing during the event
 RESPONDING_KINDS = (DeviceKind.CONSUMPTION_METER, DeviceKind.EXCHANGE_METER)
 
@@ -120,6 +123,8 @@ def demo_event(session: Session, community_id: int, day: date) -> str:
                     notice_minutes=60,
                 )
             )
+    if session.get(FlexPrice, community_id) is None:
+        session.add(FlexPrice(community_id=community_id, price_cents_per_kwh=PRICE_CENTS_PER_KWH))
     session.commit()
     utc_start = start
     event = receive_event(
@@ -148,4 +153,43 @@ def demo_event(session: Session, community_id: int, day: date) -> str:
         f"Flexibility event {event_id(day)}: {event.request_w / 1000:g} kW asked 18:00–19:00, "
         f"{event.committed_w / 1000:g} kW committed ({event.decision.value}); {changed} readings of responding "
         "members adjusted."
+    )
+
+
+def buyer_offer(identity_file: Path, api_url: str, community_id: int) -> str:
+    """What the demo buyer reads with its client-credentials token (the secret from the demo's identity file):
+    the community's aggregated offer for the next 48 hours and its price, in a sentence."""
+    import requests
+
+    identity = json.loads(identity_file.read_text())
+    secret = identity.get("flex_buyer_client_secret")
+    if not secret:
+        raise ValueError(f"{identity_file} has no flexibility buyer: run `lec demo-identity` again.")
+    token_url = f"{identity['keycloak_url'].rstrip('/')}/realms/{identity['realm']}/protocol/openid-connect/token"
+    token = requests.post(
+        token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": identity["flex_buyer_client_id"],
+            "client_secret": secret,
+        },
+        timeout=30,
+    )
+    token.raise_for_status()
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    reply = requests.get(
+        f"{api_url.rstrip('/')}/communities/{community_id}/flexibility/offer",
+        params={"hours": 48},
+        headers=headers,
+        timeout=60,
+    )
+    reply.raise_for_status()
+    offer = reply.json()
+    published = [s for s in offer["slots"] if not s["withheld"]]
+    price = offer.get("price_cents_per_kwh")
+    return (
+        f"The buyer {identity['flex_buyer_client_id']} read community {community_id}'s offer: "
+        f"{len(published)} of {len(offer['slots'])} quarter hours published (k = {offer['k']}), up to "
+        f"{max((s['down_w'] for s in published), default=0) / 1000:g} kW down, price "
+        + (f"{price / 100:.2f} € per kWh." if price is not None else "not set.")
     )
