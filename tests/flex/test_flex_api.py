@@ -389,3 +389,22 @@ def test_the_admin_sets_a_price_and_the_buyer_sees_it_on_the_api_and_the_page(ap
     next(b for b in admin.button if b.label == "Salva il prezzo").click().run()
     assert not admin.exception, admin.exception
     assert call(api, "GET", "buyer", "price").json()["price_cents_per_kwh"] == 40
+
+
+def test_the_demo_buyer_reads_offer_and_price_with_its_client_credentials(
+    api: Api, served: str, keycloak_server: KeycloakServer, tmp_path: Path
+) -> None:
+    """`lec flex buyer-offer`, the last step of `make demo-api`: the demo identity file's buyer secret, a token from
+    Keycloak, the offer from the API — and a sentence, not a stack trace, when the file has no buyer."""
+    from oracle.flex.demo import buyer_offer
+
+    identity = {"keycloak_url": keycloak_server.url, "realm": "lec", "flex_buyer_client_id": BUYER_CLIENT}
+    without = tmp_path / "old-identity.json"
+    without.write_text(json.dumps(identity))
+    with pytest.raises(ValueError, match="has no flexibility buyer"):
+        buyer_offer(without, served, api.community)
+    path = tmp_path / "dev-identity.json"
+    path.write_text(json.dumps({**identity, "flex_buyer_client_secret": keycloak_server.client_secret(BUYER_CLIENT)}))
+    said = buyer_offer(path, served, api.community)
+    assert said.startswith(f"The buyer {BUYER_CLIENT} read community {api.community}'s offer: ")
+    assert "of 192 quarter hours published (k = 5)" in said and said.endswith("€ per kWh.")
