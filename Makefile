@@ -88,6 +88,8 @@ seed: compile chain
 
 # Reward model of the demo (token units per kWh, cap per period, energy bonus by profile).
 DEMO_MODEL_PARAMS := {"a":100000000000000000,"b":50000000000000000,"c":50000000000000000,"max_per_period":1000000000000000000000,"bonus_consumer":1000000000000000,"bonus_prosumer":1000000000000000,"bonus_prostormer":1000000000000000}
+# The demo's flexibility model (docs/proofs.md §8): 0.5 token per delivered kWh, nothing below 10 % of the dispatch.
+DEMO_FLEX_PARAMS := {"rate":500000000000000000,"min_performance_bps":1000,"max_per_period":100000000000000000000}
 DEMO_DAYS := 14
 # The first run's start is kept, so a second `make demo` (even days later) redoes exactly the same days.
 DEMO_START ?= $(shell cat $(LEC_DATA_DIR)/demo-start 2>/dev/null || date -u -d "$(DEMO_DAYS) days ago" +%F)
@@ -100,6 +102,8 @@ demo-oracle: seed
 	lec community import $(DEMO_MANIFEST)
 	lec oracle simulate --members 8 --days $(DEMO_DAYS) --start $(DEMO_START)
 	lec oracle register-model --name lec-default --kind self-consumption --params '$(DEMO_MODEL_PARAMS)'
+	lec oracle register-model --name lec-flexibility --kind flexibility --params '$(DEMO_FLEX_PARAMS)'
+	lec flex demo-event --community 1 --day $$(date -u -d "$(DEMO_START) + $$(($(DEMO_DAYS) - 1)) days" +%F)
 	@for i in $$(seq 0 $$(($(DEMO_DAYS) - 1))); do \
 		day=$$(date -u -d "$(DEMO_START) + $$i days" +%F); \
 		lec oracle run --community 1 --period $$day --claim || exit 1; \
@@ -138,6 +142,7 @@ demo-api: compile demo-keycloak
 		curl -sf -o /dev/null http://127.0.0.1:$(API_PORT)/health || { echo "The API did not start:"; tail -20 $(LEC_DATA_DIR)/api.log; exit 1; }; \
 	fi
 	@echo "API: http://127.0.0.1:$(API_PORT)/docs (tokens from Keycloak at http://127.0.0.1:$(KEYCLOAK_PORT)/realms/lec)"
+	lec flex buyer-offer --community 1 --api http://127.0.0.1:$(API_PORT)/api/v1
 
 DAPP_PORT ?= 8501
 
@@ -198,6 +203,7 @@ bench-ingest: compile
 
 bench-flex: compile
 	$(PY) -m benchmarks.flex
+	$(PY) -m benchmarks.flex_mqtt --gateways 10000
 
 ## bench-scale: local engine vs Spark local[2] vs the loopback cluster, 10 000 and 100 000 meters (docs/scale.md)
 bench-scale: compile

@@ -63,7 +63,7 @@ PAGE_SPECS = (
         "flexibility.py",
         "flex.title",
         ":material/electric_meter:",
-        frozenset({"token-holder", "community-admin", "platform-admin"}),
+        frozenset({"token-holder", "community-admin", "platform-admin", "flexibility-buyer"}),
     ),
     PageSpec(
         "lab.py",

@@ -140,6 +140,10 @@ class Settings(BaseSettings):
     flex_report_seconds: int = Field(
         default=900, ge=1, validation_alias=AliasChoices("flex_report_seconds", "LEC_FLEX_REPORT_SECONDS")
     )
+    # The registered `flexibility` reward model a period run rewards the day's events with (docs/proofs.md §8).
+    flex_model_name: str = Field(
+        default="lec-flexibility", validation_alias=AliasChoices("flex_model_name", "LEC_FLEX_MODEL")
+    )
     # The scale-out engine (docs/scale.md). The Delta Lake: a folder or an object-store URI (s3a://…, abfss://…),
     # default `LEC_DATA_DIR/lake`. Spark's master when the oracle starts the session itself (under spark-submit
     # the submitted master wins), the folder of the pinned jars, the driver's memory, the shuffle partitions,

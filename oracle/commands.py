@@ -89,7 +89,7 @@ def run_command(
 
 @click.command(name="register-model")
 @click.option("--name", required=True, help="Model name; a new registration is a new version of it.")
-@click.option("--kind", type=click.Choice(KINDS), required=True)
+@click.option("--kind", type=click.Choice([*KINDS, "flexibility"]), required=True)
 @click.option("--params", "params_json", required=True, help="Integer parameters as JSON, e.g. '{\"a\":1,...}'.")
 @click.option("--rpc", default=None, help="JSON-RPC endpoint (default LEC_RPC_URL).")
 def register_model_command(name: str, kind: str, params_json: str, rpc: str | None) -> None:

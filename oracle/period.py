@@ -7,13 +7,17 @@ sentence — ``PeriodError``, ``RewardModelError``, the chain's ``ChainError`` o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lec.calendar import period_id
 from lec.chain.client import ChainClient, ChainError, TxResult
 from lec.chain.contracts import DeploymentError
+from lec.settings import get_settings
+from oracle.flex.rewards import KIND as FLEX_KIND
+from oracle.flex.rewards import FlexibilityModel, FlexibilityModelError
 from oracle.gaps import record_silences
 from oracle.pipeline import (
     ModelRef,
@@ -31,8 +35,11 @@ from oracle.rewards.models import RewardModel, RewardModelError, validate_model
 from oracle.sources import community_row, load_inputs, open_session
 from oracle.spark.session import SparkSetupError
 
+if TYPE_CHECKING:
+    from oracle.flex.settlement import FlexModelRef
+
 # What a period run or a registration refuses with: each carries the sentence to show.
-ERRORS = (PeriodError, RewardModelError, ChainError, DeploymentError, SparkSetupError)
+ERRORS = (PeriodError, RewardModelError, FlexibilityModelError, ChainError, DeploymentError, SparkSetupError)
 # The local engine (pandas/numpy in this process, the default) or Spark (docs/scale.md): the same files and roots.
 Engine = Literal["local", "spark"]
 ENGINES = ("local", "spark")
@@ -59,12 +66,38 @@ def register_model(
 ) -> tuple[int, TxResult | None]:
     """Validate the model, then register it on chain; (model id, transaction or None when the latest version
     already has these parameters). Nothing is sent for a model that fails validation."""
+    if kind == FLEX_KIND:
+        from oracle.flex.settlement import flex_model
+
+        name, canonical = flex_model(name, params)
+        return ChainClient.connect(rpc).register_model(name, kind, canonical)
     model = validate_model(name, kind, params)
     return ChainClient.connect(rpc).register_model(model.name, model.kind, model.canonical_params)
 
 
+def flex_model_ref(client: ChainClient) -> FlexModelRef | None:
+    """The latest registered flexibility model (its name is `LEC_FLEX_MODEL`), or None when there is none: a day's
+    events are then not rewarded."""
+    from oracle.flex.settlement import FlexModelRef, flex_model
+
+    model_id = client.latest_model_id(get_settings().flex_model_name)
+    if not model_id:
+        return None
+    record = client.model(model_id)
+    if record.kind != FLEX_KIND:
+        raise PeriodError(f"Model {record.name!r} is a {record.kind} model, not a flexibility model.")
+    name, canonical = flex_model(record.name, record.params)
+    return FlexModelRef(model_id, FlexibilityModel(name, json.loads(canonical)), canonical)
+
+
 def compute_results(
-    chain_community_ids: list[int], day: date, model: ModelRef, engine: Engine, master: str | None, say: Progress
+    chain_community_ids: list[int],
+    day: date,
+    model: ModelRef,
+    engine: Engine,
+    master: str | None,
+    say: Progress,
+    flex: FlexModelRef | None = None,
 ) -> Iterator[PeriodResult]:
     """Each community's period, salts committed first. The local engine computes one community at a time;
     Spark settles them all in one job (its session on ``master``, default ``LEC_SPARK_MASTER``)."""
@@ -74,6 +107,10 @@ def compute_results(
 
         spark = spark_session(master)
         with open_session() as session:
+            if flex is not None and any(_flex_day(session, c, day, flex, say) is not None for c in chain_community_ids):
+                raise PeriodError(
+                    "The day has flexibility events, which only the local engine settles: run it with --engine local."
+                )
             results = compute_periods(spark, session, chain_community_ids, day, model, say)
         yield from (results[c] for c in chain_community_ids)
         return
@@ -86,7 +123,23 @@ def compute_results(
                 f"{len(inputs.members)} members, {len(devices)} devices."
             )
             salts = ensure_salts(session, chain_community_id, period_id(day), devices)
-        yield compute_period(inputs, model, salts)
+            settled = _flex_day(session, chain_community_id, day, flex, say) if flex is not None else None
+        yield compute_period(inputs, model, salts, settled)
+
+
+def _flex_day(session: Any, chain_community_id: int, day: date, flex: FlexModelRef, say: Progress) -> Any:
+    """The day's flexibility settlement (None without events), said in one line."""
+    from lec.flex.baseline import PJM
+    from oracle.flex.service import settle_day
+
+    community_id = int(community_row(session, chain_community_id).id or 0)
+    settled = settle_day(session, chain_community_id, community_id, day, flex, PJM)
+    if settled is not None:
+        say(
+            f"Flexibility: {len(settled.events)} event(s), {settled.event_leaves} measured delivery(ies), "
+            f"rewards {settled.total} units (model {flex.model.name} #{flex.model_id})."
+        )
+    return settled
 
 
 def run_period(
@@ -124,8 +177,9 @@ def run_periods(
     community's files are written and its period notarised by its own transaction, as when run alone."""
     client = ChainClient.connect(rpc)
     model = model_ref(client, model_name)
+    flex = flex_model_ref(client)
     out = {}
-    for result in compute_results(chain_community_ids, day, model, engine, master, say):
+    for result in compute_results(chain_community_ids, day, model, engine, master, say, flex):
         _record_day(result, day, say)
         out[result.chain_community_id] = _finish(client, result, publish_it, claim, correct, say)
     return out

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -27,6 +27,9 @@ from oracle.kpi import Kpis, compute_kpis
 from oracle.proofs.encoding import DATA_LEAF_ENCODING, REWARD_LEAF_ENCODING, DeviceDay, aggregates_hash, data_leaf
 from oracle.proofs.merkle import StandardMerkleTree, keccak
 from oracle.rewards.models import MemberEnergy, RewardModel, RewardResult, compute_rewards
+
+if TYPE_CHECKING:
+    from oracle.flex.settlement import FlexSettlement
 
 Quantity = Literal["load", "production", "exchange", "storage"]
 ZERO_ROOT = "0x" + "00" * 32
@@ -90,6 +93,7 @@ class PeriodResult:
     aggregates_hash: str
     kpis: Kpis
     leaves: dict[str, tuple[str, str]] = field(default_factory=dict)
+    flex: FlexSettlement | None = None  # the day's demand-response events (oracle.flex.settlement)
 
     @property
     def period(self) -> int:
@@ -157,8 +161,34 @@ def clean_inputs(inputs: PeriodInputs) -> dict[str, CleanDay]:
     return cleaned
 
 
-def compute_period(inputs: PeriodInputs, model: ModelRef, salts: dict[str, bytes]) -> PeriodResult:
-    """Everything that is committed for a period, from raw readings, a model and the devices' salts."""
+def with_flexibility(rewards: RewardResult | None, amounts: dict[str, int]) -> RewardResult | None:
+    """The energy rewards with each member's flexibility reward added to its amount (one leaf per member); a
+    member with a flexibility reward and no energy row gets one, zero everywhere but its amount."""
+    if not amounts:
+        return rewards
+    if rewards is None:
+        raise PeriodError("Flexibility rewards need the period's members: the period has none.")
+    extra = [a for a in sorted(amounts, key=lambda a: int(a, 16)) if a not in set(rewards.accounts)]
+    zeros = [0] * len(extra)
+    return dataclasses.replace(
+        rewards,
+        accounts=[*rewards.accounts, *extra],
+        amounts=[x + amounts.get(a, 0) for a, x in zip(rewards.accounts, rewards.amounts, strict=True)]
+        + [amounts[a] for a in extra],
+        self_consumption_wh=[*rewards.self_consumption_wh, *zeros],
+        shared_as_producer_mwh=[*rewards.shared_as_producer_mwh, *zeros],
+        shared_as_consumer_mwh=[*rewards.shared_as_consumer_mwh, *zeros],
+        par_bps=[*rewards.par_bps, *zeros],
+        bonus=[*rewards.bonus, *zeros],
+        uncapped=[*rewards.uncapped, *zeros],
+    )
+
+
+def compute_period(
+    inputs: PeriodInputs, model: ModelRef, salts: dict[str, bytes], flex: FlexSettlement | None = None
+) -> PeriodResult:
+    """Everything that is committed for a period, from raw readings, a model and the devices' salts; with the
+    day's flexibility settlement, its leaves join the data tree and its rewards the members' reward leaves."""
     day = inputs.day
     n = quarter_hours(day)
     cleaned = clean_inputs(inputs)
@@ -187,7 +217,12 @@ def compute_period(inputs: PeriodInputs, model: ModelRef, salts: dict[str, bytes
         kpis = dataclasses.replace(kpis, missing_intervals=int(sum(int(c.missing.sum()) for c in cleaned.values())))
     else:
         kpis = compute_kpis(grid, np.zeros((1, n)), np.zeros((1, n)))
-    return period_result(inputs.chain_community_id, day, model, leaves, rewards, load, prod, kpis, cleaned)
+    if flex is not None:
+        leaves = {**leaves, **flex.leaves}
+        rewards = with_flexibility(rewards, flex.amounts)
+    result = period_result(inputs.chain_community_id, day, model, leaves, rewards, load, prod, kpis, cleaned)
+    result.flex = flex
+    return result
 
 
 def period_result(
@@ -276,6 +311,10 @@ def write_period_files(result: PeriodResult, chain_id: int | None, base: Path | 
         write_json(folder / "data.json", result.data_tree.dump())
     if result.rewards_tree:
         write_json(folder / "rewards.json", result.rewards_tree.dump())
+    if result.flex is not None:
+        write_json(folder / "flex.json", result.flex.details())
+    elif (folder / "flex.json").exists():
+        (folder / "flex.json").unlink()
     summary_path = folder / "period.json"
     previous = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     summary = {
@@ -297,6 +336,7 @@ def write_period_files(result: PeriodResult, chain_id: int | None, base: Path | 
         "aggregates": result.aggregates,
         "kpis": result.kpis.as_dict(),
         "capped": bool(result.rewards.capped) if result.rewards else False,
+        "flexibility": result.flex.summary() if result.flex is not None else None,
         # What happened on chain survives a re-computation of the same period.
         "notarisation": previous.get("notarisation"),
         "claims": previous.get("claims", {}),

@@ -126,6 +126,7 @@ def write_credentials(
     gateway_secret: str,
     accounts: dict[str, tuple[str, str]],
     dapp_client_id: str = "lec-dapp",
+    flex_buyer_secret: str | None = None,
 ) -> None:
     """The demo's secrets file: where its Keycloak is, the gateway's client secret, and each demo user's password
     and subject (`accounts`: username → (password, subject))."""
@@ -138,6 +139,11 @@ def write_credentials(
                 "dapp_client_id": dapp_client_id,
                 "gateway_client_id": "lec-gateway-demo",
                 "gateway_client_secret": gateway_secret,
+                **(
+                    {"flex_buyer_client_id": "lec-flex-buyer-demo", "flex_buyer_client_secret": flex_buyer_secret}
+                    if flex_buyer_secret
+                    else {}
+                ),
                 "users": {name: {"password": pw, "subject": subject} for name, (pw, subject) in accounts.items()},
             },
             indent=2,
@@ -237,9 +243,17 @@ def demo_identity(keycloak_url: str, realm: str, admin_file: Path, dapp_url: str
     )
     accounts = provision_users(admin, DEMO_USERS)
     bind_demo_users(settings.database_url, {name: subject for name, (_pw, subject) in accounts.items()})
-    secret_of = {c: admin.get_client_secrets(admin.get_client_id(c))["value"] for c in ("lec-api", "lec-gateway-demo")}
+    clients = ("lec-api", "lec-gateway-demo", "lec-flex-buyer-demo")
+    secret_of = {c: admin.get_client_secrets(admin.get_client_id(c))["value"] for c in clients}
     data = settings.data_dir
-    write_credentials(data / "dev-identity.json", keycloak_url, realm, secret_of["lec-gateway-demo"], accounts)
+    write_credentials(
+        data / "dev-identity.json",
+        keycloak_url,
+        realm,
+        secret_of["lec-gateway-demo"],
+        accounts,
+        flex_buyer_secret=secret_of["lec-flex-buyer-demo"],
+    )
     write_private(
         admin_file.parent / "lec-api.env",
         f"LEC_API_KEYCLOAK_URL={keycloak_url}\nLEC_API_KEYCLOAK_REALM={realm}\n"

@@ -24,7 +24,15 @@ PERIODS = ("day", "week", "month", "custom")
 USER_ERRORS = (ClientError, DeploymentError)
 T = TypeVar("T")
 
-ROLES = ("token-holder", "community-admin", "oracle-admin", "token-admin", "auditor", "platform-admin")
+ROLES = (
+    "token-holder",
+    "community-admin",
+    "oracle-admin",
+    "token-admin",
+    "auditor",
+    "platform-admin",
+    "flexibility-buyer",
+)
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,27 @@ QUARTERS = [time(h, m) for h in range(24) for m in (0, 15, 30, 45)]
 identity = common.signed_in()
 st.title(t("flex.title"))
 st.caption(t("flex.intro"))
-membership = common.pick_membership(P, identity)
 api = common.api(identity)
+is_buyer = identity.has("flexibility-buyer")
+if is_buyer and not identity.has("token-holder", "community-admin", "platform-admin"):
+    # A buyer (a DSO's or an aggregator's staff) belongs to no community: it picks the one whose offer it reads.
+    listed = common.attempt(api.communities)
+    if not listed:
+        st.info(t("common.no_community"))
+        st.stop()
+    chosen_community = st.selectbox(
+        t("common.community"), listed, format_func=lambda c: c["name"], key=f"{P}buyer_community"
+    )
+    membership = common.Membership(chosen_community["id"], chosen_community.get("chain_community_id"), "", None)
+else:
+    membership = common.pick_membership(P, identity)
 base = f"/communities/{membership.community_id}/flexibility"
 is_member = identity.has("token-holder") and membership.wallet is not None
 is_admin = identity.has("community-admin", "platform-admin")
+
+
+def euro_per_kwh(cents: int) -> str:
+    return f"{cents / 100:.2f}".replace(".", "," if st.session_state.get("language", "it") == "it" else ".")
 
 
 def clock(minute: int) -> str:
@@ -148,9 +164,15 @@ if is_admin:
         )
     elif events is not None:
         st.info(t("flex.events.none"))
+
+if is_admin or is_buyer:
     st.subheader(t("flex.offer.title"))
     offer = common.attempt(lambda: api.get(f"{base}/offer", hours=48))
     if offer:
+        if offer.get("price_cents_per_kwh") is None:
+            st.info(t("flex.price.none"))
+        else:
+            st.metric(t("flex.price.label"), t("flex.price.value", price=euro_per_kwh(offer["price_cents_per_kwh"])))
         st.caption(t("flex.offer.caption", k=offer["k"]))
         frame = pd.DataFrame(offer["slots"])
         frame["start"] = pd.to_datetime(frame["start"]).dt.tz_convert("Europe/Rome")
@@ -160,3 +182,21 @@ if is_admin:
         st.line_chart(chart, y_label="kW")
         if frame["withheld"].all():
             st.info(t("flex.offer.all_withheld", k=offer["k"]))
+
+    if is_admin:
+        with st.form(f"{P}price"):
+            current = (offer or {}).get("price_cents_per_kwh")
+            asked = st.number_input(
+                t("flex.price.set"),
+                min_value=0.0,
+                max_value=1000.0,
+                value=(current or 0) / 100,
+                step=0.01,
+                format="%.2f",
+                key=f"{P}price_value",
+            )
+            if st.form_submit_button(t("flex.price.submit")):
+                with common.sentences():
+                    api.put(f"{base}/price", {"price_cents_per_kwh": round(asked * 100)})
+                    st.success(t("flex.price.done"))
+                    st.rerun()

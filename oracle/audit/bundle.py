@@ -72,6 +72,7 @@ def make_bundle(inputs: PeriodInputs, account: str, salts: dict[str, bytes], bas
             if str(leaf_account).lower() == wanted:
                 reward = {"amount": str(amount), "leaf": [leaf_account, str(amount)], "proof": tree.get_proof(index)}
     notarisation = summary.get("notarisation") or {}
+    flexibility = flex_section(folder, member.account, data_tree, salts) if summary.get("flexibility") else None
     contracts = load_deployments(summary["chainId"])["contracts"] if summary.get("chainId") else {}
     return {
         "format": BUNDLE_FORMAT,
@@ -89,6 +90,47 @@ def make_bundle(inputs: PeriodInputs, account: str, salts: dict[str, bytes], bas
         "member": {"account": member.account, "profile": member.profile, "active": member.active},
         "devices": devices,
         "reward": reward,
+        "flexibility": flexibility,
+    }
+
+
+def flex_section(folder: Path, account: str, data_tree: StandardMerkleTree | None, salts: dict[str, bytes]) -> dict:
+    """The period's flexibility commitments for one member (docs/proofs.md §8): the community's flexibility
+    period leaf, the member's own event leaves with their salts and series, and its flexibility reward."""
+    from oracle.flex.settlement import salt_id
+
+    details = read_json(folder / "flex.json")
+    if data_tree is None:
+        raise PeriodError("The period has no data tree; re-run it with `lec oracle run`.")
+    wanted = account.lower()
+    events = []
+    for event in details["events"]:
+        for row in event["members"]:
+            if row["account"].lower() != wanted:
+                continue
+            sid = salt_id(event["event"], row["account"])
+            if sid not in salts:
+                raise PeriodError(f"No salt for the flexibility leaf of event {event['event']}: it was erased.")
+            events.append(
+                {
+                    "event": event["event"],
+                    "start": event["start"],
+                    "salt": "0x" + salts[sid].hex(),
+                    **{k: row[k] for k in ("baseline", "metered", "dispatched", "delivered", "leaf")},
+                    "proof": data_tree.get_proof(tuple(row["leaf"])),
+                }
+            )
+    period_leaf = tuple(details["periodLeaf"])
+    amount = next((x for a, x in details["rewards"].items() if a.lower() == wanted), "0")
+    return {
+        "model": details["model"],
+        "uncappedTotal": details["uncappedTotal"],
+        "total": details["total"],
+        "eventLeaves": details["eventLeaves"],
+        "periodLeaf": list(period_leaf),
+        "periodProof": data_tree.get_proof(period_leaf),
+        "events": events,
+        "reward": str(amount),
     }
 
 

@@ -7,6 +7,7 @@ reads, so anyone with a JSON-RPC endpoint can run it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -17,8 +18,12 @@ from web3 import Web3
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError, TransactionNotFound
 
 from lec.calendar import period_day
+from lec.flex.delivery import delivered
 from oracle.audit import BUNDLE_FORMAT, BUNDLE_VERSION
 from oracle.clean import CleanDay, clean_day
+from oracle.flex.rewards import KIND as FLEX_KIND
+from oracle.flex.rewards import FlexibilityModel
+from oracle.flex.settlement import event_leaf, event_reward, period_leaf
 from oracle.pipeline import DeviceSeries, MemberInput, member_energy
 from oracle.proofs.encoding import (
     DATA_LEAF_ENCODING,
@@ -253,6 +258,8 @@ def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]
     passed("cleaning", f"{len(bundle['devices'])} device(s): raw readings clean to the committed values")
     passed("data-leaf", f"{len(bundle['devices'])} device leaf(s) proven against dataRoot, locally and by the Notary")
 
+    flex_amount = _verify_flexibility(bundle, w3, notary, models, onchain["dataRoot"], version, passed)
+
     member = bundle["member"]
     inputs = MemberInput(
         member["account"],
@@ -264,7 +271,8 @@ def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]
     uncapped = member_uncapped(model, energy, arrays[2], arrays[3], arrays[4])
     cap = model.params["max_per_period"]
     total_uncapped = int(agg["uncappedTotal"])
-    amount = int(bundle["reward"]["amount"]) if bundle["reward"] else 0
+    leaf_amount = int(bundle["reward"]["amount"]) if bundle["reward"] else 0
+    amount = leaf_amount - flex_amount  # the energy part of the member's leaf
     if total_uncapped > cap:
         floor = cap * uncapped // total_uncapped
         # The largest-remainder unit depends on the other members' remainders: at most one more unit.
@@ -275,7 +283,12 @@ def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]
         )
     else:
         _require(amount == uncapped, "reward", f"recomputed {uncapped}, the leaf says {amount}")
-    passed("reward", f"recomputed reward {amount} token units")
+    passed(
+        "reward",
+        f"recomputed reward {leaf_amount} token units"
+        + (f" ({amount} energy + {flex_amount} flexibility)" if bundle.get("flexibility") else ""),
+    )
+    amount = leaf_amount
 
     if bundle["reward"]:
         value = (member["account"], amount)
@@ -302,3 +315,99 @@ def _verify(bundle: dict[str, Any], w3: Web3, passed: Callable[[str, str], None]
             "the Notary rejects the reward proof",
         )
         passed("reward-leaf", "reward leaf proven against rewardsRoot, locally and by the Notary")
+
+
+def _verify_flexibility(
+    bundle: dict[str, Any], w3: Web3, notary: Any, models: Any, data_root: str, version: int, passed: Callable
+) -> int:
+    """The flexibility checks (docs/proofs.md §8) of a period with demand-response events; the member's
+    flexibility reward, the part of its reward leaf that is not energy (0 when the period had no event)."""
+    flex = bundle.get("flexibility")
+    if not flex:
+        return 0
+    community, period = int(bundle["communityId"]), int(bundle["periodId"])
+    model_id = int(flex["model"]["id"])
+    try:
+        onchain_model = _struct("model", models.abi, tuple(models.functions.model(model_id).call()))
+    except (ContractLogicError, BadFunctionCallOutput):
+        raise _Failed("flex-model", f"RewardModels at {models.address} has no model {model_id}") from None
+    params = flex["model"]["params"]
+    _require(
+        onchain_model["kind"] == FLEX_KIND and onchain_model["params"] == params,
+        "flex-model",
+        f"model {model_id} on chain is {onchain_model['kind']} {onchain_model['params']}, the bundle says "
+        f"{FLEX_KIND} {params}",
+    )
+    params_hash = "0x" + bytes(onchain_model["paramsHash"]).hex()
+    _require(
+        keccak(params.encode()) == bytes(onchain_model["paramsHash"])
+        and str(flex["model"].get("paramsHash", "")).lower() == params_hash,
+        "flex-model",
+        "the flexibility parameters do not hash to the paramsHash on chain",
+    )
+    try:
+        model = FlexibilityModel(onchain_model["name"], json.loads(params))
+    except (ValueError, TypeError) as exc:
+        raise _Failed("flex-model", f"model {model_id} is not a valid flexibility model: {exc}") from None
+    passed("flex-model", f"flexibility model {model_id} (version {onchain_model['version']}) parameters match")
+
+    def proven(leaf: tuple[str, str], proof: list[str], what: str) -> None:
+        _require(
+            StandardMerkleTree.verify(data_root, DATA_LEAF_ENCODING, leaf, proof),
+            "flex-leaf",
+            f"{what} is not in the notarised data tree",
+        )
+        _require(
+            notary.functions.verifyDataLeaf(community, period, version, leaf[0], leaf[1], proof).call(),
+            "flex-leaf",
+            f"the Notary rejects the proof of {what}",
+        )
+
+    uncapped_total, total = int(flex["uncappedTotal"]), int(flex["total"])
+    again = period_leaf(period, model_id, params_hash, uncapped_total, total, int(flex["eventLeaves"]))
+    _require(
+        list(again) == [x.lower() for x in flex["periodLeaf"]],
+        "flex-leaf",
+        "the flexibility totals do not give the bundle's flexibility period leaf",
+    )
+    proven(again, flex["periodProof"], "the flexibility period leaf")
+    account = bundle["member"]["account"]
+    uncapped = 0
+    for event in flex["events"]:
+        series = [[int(x) for x in event[k]] for k in ("baseline", "metered", "dispatched", "delivered")]
+        _require(
+            len({len(x) for x in series}) == 1,
+            "flex-leaf",
+            f"event {event['event']}: baseline, metered, dispatched and delivered differ in length",
+        )
+        leaf = event_leaf(
+            bytes.fromhex(event["salt"][2:]), event["event"], account, period, int(event["start"]), model_id, *series
+        )
+        _require(
+            list(leaf) == [x.lower() for x in event["leaf"]],
+            "flex-leaf",
+            f"salt and series of event {event['event']} do not give the bundle's leaf",
+        )
+        proven(leaf, event["proof"], f"the leaf of event {event['event']}")
+        _require(
+            series[3] == delivered(series[0], series[1], series[2]),
+            "flex-reward",
+            f"event {event['event']}: the delivery is not min(max(baseline − metered, 0), dispatched)",
+        )
+        uncapped += event_reward(model.params, series[2], series[3])
+    passed("flex-leaf", f"{len(flex['events'])} event leaf(s) and the flexibility period leaf proven against dataRoot")
+    amount = int(flex["reward"])
+    budget = model.params["max_per_period"]
+    if uncapped_total > budget:
+        floor = budget * uncapped // uncapped_total
+        _require(
+            floor <= amount <= floor + 1,
+            "flex-reward",
+            f"recomputed {floor} (budget-capped share of {uncapped}), the bundle says {amount}",
+        )
+    else:
+        _require(amount == uncapped, "flex-reward", f"recomputed {uncapped}, the bundle says {amount}")
+    leaf_amount = int(bundle["reward"]["amount"]) if bundle["reward"] else 0
+    _require(amount <= leaf_amount, "flex-reward", f"the reward leaf ({leaf_amount}) is below the flexibility reward")
+    passed("flex-reward", f"recomputed flexibility reward {amount} token units")
+    return amount

@@ -40,6 +40,44 @@ def ven_command(community_id: int) -> None:
     asyncio.run(_until_signal(lambda stop: serve(ven, stop)))
 
 
+@flex.command("demo-event")
+@click.option("--community", "community_id", type=int, required=True, help="The community's database id.")
+@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The event's local day.")
+def demo_event_command(community_id: int, day: datetime) -> None:
+    """The demo's demand-response event on DAY (18:00–19:00, 12 kW), once: declarations of six members, the
+    event from the demo buyer, its dispatch and the simulated members' response. A second run changes nothing."""
+    from sqlmodel import Session
+
+    from lec.db.models import Community
+    from lec.db.session import get_engine, init_db
+    from lec.settings import get_settings
+    from oracle.flex.demo import demo_event
+
+    engine = init_db(get_engine(get_settings().database_url))
+    with Session(engine) as session:
+        if session.get(Community, community_id) is None:
+            raise click.ClickException(f"There is no community {community_id} in the database; check --community.")
+        click.echo(demo_event(session, community_id, day.date()))
+
+
+@flex.command("buyer-offer")
+@click.option("--community", "community_id", type=int, required=True, help="The community's database id.")
+@click.option("--api", "api_url", default=None, help="The API's base URL (default LEC_API_URL).")
+def buyer_offer_command(community_id: int, api_url: str | None) -> None:
+    """The demo buyer (`lec-flex-buyer-demo`, its secret in LEC_DATA_DIR/dev-identity.json) reads the community's
+    aggregated offer and price with a client-credentials token, as a DSO would."""
+    import requests
+
+    from lec.settings import get_settings
+    from oracle.flex.demo import buyer_offer
+
+    settings = get_settings()
+    try:
+        click.echo(buyer_offer(settings.data_dir / "dev-identity.json", api_url or settings.api_url, community_id))
+    except (OSError, ValueError, KeyError, requests.RequestException) as exc:
+        raise click.ClickException(f"The buyer could not read the offer: {exc}") from exc
+
+
 @flex.command("vtn-demo")
 @click.option("--port", type=int, default=8080, show_default=True)
 @click.option("--reduce-kw", type=float, default=30.0, show_default=True, help="The event's requested reduction.")

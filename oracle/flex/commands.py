@@ -11,6 +11,7 @@ QoS 1 and retained until acknowledged, so a gateway that was offline gets its co
 from __future__ import annotations
 
 import json
+import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from lec.db.models import Device
 from lec.db.models.flex import FlexDispatch, FlexEvent
 
 ACK_TOPIC = "lec/+/+/flex-ack"
+BATCH = 2_000  # acknowledgements per transaction
 METERS = (DeviceKind.EXCHANGE_METER, DeviceKind.CONSUMPTION_METER)
 
 
@@ -95,6 +97,10 @@ class CommandPublisher:
         self.client.on_connect = lambda c, *_: c.subscribe(ACK_TOPIC, qos=1)
         self.client.on_subscribe = lambda *_: self._subscribed.set()
         self.client.on_message = self._on_message
+        self._acks: queue.Queue[tuple[int, int, str]] = queue.Queue()
+        self._closing = threading.Event()
+        self._worker = threading.Thread(target=self._record, name="flex-acks", daemon=True)
+        self._worker.start()
         self.client.connect(host, port)
         self.client.loop_start()
         if not self._subscribed.wait(10):
@@ -107,6 +113,7 @@ class CommandPublisher:
             self.client.publish(c.topic, json.dumps(c.payload), qos=1, retain=True)
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        """paho's network thread only matches the acknowledgement; the worker writes it (in batches)."""
         try:
             event = int(json.loads(message.payload)["event"])
         except (ValueError, KeyError, TypeError):
@@ -116,20 +123,50 @@ class CommandPublisher:
             user_id = self._pending.pop((event, topic), None)
         if user_id is None:
             return  # a repeated or foreign acknowledgement
-        with Session(self.engine) as session:
-            dispatch = session.get(FlexDispatch, (event, user_id))
-            if dispatch is not None and dispatch.acknowledged_at is None:
-                dispatch.acknowledged_at = self.clock()
-                session.add(dispatch)
+        self._acks.put((event, user_id, topic))
+
+    def _record(self) -> None:
+        """Record acknowledgements as they come, up to BATCH per transaction (one commit for a burst of
+        thousands of gateways instead of one each), then clear their retained commands."""
+        while not (self._closing.is_set() and self._acks.empty()):
+            try:
+                first = self._acks.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            batch = [first]
+            while len(batch) < BATCH:
+                try:
+                    batch.append(self._acks.get_nowait())
+                except queue.Empty:
+                    break
+            now = self.clock()
+            with Session(self.engine) as session:
+                by_event: dict[int, list[int]] = {}
+                for event, user_id, _topic in batch:
+                    by_event.setdefault(event, []).append(user_id)
+                for event, users in by_event.items():
+                    session.exec(
+                        sa.update(FlexDispatch)  # type: ignore[call-overload]
+                        .where(
+                            FlexDispatch.event_id == event,  # type: ignore[arg-type]
+                            FlexDispatch.user_id.in_(users),  # type: ignore[attr-defined]
+                            FlexDispatch.acknowledged_at.is_(None),  # type: ignore[union-attr]
+                        )
+                        .values(acknowledged_at=now)
+                    )
                 session.commit()
-        self.client.publish(topic, b"", qos=1, retain=True)  # acknowledged: the retained command is cleared
-        with self._lock:
-            self.acked.add((event, topic))
+            for _event, _user_id, topic in batch:
+                self.client.publish(topic, b"", qos=1, retain=True)  # acknowledged: the retained command is cleared
+            with self._lock:
+                self.acked.update((event, topic) for event, _user_id, topic in batch)
 
     def waiting(self) -> int:
         with self._lock:
             return len(self._pending)
 
     def close(self) -> None:
+        """Record what has arrived, then disconnect."""
+        self._closing.set()
+        self._worker.join(30)
         self.client.loop_stop()
         self.client.disconnect()

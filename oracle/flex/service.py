@@ -16,13 +16,16 @@ import sqlalchemy as sa
 from holidays import country_holidays
 from sqlmodel import Session, select
 
-from lec.calendar import ROME, day_window
+from lec.calendar import ROME, day_window, period_id
 from lec.db.models import CounterReading, Device, UserCommunity
 from lec.db.models.flex import EventDecision, EventSource, FlexDeclaration, FlexDispatch, FlexEvent
-from lec.flex.baseline import LOOKBACK_DAYS, Method, clock_history, needed_minutes
+from lec.db.models.proofs import LeafSalt
+from lec.flex.baseline import LOOKBACK_DAYS, BaselineError, Method, clock_history, needed_minutes
 from lec.flex.declarations import Declaration
 from oracle.flex.dispatch import event_slots, plan
 from oracle.flex.rewards import MemberDelivery, measure
+from oracle.flex.settlement import EventDeliveries, FlexModelRef, FlexSettlement, salt_id, settle
+from oracle.proofs.store import ensure_salts
 
 
 @dataclass(frozen=True)
@@ -176,19 +179,22 @@ def measure_event(session: Session, event_id: int, method: Method) -> list[Membe
         same_day = history.pop(day, {})
         if any(m not in same_day for m in minutes):
             continue  # no metered load for the whole event: nothing can be measured, nothing is rewarded
-        out.append(
-            measure(
-                method,
-                wallet or "",
-                day,
-                minutes,
-                history,
-                same_day,
-                dispatch.share_w,
-                sorted(excluded),
-                sorted(holidays),
+        try:
+            out.append(
+                measure(
+                    method,
+                    wallet or "",
+                    day,
+                    minutes,
+                    history,
+                    same_day,
+                    dispatch.share_w,
+                    sorted(excluded),
+                    sorted(holidays),
+                )
             )
-        )
+        except BaselineError:
+            continue  # too little history for a baseline: nothing can be measured, nothing is rewarded
     return out
 
 
@@ -212,3 +218,54 @@ def community_series(session: Session, community_id: int, first: date, last: dat
     load = frame[frame["wh"] > 0].groupby("t")["wh"].sum()
     production = -frame[frame["wh"] < 0].groupby("t")["wh"].sum()
     return load.astype(float), production.astype(float)
+
+
+def day_events(session: Session, community_id: int, day: date, method: Method) -> list[EventDeliveries]:
+    """The community's opted-in events of one local day, each measured (members without a measurable baseline
+    or without readings for the whole event are left out: nothing is rewarded for them)."""
+    start, end = day_window(day)
+    events = session.exec(
+        select(FlexEvent)
+        .where(
+            FlexEvent.community_id == community_id,
+            FlexEvent.decision == EventDecision.OPTED_IN,
+            FlexEvent.start >= start,
+            FlexEvent.start < end,
+        )
+        .order_by(FlexEvent.start, FlexEvent.id)  # type: ignore[arg-type]
+    ).all()
+    out = []
+    for event in events:
+        assert event.id is not None
+        deliveries = [d for d in measure_event(session, event.id, method) if d.account]
+        first = event_slots(event.start, event.end)[0]
+        out.append(EventDeliveries(f"{event.source.value}:{event.external_id}", int(first.timestamp()), deliveries))
+    return out
+
+
+def settle_day(
+    session: Session, chain_community_id: int, community_id: int, day: date, model: FlexModelRef, method: Method
+) -> FlexSettlement | None:
+    """The day's flexibility settlement, its salts stored (committed) first; None when the day had no event."""
+    events = day_events(session, community_id, day, method)
+    if not events:
+        return None
+    period = period_id(day)
+    keys = [salt_id(e.key, d.account) for e in events for d in e.deliveries]
+    salts = ensure_salts(session, chain_community_id, period, keys)
+    return settle(period, model, events, salts)
+
+
+def forget_flex_salts(session: Session, wallets: list[str]) -> int:
+    """Right to be forgotten: erase the salts of these accounts' delivery leaves (docs/proofs.md §8), which makes
+    those leaves unlinkable to them as for device leaves; returns how many were deleted."""
+    if not wallets:
+        return 0
+    column: sa.ColumnClause[str] = sa.column("device_id")
+    matches = [
+        sa.and_(column.startswith("flex:", autoescape=True), column.endswith(f":{w.lower()}", autoescape=True))
+        for w in wallets
+    ]
+    result = session.exec(sa.delete(LeafSalt).where(sa.or_(*matches)))  # type: ignore[call-overload]
+    session.commit()
+    return int(result.rowcount or 0)

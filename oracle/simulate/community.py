@@ -47,6 +47,7 @@ from lec.db.models import (
     UserCommunity,
     WeatherData,
 )
+from oracle.flex.demo import apply_response
 from oracle.ingest.store import BatchOutcome, store_batch
 from oracle.simulate import profiles
 from oracle.validation import Reading
@@ -325,6 +326,7 @@ def simulate(
             )
             device_count += len({r.device_id for r in user_device_readings})
             readings.extend(user_device_readings)
+        readings = apply_response(session, community_id, readings)  # the demo's DR event (oracle/flex/demo.py)
         session.commit()
         station_id = station.id
     if engine.dialect.name == "postgresql":

@@ -189,6 +189,8 @@ ROUTES: list[Route] = [
     ),
     route("GET", f"{C}/flexibility/forecast", ADMINS | {"buyer"}, {"platform", "buyer"}),
     route("GET", f"{C}/flexibility/offer", ADMINS | {"buyer"}, {"platform", "buyer"}),
+    route("GET", f"{C}/flexibility/price", ADMINS | {"buyer"}, {"platform", "buyer"}),
+    route("PUT", f"{C}/flexibility/price", ADMINS, {"platform"}, body=lambda w: {}),
     # ---- the living lab (issue 14): polls and projects ----
     route("GET", f"{C}/polls", READERS, {"auditor", "platform"}),
     route("POST", f"{C}/polls", ADMINS, {"platform"}, body=lambda w: {}),

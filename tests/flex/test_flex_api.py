@@ -360,3 +360,51 @@ def test_the_buyer_reads_a_day_ahead_forecast_of_the_community_totals(api: Api) 
     assert call(api, "GET", "otto", "forecast", community=api.other).status_code == 403  # a member: not a buyer
     empty = call(api, "GET", "buyer", "forecast", params={"day": "2020-01-01"})
     assert empty.status_code == 422 and "no readings" in empty.json()["detail"]
+
+
+def test_the_admin_sets_a_price_and_the_buyer_sees_it_on_the_api_and_the_page(api: Api, served: str) -> None:
+    assert call(api, "GET", "buyer", "price").json()["price_cents_per_kwh"] is None
+    assert call(api, "GET", "buyer", "offer", params={"hours": 1}).json()["price_cents_per_kwh"] is None
+    for who, expected in (("anna", 403), ("buyer", 403), ("otto", 403), (None, 401)):
+        refused = call(api, "PUT", who, "price", json={"price_cents_per_kwh": 1})
+        assert refused.status_code == expected, (who, refused.text)
+    assert call(api, "GET", "anna", "price").status_code == 403  # the price is for buyers and the admin
+    negative = call(api, "PUT", "admin", "price", json={"price_cents_per_kwh": -5})
+    assert negative.status_code == 422 and "price_cents_per_kwh" in negative.json()["detail"]
+    assert call(api, "PUT", "admin", "price", json={"price_cents_per_kwh": 1, "x": 2}).status_code == 422
+    set_ = call(api, "PUT", "admin", "price", json={"price_cents_per_kwh": 25})
+    assert set_.status_code == 200 and set_.json()["price_cents_per_kwh"] == 25
+    assert call(api, "GET", "buyer", "offer", params={"hours": 1}).json()["price_cents_per_kwh"] == 25
+    assert call(api, "GET", "buyer", "price", community=api.other).status_code == 200  # each community its own
+    assert call(api, "GET", "buyer", "price", community=api.other).json()["price_cents_per_kwh"] is None
+
+    page = _page_as(api, "buyer", language="en")
+    assert not page.exception, page.exception
+    assert [m.value for m in page.metric] == ["€0.25 per kWh delivered"]
+    assert "Aggregated offer (next 48 hours)" in _texts(page) and "Community events" not in _texts(page)
+    admin = _page_as(api, "admin")
+    assert not admin.exception, admin.exception
+    assert [m.value for m in admin.metric] == ["0,25 € per kWh fornito"]
+    admin.number_input(key="flex_price_value").set_value(0.4)
+    next(b for b in admin.button if b.label == "Salva il prezzo").click().run()
+    assert not admin.exception, admin.exception
+    assert call(api, "GET", "buyer", "price").json()["price_cents_per_kwh"] == 40
+
+
+def test_the_demo_buyer_reads_offer_and_price_with_its_client_credentials(
+    api: Api, served: str, keycloak_server: KeycloakServer, tmp_path: Path
+) -> None:
+    """`lec flex buyer-offer`, the last step of `make demo-api`: the demo identity file's buyer secret, a token from
+    Keycloak, the offer from the API — and a sentence, not a stack trace, when the file has no buyer."""
+    from oracle.flex.demo import buyer_offer
+
+    identity = {"keycloak_url": keycloak_server.url, "realm": "lec", "flex_buyer_client_id": BUYER_CLIENT}
+    without = tmp_path / "old-identity.json"
+    without.write_text(json.dumps(identity))
+    with pytest.raises(ValueError, match="has no flexibility buyer"):
+        buyer_offer(without, served, api.community)
+    path = tmp_path / "dev-identity.json"
+    path.write_text(json.dumps({**identity, "flex_buyer_client_secret": keycloak_server.client_secret(BUYER_CLIENT)}))
+    said = buyer_offer(path, served, api.community)
+    assert said.startswith(f"The buyer {BUYER_CLIENT} read community {api.community}'s offer: ")
+    assert "of 192 quarter hours published (k = 5)" in said and said.endswith("€ per kWh.")

@@ -33,6 +33,8 @@ from dapp.api.schemas.flexibility import (
     EventPublic,
     ForecastPublic,
     OfferPublic,
+    PricePublic,
+    PriceSet,
 )
 from dapp.api.services import flexibility
 from lec.calendar import local_date
@@ -101,6 +103,22 @@ def aggregated_offer(
     """The community's flexibility per 15-minute slot from the next quarter hour: kW down and up and the number
     of devices. No personal data; a slot with fewer than k contributing members is withheld."""
     return flexibility.community_offer(session, community_id, settings.flex_k_anonymity, hours, _now())
+
+
+Admin = Annotated[CommunityAccess, Depends(community_access(COMMUNITY_ADMIN, PLATFORM_ADMIN))]
+
+
+@router.get("/price", response_model=PricePublic)
+def price(community_id: PathId, _caller: BuyerOrAdmin, session: SessionDep) -> PricePublic:
+    """The community's asking price for its flexibility, euro cents per kWh delivered (null when none is set)."""
+    return flexibility.get_price(session, community_id)
+
+
+@router.put("/price", response_model=PricePublic)
+def set_price(body: PriceSet, access: Admin, session: SessionDep) -> PricePublic:
+    """The community admin sets the asking price buyers see with the offer."""
+    assert access.community.id is not None
+    return flexibility.set_price(session, access.community.id, body, _now())
 
 
 @router.get("/forecast", response_model=ForecastPublic)

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, Field
 
 from dapp.api.schemas.common import JsonInt, StrictModel
-from lec.db.models.flex import EventDecision, EventSource
+from lec.db.models.flex import MAX_PRICE_CENTS_PER_KWH, EventDecision, EventSource
 from lec.flex.declarations import ALL_DAYS, MAX_NOTICE_MINUTES, MAX_POWER_W, MINUTES_PER_DAY, LoadKind
 
 Minute = Annotated[JsonInt, Field(ge=0, le=MINUTES_PER_DAY, multiple_of=15)]
@@ -60,7 +60,22 @@ class OfferPublic(BaseModel):
     community_id: int
     k: int = Field(description="Minimum number of distinct members behind any published slot.")
     generated_at: datetime
+    price_cents_per_kwh: int | None = Field(
+        default=None, description="The community's asking price, euro cents per kWh delivered; null: none set."
+    )
     slots: list[SlotPublic]
+
+
+class PriceSet(StrictModel):
+    """The community admin's asking price for the community's flexibility."""
+
+    price_cents_per_kwh: JsonInt = Field(ge=0, le=MAX_PRICE_CENTS_PER_KWH, description="Euro cents per kWh delivered.")
+
+
+class PricePublic(BaseModel):
+    community_id: int
+    price_cents_per_kwh: int | None = Field(description="Euro cents per kWh delivered; null when none is set.")
+    updated_at: datetime | None
 
 
 class EventCreate(StrictModel):

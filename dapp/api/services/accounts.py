@@ -38,6 +38,7 @@ from lec.db.models import (
 from lec.db.models.flex import FlexDeclaration, FlexDispatch
 from lec.market.listings import forget_owners
 from lec.settings import Settings
+from oracle.flex.service import forget_flex_salts
 from oracle.proofs.store import forget_devices
 
 # Profile fields Keycloak holds too, with its names; the API keeps both in step.
@@ -134,6 +135,7 @@ def _erase_personal_rows(session: Session, user: User) -> list[str]:
     wallets = session.exec(select(UserCommunity.wallet).where(UserCommunity.user_id == user.id)).all()
     forget_owners(session, [w for w in wallets if w])
     forget_ratings(session, [w for w in wallets if w])
+    forget_flex_salts(session, [w for w in wallets if w])
     devices = session.exec(select(Device).where(Device.user_id == user.id)).all()
     device_ids = [d.id for d in devices if d.id is not None]
     pods = [d.pod for d in devices]

@@ -23,11 +23,13 @@ from dapp.api.schemas.flexibility import (
     ForecastPublic,
     ForecastSlot,
     OfferPublic,
+    PricePublic,
+    PriceSet,
     SlotPublic,
 )
 from lec.calendar import local_day_grid
 from lec.db.models import Community
-from lec.db.models.flex import EventSource, FlexDeclaration, FlexDispatch, FlexEvent
+from lec.db.models.flex import EventSource, FlexDeclaration, FlexDispatch, FlexEvent, FlexPrice
 from lec.flex.aggregate import offer, slot_starts
 from lec.flex.declarations import Declaration, problems
 from oracle.flex.service import EventRequest, community_series, member_declarations, receive_event, to_rule
@@ -95,10 +97,12 @@ def community_offer(session: Session, community_id: int, k: int, hours: int, now
     entries = [(account, d) for account, ds in declarations.items() for d in ds]
     start = now + timedelta(minutes=15 - now.minute % 15) if now.minute % 15 or now.second else now
     slots = offer(entries, slot_starts(start, hours * 4), now, k)
+    price = session.get(FlexPrice, community_id)
     return OfferPublic(
         community_id=community_id,
         k=k,
         generated_at=now,
+        price_cents_per_kwh=price.price_cents_per_kwh if price else None,
         slots=[
             SlotPublic(start=s.start, down_w=s.down_w, up_w=s.up_w, devices=s.devices, withheld=s.withheld)
             for s in slots
@@ -230,3 +234,22 @@ def community_forecast(session: Session, community: Community, day: date) -> For
             for t, lw, pw in zip(grid, load_wh, pv_wh, strict=True)
         ],
     )
+
+
+def get_price(session: Session, community_id: int) -> PricePublic:
+    row = session.get(FlexPrice, community_id)
+    return PricePublic(
+        community_id=community_id,
+        price_cents_per_kwh=row.price_cents_per_kwh if row else None,
+        updated_at=row.updated_at if row else None,
+    )
+
+
+def set_price(session: Session, community_id: int, body: PriceSet, now: datetime) -> PricePublic:
+    """The community admin's asking price (replaces the previous one)."""
+    row = session.get(FlexPrice, community_id) or FlexPrice(community_id=community_id, price_cents_per_kwh=0)
+    row.price_cents_per_kwh = body.price_cents_per_kwh
+    row.updated_at = now
+    session.add(row)
+    session.commit()
+    return get_price(session, community_id)

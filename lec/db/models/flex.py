@@ -78,3 +78,17 @@ class FlexDispatch(SQLModel, table=True):
     share_w: int = Field(ge=0)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     opted_out_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+MAX_PRICE_CENTS_PER_KWH = 100_000  # 1 000 € per kWh: far above any flexibility market, a typo guard
+
+
+class FlexPrice(SQLModel, table=True):
+    """The community's asking price for its flexibility, set by the community admin and shown to buyers with the
+    offer (no personal data: a community figure)."""
+
+    __tablename__ = "flex_prices"
+
+    community_id: int = Field(foreign_key="communities.id", primary_key=True)
+    price_cents_per_kwh: int = Field(ge=0, le=MAX_PRICE_CENTS_PER_KWH, description="Euro cents per kWh delivered.")
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
