@@ -20,10 +20,6 @@ pytestmark = [pytest.mark.services, pytest.mark.timeout(600)]
 NEWCOMER_WALLET = 9  # anvil's last account: not a member of the demo community
 
 
-@pytest.mark.skip(
-    reason="unfinished: opening Keycloak's registration page from the dApp lands back on the dApp's Home in the test "
-    "realm (to investigate: the registrations endpoint's redirect); the steps after it were not run yet"
-)
 def test_register_join_bind_and_delete(dapp_url, demo_chain, demo_stack, realm, wallet_page):
     from sqlmodel import Session, select
 
