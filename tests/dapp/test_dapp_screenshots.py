@@ -72,6 +72,9 @@ def test_every_page_renders_for_its_role(dapp_url, wallet_page, tmp_path, role, 
             settle(page)
             page.get_by_role("button", name="Run the verification").click()
             expect(page.get_by_text("Every check passed")).to_be_visible(timeout=WAIT)
+        if title == "Token policy":  # the README shows the sale to a stakeholder, with the rate and receipts
+            page.get_by_role("tab", name="Sell to a stakeholder").click()
+            expect(page.get_by_text("Payment receipt reference")).to_be_visible(timeout=WAIT)
         # The picture is taken once the script run is over and the charts have drawn (not a test of speed).
         expect(page.locator('[data-test-script-state="notRunning"]')).to_have_count(1, timeout=WAIT)
         page.wait_for_load_state("networkidle")
