@@ -364,3 +364,70 @@ def test_token_admin_sells_hours_to_a_stakeholder_with_the_rate_and_a_receipt_us
     assert not at.button(key="token_sale_send").disabled
     at.button(key="token_sale_send").click().run()
     assert any("Connect your wallet first" in e.value for e in at.error)  # no wallet in AppTest: nothing sent
+
+
+# ---------------------------------------------------------------------------------------------- dispute reasons
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["alice", "bob", "carla", "mallory"]),  # mallory: a member who is no side of any deal
+            st.integers(min_value=1, max_value=3),  # deal 3 does not exist
+            st.sampled_from(["accepted", "completed", "disputed", "resolved"]),
+            st.text(alphabet="ab \n", min_size=0, max_size=6),
+        ),
+        max_size=25,
+    )
+)
+def test_dispute_reasons_follow_a_model_one_per_side_and_deal_only_while_disputable(steps) -> None:
+    """Against a model: a side of a deal that can still be disputed keeps exactly one reason (the latest, spaces
+    folded); anyone else, a deal that does not exist or one already resolved is refused and changes nothing; two
+    colluding members cannot write on a deal they are not sides of; deleting a person removes only theirs."""
+    from types import SimpleNamespace
+
+    from fastapi import HTTPException
+    from sqlmodel import Session, SQLModel, create_engine, select
+
+    from dapp.api.services import disputes
+    from lec.db.models.market import DisputeReason
+    from lec.market.policy import DealState
+
+    wallets = {n: "0x" + c * 40 for n, c in zip(["alice", "bob", "carla", "mallory"], "abcd", strict=True)}
+    users = {"alice": 1, "bob": 2, "carla": 3, "mallory": 4}
+    sides = {1: ("alice", "bob"), 2: ("carla", "alice")}  # deal 2: carla provides, alice pays
+    engine = create_engine("sqlite://")
+    SQLModel.metadata.create_all(engine, tables=[DisputeReason.__table__])  # type: ignore[attr-defined]
+    model: dict[tuple[int, str], str] = {}
+    states = {"accepted": DealState.ACCEPTED, "completed": DealState.COMPLETED}
+    states |= {"disputed": DealState.DISPUTED, "resolved": DealState.RESOLVED}
+    original = (disputes.chain_deals, disputes.market_of)
+    try:
+        disputes.market_of = lambda access: 1
+        with Session(engine) as session:
+            for who, deal_id, state, reason in steps:
+                deals_now = [
+                    SimpleNamespace(id=d, provider=wallets[p], payer=wallets[q], state=states[state])
+                    for d, (p, q) in sides.items()
+                ]
+                disputes.chain_deals = lambda settings, access, deals_now=deals_now: deals_now
+                access = SimpleNamespace(
+                    member=SimpleNamespace(wallet=wallets[who]), user=SimpleNamespace(id=users[who])
+                )
+                text = " ".join(reason.split())
+                may = bool(text) and deal_id in sides and who in sides[deal_id] and state != "resolved"
+                try:
+                    disputes.give_reason(session, None, access, deal_id, reason)  # type: ignore[arg-type]
+                    assert may
+                    model[(deal_id, wallets[who])] = text
+                except HTTPException as exc:
+                    assert not may and exc.status_code in (403, 404, 409, 422)
+            rows = session.exec(select(DisputeReason)).all()
+            assert {(r.deal_id, r.wallet): r.reason for r in rows} == model
+            removed = disputes.forget_reasons(session, users["alice"], [wallets["alice"]])
+            session.commit()
+            left = {(r.deal_id, r.wallet) for r in session.exec(select(DisputeReason)).all()}
+            assert removed == sum(1 for _d, w in model if w == wallets["alice"])
+            assert left == {k for k in model if k[1] != wallets["alice"]}
+    finally:
+        disputes.chain_deals, disputes.market_of = original
