@@ -431,3 +431,33 @@ def test_dispute_reasons_follow_a_model_one_per_side_and_deal_only_while_disputa
             assert left == {k for k in model if k[1] != wallets["alice"]}
     finally:
         disputes.chain_deals, disputes.market_of = original
+
+
+@pytest.mark.services
+def test_a_member_disputes_only_with_a_reason_and_the_admin_reads_it(
+    demo_stack, demo_chain, realm, monkeypatch
+) -> None:
+    from dapp.components import calls, wallet
+
+    _market, deal_id = _accepted_deal(demo_chain, "Window cleaning to dispute")
+    bob = demo_chain.account(2)  # Bob paid into escrow: he may dispute; his wallet stands connected
+    monkeypatch.setattr(wallet, "parse_state", lambda raw: wallet.WalletState(True, [bob], 1981))
+    at = app_as(realm, "bob", fresh=True).run()
+    at.switch_page("views/timebank.py").run()
+    at.selectbox(key="tb_deal").set_value(deal_id).run()
+    assert not at.exception, at.exception
+    at.button(key="tb_do_dispute").click().run()  # no reason written: nothing is sent, a sentence says why
+    assert any("Write why you dispute the deal first" in e.value for e in at.error)
+    assert "wallet_pending" not in at.session_state
+    at.text_area(key=f"tb_dispute_reason_{deal_id}").input("The windows are still dirty").run()
+    at.button(key="tb_do_dispute").click().run()
+    pending = at.session_state["wallet_pending"]  # the dispute of this very deal, handed to the wallet
+    assert pending["method"] == "eth_sendTransaction"
+    assert pending["params"][0]["data"] == calls.encode_call("dispute(uint256)", deal_id)
+    token = realm.access_token("carla", PASSWORD)
+    listed = requests.get(
+        f"{demo_stack.api_url}/communities/1/disputes", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ).json()
+    assert {(r["deal_id"], r["reason"], r["name"].startswith("Bob ")) for r in listed} >= {
+        (deal_id, "The windows are still dirty", True)
+    }
