@@ -100,6 +100,7 @@ def main() -> None:
     if identity is not None:
         pages += [st.Page(str(_PAGES / p.file), title=p.label(), icon=p.icon) for p in visible_pages(identity.roles)]
     page = st.navigation(pages)
+    common.collapse_sidebar_after_navigation(page.url_path)
     if identity is not None and (status := common.wallet_status()):
         st.caption(status)  # on a phone the sidebar (and the wallet bridge in it) is closed
     page.run()

@@ -312,6 +312,71 @@ def device_map(devices: list[Mapping[str, Any]], title: str = "") -> alt.Chart |
     return (circles + counts).project(type="mercator").properties(height=260)
 
 
+def device_deck(devices: list[Mapping[str, Any]], tiles: str, attribution: str = "") -> Any | None:
+    """The same grouped devices on the basemap the platform's Settings name (`LEC_MAP_TILES`, an XYZ tile URL),
+    drawn by deck.gl: a circle per place coloured by kind, sized by its count, the count written on groups.
+    Only built when an operator chose a tile server (the browser then asks it for the tiles around the devices).
+    None when no device carries coordinates."""
+    import pydeck as pdk
+
+    frame = device_groups(devices)
+    if frame.empty:
+        return None
+    frame["color"] = frame["kind"].map(lambda k: _rgb(KIND_COLORS[k]))
+    frame["Kind"] = frame["kind"].map(lambda k: t(f"charts.kind_{k}"))
+    frame["radius"] = 4 + 3 * np.sqrt(frame["count"])
+    frame["label"] = frame["count"].map(lambda n: str(n) if n > 1 else "")
+    style = {
+        "version": 8,
+        "sources": {"basemap": {"type": "raster", "tiles": [tiles], "tileSize": 256, "attribution": attribution}},
+        "layers": [{"id": "basemap", "type": "raster", "source": "basemap"}],
+    }
+    layers = [
+        pdk.Layer(
+            "ScatterplotLayer",
+            frame,
+            get_position="[lon, lat]",
+            get_fill_color="color",
+            get_radius="radius",  # metres; kept between 7 and 30 pixels whatever the zoom
+            radius_min_pixels=7,
+            radius_max_pixels=30,
+            opacity=0.85,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "TextLayer",
+            frame,
+            get_position="[lon, lat]",
+            get_text="label",
+            get_color=[255, 255, 255],
+            get_size=14,
+            font_weight=700,
+        ),
+    ]
+    view = pdk.ViewState(latitude=float(frame["lat"].mean()), longitude=float(frame["lon"].mean()), zoom=15)
+    tooltip = {"text": f"{t('charts.device_kind')}: {{Kind}}\n{t('charts.device_count')}: {{count}}\nPOD: {{pods}}"}
+    # pydeck takes a style document only with the "mapbox" provider; no Mapbox server is asked (no mapbox:// URL).
+    style_url = _data_url(style)
+    return pdk.Deck(layers=layers, initial_view_state=view, map_style=style_url, map_provider="mapbox", tooltip=tooltip)
+
+
+def _data_url(style: dict[str, Any]) -> str:
+    """A MapLibre/Mapbox style as a `data:` URL (Streamlit's deck.gl element takes a style by URL only)."""
+    import json
+    from urllib.parse import quote
+
+    return "data:application/json," + quote(json.dumps(style, separators=(",", ":")))
+
+
+def _rgb(color: str) -> list[int]:
+    return [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+
+
+def kind_legend() -> list[tuple[str, str]]:
+    """(colour, name) of every device kind, for the legend beside a basemap (deck.gl draws none)."""
+    return [(KIND_COLORS[k], t(f"charts.kind_{k}")) for k in [*DEVICE_KINDS, "several"]]
+
+
 # Clusters are not quantities: they take the Okabe–Ito colours the quantities leave free first, then the rest.
 CLUSTER_COLORS = ["#0072B2", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 

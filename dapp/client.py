@@ -61,6 +61,9 @@ class MemberRecord:
     profile: int
 
 
+STAKEHOLDER_KIND = 2  # CommunityToken.MemberKind: None, Citizen, Stakeholder
+
+
 class Chain:
     """Read-only views of the platform's contracts at `LEC_RPC_URL` (no keys, no transactions)."""
 
@@ -177,6 +180,76 @@ class Chain:
             }
             for e in events
         ]
+
+    def period_runs(self, chain_community_id: int) -> list[dict[str, Any]]:
+        """Every notarised version of the community's periods (PeriodNotarised events, public on chain), newest
+        first: the roots, the transaction, the correction's reason and how much of the rewards was claimed."""
+        notary = self.contract("Notary", self.deployments()["contracts"]["Notary"])
+        start = int(self.deployments().get("deployedAtBlock", 0))
+        wanted = {"communityId": chain_community_id}
+        published = notary.events.PeriodNotarised.get_logs(from_block=start, argument_filters=wanted)
+        reasons = {
+            (e["args"]["periodId"], e["args"]["version"]): e["args"]["reason"]
+            for e in notary.events.PeriodCorrected.get_logs(from_block=start, argument_filters=wanted)
+        }
+        latest: dict[int, int] = {}
+        for e in published:
+            latest[e["args"]["periodId"]] = max(latest.get(e["args"]["periodId"], 0), e["args"]["version"])
+        claimed: dict[int, int] = {}
+        for c in self.claims(chain_community_id):
+            claimed[c["period"]] = claimed.get(c["period"], 0) + c["amount"]
+        rows = []
+        for e in published:
+            a = e["args"]
+            rows.append(
+                {
+                    "period": a["periodId"],
+                    "version": a["version"],
+                    "latest": a["version"] == latest[a["periodId"]],
+                    "correction_reason": reasons.get((a["periodId"], a["version"])),
+                    "data_root": "0x" + a["dataRoot"].hex(),
+                    "rewards_root": "0x" + a["rewardsRoot"].hex(),
+                    "total_rewards": a["totalRewards"],
+                    "leaf_count": a["leafCount"],
+                    "model_id": a["modelId"],
+                    "claimed": claimed.get(a["periodId"], 0) if a["version"] == latest[a["periodId"]] else None,
+                    "transaction": "0x" + bytes(e["transactionHash"]).hex(),
+                    "block": e["blockNumber"],
+                }
+            )
+        return sorted(rows, key=lambda r: (r["period"], r["version"]), reverse=True)
+
+    def stakeholders(self, chain_community_id: int) -> list[str]:
+        """The community's active stakeholder members (MemberAdded events, checked against today's record)."""
+        token = self.token(chain_community_id)
+        start = int(self.deployments().get("deployedAtBlock", 0))
+        added = {e["args"]["account"] for e in token.events.MemberAdded.get_logs(from_block=start)}
+        found = []
+        for account in sorted(added):
+            record = self.member(chain_community_id, account)
+            if record.active and record.kind == STAKEHOLDER_KIND:
+                found.append(account)
+        return found
+
+    def receipt_used(self, chain_community_id: int, receipt_hash: bytes) -> bool:
+        return bool(self.token(chain_community_id).functions.receiptUsed(receipt_hash).call())
+
+    def sales(self, chain_community_id: int) -> list[dict[str, Any]]:
+        """Every sale of tokens to a stakeholder (TokensSold events: public on chain), newest first."""
+        token = self.token(chain_community_id)
+        start = int(self.deployments().get("deployedAtBlock", 0))
+        rows = [
+            {
+                "buyer": e["args"]["buyer"],
+                "paid_cents": e["args"]["paidCents"],
+                "amount": e["args"]["amount"],
+                "receipt_hash": "0x" + bytes(e["args"]["receiptHash"]).hex(),
+                "transaction": "0x" + bytes(e["transactionHash"]).hex(),
+                "block": e["blockNumber"],
+            }
+            for e in token.events.TokensSold.get_logs(from_block=start)
+        ]
+        return rows[::-1]
 
     def marketplace(self, chain_community_id: int):
         address = self.community(chain_community_id).marketplace
@@ -337,6 +410,12 @@ class Api:
 
     def rate(self, community_id: int, deal_id: int, stars: int, comment: str) -> dict[str, Any]:
         return self.post(f"/communities/{community_id}/deals/{deal_id}/rating", {"stars": stars, "comment": comment})
+
+    def dispute_reason(self, community_id: int, deal_id: int, reason: str) -> dict[str, Any]:
+        return self.put(f"/communities/{community_id}/deals/{deal_id}/dispute-reason", {"reason": reason})
+
+    def dispute_reasons(self, community_id: int) -> list[dict[str, Any]]:
+        return self.get(f"/communities/{community_id}/disputes")
 
     def profile(self, community_id: int, wallet: str) -> dict[str, Any]:
         return self.get(f"/communities/{community_id}/profiles/{wallet}")

@@ -197,6 +197,16 @@ class Settings(BaseSettings):
     dapp_keycloak_client: str | None = Field(
         default=None, validation_alias=AliasChoices("dapp_keycloak_client", "LEC_KEYCLOAK_CLIENT")
     )
+    # The device map's optional basemap: an XYZ tile URL ("https://…/{z}/{x}/{y}.png") and its attribution. None by
+    # default: the browser then fetches no tiles, so no third party learns where the community's devices are.
+    dapp_map_tiles: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s]*\{z\}[^\s]*\{x\}[^\s]*\{y\}[^\s]*$",
+        validation_alias=AliasChoices("dapp_map_tiles", "LEC_MAP_TILES"),
+    )
+    dapp_map_attribution: str = Field(
+        default="", max_length=200, validation_alias=AliasChoices("dapp_map_attribution", "LEC_MAP_ATTRIBUTION")
+    )
     # The demo's summary: the ports `make demo` served the API, the dApp and Keycloak on.
     demo_api_port: int = Field(default=8000, validation_alias=AliasChoices("demo_api_port", "API_PORT"))
     demo_dapp_port: int = Field(default=8501, validation_alias=AliasChoices("demo_dapp_port", "DAPP_PORT"))

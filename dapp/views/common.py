@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -365,3 +366,56 @@ def wallet_hint() -> None:
         st.info(t("common.wallet_hint"))
     else:
         st.caption(t("common.signed_by", account=state.account))
+
+
+# Streamlit closes its sidebar after a page is chosen only when the browser says it is a phone (user agent); a
+# narrow window (a tablet, a desktop browser made small, a phone asking for the desktop site) kept it open over
+# the page. After a change of page, this script closes it whenever the window is narrower than Streamlit's own
+# `md` breakpoint, where the sidebar overlays the page instead of sitting beside it.
+NARROW_PX = 768
+_COLLAPSE_JS = """<script>
+(() => {{
+  if (window.innerWidth >= {narrow}) return;
+  const sidebar = document.querySelector('[data-testid="stSidebar"]');
+  if (!sidebar || sidebar.getAttribute('data-collapsed') !== 'false') return;
+  const button = document.querySelector(
+    '[data-testid="stSidebarCollapseButton"] button, button[aria-label="Collapse sidebar"]');
+  if (button) button.click();
+}})();  /* run {run} */
+</script>"""
+
+
+def collapse_sidebar_after_navigation(page_path: str) -> None:
+    """Close the sidebar on a narrow screen once the person has chosen another page (not on other reruns:
+    changing the language in the open sidebar leaves it open)."""
+    previous = st.session_state.get("_lec_page")
+    st.session_state["_lec_page"] = page_path
+    if previous is None or previous == page_path:
+        return
+    run = st.session_state["_lec_page_runs"] = st.session_state.get("_lec_page_runs", 0) + 1
+    with st.sidebar:
+        st.html(_COLLAPSE_JS.format(narrow=NARROW_PX, run=run), unsafe_allow_javascript=True)
+
+
+def device_map(devices: list[dict[str, Any]]) -> None:
+    """The community's devices on a map: on the basemap the Settings name (`LEC_MAP_TILES`) when an operator chose
+    one, else on a plain projection that fetches nothing from anybody (the default: no home position leaves the
+    platform). Either way devices at one place are grouped with their count and every kind is in the legend."""
+    from dapp import charts
+
+    settings = get_settings()
+    if settings.dapp_map_tiles:
+        deck = charts.device_deck(devices, settings.dapp_map_tiles, settings.dapp_map_attribution)
+        if deck is not None:
+            st.pydeck_chart(deck, height=320)
+            st.html(
+                " &nbsp; ".join(
+                    f'<span style="color:{color}">●</span> {html.escape(name)}' for color, name in charts.kind_legend()
+                )
+            )
+            return
+    chart = charts.device_map(devices)
+    if chart is None:
+        st.info(t("dashboard.no_map"))
+    else:
+        st.altair_chart(chart, use_container_width=True)

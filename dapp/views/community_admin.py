@@ -231,6 +231,7 @@ st.subheader(t("cadmin.disputes"))
 disputed = [d for d in all_deals if d["state"] == deals.DISPUTED]
 if not disputed:
     st.info(t("cadmin.no_disputes"))
+reasons = (common.attempt(lambda: api.dispute_reasons(membership.community_id)) or []) if disputed else []
 for d in disputed:
     with st.container(border=True):
         st.markdown(
@@ -242,6 +243,17 @@ for d in disputed:
                 payer=common.plain(who(d["payer"])),
             )
         )
+        given = [r for r in reasons if r["deal_id"] == d["id"]]
+        for r in given:
+            st.markdown(
+                t(
+                    "cadmin.dispute_reason",
+                    name=common.plain(r["name"] or who(r["wallet"])),
+                    reason=common.plain(r["reason"]),
+                )
+            )
+        if not given:
+            st.caption(t("cadmin.dispute_no_reason"))
         share = st.slider(t("cadmin.share"), 0, 100, 50, key=f"{P}resolve_share_{d['id']}", help=t("cadmin.share_help"))
         st.button(
             t("cadmin.resolve", title=d["title"]),

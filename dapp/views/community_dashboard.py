@@ -94,11 +94,7 @@ if level == "overview":
 
     left, right = st.columns(2)
     with left:
-        device_map = charts.device_map(devices)
-        if device_map is not None:
-            st.altair_chart(device_map, use_container_width=True)
-        else:
-            st.info(t("dashboard.no_map"))
+        common.device_map(devices)
         kinds = pd.Series([str(d["kind"]) for d in devices]).value_counts().rename_axis(t("dashboard.device_kind"))
         st.dataframe(kinds.reset_index(name=t("dashboard.devices")), hide_index=True)
     with right:

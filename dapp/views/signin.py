@@ -5,7 +5,10 @@ end-session endpoint with the ID token as hint), or, in the explicit dev identit
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import secrets
 from typing import Any
 from urllib.parse import urlencode
 
@@ -92,7 +95,21 @@ def registration_url() -> str | None:
     except (KeyError, FileNotFoundError):
         return None
     issuer = metadata.removesuffix("/.well-known/openid-configuration")
-    query = urlencode({"client_id": client, "response_type": "code", "scope": "openid", "redirect_uri": redirect + "/"})
+    # The realm's dApp client requires PKCE (S256): without a challenge Keycloak answers the registrations endpoint
+    # by sending the browser straight back with `error=invalid_request`, i.e. to Home. The code Keycloak returns
+    # after the registration is never exchanged (the newcomer then signs in), so the verifier is not kept.
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = urlencode(
+        {
+            "client_id": client,
+            "response_type": "code",
+            "scope": "openid",
+            "redirect_uri": redirect + "/",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
     return f"{issuer}/protocol/openid-connect/registrations?{query}"
 
 

@@ -87,6 +87,20 @@ def act(action: str, deal_id: int) -> None:
     common.sign(f"{P}{action}", "Marketplace", market_address, calls.encode_call(f"{action}(uint256)", deal_id))
 
 
+def dispute(deal_id: int) -> None:
+    """A button callback: keep the reason (off chain, for the community admin), then sign the dispute."""
+    reason = st.session_state.get(f"{P}dispute_reason_{deal_id}", "").strip()
+    if not reason:
+        st.session_state[f"{P}dispute_error"] = t("timebank.dispute_needs_reason")
+        return
+    try:
+        api.dispute_reason(membership.community_id, deal_id, reason)
+    except ClientError as exc:
+        st.session_state[f"{P}dispute_error"] = str(exc)
+        return
+    act("dispute", deal_id)
+
+
 def approve(purpose: str, deal_id: int | None, units: int) -> None:
     if deal_id is not None:
         st.session_state[f"{P}want_pick"] = deal_id
@@ -343,14 +357,22 @@ else:
         )
     if "dispute" in possible:
         st.caption(t("timebank.dispute_help"))
+        st.text_area(
+            t("timebank.dispute_reason"),
+            key=f"{P}dispute_reason_{deal_id}",
+            max_chars=1000,
+            placeholder=t("timebank.dispute_reason_hint"),
+        )
+    if error := st.session_state.pop(f"{P}dispute_error", None):
+        common.show_error(error)
     columns = st.columns(max(len(possible), 1))
     for column, action in zip(columns, possible, strict=False):
         column.button(
             t(f"timebank.do_{action}", title=deal["title"]),
             key=f"{P}do_{action}",
             type="primary" if action in ("confirm", "complete") else "secondary",
-            on_click=act,
-            args=(action, deal_id),
+            on_click=dispute if action == "dispute" else act,
+            args=(deal_id,) if action == "dispute" else (action, deal_id),
         )
 
     # Ratings: once a deal is settled, each side rates the other once (not the treasury of a community task).

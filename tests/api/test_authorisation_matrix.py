@@ -145,6 +145,9 @@ ROUTES: list[Route] = [
     route("GET", f"{C}/profiles/{{wallet}}", MEMBERS_OWN, params={"wallet": f"0x{1:040x}"}),
     route("GET", f"{C}/me/target", MEMBERS_OWN),
     route("PUT", f"{C}/me/target", MEMBERS_OWN, body=lambda w: {"hours": "3.5"}),
+    # ---- dispute reasons (issue 16): a side writes, the community admin reads ----
+    route("PUT", f"{C}/deals/{{deal_id}}/dispute-reason", MEMBERS_OWN, body=lambda w: {"reason": "Non è venuto"}),
+    route("GET", f"{C}/disputes", {"c_admin"}),
     # ---- onboarding, incentive, the admin's second level (issue 19) ----
     route(
         "POST",

@@ -20,9 +20,11 @@ from dapp.api.schemas.common import Offset, PathId
 from dapp.api.schemas.market import (
     HOURS_PATTERN,
     DealPublic,
+    DisputeReasonPublic,
     ListingPage,
     ListingPublic,
     MonthlyTarget,
+    NewDisputeReason,
     NewListing,
     NewRating,
     Person,
@@ -33,7 +35,7 @@ from dapp.api.schemas.market import (
     hours_text,
     listing_public,
 )
-from dapp.api.services import listings, social
+from dapp.api.services import disputes, listings, social
 from lec.db.models.market import UNITS_PER_CENTIHOUR
 from lec.market.listings import search_listings
 from lec.market.policy import Side
@@ -171,3 +173,40 @@ def save_target(body: MonthlyTarget, access: Member, session: SessionDep) -> Mon
     """Keep your monthly goal (hours) for your next visits."""
     social.save_target(session, access, int(Decimal(body.hours) * 100))  # the pattern allows 2 decimals
     return body
+
+
+# Disputes: the reason a side gives (off chain) and the community admin's list of them.
+Admin = Annotated[CommunityAccess, Depends(community_access(COMMUNITY_ADMIN))]
+
+
+@router.put(
+    "/communities/{community_id}/deals/{deal_id}/dispute-reason",
+    response_model=DisputeReasonPublic,
+    responses=CHAIN_DOWN,
+)
+def give_dispute_reason(
+    deal_id: PathId, body: NewDisputeReason, access: Member, session: SessionDep, settings: SettingsDep
+) -> DisputeReasonPublic:
+    """Say why you dispute a deal you are a side of (kept off chain for the community admin; replaces your
+    earlier reason for the same deal)."""
+    r = disputes.give_reason(session, settings, access, deal_id, body.reason)
+    names = {w.lower(): n for n, w in social.people(session, access)}
+    return DisputeReasonPublic(
+        deal_id=r.deal_id, wallet=r.wallet, name=names.get(r.wallet.lower()), reason=r.reason, created_at=r.created_at
+    )
+
+
+@router.get("/communities/{community_id}/disputes", response_model=list[DisputeReasonPublic])
+def list_dispute_reasons(access: Admin, session: SessionDep) -> list[DisputeReasonPublic]:
+    """The reasons the sides gave for disputing deals, newest first (the community admin's, who resolves them)."""
+    names = {w.lower(): n for n, w in social.people(session, access)}
+    return [
+        DisputeReasonPublic(
+            deal_id=r.deal_id,
+            wallet=r.wallet,
+            name=names.get(r.wallet.lower()),
+            reason=r.reason,
+            created_at=r.created_at,
+        )
+        for r in disputes.reasons(session, access)
+    ]

@@ -157,3 +157,15 @@ class ProfilePublic(BaseModel):
 
 class MonthlyTarget(StrictModel):
     hours: str = Field(pattern=HOURS_PATTERN, description='The monthly goal in hours (tokens), e.g. "10".')
+
+
+class NewDisputeReason(StrictModel):
+    reason: str = Field(min_length=1, max_length=1000, description="Why you dispute the deal, in your own words.")
+
+
+class DisputeReasonPublic(BaseModel):
+    deal_id: int
+    wallet: str
+    name: str | None = Field(description="The display name of who wrote it, if they are still a member.")
+    reason: str
+    created_at: datetime

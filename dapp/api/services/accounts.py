@@ -13,6 +13,7 @@ from dapp.api.roles import TOKEN_HOLDER
 from dapp.api.schemas.identity import MembershipPublic, MePublic, ProfileUpdate, RegistrationPublic
 from dapp.api.security import Principal
 from dapp.api.services.communities import chain_community_id
+from dapp.api.services.disputes import forget_reasons
 from dapp.api.services.lab import forget_person
 from dapp.api.services.social import forget_ratings
 from lec.chain.client import ChainError
@@ -136,6 +137,7 @@ def _erase_personal_rows(session: Session, user: User) -> list[str]:
     forget_owners(session, [w for w in wallets if w])
     forget_ratings(session, [w for w in wallets if w])
     forget_flex_salts(session, [w for w in wallets if w])
+    forget_reasons(session, user.id, [w for w in wallets if w])
     devices = session.exec(select(Device).where(Device.user_id == user.id)).all()
     device_ids = [d.id for d in devices if d.id is not None]
     pods = [d.pod for d in devices]

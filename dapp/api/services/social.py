@@ -43,7 +43,7 @@ def people(session: Session, access: CommunityAccess) -> list[tuple[str, str]]:
     return sorted(found, key=lambda p: p[0].lower())
 
 
-def _deals(settings: Settings, access: CommunityAccess) -> list[DealView]:
+def chain_deals(settings: Settings, access: CommunityAccess) -> list[DealView]:
     try:
         market = chain.marketplace(settings, market_of(access))
         return market.deals() if market else []
@@ -64,7 +64,7 @@ def rate(
         raise invalid("A rating is 1 to 5 stars.")
     if len(comment) > MAX_COMMENT:
         raise invalid(f"A comment is at most {MAX_COMMENT} characters.")
-    deal = next((d for d in _deals(settings, access) if d.id == deal_id), None)
+    deal = next((d for d in chain_deals(settings, access) if d.id == deal_id), None)
     if deal is None:
         raise not_found(f"There is no deal {deal_id} in this community.")
     if deal.state not in RATED_STATES:
@@ -108,7 +108,7 @@ def profile(
     who = wallet.lower()
     completed = sum(
         1
-        for d in _deals(settings, access)
+        for d in chain_deals(settings, access)
         if d.state in RATED_STATES and who in {(d.provider or "").lower(), (d.payer or "").lower()}
     )
     chain_community = market_of(access)

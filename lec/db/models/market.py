@@ -81,3 +81,23 @@ class MemberTarget(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", primary_key=True)
     monthly_centihours: int = Field(ge=0)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+MAX_REASON = 1_000
+
+
+class DisputeReason(SQLModel, table=True):
+    """Why a side disputed a deal, in their own words, for the community admin who resolves it. The chain holds
+    only the dispute itself (`DealDisputed`: the deal and the wallet); the reason stays off chain, with the deal
+    id and who wrote it, one per deal and side (a second one replaces the first while the deal is open)."""
+
+    __tablename__ = "market_dispute_reason"
+    __table_args__ = (sa.UniqueConstraint("chain_community_id", "deal_id", "wallet"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chain_community_id: int = Field(index=True, description="The community's id in the Registry.")
+    deal_id: int = Field(index=True, description="The disputed deal on chain.")
+    wallet: str = Field(max_length=42, index=True, description="Wallet of the side who disputes.")
+    user_id: int | None = Field(default=None, foreign_key="users.id", description="The person who wrote it.")
+    reason: str = Field(max_length=MAX_REASON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
