@@ -26,6 +26,11 @@ fi
 tree=$work/tree
 rm -rf "$tree" && mkdir -p "$tree"
 (cd "$root" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -xf - -C "$tree"
+# What the services' tests need and git ignores, shared read-only: compiled contracts, the verifier's node
+# modules, the Keycloak distribution (each test session still starts its own Keycloak in a temporary folder).
+for kept in .build tools/node_modules .keycloak .solcx; do
+    if [ -e "$root/$kept" ]; then ln -s "$root/$kept" "$tree/$kept"; fi
+done
 cd "$tree"
 export PATH="$root/.venv/bin:$PATH" PYTHONDONTWRITEBYTECODE=1 LEC_MUTATION_PYTHON=$python
 for name in "${names[@]}"; do
