@@ -21,3 +21,62 @@ def test_the_shared_energy_share_is_floored_hour_by_hour_not_once_over_the_perio
     model = RewardModel("m", "self-consumption", {"a": 0, "b": 10**6, "c": 0, "max_per_period": 10**9})
     shared, injected, withdrawn = np.array([1, 1]), np.array([3, 3]), np.array([1, 1])
     assert member_uncapped(model, member, shared, injected, withdrawn) == 1332
+
+
+# ---- lec/energy.py ----
+
+
+def test_quarter_hours_sum_to_hours_for_one_series_and_for_rows():
+    """Mutant `quarters.shape[:-1]` → `[:+1]` in `to_hours`: one member's series (1-D, as the KPIs' hourly
+    energy passes it) must stay 1-D; rows of members stay rows."""
+    from lec.energy import to_hours
+
+    one = to_hours(np.arange(8))
+    assert one.shape == (2,) and one.tolist() == [0 + 1 + 2 + 3, 4 + 5 + 6 + 7]
+    rows = to_hours(np.arange(16).reshape(2, 8))
+    assert rows.shape == (2, 2) and rows.tolist() == [[6, 22], [38, 54]]
+
+
+# ---- oracle/kpi.py ----
+
+
+def test_the_kpi_sums_of_two_groups_of_members_add_up_to_the_sums_of_all():
+    """Mutants `+` → `-` / `//` in `KpiSums.__add__` (the scale-out engine adds its partitions' sums)."""
+    from oracle.kpi import kpi_sums
+
+    load = np.array([[100.0, np.nan, 300.0, 50.0], [20.0, 40.0, 60.0, 80.0], [5.0, 0.0, np.nan, 7.0]])
+    production = np.array([[0.0, 10.0, 500.0, 0.0], [30.0, 30.0, 30.0, 30.0], [np.nan, 9.0, 9.0, 9.0]])
+    whole = kpi_sums(load, production)
+    parts = kpi_sums(load[:1], production[:1]) + kpi_sums(load[1:], production[1:])
+    for name in ("load", "production", "self_consumption", "injection", "withdrawal"):
+        assert getattr(parts, name).tolist() == getattr(whole, name).tolist(), name
+    assert parts.missing == whole.missing == 3
+    assert whole.withdrawal.tolist() == [100.0 + 0 + 5, 10.0 + 0, 30.0 + 0, 50.0 + 50 + 0]
+
+
+def test_the_base_load_share_is_the_base_power_over_the_day_against_the_load():
+    """Mutants `base * hours` → `base // hours` and `total_load / 1000` → `* 1000`: half the day at 100 Wh per
+    quarter hour (0.4 kW, the 2.5th percentile), half at 300 Wh; the base 0.4 kW × 24 h = 9.6 kWh is half of
+    the 19.2 kWh used."""
+    from datetime import date
+
+    from lec.calendar import day_grid
+    from oracle.kpi import compute_kpis
+
+    grid = day_grid(date(2026, 11, 18))
+    load = np.where(np.arange(96) < 48, 100.0, 300.0)
+    kpis = compute_kpis(grid, load[None, :], np.zeros((1, 96)))
+    assert kpis.base_kw == 0.4 and kpis.load_kwh == 19.2
+    assert abs(kpis.base_load_share_pct - 50.0) < 1e-9
+
+
+def test_the_mean_daily_curve_is_a_true_mean_not_a_floor():
+    """Mutant `sums / counts` → `sums // counts` in `mean_daily_curve`: 1 Wh one day, 2 Wh the next: 1.5."""
+    from datetime import date
+
+    from lec.calendar import day_grid
+    from oracle.kpi import mean_daily_curve
+
+    grid = np.concatenate([day_grid(date(2026, 11, 18)), day_grid(date(2026, 11, 19))])
+    curve = mean_daily_curve(grid, np.concatenate([np.ones(96), 2 * np.ones(96)]))
+    assert curve.tolist() == [1.5] * 96
