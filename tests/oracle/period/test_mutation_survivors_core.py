@@ -80,3 +80,26 @@ def test_the_mean_daily_curve_is_a_true_mean_not_a_floor():
     grid = np.concatenate([day_grid(date(2026, 11, 18)), day_grid(date(2026, 11, 19))])
     curve = mean_daily_curve(grid, np.concatenate([np.ones(96), 2 * np.ones(96)]))
     assert curve.tolist() == [1.5] * 96
+
+
+# ---- oracle/cluster.py ----
+
+
+def test_a_clusters_spread_is_its_mean_std_over_its_mean_level():
+    """Mutant `std / level` → `std % level` in `cluster_spread` (the existing test compares the function with
+    itself through the clustering): mean std 2 over mean level 8 is a CV of 0.25."""
+    from oracle.cluster import cluster_spread
+
+    assert cluster_spread([6.0, 10.0], [1.0, 3.0]) == (2.0, 0.25)
+    assert cluster_spread([0.0, 0.0], [1.0, 1.0]) == (1.0, 0.0)  # a flat, empty level: 0
+
+
+def test_one_cluster_and_one_cluster_per_curve_are_both_allowed():
+    """Mutants `1 <= k <= len(curves)` → `1 < k` and → `k < len(curves)`: both ends of the range are valid."""
+    from oracle.cluster import cluster_curves
+
+    curves = np.array([[1.0, 2.0, 3.0], [1.0, 2.5, 3.0], [9.0, 1.0, 0.0]])
+    one = cluster_curves(curves, 1, "l1")
+    assert one.labels.tolist() == [0, 0, 0] and one.sizes.tolist() == [3]
+    every = cluster_curves(curves, 3, "l1")
+    assert sorted(every.labels.tolist()) == [0, 1, 2] and every.sizes.tolist() == [1, 1, 1]
