@@ -103,3 +103,24 @@ def test_one_cluster_and_one_cluster_per_curve_are_both_allowed():
     assert one.labels.tolist() == [0, 0, 0] and one.sizes.tolist() == [3]
     every = cluster_curves(curves, 3, "l1")
     assert sorted(every.labels.tolist()) == [0, 1, 2] and every.sizes.tolist() == [1, 1, 1]
+
+
+# ---- lec/market/policy.py ----
+
+
+def test_a_stakeholder_to_citizen_incentive_is_scaled_by_the_profile_weight_in_one_floor():
+    """Mutants of `amount * incentive_bps * profile_weight_bps // (BPS * BPS)` (`*` → `+`, `-`): category 2's
+    incentive. 10 001 · 500 · 15 000 / 10⁸ = 750.075 → 750 units; with the neutral weight 10 000, 500.05 → 500."""
+    from lec.market.policy import STAKEHOLDER_TO_CITIZEN, Policy, split
+
+    policy = Policy(fee_bps=300, incentive_bps=500)
+    weighted = split(
+        10_001, policy, category_number=STAKEHOLDER_TO_CITIZEN, with_venue=False, profile_weight_bps=15_000
+    )
+    assert weighted.incentive == 750
+    neutral = split(10_001, policy, category_number=STAKEHOLDER_TO_CITIZEN, with_venue=False)
+    assert neutral.incentive == 500
+    assert (
+        split(10_001, policy, category_number=STAKEHOLDER_TO_CITIZEN, with_venue=False, profile_weight_bps=0).incentive
+        == 0
+    )
