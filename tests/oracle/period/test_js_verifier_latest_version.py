@@ -144,11 +144,15 @@ def test_both_verifiers_accept_the_bundles_of_the_correction(platform, versions,
         assert js["ok"] and js["failed"] is None, js
 
 
-def test_a_superseded_bundle_relabelled_as_the_latest_version_is_refused_by_both(platform, versions, tmp_path):
-    """Version 1's bundle claiming to be version 2: version 2's transaction and record do not match it."""
-    member = next(iter(versions[1]))
-    forged = json.loads(json.dumps(versions[1][member]))
-    forged["notarisation"]["version"] = 2
+@pytest.mark.parametrize(("source", "claimed"), [(1, 2), (2, 1)])
+def test_a_bundle_relabelled_as_another_version_is_refused_by_both_at_its_transaction(
+    platform, versions, tmp_path, source, claimed
+):
+    """A version's bundle claiming the other version: its transaction notarised `source`, not `claimed` (the
+    version in the PeriodNotarised event must equal the bundle's, not merely be at least or at most it)."""
+    member = next(iter(versions[source]))
+    forged = json.loads(json.dumps(versions[source][member]))
+    forged["notarisation"]["version"] = claimed
     (python, js) = _both(platform, tmp_path, {"forged": forged})["forged"]
-    assert python[0] is False and python[1] in {"transaction", "record"}
+    assert python == (False, "transaction")
     assert (js["ok"], js["failed"]) == python
