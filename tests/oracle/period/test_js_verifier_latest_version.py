@@ -156,3 +156,13 @@ def test_a_bundle_relabelled_as_another_version_is_refused_by_both_at_its_transa
     (python, js) = _both(platform, tmp_path, {"forged": forged})["forged"]
     assert python == (False, "transaction")
     assert (js["ok"], js["failed"]) == python
+
+
+def test_a_bundle_of_another_format_is_refused_by_both_at_format(platform, versions, tmp_path):
+    """The format's name must equal `lec-proof-bundle` (a name that sorts before it is not good enough)."""
+    member = next(iter(versions[2]))
+    forged = json.loads(json.dumps(versions[2][member]))
+    forged["format"] = "a-proof-bundle"
+    (python, js) = _both(platform, tmp_path, {"forged": forged})["forged"]
+    assert python == (False, "format")
+    assert (js["ok"], js["failed"]) == python
