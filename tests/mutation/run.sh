@@ -5,7 +5,9 @@
 # mutants), one worker, in a scratch copy of the tree under .mutation/ (cosmic-ray edits the file it mutates in
 # place, so the working tree stays untouched and usable meanwhile). Incremental: a module's session is kept in
 # .mutation/sessions/ and resumed where it stopped; it is started over only when the module, its tests or its
-# config changed. Usage: tests/mutation/run.sh [name ...] (default: every config), then a report per module.
+# config changed. A config may say `# sample: N` (or MUTATION_SAMPLE=N): then a seeded sample of N mutants is
+# run, the others are skipped (tests/mutation/sample.py).
+# Usage: tests/mutation/run.sh [name ...] (default: every config), then a report per module.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=${LEC_MUTATION_DIR:-$root/.mutation}
@@ -24,6 +26,11 @@ fi
 tree=$work/tree
 rm -rf "$tree" && mkdir -p "$tree"
 (cd "$root" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -xf - -C "$tree"
+# What the services' tests need and git ignores, shared read-only: compiled contracts, the verifier's node
+# modules, the Keycloak distribution (each test session still starts its own Keycloak in a temporary folder).
+for kept in .build tools/node_modules .keycloak .solcx; do
+    if [ -e "$root/$kept" ]; then ln -s "$root/$kept" "$tree/$kept"; fi
+done
 cd "$tree"
 export PATH="$root/.venv/bin:$PATH" PYTHONDONTWRITEBYTECODE=1 LEC_MUTATION_PYTHON=$python
 for name in "${names[@]}"; do
@@ -31,11 +38,13 @@ for name in "${names[@]}"; do
     session=$work/sessions/$name.sqlite
     module=$(sed -n 's/^module-path *= *"\(.*\)"/\1/p' "$config")
     tests=$(sed -n 's/^# tests: *//p' "$config")
-    stamp=$(cat "$config" "$module" $tests | sha256sum | cut -c1-16)
+    sample=${MUTATION_SAMPLE:-$(sed -n 's/^# sample: *//p' "$config")}
+    stamp=$( (cat "$config" "$module" $(find $tests -type f -name "*.py" | sort); if [ -n "$sample" ]; then echo "sample=$sample"; fi) | sha256sum | cut -c1-16)
     if [ ! -f "$session" ] || [ "$(cat "$session.stamp" 2>/dev/null)" != "$stamp" ]; then
         rm -f "$session"
         "$venv/bin/cosmic-ray" init "$config" "$session"
         "$venv/bin/cr-filter-operators" "$session" "$config"
+        if [ -n "$sample" ]; then "$venv/bin/python" "$root/tests/mutation/sample.py" "$session" "$sample"; fi
         echo "$stamp" > "$session.stamp"
     fi
     echo "== $name: $module ($("$venv/bin/cr-report" "$session" | tail -3 | head -1))"

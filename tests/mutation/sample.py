@@ -1,0 +1,28 @@
+"""Keep a seeded random sample of a cosmic-ray session's pending mutants; mark the others skipped.
+
+Run by tests/mutation/run.sh with the mutation environment's Python, right after `cosmic-ray init` and the
+operators filter, when the module's config says `# sample: N` (or MUTATION_SAMPLE=N is set): a module whose
+every mutant would take more than about ten minutes on this shared 2-core machine is measured on a sample.
+The seed is fixed, so the same module and config give the same sample, and the score is killed / (killed +
+survived) over the sampled mutants only. Usage: python sample.py SESSION N
+"""
+
+import random
+import sys
+
+from cosmic_ray.work_db import WorkDB, use_db
+from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+
+def main(session: str, size: int) -> None:
+    with use_db(session, WorkDB.Mode.open) as db:
+        pending = sorted(item.job_id for item in db.pending_work_items)
+        kept = set(random.Random(18).sample(pending, min(size, len(pending))))
+        for job_id in pending:
+            if job_id not in kept:
+                db.set_result(job_id, WorkResult(output="Not in the sample", worker_outcome=WorkerOutcome.SKIPPED))
+    print(f"sample: {len(kept)} of {len(pending)} mutants kept")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))

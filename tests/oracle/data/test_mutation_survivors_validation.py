@@ -1,0 +1,75 @@
+"""Tests written for mutants of oracle/validation.py that `make mutation` found alive on a sample
+(docs/testing.md, "Scores"): each names the mutant it kills."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from data_world import NOW, World, build_world
+
+from lec.db.enums import AnomalyReason
+from lec.db.session import get_engine, init_db
+from oracle.ingest.store import load_catalogue
+from oracle.validation import Reading, Rejection, validate
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return build_world(init_db(get_engine(f"sqlite:///{Path(tempfile.mkdtemp()) / 'lec.db'}")))
+
+
+def _reading(world: World, **fields) -> dict:
+    at = NOW - timedelta(hours=1)
+    return {"device": world.pods["load"], "timestamp": at.isoformat(), "energy_wh": 12.0, **fields}
+
+
+def test_a_reading_for_a_community_with_a_higher_id_than_its_devices_is_refused(world: World) -> None:
+    """Mutant `community_id != info.community_id` → `<`: only a community id below the device's was refused.
+    The second community of the world exists and has the next id."""
+    catalogue = load_catalogue(world.engine)
+    other = world.community_id + 1
+    assert other in catalogue.communities
+    refused = validate(_reading(world), catalogue, NOW, community=other)
+    assert isinstance(refused, Rejection) and refused.reason == AnomalyReason.UNKNOWN_DEVICE
+    assert f"is not registered in community {other}" in refused.message
+    assert isinstance(validate(_reading(world), catalogue, NOW, community=world.community_id), Reading)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "accepted"),
+    [
+        ("voltage_v", 230.0, True),
+        ("voltage_v", 0.0, True),
+        ("voltage_v", 1000.0, True),
+        ("voltage_v", -0.5, False),
+        ("voltage_v", 1000.5, False),
+        ("current_a", -12.5, True),
+        ("current_a", -1000.5, False),
+        ("charge_status", 55.0, True),
+        ("charge_status", 100.5, False),
+    ],
+)
+def test_voltage_current_and_charge_within_their_physical_ranges(world: World, field, value, accepted) -> None:
+    """Mutants of `not lo <= value <= hi` (`<=` → `==` either side, `not` dropped): a value inside the range,
+    not at its ends, was never sent."""
+    result = validate(_reading(world, **{field: value}), load_catalogue(world.engine), NOW)
+    assert isinstance(result, Reading) is accepted, result
+    if not accepted:
+        assert isinstance(result, Rejection) and result.reason == AnomalyReason.OUT_OF_BOUNDS
+        assert f"'{field}' {value} is outside the physical range" in result.message
+
+
+def test_a_negative_load_is_told_that_load_is_positive(world: World) -> None:
+    """Mutant `"positive (load +)" if sign > 0` → `if sign == 0`: the sentence named the wrong sign."""
+    refused = validate(_reading(world, energy_wh=-5.0), load_catalogue(world.engine), NOW)
+    assert isinstance(refused, Rejection) and refused.reason == AnomalyReason.SIGN_VIOLATION
+    assert "positive (load +)" in refused.message and "negative" not in refused.message
+
+
+def test_a_refused_payload_with_a_nan_is_kept_as_json_text() -> None:
+    """Mutant `allow_nan=True` → `False` in `payload_text`: the stored payload fell back to Python's repr."""
+    rejection = Rejection(AnomalyReason.MALFORMED, "m", {"energy_wh": float("nan"), "device": "IT001"})
+    assert rejection.payload_text() == '{"energy_wh": NaN, "device": "IT001"}'

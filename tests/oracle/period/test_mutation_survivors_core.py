@@ -1,0 +1,126 @@
+"""Tests written for mutants of the core modules that `make mutation` found alive on a sample (docs/testing.md,
+"Scores"): each names the mutant it kills. tests/oracle/period/test_mutation_survivors.py holds the earlier ones."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from oracle.rewards.models import MemberEnergy, RewardModel, member_uncapped
+
+# ---- oracle/rewards/models.py ----
+
+
+def test_the_shared_energy_share_is_floored_hour_by_hour_not_once_over_the_period():
+    """Mutant `num // safe` → `num / safe` in `_floor_share`: docs/rewards.md floors each hour's share.
+
+    Two hours; in each the member injects 2 Wh of the community's 3 Wh injected, and 1 Wh is shared:
+    ⌊1000 · 1 · 2 / 3⌋ = 666 mWh per hour, 1332 over the two (not ⌊1333.3⌋ = 1333). With b = 10⁶ the reward
+    in units is the mWh count itself."""
+    production = np.array([2, 0, 0, 0, 2, 0, 0, 0])
+    member = MemberEnergy("0x" + "00" * 19 + "0a", "prosumer", np.zeros(8, dtype=np.int64), production)
+    model = RewardModel("m", "self-consumption", {"a": 0, "b": 10**6, "c": 0, "max_per_period": 10**9})
+    shared, injected, withdrawn = np.array([1, 1]), np.array([3, 3]), np.array([1, 1])
+    assert member_uncapped(model, member, shared, injected, withdrawn) == 1332
+
+
+# ---- lec/energy.py ----
+
+
+def test_quarter_hours_sum_to_hours_for_one_series_and_for_rows():
+    """Mutant `quarters.shape[:-1]` → `[:+1]` in `to_hours`: one member's series (1-D, as the KPIs' hourly
+    energy passes it) must stay 1-D; rows of members stay rows."""
+    from lec.energy import to_hours
+
+    one = to_hours(np.arange(8))
+    assert one.shape == (2,) and one.tolist() == [0 + 1 + 2 + 3, 4 + 5 + 6 + 7]
+    rows = to_hours(np.arange(16).reshape(2, 8))
+    assert rows.shape == (2, 2) and rows.tolist() == [[6, 22], [38, 54]]
+
+
+# ---- oracle/kpi.py ----
+
+
+def test_the_kpi_sums_of_two_groups_of_members_add_up_to_the_sums_of_all():
+    """Mutants `+` → `-` / `//` in `KpiSums.__add__` (the scale-out engine adds its partitions' sums)."""
+    from oracle.kpi import kpi_sums
+
+    load = np.array([[100.0, np.nan, 300.0, 50.0], [20.0, 40.0, 60.0, 80.0], [5.0, 0.0, np.nan, 7.0]])
+    production = np.array([[0.0, 10.0, 500.0, 0.0], [30.0, 30.0, 30.0, 30.0], [np.nan, 9.0, 9.0, 9.0]])
+    whole = kpi_sums(load, production)
+    parts = kpi_sums(load[:1], production[:1]) + kpi_sums(load[1:], production[1:])
+    for name in ("load", "production", "self_consumption", "injection", "withdrawal"):
+        assert getattr(parts, name).tolist() == getattr(whole, name).tolist(), name
+    assert parts.missing == whole.missing == 3
+    assert whole.withdrawal.tolist() == [100.0 + 0 + 5, 10.0 + 0, 30.0 + 0, 50.0 + 50 + 0]
+
+
+def test_the_base_load_share_is_the_base_power_over_the_day_against_the_load():
+    """Mutants `base * hours` → `base // hours` and `total_load / 1000` → `* 1000`: half the day at 100 Wh per
+    quarter hour (0.4 kW, the 2.5th percentile), half at 300 Wh; the base 0.4 kW × 24 h = 9.6 kWh is half of
+    the 19.2 kWh used."""
+    from datetime import date
+
+    from lec.calendar import day_grid
+    from oracle.kpi import compute_kpis
+
+    grid = day_grid(date(2026, 11, 18))
+    load = np.where(np.arange(96) < 48, 100.0, 300.0)
+    kpis = compute_kpis(grid, load[None, :], np.zeros((1, 96)))
+    assert kpis.base_kw == 0.4 and kpis.load_kwh == 19.2
+    assert abs(kpis.base_load_share_pct - 50.0) < 1e-9
+
+
+def test_the_mean_daily_curve_is_a_true_mean_not_a_floor():
+    """Mutant `sums / counts` → `sums // counts` in `mean_daily_curve`: 1 Wh one day, 2 Wh the next: 1.5."""
+    from datetime import date
+
+    from lec.calendar import day_grid
+    from oracle.kpi import mean_daily_curve
+
+    grid = np.concatenate([day_grid(date(2026, 11, 18)), day_grid(date(2026, 11, 19))])
+    curve = mean_daily_curve(grid, np.concatenate([np.ones(96), 2 * np.ones(96)]))
+    assert curve.tolist() == [1.5] * 96
+
+
+# ---- oracle/cluster.py ----
+
+
+def test_a_clusters_spread_is_its_mean_std_over_its_mean_level():
+    """Mutant `std / level` → `std % level` in `cluster_spread` (the existing test compares the function with
+    itself through the clustering): mean std 2 over mean level 8 is a CV of 0.25."""
+    from oracle.cluster import cluster_spread
+
+    assert cluster_spread([6.0, 10.0], [1.0, 3.0]) == (2.0, 0.25)
+    assert cluster_spread([0.0, 0.0], [1.0, 1.0]) == (1.0, 0.0)  # a flat, empty level: 0
+
+
+def test_one_cluster_and_one_cluster_per_curve_are_both_allowed():
+    """Mutants `1 <= k <= len(curves)` → `1 < k` and → `k < len(curves)`: both ends of the range are valid."""
+    from oracle.cluster import cluster_curves
+
+    curves = np.array([[1.0, 2.0, 3.0], [1.0, 2.5, 3.0], [9.0, 1.0, 0.0]])
+    one = cluster_curves(curves, 1, "l1")
+    assert one.labels.tolist() == [0, 0, 0] and one.sizes.tolist() == [3]
+    every = cluster_curves(curves, 3, "l1")
+    assert sorted(every.labels.tolist()) == [0, 1, 2] and every.sizes.tolist() == [1, 1, 1]
+
+
+# ---- lec/market/policy.py ----
+
+
+def test_a_stakeholder_to_citizen_incentive_is_scaled_by_the_profile_weight_in_one_floor():
+    """Mutants of `amount * incentive_bps * profile_weight_bps // (BPS * BPS)` (`*` → `+`, `-`): category 2's
+    incentive. 10 001 · 500 · 15 000 / 10⁸ = 750.075 → 750 units; with the neutral weight 10 000, 500.05 → 500."""
+    from lec.market.policy import STAKEHOLDER_TO_CITIZEN, Policy, split
+
+    policy = Policy(fee_bps=300, incentive_bps=500)
+    weighted = split(
+        10_001, policy, category_number=STAKEHOLDER_TO_CITIZEN, with_venue=False, profile_weight_bps=15_000
+    )
+    assert weighted.incentive == 750
+    neutral = split(10_001, policy, category_number=STAKEHOLDER_TO_CITIZEN, with_venue=False)
+    assert neutral.incentive == 500
+    assert (
+        split(10_001, policy, category_number=STAKEHOLDER_TO_CITIZEN, with_venue=False, profile_weight_bps=0).incentive
+        == 0
+    )
