@@ -69,15 +69,21 @@ def community_incentive(
     hours: list[int] = []
     injections: dict[str, list[np.ndarray]] = {}
     withdrawals: dict[str, list[np.ndarray]] = {}
+    productions: dict[str, list[np.ndarray]] = {}
+    metered: set[str] = set()  # members with a production meter: their plants' output is measured, not inferred
     for day in days:
         inputs = load_inputs(session, chain_community_id, day)
         n = quarter_hours(day)
         cleaned = clean_inputs(inputs)
         hours.extend(period_start(day) + 3600 * np.arange(n // 4))
         for member in inputs.members:
-            inj, wdr = exchange(member_energy(member, cleaned, n))
+            energy = member_energy(member, cleaned, n)
+            inj, wdr = exchange(energy)
             injections.setdefault(member.account, []).append(to_hours(inj))
             withdrawals.setdefault(member.account, []).append(to_hours(wdr))
+            productions.setdefault(member.account, []).append(to_hours(energy.production.astype(np.int64)))
+            if any(d.quantity == "production" for d in member.devices):
+                metered.add(member.account)
     members = []
     for account in sorted(injections):
         user_id = by_wallet.get(account)
@@ -92,6 +98,7 @@ def community_incentive(
                 substation=points[user_id],
                 injection=np.concatenate(injections[account]).astype(np.int64),
                 withdrawal=np.concatenate(withdrawals[account]).astype(np.int64),
+                production=np.concatenate(productions[account]).astype(np.int64) if account in metered else None,
             )
         )
     accounts_by_user = {u: w for w, u in by_wallet.items()}
@@ -165,6 +172,8 @@ def as_json(result: IncentiveResult, chain_community_id: int, start: date, end: 
                 "shared_kwh": c.shared_wh / 1000,
                 "injected_kwh": c.injected_wh / 1000,
                 "withdrawn_kwh": c.withdrawn_wh / 1000,
+                "produced_kwh": c.produced_wh / 1000,
+                "capped_kwh": c.capped_wh / 1000,
                 "threshold_pct": c.threshold_bps / 100,
                 "above_threshold_kwh": c.above_threshold_wh / 1000,
                 "tip_eur": _eur(c.tip_cents),
