@@ -230,14 +230,20 @@ def bench_mqtt(
                 time.sleep(0.005)
             return bridge.stored >= readings
 
-        ours_s = _publish_all(broker, pod, topic, payloads, all_stored)
-        bridge.stop()
+        try:
+            ours_s = _publish_all(broker, pod, topic, payloads, all_stored)
+        finally:
+            bridge.stop()
+        _forget_sessions(broker, [config.client_id])
     else:
         # Several bridges in their own processes on one MQTT 5 shared subscription (`lec oracle mqtt --consumers`).
         context = multiprocessing.get_context("spawn")
         stop = context.Event()
         workers = []
-        for consumer in consumer_configs(config, consumers):
+        # A group of its own: earlier runs' consumers keep persistent sessions in their group, and the broker would
+        # go on sharing messages with them (queued until they come back).
+        group = f"bench{time.monotonic_ns()}"
+        for consumer in consumer_configs(config, consumers, group):
             ready = context.Event()
             worker = context.Process(target=run_consumer, args=(url, consumer, ready, stop))
             worker.start()
@@ -258,10 +264,13 @@ def bench_mqtt(
                     time.sleep(0.02)
             return False
 
-        ours_s = _publish_all(broker, pod, topic, payloads, rows_stored)
-        stop.set()
-        for worker, _ready in workers:
-            worker.join(timeout=60)
+        try:
+            ours_s = _publish_all(broker, pod, topic, payloads, rows_stored)
+        finally:
+            stop.set()
+            for worker, _ready in workers:
+                worker.join(timeout=60)
+        _forget_sessions(broker, [c.client_id for c in consumer_configs(config, consumers, group)])
     with engine.connect() as connection:
         stored = connection.exec_driver_sql("SELECT COUNT(*) FROM counterreading").scalar_one()
     lost = readings - stored
@@ -273,6 +282,20 @@ def bench_mqtt(
     )
     print(f"  raw QoS 1 subscriber, same messages  {raw:>10,.0f} readings/s   ratio ours/raw {ours / raw:.2f}")
     return ours / raw
+
+
+def _forget_sessions(broker: Any, client_ids: list[str]) -> None:
+    """A clean start with no session expiry discards each persistent session (and what it queued) on the broker."""
+    for client_id in client_ids:
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        client.username_pw_set(broker.oracle_username, broker.oracle_password)
+        client.connect(broker.host, broker.port, clean_start=True)
+        client.loop_start()
+        deadline = time.monotonic() + 30
+        while not client.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        client.loop_stop()
+        client.disconnect()
 
 
 def _device_process(

@@ -238,7 +238,11 @@ def run_consumer(database_url: str, config: BridgeConfig, ready: Any = None, sto
 
 def consumer_configs(config: BridgeConfig, consumers: int, group: str = "lec-oracle") -> list[BridgeConfig]:
     """``consumers`` copies of ``config`` sharing one subscription group, each with its own client id (and so its
-    own persistent session); one consumer keeps the plain subscription."""
+    own persistent session); one consumer keeps the plain subscription.
+
+    The broker keeps sharing messages with a consumer's persistent session while it is away, and delivers them when
+    it comes back: restart with the same N (the client ids are stable). Lowering N leaves the removed consumers'
+    sessions holding their share until they expire; drain the stream first, or start them once more to empty it."""
     if consumers <= 1:
         return [config]
     return [

@@ -172,6 +172,14 @@ def test_bridges_on_one_shared_subscription_store_every_reading_once(imported, m
         device.disconnect()
         for bridge in bridges:
             bridge.stop()
+        for config in configs:  # the persistent sessions would go on receiving their share of other tests' messages
+            forget = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=config.client_id, protocol=mqtt.MQTTv5)
+            forget.username_pw_set(mosquitto_broker.oracle_username, mosquitto_broker.oracle_password)
+            forget.connect(mosquitto_broker.host, mosquitto_broker.port, clean_start=True)
+            forget.loop_start()
+            wait_until(forget.is_connected, "the cleanup connection", timeout=30)
+            forget.loop_stop()
+            forget.disconnect()
     with engine.connect() as connection:
         stored = connection.execute(sa.text("SELECT COUNT(*) FROM counterreading")).scalar_one()
     assert stored == 288 and sum(b.stored for b in bridges) == 288
