@@ -277,6 +277,11 @@ def _validate(members: Sequence[Member], plants: Sequence[Plant], params: Params
             raise IncentiveError(f"Plant {p.id}: a PNRR grant covers between 0 and 40 % of the costs.")
         if p.power_w <= 0:
             raise IncentiveError(f"Plant {p.id}: its power must be above 0 kW.")
+    return by_account
+
+
+def check_existing_share(plants: Sequence[Plant]) -> None:
+    """Refuse plants whose existing ones exceed 30 % of the power (all the community's plants must be given)."""
     fault = existing_share_fault(plants)
     if fault is not None:
         existing, total = fault
@@ -286,7 +291,6 @@ def _validate(members: Sequence[Member], plants: Sequence[Plant], params: Params
             "may be existing plants (D.Lgs. 199/2021 art. 31). Remove existing plants from the manifest or add "
             "new ones, and import it again."
         )
-    return by_account
 
 
 def compute_incentive(
@@ -294,12 +298,17 @@ def compute_incentive(
     plants: Sequence[Plant],
     pzo_cents: Sequence[int],
     params: Params | None = None,
+    community_plants: Sequence[Plant] | None = None,
 ) -> IncentiveResult:
-    """The period's incentive, per configuration, plant and member (``pzo_cents``: the zonal price per hour)."""
+    """The period's incentive, per configuration, plant and member (``pzo_cents``: the zonal price per hour).
+
+    ``community_plants``: every plant of the community, for the 30 % ceiling of existing plants, when ``plants``
+    (those of the members in the period) may be fewer; by default ``plants`` themselves."""
     params = params or Params()
     prices = np.asarray(pzo_cents, dtype=np.int64)
     hours = len(prices)
     by_account = _validate(members, plants, params, hours)
+    check_existing_share(plants if community_plants is None else community_plants)
     plant_inj = _plant_injection(plants, by_account, hours)
     plant_results = {p.id: PlantResult(p.id, p.account, p.substation) for p in plants}
     hourly_total = np.zeros(hours, dtype=np.int64)

@@ -102,6 +102,20 @@ def community_incentive(
             )
         )
     accounts_by_user = {u: w for w, u in by_wallet.items()}
+    rows = list(session.exec(select(Plant).where(Plant.community_id == community.id)))
+    every_plant = [
+        PlantRule(
+            id=p.ref,
+            account=accounts_by_user.get(p.user_id, ""),
+            source=p.source,
+            power_w=p.power_w,
+            commissioned=p.commissioned,
+            substation=p.substation,
+            new_plant=p.new_plant,
+            pnrr_grant_bps=p.pnrr_grant_bps,
+        )
+        for p in rows
+    ]
     plants = [
         PlantRule(
             id=p.ref,
@@ -113,7 +127,7 @@ def community_incentive(
             new_plant=p.new_plant,
             pnrr_grant_bps=p.pnrr_grant_bps,
         )
-        for p in session.exec(select(Plant).where(Plant.community_id == community.id))
+        for p in rows
         if p.user_id in accounts_by_user and accounts_by_user[p.user_id] in injections
     ]
     settings = get_settings()
@@ -126,7 +140,7 @@ def community_incentive(
         key=key or profile.split_key,
         producers_pct=profile.producers_pct,
     )
-    result = compute_incentive(members, plants, pzo, params)
+    result = compute_incentive(members, plants, pzo, params, community_plants=every_plant)
     result.hour_starts = [int(h) for h in hours]
     notes.append(
         (

@@ -216,6 +216,14 @@ def test_existing_plants_may_be_at_most_30_pct_of_the_communitys_power():
         compute_incentive(members, over, [10_000])
     with pytest.raises(IncentiveError, match="at most 30 %"):
         compute_incentive(members, [plant("OLD", A, new_plant=False)], [10_000])
+    # The ceiling is the community's: a new plant whose member sent nothing this period still counts (the service
+    # passes every plant of the community), and the refusal does not depend on who sent readings.
+    absent = plant("NEW", D, kw=7)
+    two = [member(A, [MWH], [0]), member(B, [0], [MWH])]
+    old = [plant("OLD", A, kw=3, new_plant=False)]
+    assert compute_incentive(two, old, [10_000], community_plants=[*old, absent]).valorisation_cents == 1_057
+    with pytest.raises(IncentiveError, match="at most 30 %"):
+        compute_incentive(two, ok[:1], [10_000], community_plants=[*over])
 
 
 def model_shared(members: list[Member], plants: list[Plant]) -> dict[str, list[int]]:
