@@ -33,7 +33,7 @@ from lec.db.enums import DeviceKind, FlowQuantity
 from lec.db.models import Community, Device, DeviceFlow, Flow
 from lec.db.session import dispose_engines, get_engine, init_db
 from oracle.ingest.files import ingest_file
-from oracle.ingest.mqtt import BridgeConfig, MqttBridge
+from oracle.ingest.mqtt import BridgeConfig, MqttBridge, consumer_configs, run_consumer
 from tests.support.services import start_mosquitto, start_postgres
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -171,8 +171,11 @@ def bench_files(label: str, make_url: Callable[[], str], readings: int, workdir:
     )
 
 
-def bench_mqtt(broker: Any, make_url: Callable[[], str], readings: int, per_message: int, feedback_qos: int) -> None:
-    engine = init_db(get_engine(make_url()))
+def bench_mqtt(
+    broker: Any, make_url: Callable[[], str], readings: int, per_message: int, feedback_qos: int, consumers: int = 1
+) -> float:
+    url = make_url()
+    engine = init_db(get_engine(url))
     pods = register_devices(engine)
     for pod in pods[:1]:
         broker.add_user(pod, "bench")
@@ -207,38 +210,92 @@ def bench_mqtt(broker: Any, make_url: Callable[[], str], readings: int, per_mess
     sink.loop_stop()
     sink.disconnect()
 
-    bridge = MqttBridge(
-        engine,
-        BridgeConfig(
-            host=broker.host,
-            port=broker.port,
-            username=broker.oracle_username,
-            password=broker.oracle_password,
-            client_id=f"bench-bridge-{per_message}-{feedback_qos}",
-            feedback_qos=feedback_qos,
-        ),
+    config = BridgeConfig(
+        host=broker.host,
+        port=broker.port,
+        username=broker.oracle_username,
+        password=broker.oracle_password,
+        client_id=f"bench-bridge-{per_message}-{feedback_qos}-{consumers}-{time.monotonic_ns()}",
+        feedback_qos=feedback_qos,
     )
-    bridge.start()
-    while not bridge.connected.is_set():
-        time.sleep(0.05)
+    if consumers == 1:
+        bridge = MqttBridge(engine, config)
+        bridge.start()
+        while not bridge.connected.is_set():
+            time.sleep(0.05)
 
-    def all_stored(timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while bridge.stored < readings and time.monotonic() < deadline:
-            time.sleep(0.005)
-        return bridge.stored >= readings
+        def all_stored(timeout: float) -> bool:
+            deadline = time.monotonic() + timeout
+            while bridge.stored < readings and time.monotonic() < deadline:
+                time.sleep(0.005)
+            return bridge.stored >= readings
 
-    ours_s = _publish_all(broker, pod, topic, payloads, all_stored)
-    bridge.stop()
+        try:
+            ours_s = _publish_all(broker, pod, topic, payloads, all_stored)
+        finally:
+            bridge.stop()
+        _forget_sessions(broker, [config.client_id])
+    else:
+        # Several bridges in their own processes on one MQTT 5 shared subscription (`lec oracle mqtt --consumers`).
+        context = multiprocessing.get_context("spawn")
+        stop = context.Event()
+        workers = []
+        # A group of its own: earlier runs' consumers keep persistent sessions in their group, and the broker would
+        # go on sharing messages with them (queued until they come back).
+        group = f"bench{time.monotonic_ns()}"
+        for consumer in consumer_configs(config, consumers, group):
+            ready = context.Event()
+            worker = context.Process(target=run_consumer, args=(url, consumer, ready, stop))
+            worker.start()
+            workers.append((worker, ready))
+        for _worker, ready in workers:
+            if not ready.wait(120):
+                raise RuntimeError("A bridge process did not connect within 120 s.")
+        time.sleep(0.5)  # the shared subscriptions settle
+
+        def rows_stored(timeout: float) -> bool:
+            deadline = time.monotonic() + timeout
+            with engine.connect() as connection:
+                while time.monotonic() < deadline:
+                    count = connection.exec_driver_sql("SELECT COUNT(*) FROM counterreading").scalar_one()
+                    connection.commit()
+                    if count >= readings:
+                        return True
+                    time.sleep(0.02)
+            return False
+
+        try:
+            ours_s = _publish_all(broker, pod, topic, payloads, rows_stored)
+        finally:
+            stop.set()
+            for worker, _ready in workers:
+                worker.join(timeout=60)
+        _forget_sessions(broker, [c.client_id for c in consumer_configs(config, consumers, group)])
     with engine.connect() as connection:
         stored = connection.exec_driver_sql("SELECT COUNT(*) FROM counterreading").scalar_one()
     lost = readings - stored
     ours, raw = rate(readings, ours_s), rate(readings, raw_s)
+    bridges = f", {consumers} bridges" if consumers > 1 else ""
     print(
-        f"MQTT, {per_message:>2} reading(s)/message, feedback QoS {feedback_qos} {ours:>10,.0f} readings/s   "
+        f"MQTT, {per_message:>2} reading(s)/message, feedback QoS {feedback_qos}{bridges} {ours:>10,.0f} readings/s   "
         f"({readings:,} readings in {ours_s:.2f} s, {lost} lost)"
     )
     print(f"  raw QoS 1 subscriber, same messages  {raw:>10,.0f} readings/s   ratio ours/raw {ours / raw:.2f}")
+    return ours / raw
+
+
+def _forget_sessions(broker: Any, client_ids: list[str]) -> None:
+    """A clean start with no session expiry discards each persistent session (and what it queued) on the broker."""
+    for client_id in client_ids:
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        client.username_pw_set(broker.oracle_username, broker.oracle_password)
+        client.connect(broker.host, broker.port, clean_start=True)
+        client.loop_start()
+        deadline = time.monotonic() + 30
+        while not client.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        client.loop_stop()
+        client.disconnect()
 
 
 def _device_process(
@@ -288,23 +345,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readings", type=int, default=200_000, help="Readings per file benchmark.")
     parser.add_argument("--mqtt-readings", type=int, default=20_000, help="Readings per MQTT benchmark.")
+    parser.add_argument("--paths", default="files,mqtt", help="Which paths to measure: files, mqtt or both.")
+    parser.add_argument("--runs", type=int, default=1, help="Repeat the MQTT measurements this many times.")
+    parser.add_argument(
+        "--consumers", type=int, default=2, help="Bridges on one shared subscription for the second MQTT line."
+    )
     args = parser.parse_args()
+    paths = set(args.paths.split(","))
     workdir = Path(tempfile.mkdtemp(prefix="lec-bench-"))
     counter = iter(range(1, 1000))
     print(
         f"Ingestion benchmark: {DEVICES} devices; files of {args.readings:,} readings; "
         f"MQTT streams of {args.mqtt_readings:,} readings.\n"
     )
-    bench_files("SQLite", lambda: f"sqlite:///{workdir / f'bench{next(counter)}.db'}", args.readings, workdir)
+    if "files" in paths:
+        bench_files("SQLite", lambda: f"sqlite:///{workdir / f'bench{next(counter)}.db'}", args.readings, workdir)
     postgres = start_postgres(durable=True)
     try:
-        bench_files("PostgreSQL", postgres.fresh_database, args.readings, workdir)
-        broker = start_mosquitto()
+        if "files" in paths:
+            bench_files("PostgreSQL", postgres.fresh_database, args.readings, workdir)
+        broker = start_mosquitto() if "mqtt" in paths else None
         try:
-            for per_message, feedback_qos in ((1, 1), (1, 0), (96, 1)):
-                bench_mqtt(broker, postgres.fresh_database, args.mqtt_readings, per_message, feedback_qos)
+            for run in range(args.runs if broker is not None else 0):
+                print(f"MQTT run {run + 1} of {args.runs} (load average {os.getloadavg()[0]:.1f})")
+                for per_message, feedback_qos, consumers in ((1, 1, 1), (1, 1, args.consumers), (1, 0, 1), (96, 1, 1)):
+                    bench_mqtt(
+                        broker, postgres.fresh_database, args.mqtt_readings, per_message, feedback_qos, consumers
+                    )
         finally:
-            broker.stop()
+            if broker is not None:
+                broker.stop()
     finally:
         dispose_engines()
         postgres.stop()

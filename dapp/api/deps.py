@@ -192,6 +192,11 @@ _ACTIVE_MEMBER = (
 )
 
 
+# The caller's user id as a scalar subquery (None when they are not an active member): lets a hot read fold the
+# membership check into its own statement (dapp/api/services/dashboards.py).
+ACTIVE_MEMBER_ID = _ACTIVE_MEMBER.scalar_subquery()
+
+
 def active_holder_id(session: Session, principal: Principal, community_id: int) -> int | None:
     """The caller's user id when they are an active member of the community holding the token-holder role.
 

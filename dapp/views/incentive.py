@@ -122,6 +122,8 @@ if report:
                     t("incentive.col.shared_kwh"): c["shared_kwh"],
                     t("incentive.col.injected_kwh"): c["injected_kwh"],
                     t("incentive.col.withdrawn_kwh"): c["withdrawn_kwh"],
+                    t("incentive.col.produced_kwh"): c["produced_kwh"],
+                    t("incentive.col.capped_kwh"): c["capped_kwh"],
                     t("incentive.col.threshold_pct"): c["threshold_pct"],
                     t("incentive.col.above_kwh"): c["above_threshold_kwh"],
                     t("incentive.col.tip_eur"): c["tip_eur"],

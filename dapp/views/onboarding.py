@@ -12,7 +12,7 @@ import streamlit as st
 
 from dapp.i18n import t
 from dapp.views import common
-from lec.community.manifest import ManifestError, parse_manifest
+from lec.community.manifest import Fault, ManifestError, parse_manifest
 
 P = "onboarding_"
 
@@ -26,6 +26,12 @@ def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The manifest's rows with the fields' names in the reader's language and empty cells left empty."""
     frame = pd.DataFrame(rows).astype(object)
     return frame.where(frame.notna(), "").rename(columns=lambda c: t(f"onboarding.field.{c}"))
+
+
+def _fault(fault: Fault) -> str:
+    """One fault of the manifest in the reader's language: its path (the manifest's own field names) and sentence."""
+    sentence = t(f"onboarding.fault.{fault.code}", **fault.params)
+    return t("onboarding.fault.at", path=fault.path, sentence=sentence) if fault.path else sentence
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -45,7 +51,7 @@ with manifest_tab:
             common.show_error(t("onboarding.not_utf8"))
         except ManifestError as exc:
             common.show_error(t("onboarding.invalid"))
-            st.markdown("\n".join(f"- {common.plain(p)}" for p in exc.problems))
+            st.markdown("\n".join(f"- {common.plain(_fault(f))}" for f in exc.faults))
         if manifest is not None:
             c = manifest.community
             st.subheader(

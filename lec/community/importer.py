@@ -18,6 +18,7 @@ from sqlmodel import Session, SQLModel, select
 
 from lec.community.manifest import (
     QUANTITY_OF_KIND,
+    Fault,
     Manifest,
     ManifestError,
     device_flows,
@@ -140,13 +141,16 @@ def _import(session: Session, manifest: Manifest) -> ImportReport:
     community = session.exec(select(Community).where(Community.chain_community_id == spec.chain_id)).first()
     same_name = session.exec(select(Community).where(Community.name == spec.name)).first()
     if same_name is not None and community is not None and same_name.id != community.id:
-        raise ManifestError([f"community.name: {spec.name} is already the name of another community"])
+        raise ManifestError([Fault("community.name", "name_taken", {"name": spec.name})])
     if community is None and same_name is not None:
         if same_name.chain_community_id not in (None, spec.chain_id):
             raise ManifestError(
                 [
-                    f"community.name: {spec.name} is community {same_name.chain_community_id} on chain, "
-                    f"not {spec.chain_id}"
+                    Fault(
+                        "community.name",
+                        "name_on_chain",
+                        {"name": spec.name, "other": str(same_name.chain_community_id), "chain_id": str(spec.chain_id)},
+                    )
                 ]
             )
         community = same_name
@@ -213,8 +217,11 @@ def _import(session: Session, manifest: Manifest) -> ImportReport:
         if flow_row is not None and FlowQuantity(flow_row.quantity) is not quantity:
             raise ManifestError(
                 [
-                    f"flows[{i}].quantity: the flow {f.name} already carries "
-                    f"{FlowQuantity(flow_row.quantity).value}; give it a new name"
+                    Fault(
+                        f"flows[{i}].quantity",
+                        "flow_carries",
+                        {"flow": f.name, "carries": FlowQuantity(flow_row.quantity).value},
+                    )
                 ]
             )
         new = Flow(**values, start_time=datetime(2020, 1, 1, tzinfo=UTC)) if flow_row is None else None
@@ -289,7 +296,7 @@ def _import(session: Session, manifest: Manifest) -> ImportReport:
         accounting = [f for f in own_flows if f.accountconsumption != "none"] or own_flows
         device_row = session.exec(select(Device).where(Device.pod == d.id)).first()
         if device_row is not None and device_row.community_id != community_id:
-            raise ManifestError([f"devices[{i}].id: {d.id} is already a device of another community"])
+            raise ManifestError([Fault(f"devices[{i}].id", "device_elsewhere", {"value": d.id})])
         values = {
             "community_id": community_id,
             "user_id": users[d.member.lower()] if d.member else None,

@@ -6,6 +6,13 @@ gives each rule with its source; in short:
 - **Configurations** (TIAD art. 1, DM 414/2023 art. 2): members under the same primary substation share energy
   with one another and with no one else. Per configuration and hour ``S_c(h) = min(Σ inj_i(h), Σ wdr_i(h))``
   over its members, each member's quarter-hour exchange summed to the hour (lec.energy).
+- **Cap at the plants' production** (TIAD art. 1, DM 414/2023 art. 2: only energy of the configuration's
+  renewable plants is shared): ``S_c(h)`` is also at most what the configuration's plants produced that hour
+  (their production meters; a plant's member without one: its grid injection). A configuration without plants
+  shares nothing.
+- **Existing plants at most 30 %** (D.Lgs. 199/2021 art. 31 c. 2 lett. d)): plants in service before the
+  community (``new_plant`` false) may total at most 30 % of the community's plant power; above that the
+  incentive is refused with a sentence saying by how much.
 - **Allocation to plants** (GSE Regole Operative): the shared energy of a configuration goes to its plants by
   seniority (oldest commissioning first, each up to what it injected that hour) or pro rata to their injection.
   A plant's injection is its member's, split among that member's plants in proportion to their power.
@@ -42,6 +49,7 @@ PV_CORRECTION_CENTS = {"north": 1_000, "centre": 400, "south": 0}
 GRANT_MAX_BPS = 4_000  # a PNRR grant covers at most 40 % of the costs (DM 414/2023 art. 7)
 THRESHOLD_BPS = 5_500  # 55 %: the TIP alone
 THRESHOLD_GRANT_BPS = 4_500  # 45 %: the TIP together with a PNRR capital grant
+EXISTING_MAX_PCT = 30  # plants existing before the community: at most 30 % of its power (D.Lgs. 199/2021 art. 31)
 MICRO = 1_000_000  # Wh × cents/MWh = 10⁻⁶ cents
 FACTOR_DEN = 2 * GRANT_MAX_BPS  # 1 − 0.5·g/40 % = (8 000 − g_bps) / 8 000
 
@@ -64,13 +72,16 @@ class Plant:
 
 @dataclass(frozen=True)
 class Member:
-    """A member's hourly exchange at its grid point (Wh ≥ 0), and its primary substation."""
+    """A member's hourly exchange at its grid point (Wh ≥ 0), and its primary substation; ``production``: what
+    its plants produced per hour (its production meters), ``None`` when it has none (its injection stands for
+    its plants' output)."""
 
     account: str
     kind: str  # citizen | stakeholder
     substation: str
     injection: np.ndarray
     withdrawal: np.ndarray
+    production: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,8 @@ class ConfigurationResult:
     shared_wh: int
     injected_wh: int
     withdrawn_wh: int
+    produced_wh: int  # what its plants produced (the cap of the shared energy)
+    capped_wh: int  # shared energy the cap removed: min(injected, withdrawn) − shared, summed over hours
     threshold_bps: int
     above_threshold_wh: int
     tip_cents: int = 0
@@ -171,20 +184,41 @@ def largest_remainder(total: int, weights: Sequence[int], keys: Sequence[str]) -
 
 
 def _plant_injection(plants: Sequence[Plant], members: dict[str, Member], hours: int) -> dict[str, np.ndarray]:
-    """Each plant's hourly injection: its member's, split among the member's plants by power (largest
-    remainder per hour, ties by plant id)."""
+    """Each plant's hourly injection: its member's (at most what the member's plants produced), split among the
+    member's plants by power (largest remainder per hour, ties by plant id)."""
     by_account: dict[str, list[Plant]] = defaultdict(list)
     for plant in plants:
         by_account[plant.account].append(plant)
     out: dict[str, np.ndarray] = {}
     for account, own in by_account.items():
         own = sorted(own, key=lambda p: p.id)
-        injection = members[account].injection
+        member = members[account]
+        # What a plant injects is at most what it produced: a battery's discharge of grid energy is not the plant's.
+        injection = member.injection if member.production is None else np.minimum(member.injection, member.production)
         series = np.zeros((len(own), hours), dtype=np.int64)
         for h in range(hours):
             series[:, h] = largest_remainder(int(injection[h]), [p.power_w for p in own], [p.id for p in own])
         for plant, row in zip(own, series, strict=True):
             out[plant.id] = row
+    return out
+
+
+def existing_share_fault(plants: Sequence[Plant]) -> tuple[int, int] | None:
+    """``(existing_w, total_w)`` when the plants existing before the community exceed 30 % of its plant power
+    (D.Lgs. 199/2021 art. 31 c. 2 lett. d)), else ``None``."""
+    total = sum(p.power_w for p in plants)
+    existing = sum(p.power_w for p in plants if not p.new_plant)
+    return (existing, total) if 100 * existing > EXISTING_MAX_PCT * total else None
+
+
+def _plant_production(plants: Sequence[Plant], members: dict[str, Member], hours: int) -> np.ndarray:
+    """Per hour, what the given plants (one configuration's) produced: their members' production meters, or a
+    member's grid injection where it has none."""
+    out = np.zeros(hours, dtype=np.int64)
+    for account in sorted({p.account for p in plants}):
+        member = members[account]
+        source = member.injection if member.production is None else member.production
+        out += np.asarray(source, dtype=np.int64)
     return out
 
 
@@ -222,7 +256,11 @@ def _validate(members: Sequence[Member], plants: Sequence[Plant], params: Params
     if len(by_account) != len(members):
         raise IncentiveError("A member appears twice in the incentive's inputs.")
     for m in members:
-        if len(m.injection) != hours or len(m.withdrawal) != hours:
+        if (
+            len(m.injection) != hours
+            or len(m.withdrawal) != hours
+            or (m.production is not None and len(m.production) != hours)
+        ):
             raise IncentiveError(f"Member {m.account} has not one value per hour of the period.")
     ids = [p.id for p in plants]
     if len(set(ids)) != len(ids):
@@ -242,17 +280,35 @@ def _validate(members: Sequence[Member], plants: Sequence[Plant], params: Params
     return by_account
 
 
+def check_existing_share(plants: Sequence[Plant]) -> None:
+    """Refuse plants whose existing ones exceed 30 % of the power (all the community's plants must be given)."""
+    fault = existing_share_fault(plants)
+    if fault is not None:
+        existing, total = fault
+        raise IncentiveError(
+            f"Plants in service before the community total {existing / 1000:g} kW, "
+            f"{100 * existing / total:.1f} % of the community's {total / 1000:g} kW: at most {EXISTING_MAX_PCT} % "
+            "may be existing plants (D.Lgs. 199/2021 art. 31). Remove existing plants from the manifest or add "
+            "new ones, and import it again."
+        )
+
+
 def compute_incentive(
     members: Sequence[Member],
     plants: Sequence[Plant],
     pzo_cents: Sequence[int],
     params: Params | None = None,
+    community_plants: Sequence[Plant] | None = None,
 ) -> IncentiveResult:
-    """The period's incentive, per configuration, plant and member (``pzo_cents``: the zonal price per hour)."""
+    """The period's incentive, per configuration, plant and member (``pzo_cents``: the zonal price per hour).
+
+    ``community_plants``: every plant of the community, for the 30 % ceiling of existing plants, when ``plants``
+    (those of the members in the period) may be fewer; by default ``plants`` themselves."""
     params = params or Params()
     prices = np.asarray(pzo_cents, dtype=np.int64)
     hours = len(prices)
     by_account = _validate(members, plants, params, hours)
+    check_existing_share(plants if community_plants is None else community_plants)
     plant_inj = _plant_injection(plants, by_account, hours)
     plant_results = {p.id: PlantResult(p.id, p.account, p.substation) for p in plants}
     hourly_total = np.zeros(hours, dtype=np.int64)
@@ -265,12 +321,14 @@ def compute_incentive(
         group = [m for m in members if m.substation == substation]
         inj = np.sum([m.injection for m in group], axis=0).astype(np.int64)
         wdr = np.sum([m.withdrawal for m in group], axis=0).astype(np.int64)
-        shared = np.minimum(inj, wdr)
+        own = sorted((p for p in plants if p.substation == substation), key=lambda p: (p.commissioned, p.id))
+        produced = _plant_production(own, by_account, hours)
+        uncapped = np.minimum(inj, wdr)
+        shared = np.minimum(uncapped, produced)
         hourly_total += shared
         for m in group:
             member_sp[m.account] = _shares(shared, np.asarray(m.injection, dtype=np.int64), inj)
             member_sw[m.account] = _shares(shared, np.asarray(m.withdrawal, dtype=np.int64), wdr)
-        own = sorted((p for p in plants if p.substation == substation), key=lambda p: (p.commissioned, p.id))
         rates = {p.id: plant_rates(p, params.region, prices) for p in own}
         for h in range(hours):
             given = _allocate(int(shared[h]), [int(plant_inj[p.id][h]) for p in own], own, params.allocation)
@@ -286,6 +344,8 @@ def compute_incentive(
                 shared_wh=total_shared,
                 injected_wh=total_inj,
                 withdrawn_wh=int(wdr.sum()),
+                produced_wh=int(produced.sum()),
+                capped_wh=int((uncapped - shared).sum()),
                 threshold_bps=threshold,
                 above_threshold_wh=max(0, total_shared - total_inj * threshold // 10_000),
             )

@@ -69,15 +69,21 @@ def community_incentive(
     hours: list[int] = []
     injections: dict[str, list[np.ndarray]] = {}
     withdrawals: dict[str, list[np.ndarray]] = {}
+    productions: dict[str, list[np.ndarray]] = {}
+    metered: set[str] = set()  # members with a production meter: their plants' output is measured, not inferred
     for day in days:
         inputs = load_inputs(session, chain_community_id, day)
         n = quarter_hours(day)
         cleaned = clean_inputs(inputs)
         hours.extend(period_start(day) + 3600 * np.arange(n // 4))
         for member in inputs.members:
-            inj, wdr = exchange(member_energy(member, cleaned, n))
+            energy = member_energy(member, cleaned, n)
+            inj, wdr = exchange(energy)
             injections.setdefault(member.account, []).append(to_hours(inj))
             withdrawals.setdefault(member.account, []).append(to_hours(wdr))
+            productions.setdefault(member.account, []).append(to_hours(energy.production.astype(np.int64)))
+            if any(d.quantity == "production" for d in member.devices):
+                metered.add(member.account)
     members = []
     for account in sorted(injections):
         user_id = by_wallet.get(account)
@@ -92,9 +98,24 @@ def community_incentive(
                 substation=points[user_id],
                 injection=np.concatenate(injections[account]).astype(np.int64),
                 withdrawal=np.concatenate(withdrawals[account]).astype(np.int64),
+                production=np.concatenate(productions[account]).astype(np.int64) if account in metered else None,
             )
         )
     accounts_by_user = {u: w for w, u in by_wallet.items()}
+    rows = list(session.exec(select(Plant).where(Plant.community_id == community.id)))
+    every_plant = [
+        PlantRule(
+            id=p.ref,
+            account=accounts_by_user.get(p.user_id, ""),
+            source=p.source,
+            power_w=p.power_w,
+            commissioned=p.commissioned,
+            substation=p.substation,
+            new_plant=p.new_plant,
+            pnrr_grant_bps=p.pnrr_grant_bps,
+        )
+        for p in rows
+    ]
     plants = [
         PlantRule(
             id=p.ref,
@@ -106,7 +127,7 @@ def community_incentive(
             new_plant=p.new_plant,
             pnrr_grant_bps=p.pnrr_grant_bps,
         )
-        for p in session.exec(select(Plant).where(Plant.community_id == community.id))
+        for p in rows
         if p.user_id in accounts_by_user and accounts_by_user[p.user_id] in injections
     ]
     settings = get_settings()
@@ -119,7 +140,7 @@ def community_incentive(
         key=key or profile.split_key,
         producers_pct=profile.producers_pct,
     )
-    result = compute_incentive(members, plants, pzo, params)
+    result = compute_incentive(members, plants, pzo, params, community_plants=every_plant)
     result.hour_starts = [int(h) for h in hours]
     notes.append(
         (
@@ -165,6 +186,8 @@ def as_json(result: IncentiveResult, chain_community_id: int, start: date, end: 
                 "shared_kwh": c.shared_wh / 1000,
                 "injected_kwh": c.injected_wh / 1000,
                 "withdrawn_kwh": c.withdrawn_wh / 1000,
+                "produced_kwh": c.produced_wh / 1000,
+                "capped_kwh": c.capped_wh / 1000,
                 "threshold_pct": c.threshold_bps / 100,
                 "above_threshold_kwh": c.above_threshold_wh / 1000,
                 "tip_eur": _eur(c.tip_cents),

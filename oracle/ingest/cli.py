@@ -76,6 +76,13 @@ def watch(folder: Path, interval: float, database_url: str | None) -> None:
     show_default=True,
     help="QoS of the answers on …/feedback (0 halves the bridge's packets at high message rates).",
 )
+@click.option(
+    "--consumers",
+    type=click.IntRange(1, 16),
+    default=1,
+    show_default=True,
+    help="Bridge processes sharing the readings through an MQTT 5 shared subscription (one per core helps).",
+)
 @_DB_OPTION
 def mqtt(
     host: str,
@@ -84,6 +91,7 @@ def mqtt(
     password_file: Path | None,
     tls: bool,
     feedback_qos: int,
+    consumers: int,
     database_url: str | None,
 ) -> None:
     """Bridge MQTT readings (lec/<community>/<device>/readings) into the database, answering on …/feedback."""
@@ -98,10 +106,28 @@ def mqtt(
         raise click.UsageError("The broker needs the bridge's password: set LEC_MQTT_PASSWORD or --password-file.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     engine = init_db(get_engine(database_url))
-    bridge = MqttBridge(
-        engine,
-        BridgeConfig(host=host, port=port, username=username, password=password, tls=tls, feedback_qos=feedback_qos),
+    config = BridgeConfig(
+        host=host, port=port, username=username, password=password, tls=tls, feedback_qos=feedback_qos
     )
+    if consumers > 1:
+        import multiprocessing
+
+        from oracle.ingest.mqtt import consumer_configs, run_consumer
+
+        url = engine.url.render_as_string(hide_password=False)
+        engine.dispose()
+        context = multiprocessing.get_context("spawn")
+        workers = [context.Process(target=run_consumer, args=(url, c)) for c in consumer_configs(config, consumers)]
+        click.echo(f"Bridging mqtt://{host}:{port} with {consumers} processes on one shared subscription")
+        for worker in workers:
+            worker.start()
+        try:
+            for worker in workers:
+                worker.join()
+        except KeyboardInterrupt:
+            click.echo("Stopped.")
+        return
+    bridge = MqttBridge(engine, config)
     click.echo(f"Bridging mqtt://{host}:{port} lec/+/+/readings into {engine.url.render_as_string(hide_password=True)}")
     try:
         bridge.run_forever()

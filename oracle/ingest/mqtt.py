@@ -210,6 +210,45 @@ class BridgeConfig:
     # QoS of the answers: 1 reaches a device across its reconnections; 0 costs half the packets (the answer is
     # advisory: every rejection is also an anomaly row) and lets one bridge take more single-reading messages.
     feedback_qos: int = 1
+    # An MQTT 5 shared subscription group: several bridges (processes) subscribed as one group share the readings
+    # between them, each message going to one of them (`lec oracle mqtt --consumers N`). None: a plain subscription.
+    share_group: str | None = None
+
+    @property
+    def subscription(self) -> str:
+        return f"$share/{self.share_group}/{READINGS_TOPIC}" if self.share_group else READINGS_TOPIC
+
+
+def run_consumer(database_url: str, config: BridgeConfig, ready: Any = None, stop: Any = None) -> None:
+    """One bridge of a shared subscription, in its own process (its own GIL): the engine is made here, after the
+    process started. Runs until ``stop`` (a multiprocessing Event) is set, or forever."""
+    from lec.db.session import get_engine
+
+    bridge = MqttBridge(get_engine(database_url), config)
+    bridge.start()
+    if ready is not None:
+        bridge.connected.wait(60)
+        ready.set()
+    try:
+        while stop is None or not stop.is_set():
+            time.sleep(0.1)
+    finally:
+        bridge.stop()
+
+
+def consumer_configs(config: BridgeConfig, consumers: int, group: str = "lec-oracle") -> list[BridgeConfig]:
+    """``consumers`` copies of ``config`` sharing one subscription group, each with its own client id (and so its
+    own persistent session); one consumer keeps the plain subscription.
+
+    The broker keeps sharing messages with a consumer's persistent session while it is away, and delivers them when
+    it comes back: restart with the same N (the client ids are stable). Lowering N leaves the removed consumers'
+    sessions holding their share until they expire; drain the stream first, or start them once more to empty it."""
+    if consumers <= 1:
+        return [config]
+    return [
+        BridgeConfig(**{**config.__dict__, "client_id": f"{config.client_id}-{i}", "share_group": group})
+        for i in range(consumers)
+    ]
 
 
 class MqttBridge:
@@ -245,9 +284,9 @@ class MqttBridge:
             log.error("The broker refused the bridge: %s. Check LEC_MQTT_USERNAME/LEC_MQTT_PASSWORD.", reason)
             return
         # Subscribing again is harmless when the session was kept, and needed when it was not.
-        client.subscribe(READINGS_TOPIC, qos=1)
+        client.subscribe(self.config.subscription, qos=1)
         self.connected.set()
-        log.info("Connected to %s:%s, subscribed to %s", self.config.host, self.config.port, READINGS_TOPIC)
+        log.info("Connected to %s:%s, subscribed to %s", self.config.host, self.config.port, self.config.subscription)
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         self.connected.clear()

@@ -98,18 +98,23 @@ def test_only_an_active_member_with_the_holder_role_reads_their_dashboard(keyclo
         s.add_all([community, user])
         s.flush()
         s.add(UserCommunity(community_id=community.id, user_id=user.id, wallet="0x" + "6" * 40, active=True))
+        s.add(MemberDailyKpi(community_id=community.id, user_id=user.id, day=20260105, load_wh=5, samples=96))
         s.commit()
         cid, uid = community.id, user.id
     url = f"/api/v1/communities/{cid}/me/daily?from=2026-01-01&to=2026-01-31"
+    empty = url.replace("2026-01-", "2026-02-").replace("02-31", "02-28")
     token = keycloak.access_token(f"leaving-member-{db.dialect.name}")
     with TestClient(create_app(settings, db)) as client:
-        assert client.get(url, headers=bearer(token)).json()["total"] == 0
+        # A day in the range (answered by the page query with the membership folded in) and none (the checks).
+        assert client.get(url, headers=bearer(token)).json()["total"] == 1
+        assert client.get(empty, headers=bearer(token)).json()["total"] == 0
         with Session(db) as s:
             assert active_holder_id(s, principal_from_claims(unverified_claims(token)), cid) == uid
             s.get(UserCommunity, (cid, uid)).active = False
             s.commit()
             assert active_holder_id(s, principal_from_claims(unverified_claims(token)), cid) is None
-        assert client.get(url, headers=bearer(token)).status_code == 403
+        assert client.get(url, headers=bearer(token)).status_code == 403  # its days are still there
+        assert client.get(empty, headers=bearer(token)).status_code == 403
         assert (
             client.get(url, headers=bearer(keycloak.access_token(f"leaving-auditor-{db.dialect.name}"))).status_code
             == 403

@@ -68,7 +68,7 @@ def test_community_admin_previews_the_manifest_and_sees_faults_by_path(dapp_url,
     bad.write_text(json.dumps(broken))
     page.locator("input[type=file]").first.set_input_files(str(bad))
     expect(page.get_by_text(t("onboarding.invalid", "it"))).to_be_visible(timeout=WAIT)
-    expect(page.get_by_text("members[0].podd: is not a field of the manifest", exact=False)).to_be_visible()
+    expect(page.get_by_text("members[0].podd: non è un campo del manifesto", exact=False)).to_be_visible()
     shot(page, "onboarding-faults")
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.engine import Engine
 
 from dapp.api import aggregates
 from dapp.api.deps import CommunityAccess, CommunityAdmin, CommunityReader, PrincipalDep, SessionDep, community_access
@@ -47,7 +48,7 @@ async def my_daily(
     # GIL, so more threads only add switching and pool overflow connections (docs/identity.md, performance).
     body = await anyio.to_thread.run_sync(
         dashboards.my_page,
-        request.app.state.engine,
+        _reader_engine(request),
         principal,
         community_id,
         start,
@@ -57,6 +58,14 @@ async def my_daily(
         limiter=_readers(request),
     )
     return Response(body, media_type=JSON)
+
+
+def _reader_engine(request: Request) -> Engine:
+    state = request.app.state
+    engine: Engine | None = getattr(state, "dashboard_engine", None)
+    if engine is None:
+        engine = state.dashboard_engine = dashboards.reader_engine(state.engine)
+    return engine
 
 
 def _readers(request: Request) -> anyio.CapacityLimiter:

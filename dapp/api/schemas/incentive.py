@@ -25,6 +25,8 @@ class ConfigurationPublic(BaseModel):
     shared_kwh: float
     injected_kwh: float
     withdrawn_kwh: float
+    produced_kwh: float = Field(description="What the configuration's plants produced: the cap of its shared energy.")
+    capped_kwh: float = Field(description="Shared energy the cap at the plants' production removed.")
     threshold_pct: float
     above_threshold_kwh: float
     tip_eur: float

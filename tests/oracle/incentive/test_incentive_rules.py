@@ -107,18 +107,25 @@ def test_regional_correction_is_for_pv_only_and_pnrr_grant_reduces():
 
 
 def test_existing_plants_get_no_tip_but_their_shared_energy_is_valorised():
-    members = [member(A, [MWH], [0]), member(B, [0], [MWH])]
-    result = compute_incentive(members, [plant("OLD", A, new_plant=False)], [10_000])
+    # The existing 6 kW plant is 30 % of the community's 20 kW (C's new 14 kW plant produced nothing that hour).
+    members = [member(A, [MWH], [0]), member(B, [0], [MWH]), member(C, [0], [0])]
+    plants = [plant("OLD", A, new_plant=False), plant("NEW", C, kw=14, commissioned="2025-06-01")]
+    result = compute_incentive(members, plants, [10_000])
     assert result.tip_cents == 0
     assert result.valorisation_cents == 1_057
-    assert result.plants[0].shared_wh == MWH
+    assert {p.id: p.shared_wh for p in result.plants} == {"OLD": MWH, "NEW": 0}
 
 
 def test_allocation_by_seniority_or_pro_rata():
     # The old plant (A, 0.6 MWh) and the newer one (C, 0.4 MWh) face 0.5 MWh withdrawn: by seniority the old
     # one takes all 0.5 MWh; pro rata 0.3 and 0.2.
     members = [member(A, [600_000], [0]), member(C, [400_000], [0]), member(B, [0], [500_000])]
-    plants = [plant("OLD", A, commissioned="2023-06-01", new_plant=False), plant("NEW", C, commissioned="2025-03-01")]
+    plants = [
+        plant(
+            "OLD", A, kw=3, commissioned="2023-06-01", new_plant=False
+        ),  # 3 of 10 kW: the 30 % existing plants may be
+        plant("NEW", C, kw=7, commissioned="2025-03-01"),
+    ]
     senior = compute_incentive(members, plants, [10_000])
     assert {p.id: p.shared_wh for p in senior.plants} == {"OLD": 500_000, "NEW": 0}
     assert senior.tip_cents == 0
@@ -135,11 +142,12 @@ def test_a_members_plants_share_its_injection_by_power():
 
 
 def test_split_keys_by_hand():
-    # One hour: A injects 1 MWh, C injects 1 MWh (no plant), B withdraws 1 MWh, D withdraws 1 MWh: shared 2 MWh.
-    # TIP only on A's plant: seniority gives it 1 MWh (its injection) -> 124 €; valorisation 2 × 10.57 = 21.14 €.
-    # Threshold: injected 2 MWh, 55 % = 1.1 MWh, above 0.9 MWh -> 124 × 0.9 / 2 = 55.80 € to citizen consumers.
+    # One hour: A injects 1 MWh, C injects 1 MWh (an existing 2 kW plant: 25 % of the power), B withdraws 1 MWh,
+    # D withdraws 1 MWh: shared 2 MWh. TIP only on A's new plant: 1 MWh (its injection) -> 124 €; valorisation
+    # 2 × 10.57 = 21.14 €. Threshold: injected 2 MWh, 55 % = 1.1 MWh, above 0.9 MWh -> 124 × 0.9 / 2 = 55.80 € to
+    # citizen consumers.
     members = [member(A, [MWH], [0]), member(B, [0], [MWH]), member(C, [MWH], [0]), member(D, [0], [MWH])]
-    plants = [plant("P1", A)]
+    plants = [plant("P1", A), plant("OLD", C, kw=2, new_plant=False)]
     base = 12_400 - 5_580 + 2_114  # 89.34 € split by the key
     equal = compute_incentive(members, plants, [10_000], Params(key="equal"))
     assert equal.tip_cents == 12_400 and equal.social_cents == 5_580
@@ -176,6 +184,67 @@ def test_prices_file_hourly_and_fallback_flagged():
         parse_prices("datetime,zone,pzo_eur_mwh\n2026-05-01T13:00+02:00,MARS,1\n")
 
 
+def test_shared_energy_is_capped_at_what_the_plants_produce():
+    # Hour 0: A's production meter reads 0.4 MWh but A injects 1 MWh (its battery discharges energy bought from
+    # the grid); B withdraws 1 MWh. min(injected, withdrawn) = 1 MWh, the plants produced 0.4 MWh -> shared 0.4 MWh,
+    # 0.6 MWh capped; the plant's TIP 0.4 × 124 = 49.60 €; valorisation 0.4 × 10.57 = 4.228 -> 4.22 €.
+    a = Member(A, "citizen", "AC001", np.array([MWH, 0]), np.array([0, 0]), production=np.array([400_000, 0]))
+    members = [a, member(B, [0, 0], [MWH, 0])]
+    result = compute_incentive(members, [plant("P1", A)], [10_000, 10_000])
+    assert result.hourly_shared_wh == [400_000, 0]
+    config = result.configurations[0]
+    assert (config.produced_wh, config.capped_wh, config.shared_wh) == (400_000, 600_000, 400_000)
+    assert [(p.id, p.shared_wh, p.tip_cents) for p in result.plants] == [("P1", 400_000, 4_960)]
+    assert result.valorisation_cents == 422
+    # A configuration without plants shares nothing, whatever its members inject: C's injection comes from no
+    # plant of the community.
+    alone = compute_incentive([member(C, [MWH], [0], "AC002"), member(D, [0], [MWH], "AC002")], [], [10_000])
+    assert alone.hourly_shared_wh == [0] and alone.configurations[0].capped_wh == MWH and alone.total_cents == 0
+    # Without a production meter the member's injection stands for its plants' output: nothing is capped.
+    plain = compute_incentive([member(A, [MWH], [0]), member(B, [0], [MWH])], [plant("P1", A)], [10_000])
+    assert plain.hourly_shared_wh == [MWH] and plain.configurations[0].capped_wh == 0
+
+
+def test_existing_plants_may_be_at_most_30_pct_of_the_communitys_power():
+    # 3 kW existing out of 10 kW is exactly 30 %: allowed; the community's power counts every substation.
+    members = [member(A, [MWH], [0]), member(B, [0], [MWH]), member(C, [0], [0], "AC002")]
+    ok = [plant("OLD", A, kw=3, new_plant=False), plant("NEW", C, kw=7, substation="AC002")]
+    assert compute_incentive(members, ok, [10_000]).valorisation_cents == 1_057
+    # 3.01 kW of 10.01 kW is 30.07 %: refused, saying by how much and what to do.
+    over = [plant("OLD", A, kw=3.01, new_plant=False), plant("NEW", C, kw=7, substation="AC002")]
+    with pytest.raises(IncentiveError, match=r"3\.01 kW, 30\.1 % of the community's 10\.01 kW: at most 30 %"):
+        compute_incentive(members, over, [10_000])
+    with pytest.raises(IncentiveError, match="at most 30 %"):
+        compute_incentive(members, [plant("OLD", A, new_plant=False)], [10_000])
+    # The ceiling is the community's: a new plant whose member sent nothing this period still counts (the service
+    # passes every plant of the community), and the refusal does not depend on who sent readings.
+    absent = plant("NEW", D, kw=7)
+    two = [member(A, [MWH], [0]), member(B, [0], [MWH])]
+    old = [plant("OLD", A, kw=3, new_plant=False)]
+    assert compute_incentive(two, old, [10_000], community_plants=[*old, absent]).valorisation_cents == 1_057
+    with pytest.raises(IncentiveError, match="at most 30 %"):
+        compute_incentive(two, ok[:1], [10_000], community_plants=[*over])
+
+
+def model_shared(members: list[Member], plants: list[Plant]) -> dict[str, list[int]]:
+    """The reference: per substation and hour, min(Σ injected, Σ withdrawn, Σ produced by its plants' members)."""
+    out: dict[str, list[int]] = {}
+    for sub in sorted({m.substation for m in members}):
+        group = [m for m in members if m.substation == sub]
+        producers = {p.account for p in plants if p.substation == sub}
+        hours = len(group[0].injection)
+        series = []
+        for h in range(hours):
+            injected = sum(int(m.injection[h]) for m in group)
+            withdrawn = sum(int(m.withdrawal[h]) for m in group)
+            produced = sum(
+                int((m.injection if m.production is None else m.production)[h]) for m in group if m.account in producers
+            )
+            series.append(min(injected, withdrawn, produced))
+        out[sub] = series
+    return out
+
+
 ACCOUNTS = [A, B, C, D, "0x" + "1" * 40, "0x" + "e" * 40]
 wh = st.integers(min_value=0, max_value=3 * MWH)
 
@@ -191,12 +260,13 @@ wh = st.integers(min_value=0, max_value=3 * MWH)
 )
 def test_every_cent_is_accounted_for(data, hours, n, key, allocation, pct):
     members = [
-        member(
+        Member(
             ACCOUNTS[i],
-            data.draw(st.lists(wh, min_size=hours, max_size=hours)),
-            data.draw(st.lists(wh, min_size=hours, max_size=hours)),
-            data.draw(st.sampled_from(["AC001", "AC002"])),
             data.draw(st.sampled_from(["citizen", "stakeholder"])),
+            data.draw(st.sampled_from(["AC001", "AC002"])),
+            np.array(data.draw(st.lists(wh, min_size=hours, max_size=hours)), dtype=np.int64),
+            np.array(data.draw(st.lists(wh, min_size=hours, max_size=hours)), dtype=np.int64),
+            data.draw(st.none() | st.lists(wh, min_size=hours, max_size=hours).map(np.array)),
         )
         for i in range(n)
     ]
@@ -215,7 +285,13 @@ def test_every_cent_is_accounted_for(data, hours, n, key, allocation, pct):
         if data.draw(st.booleans())
     ]
     prices = data.draw(st.lists(st.integers(min_value=0, max_value=40_000), min_size=hours, max_size=hours))
-    result = compute_incentive(members, plants, prices, Params(key=key, allocation=allocation, producers_pct=pct))
+    params = Params(key=key, allocation=allocation, producers_pct=pct)
+    existing = sum(p.power_w for p in plants if not p.new_plant)
+    if 10 * existing > 3 * sum(p.power_w for p in plants):  # the model of the 30 % rule
+        with pytest.raises(IncentiveError, match="at most 30 %"):
+            compute_incentive(members, plants, prices, params)
+        plants = [p for p in plants if p.new_plant]
+    result = compute_incentive(members, plants, prices, params)
     assert (
         sum(m.cents for m in result.members) + result.social_fund_cents + result.undistributed_cents
         == result.total_cents
@@ -224,14 +300,18 @@ def test_every_cent_is_accounted_for(data, hours, n, key, allocation, pct):
     assert sum(c.valorisation_cents for c in result.configurations) == result.valorisation_cents
     assert sum(c.social_cents for c in result.configurations) == result.social_cents <= result.tip_cents
     assert all(m.cents >= 0 for m in result.members)
-    # No plant is given more than the configuration shared, and no configuration shares across substations.
+    # Shared energy is the model's, hour by hour: within one substation and at most what its plants produced; no
+    # plant is given more than the configuration shared nor more than it produced.
+    model = model_shared(members, plants)
+    assert result.hourly_shared_wh == [sum(series[h] for series in model.values()) for h in range(hours)]
+    by_account = {m.account: m for m in members}
     for c in result.configurations:
-        assert sum(p.shared_wh for p in result.plants if p.substation == c.substation) <= c.shared_wh
-        group = [m for m in members if m.substation == c.substation]
-        assert c.shared_wh == int(
-            np.minimum(
-                np.sum([m.injection for m in group], axis=0), np.sum([m.withdrawal for m in group], axis=0)
-            ).sum()
-        )
+        assert c.shared_wh == sum(model[c.substation])
+        own = [p for p in result.plants if p.substation == c.substation]
+        assert sum(p.shared_wh for p in own) <= c.shared_wh <= c.produced_wh
+        for account in {p.account for p in own}:
+            m = by_account[account]
+            cap = m.injection if m.production is None else np.minimum(m.injection, m.production)
+            assert sum(p.shared_wh for p in own if p.account == account) <= int(cap.sum())
     if key != "equal" and result.shared_wh == 0:
         assert all(m.cents == 0 for m in result.members)
