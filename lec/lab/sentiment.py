@@ -3,7 +3,8 @@ English with negation and intensifiers, shipped with the repo (no model download
 PyPI to lean on).
 
 How a text is scored:
-1. the language is the one whose common words (articles, prepositions…) appear more often (ties: Italian);
+1. the language is the one whose common words (articles, prepositions…) appear more often (ties: the one whose
+   lexicon knows more of the words, then Italian);
 2. the text is split into words at letters (accents kept) and into clauses at punctuation;
 3. each word found in that language's lexicon (`sentiment_lexicon.tsv`, exact words first, then `prefix*` entries,
    longest prefix first) adds its score (-3…+3);
@@ -175,8 +176,14 @@ def lexicons(path: Path = LEXICON_FILE) -> dict[str, Lexicon]:
 
 
 def language_of(words: list[str]) -> str:
+    """The language with more common words in the text; on a tie, the one whose lexicon knows more of its words;
+    on a tie again, Italian."""
     it = sum(w in COMMON["it"] for w in words)
     en = sum(w in COMMON["en"] for w in words)
+    if it == en:
+        lex = lexicons()
+        it = sum(lex["it"].score(w) is not None for w in words)
+        en = sum(lex["en"].score(w) is not None for w in words)
     return "en" if en > it else "it"
 
 
