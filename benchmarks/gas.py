@@ -92,7 +92,9 @@ def bench_polls(admin, notary) -> list[Row]:
         rows.append((f"notarise a poll's tally with {n:,} ballots", gas, "independent of the number of ballots"))
         proof = tree.get_proof(leaves[0])
         assert notary.verifyBallotLeaf(1, 9_000 + i, leaves[0][0], leaves[0][1], proof)
-        estimate = notary.verifyBallotLeaf.estimate_gas_cost(1, 9_000 + i, leaves[0][0], leaves[0][1], proof)
+        estimate = notary.verifyBallotLeaf.estimate_gas_cost(
+            1, 9_000 + i, leaves[0][0], leaves[0][1], proof, sender=admin
+        )
         rows.append(
             (
                 f"verify one ballot among {n:,} (view, proof depth {len(proof)})",
