@@ -67,7 +67,9 @@ if inbox is not None:
     for m in inbox["messages"]:
         marker = "" if m["read"] else "● "
         kind = t(f"lab.inbox.kind_{m['kind']}")
-        with st.expander(f"{marker}{common.plain(m['subject'])} · {kind} · {m['created_at'][:10]}"):
+        # Unread messages are shown open; marking one read folds it away.
+        title = f"{marker}{common.plain(m['subject'])} · {kind} · {m['created_at'][:10]}"
+        with st.expander(title, expanded=not m["read"]):
             st.markdown(_paragraphs(m["body"]))
             if m["read"]:
                 st.button(t("lab.inbox.mark_unread"), key=f"{P}unread_{m['id']}", on_click=_mark, args=(m["id"], False))
