@@ -80,6 +80,9 @@ def test_admin_writes_member_reads_and_gives_feedback(dapp_url, demo_stack, real
     settle(page)
     page.get_by_role("button", name=t("lab.voice.send", "it"), exact=True).click()
     expect(page.get_by_text("Il tono del tuo messaggio risulta positivo")).to_be_visible(timeout=WAIT)
+    settle(page)
+    expect(page.get_by_text(t("lab.voice.mine", "it"))).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("L'assemblea è stata molto utile, grazie!")).to_be_visible(timeout=WAIT)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     page.screenshot(path=str(folder / "member-community-voice.png"), full_page=True)
 
