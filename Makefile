@@ -163,7 +163,11 @@ screenshots: compile
 	LEC_SCREENSHOTS=$(CURDIR)/docs/screenshots pytest tests/dapp/test_dapp_screenshots.py -p no:cacheprovider -q
 
 ## demo: the local demo on embedded defaults
-demo: deploy seed demo-oracle demo-keycloak demo-api demo-dapp
+## demo-lab: the living lab's demo (a project, a closed poll with its notarised tally, messages, feedback); idempotent
+demo-lab: demo-keycloak
+	lec demo-lab
+
+demo: deploy seed demo-oracle demo-keycloak demo-lab demo-api demo-dapp
 	@API_PORT=$(API_PORT) DAPP_PORT=$(DAPP_PORT) ape run summary --network $(LEC_RPC_URL) 2>/dev/null
 
 ## spark-deps: the Delta Lake and PostgreSQL JDBC jars from Maven Central (pinned, SHA-256 checked), once

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ape import accounts, networks, project
 
+from lec.lab.polls import BALLOT_LEAF_ENCODING
 from oracle.proofs.merkle import StandardMerkleTree
 from scripts._lec.bench_market import bench_marketplace
 from scripts._lec.values import UNIT
@@ -78,6 +79,32 @@ def bench_publish(admin, notary, members) -> list[Row]:
     return rows
 
 
+def bench_polls(admin, notary) -> list[Row]:
+    """A poll's close: `notarisePoll` stores the ballots root, the tally hash and the count, whatever the number of
+    ballots; a member's check that their ballot is counted is the view `verifyBallotLeaf` (free to call; its
+    estimate is shown as the work it does)."""
+    rows: list[Row] = []
+    for i, n in enumerate((10, 1_000, 100_000)):
+        leaves = [["0x" + f"{k + 1:064x}", k % 3] for k in range(n)]
+        tree = StandardMerkleTree.of(leaves, BALLOT_LEAF_ENCODING)
+        tally_hash = "0x" + f"{i + 1:064x}"
+        gas = notary.notarisePoll(1, 9_000 + i, tree.root, tally_hash, n, sender=admin).gas_used
+        rows.append((f"notarise a poll's tally with {n:,} ballots", gas, "independent of the number of ballots"))
+        proof = tree.get_proof(leaves[0])
+        assert notary.verifyBallotLeaf(1, 9_000 + i, leaves[0][0], leaves[0][1], proof)
+        estimate = notary.verifyBallotLeaf.estimate_gas_cost(
+            1, 9_000 + i, leaves[0][0], leaves[0][1], proof, sender=admin
+        )
+        rows.append(
+            (
+                f"verify one ballot among {n:,} (view, proof depth {len(proof)})",
+                estimate,
+                "eth_estimateGas; free as a call",
+            )
+        )
+    return rows
+
+
 def bench_claims(admin, notary, token, users) -> list[Row]:
     rows = []
     claimers = users[3:5]
@@ -126,6 +153,7 @@ def run() -> list[tuple[str, list[Row]]]:
     sections = [
         ("Token", bench_transfers(admin, token, users) + bench_add_member(admin, token, users)),
         ("Notary", bench_publish(admin, notary, users)),
+        ("Polls (living lab)", bench_polls(admin, notary)),
         ("Claims", bench_claims(admin, notary, token, users)),
         ("Marketplace", bench_marketplace(admin, registry, token, users)),
     ]

@@ -77,6 +77,8 @@ PAGE_SPECS = (
         ":material/how_to_vote:",
         frozenset({"token-holder", "community-admin", "auditor"}),
     ),
+    PageSpec("inbox.py", "lab.inbox.title", ":material/mail:", frozenset({"token-holder", "community-admin"})),
+    PageSpec("voice.py", "lab.voice.title", ":material/forum:", frozenset({"token-holder", "community-admin"})),
 )
 
 

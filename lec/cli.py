@@ -40,6 +40,7 @@ _COMMANDS: dict[str, str] = {
     "lake": "oracle.spark.cli:lake",
     "api": "dapp.api.cli:api",
     "demo-identity": "dapp.api.demo_identity:demo_identity",
+    "demo-lab": "dapp.api.demo_lab:demo_lab",
     "dapp": "dapp.dapp_cli:dapp",
     "flex": "oracle.flex.cli:flex",
 }

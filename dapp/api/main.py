@@ -26,6 +26,7 @@ from dapp.api.routes import (
     incentive,
     ingestion,
     lab,
+    lab_voice,
     market,
     onboarding,
     periods,
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         details,
         flexibility,
         lab,
+        lab_voice,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     generate = app.openapi

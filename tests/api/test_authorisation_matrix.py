@@ -234,6 +234,15 @@ ROUTES: list[Route] = [
     route("POST", f"{C}/projects/{{project_id}}/participants", MEMBERS_OWN, params={"project_id": 999_999}),
     route("DELETE", f"{C}/projects/{{project_id}}/participants", MEMBERS_OWN, params={"project_id": 999_999}),
     route("PUT", f"{C}/projects/{{project_id}}/rating", MEMBERS_OWN, params={"project_id": 999_999}, body=lambda w: {}),
+    # ---- the living lab (issue 14): messages and feedback ----
+    route("POST", f"{C}/messages", ADMINS, {"platform"}, body=lambda w: {}),
+    route("GET", f"{C}/messages", ADMINS, {"platform"}),
+    route("GET", f"{C}/inbox", MEMBERS_OWN),
+    route("POST", f"{C}/inbox/{{message_id}}/read", MEMBERS_OWN, params={"message_id": 999_999}),
+    route("DELETE", f"{C}/inbox/{{message_id}}/read", MEMBERS_OWN, params={"message_id": 999_999}),
+    route("POST", f"{C}/feedback", MEMBERS_OWN, body=lambda w: {}),
+    route("GET", f"{C}/feedback/mine", MEMBERS_OWN),
+    route("GET", f"{C}/feedback/summary", ADMINS, {"platform"}),
 ]
 
 

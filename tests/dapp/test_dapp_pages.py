@@ -16,7 +16,16 @@ pytestmark = pytest.mark.services
 ALL_TITLES = {p.title for p in PAGE_SPECS}
 EVERYONE = {"Wallet", "My account"}
 EXPECTED = {
-    "alice": {"My energy", "Time bank", "Flexibility", "Neighbourhood projects", "Polls", *EVERYONE},
+    "alice": {
+        "My energy",
+        "Time bank",
+        "Flexibility",
+        "Neighbourhood projects",
+        "Polls",
+        "Messages",
+        "Community voice",
+        *EVERYONE,
+    },
     "carla": {
         "My energy",
         "Time bank",
@@ -27,6 +36,8 @@ EXPECTED = {
         "Flexibility",
         "Neighbourhood projects",
         "Polls",
+        "Messages",
+        "Community voice",
         *EVERYONE,
     },
     "oscar": {"Reward models", *EVERYONE},

@@ -32,6 +32,8 @@ ROLE_OF_PAGE = {
     "flexibility.py": "alice",
     "lab.py": "alice",
     "polls.py": "alice",
+    "inbox.py": "alice",
+    "voice.py": "alice",
 }
 
 

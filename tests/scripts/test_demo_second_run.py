@@ -1,6 +1,7 @@
 """`make demo` a second time succeeds and changes nothing it already did: the demo's data steps (deploy, seed,
 `make demo-oracle` — import of the manifest, simulated readings, the days run, notarised and claimed, the
-clustering) then the identity binding, twice over, on a real anvil."""
+clustering) then the identity binding and the living lab's demo (`lec demo-lab`: a project, a poll closed with
+its tally notarised, messages, feedback), twice over, on a real anvil."""
 
 from __future__ import annotations
 
@@ -33,6 +34,14 @@ TABLES = (
     "cluster_groups",
     "clusters",
     "cluster_users",
+    "lab_projects",
+    "lab_project_members",
+    "lab_polls",
+    "lab_poll_voters",
+    "lab_ballots",
+    "lab_messages",
+    "lab_inbox",
+    "lab_feedback",
 )
 
 
@@ -54,6 +63,15 @@ def _bind(env: dict[str, str], subjects: dict[str, str]) -> None:
     are renamed to their Keycloak subjects — what made the second `make demo` fail before."""
     code = f"from dapp.api.demo_identity import bind_demo_users; bind_demo_users(None, {subjects!r})"
     subprocess.run([str(ROOT / ".venv/bin/python"), "-c", code], cwd=ROOT, env=env, check=True, timeout=120)
+
+
+def _lab(env: dict[str, str]) -> str:
+    """The demo's living-lab step (`make demo-lab`)."""
+    done = subprocess.run(
+        [str(ROOT / ".venv/bin/lec"), "demo-lab"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
 
 
 def _state(db_url: str, anvil_url: str) -> dict:
@@ -83,11 +101,20 @@ def test_demo_data_steps_run_twice_and_the_second_changes_nothing(ape_run, anvil
     assert first.returncode == 0, first.stdout + first.stderr
     assert "Community 1 (Demo LEC) imported." in first.stdout
     _bind(env, subjects)
+    assert "Living lab demo: " in _lab(env)
     after_first = _state(db_url, anvil_url)
     assert after_first["counterreading"] > 0 and after_first["member_points"] == 8
+    assert after_first["lab_ballots"] == 6 and after_first["lab_project_members"] == 4
+    assert after_first["lab_feedback"] == 6 and after_first["lab_messages"] == 2
+    engine = sa.create_engine(db_url)
+    with engine.connect() as c:
+        state, tx_hash, counts = c.exec_driver_sql("SELECT state, tx_hash, counts FROM lab_polls").one()
+    engine.dispose()
+    assert state == "closed" and tx_hash and counts == "[3, 1, 2]"
 
     second = _make_demo_oracle(env)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "already up to date: nothing changed" in second.stdout
     _bind(env, subjects)
+    assert "already up to date: nothing changed" in _lab(env)
     assert _state(db_url, anvil_url) == after_first

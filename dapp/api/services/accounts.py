@@ -15,6 +15,7 @@ from dapp.api.security import Principal
 from dapp.api.services.communities import chain_community_id
 from dapp.api.services.disputes import forget_reasons
 from dapp.api.services.lab import forget_person
+from dapp.api.services.lab_voice import forget_voice
 from dapp.api.services.social import forget_ratings
 from lec.chain.client import ChainError
 from lec.db.models import (
@@ -133,6 +134,7 @@ def _erase_personal_rows(session: Session, user: User) -> list[str]:
     shredded."""
     assert user.id is not None
     forget_person(session, user.id)  # living lab: ballot salts and links, projects, comments, ratings
+    forget_voice(session, user.id)  # living lab: inbox and feedback deleted, sent messages unsigned
     wallets = session.exec(select(UserCommunity.wallet).where(UserCommunity.user_id == user.id)).all()
     forget_owners(session, [w for w in wallets if w])
     forget_ratings(session, [w for w in wallets if w])

@@ -1,9 +1,11 @@
 """The living lab's tables (owner: the living lab, `lec/lab`): polls with their membership snapshot and ballots,
-neighbourhood projects with participants, comments and ratings.
+neighbourhood projects with participants, comments and ratings; messages with each member's inbox; feedback with its
+sentiment.
 
 Right to be forgotten: a person's ballot keeps only its leaf `(ballot_key, choice)` once their salt, signature,
 wallet and user id are erased (the notarised tally stays valid and can no longer be linked to them); their
-project memberships, comments and ratings are deleted (`dapp/api/services/lab.py::forget_person`).
+project memberships, comments, ratings, inbox items and feedback are deleted, and the messages they sent lose their
+sender (`dapp/api/services/lab.py::forget_person`).
 """
 
 from __future__ import annotations
@@ -114,4 +116,49 @@ class LabProjectRating(SQLModel, table=True):
     project_id: int = Field(foreign_key="lab_projects.id", primary_key=True)
     user_id: int = Field(foreign_key="users.id", primary_key=True)
     stars: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class LabMessage(SQLModel, table=True):
+    """A message or newsletter the community admin sends to every member or to a project's participants. Each
+    recipient gets one `LabInboxItem` when it is sent (delivered once); the text stays with the community."""
+
+    __tablename__ = "lab_messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    sender_id: int | None = Field(default=None, foreign_key="users.id", description="Erased with the person.")
+    project_id: int | None = Field(default=None, foreign_key="lab_projects.id")
+    kind: str = Field(default="message", max_length=16, description="message | newsletter")
+    subject: str = Field(max_length=MAX_TITLE)
+    body: str = Field(sa_type=sa.Text)
+    recipients: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class LabInboxItem(SQLModel, table=True):
+    """One message in one member's inbox, with the time they read it (None: unread)."""
+
+    __tablename__ = "lab_inbox"
+
+    message_id: int = Field(foreign_key="lab_messages.id", primary_key=True)
+    user_id: int = Field(foreign_key="users.id", primary_key=True, index=True)
+    read_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class LabFeedback(SQLModel, table=True):
+    """A member's feedback on the community or one project: text, 1–5 rating and the sentiment computed when it
+    was written (`lec.lab.sentiment`). Deleted with the person."""
+
+    __tablename__ = "lab_feedback"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    project_id: int | None = Field(default=None, foreign_key="lab_projects.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    text: str = Field(max_length=MAX_TEXT)
+    rating: int
+    sentiment: float
+    label: str = Field(max_length=16)
+    language: str = Field(max_length=2)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -1,0 +1,154 @@
+"""The living lab's messages and the community's voice: the community admin writes messages and newsletters to
+every member or to a project's participants, and each member reads their own inbox (read / unread); members leave
+feedback with a 1–5 rating, scored for sentiment in Italian or English, and the admin reads the summary.
+docs/living-lab.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+
+from dapp.api.deps import CommunityAccess, CommunityAdmin, SessionDep, community_access
+from dapp.api.errors import AUTH_ERRORS, ERRORS
+from dapp.api.guards import GuardedRoute
+from dapp.api.roles import COMMUNITY_ADMIN, TOKEN_HOLDER
+from dapp.api.schemas.common import PathId
+from dapp.api.schemas.lab_voice import (
+    FeedbackGroup,
+    FeedbackPublic,
+    FeedbackSummary,
+    Inbox,
+    InboxMessage,
+    MessageSent,
+    NewFeedback,
+    NewMessage,
+)
+from dapp.api.services import lab_voice
+from dapp.api.services.lab import LabError
+from lec.db.models import LabFeedback, LabMessage
+
+router = APIRouter(tags=["living lab"], responses={**AUTH_ERRORS, **ERRORS}, route_class=GuardedRoute)
+
+# Who has an inbox in the community: its members and its admin (each reads only their own).
+Reader = Annotated[CommunityAccess, Depends(community_access(TOKEN_HOLDER, COMMUNITY_ADMIN))]
+# Who gives feedback: the community's members.
+Member = Annotated[CommunityAccess, Depends(community_access(TOKEN_HOLDER))]
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    try:
+        yield
+    except LabError as exc:
+        raise HTTPException(exc.status, detail=str(exc)) from exc
+
+
+def _sent(session: SessionDep, m: LabMessage) -> MessageSent:
+    assert m.id is not None
+    return MessageSent(
+        id=m.id,
+        kind=m.kind,
+        subject=m.subject,
+        project_id=m.project_id,
+        recipients=m.recipients,
+        read=lab_voice.read_count(session, m),
+        created_at=m.created_at,
+    )
+
+
+def _feedback(f: LabFeedback, uid: int | None) -> FeedbackPublic:
+    return FeedbackPublic(
+        id=f.id or 0,
+        project_id=f.project_id,
+        text=f.text,
+        rating=f.rating,
+        sentiment=f.sentiment,
+        label=f.label,  # type: ignore[arg-type]
+        language=f.language,  # type: ignore[arg-type]
+        created_at=f.created_at,
+        mine=uid is not None and f.user_id == uid,
+    )
+
+
+@router.post("/communities/{community_id}/messages", status_code=status.HTTP_201_CREATED, response_model=MessageSent)
+def send_message(body: NewMessage, access: CommunityAdmin, session: SessionDep) -> MessageSent:
+    """Send a message or newsletter to every active member, or only to a project's participants: it lands once in
+    each recipient's inbox."""
+    with _refusals():
+        message = lab_voice.send_message(session, access, body.subject, body.body, body.kind, body.project_id)
+    return _sent(session, message)
+
+
+@router.get("/communities/{community_id}/messages", response_model=list[MessageSent])
+def sent_messages(access: CommunityAdmin, session: SessionDep) -> list[MessageSent]:
+    """The messages sent in the community, newest first, with how many recipients opened each."""
+    return [_sent(session, m) for m in lab_voice.sent_messages(session, access)]
+
+
+@router.get("/communities/{community_id}/inbox", response_model=Inbox)
+def read_inbox(access: Reader, session: SessionDep) -> Inbox:
+    """Your own inbox in this community, newest first, with the unread count."""
+    items = lab_voice.inbox(session, access)
+    messages = [
+        InboxMessage(
+            id=m.id or 0,
+            kind=m.kind,
+            subject=m.subject,
+            body=m.body,
+            project_id=m.project_id,
+            created_at=m.created_at,
+            read=i.read_at is not None,
+        )
+        for m, i in items
+    ]
+    return Inbox(unread=sum(not m.read for m in messages), messages=messages)
+
+
+@router.post("/communities/{community_id}/inbox/{message_id}/read", status_code=status.HTTP_204_NO_CONTENT)
+def mark_read(message_id: PathId, access: Reader, session: SessionDep) -> None:
+    """Mark a message of your inbox as read."""
+    with _refusals():
+        lab_voice.mark_read(session, access, message_id, read=True)
+
+
+@router.delete("/communities/{community_id}/inbox/{message_id}/read", status_code=status.HTTP_204_NO_CONTENT)
+def mark_unread(message_id: PathId, access: Reader, session: SessionDep) -> None:
+    """Mark a message of your inbox as unread again."""
+    with _refusals():
+        lab_voice.mark_read(session, access, message_id, read=False)
+
+
+@router.post("/communities/{community_id}/feedback", status_code=status.HTTP_201_CREATED, response_model=FeedbackPublic)
+def give_feedback(body: NewFeedback, access: Member, session: SessionDep) -> FeedbackPublic:
+    """Tell the community (or one project) what you think: a text and 1 to 5 stars. Its sentiment is computed
+    from the text with the shipped Italian/English lexicon."""
+    with _refusals():
+        row = lab_voice.give_feedback(session, access, body.text, body.rating, body.project_id)
+    return _feedback(row, row.user_id)
+
+
+@router.get("/communities/{community_id}/feedback/mine", response_model=list[FeedbackPublic])
+def my_feedback(access: Member, session: SessionDep) -> list[FeedbackPublic]:
+    """The feedback you gave in this community, newest first."""
+    uid = access.user.id if access.user else None
+    return [_feedback(f, uid) for f in lab_voice.my_feedback(session, access)]
+
+
+@router.get("/communities/{community_id}/feedback/summary", response_model=FeedbackSummary)
+def feedback_summary(access: CommunityAdmin, session: SessionDep) -> FeedbackSummary:
+    """For the community admin: how many texts, how many positive/neutral/negative, the average rating and
+    sentiment (overall and per project; hidden below k texts) and the latest texts, without their authors."""
+    s = lab_voice.summary(session, access)
+    return FeedbackSummary(
+        count=s.count,
+        positive=s.labels["positive"],
+        neutral=s.labels["neutral"],
+        negative=s.labels["negative"],
+        average_rating=s.average_rating,
+        average_sentiment=s.average_sentiment,
+        groups=[FeedbackGroup(**g.__dict__) for g in s.groups],
+        latest=[_feedback(f, None) for f in s.latest],
+    )

@@ -1,0 +1,88 @@
+"""Bodies and replies of the living lab's messages (inbox) and feedback routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from dapp.api.schemas.common import Line
+
+Text = Annotated[str, Field(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")]
+Body = Annotated[str, Field(min_length=1, max_length=20_000, pattern=r"^[^\x00]*$")]
+
+
+class NewMessage(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    subject: Annotated[Line, Field(min_length=3, max_length=160)]
+    body: Body
+    kind: Literal["message", "newsletter"] = "message"
+    project_id: int | None = Field(
+        default=None, ge=1, description="Only this project's participants receive it; omitted: every member."
+    )
+
+
+class MessageSent(BaseModel):
+    id: int
+    kind: str
+    subject: str
+    project_id: int | None
+    recipients: int
+    read: int = Field(description="Recipients who opened it so far.")
+    created_at: datetime
+
+
+class InboxMessage(BaseModel):
+    id: int
+    kind: str
+    subject: str
+    body: str
+    project_id: int | None
+    created_at: datetime
+    read: bool
+
+
+class Inbox(BaseModel):
+    unread: int
+    messages: list[InboxMessage]
+
+
+class NewFeedback(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    text: Text
+    rating: int = Field(ge=1, le=5, description="1 to 5 stars.")
+    project_id: int | None = Field(default=None, ge=1, description="The project it is about; omitted: the community.")
+
+
+class FeedbackPublic(BaseModel):
+    id: int
+    project_id: int | None
+    text: str
+    rating: int
+    sentiment: float = Field(description="-1 (negative) … +1 (positive), from the shipped lexicon.")
+    label: Literal["positive", "neutral", "negative"]
+    language: Literal["it", "en"]
+    created_at: datetime
+    mine: bool = False
+
+
+class FeedbackGroup(BaseModel):
+    project_id: int | None
+    title: str
+    count: int
+    average_rating: float | None
+    average_sentiment: float | None
+
+
+class FeedbackSummary(BaseModel):
+    count: int
+    positive: int
+    neutral: int
+    negative: int
+    average_rating: float | None
+    average_sentiment: float | None
+    groups: list[FeedbackGroup]
+    latest: list[FeedbackPublic]

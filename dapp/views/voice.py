@@ -1,0 +1,131 @@
+"""The community's voice (living lab, report §5.4): members say what they think of the community or of a project
+(text and 1–5 stars) and see the sentiment read in their words; the community admin sees how many texts are
+positive, neutral or negative, the averages overall and per project (hidden below k texts) and the latest texts,
+without their authors. The sentiment comes from the shipped Italian/English lexicon (docs/living-lab.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from dapp.client import ClientError
+from dapp.i18n import t
+from dapp.views import common
+
+P = "voice_"
+K = 3
+
+identity = common.signed_in()
+st.title(t("lab.voice.title"))
+st.caption(t("lab.voice.intro"))
+membership = common.pick_membership(P, identity)
+api = common.api(identity)
+base = f"/communities/{membership.community_id}"
+is_admin = identity.has("community-admin", "platform-admin")
+is_member = identity.has("token-holder") and membership.wallet is not None
+
+
+def _flash(message: str, ok: bool = True) -> None:
+    st.session_state[f"{P}flash"] = (ok, message)
+
+
+def _label(label: str) -> str:
+    return t(f"lab.voice.label_{label}")
+
+
+def _give() -> None:
+    text = (st.session_state.get(f"{P}text") or "").strip()
+    stars = int(st.session_state.get(f"{P}stars") or 0) + 1
+    target = st.session_state.get(f"{P}about", 0)
+    body: dict[str, Any] = {"text": text, "rating": stars}
+    if target:
+        body["project_id"] = int(target)
+    try:
+        row = api.post(f"{base}/feedback", body)
+        _flash(t("lab.voice.thanks", label=_label(row["label"]).lower()))
+        st.session_state[f"{P}text"] = ""
+    except ClientError as exc:
+        _flash(str(exc), ok=False)
+
+
+flash = st.session_state.pop(f"{P}flash", None)
+if flash:
+    (st.success if flash[0] else common.show_error)(flash[1])
+
+projects = {
+    p["id"]: p["title"]
+    for p in common.attempt(lambda: api.get(f"{base}/projects")) or []
+    if p["state"] in ("open", "active", "completed")
+}
+
+if is_admin:
+    summary = common.attempt(lambda: api.get(f"{base}/feedback/summary"))
+    if summary is not None:
+        st.subheader(t("lab.voice.dashboard"))
+        cols = st.columns(5)
+        cols[0].metric(t("lab.voice.count"), summary["count"])
+        cols[1].metric(_label("positive"), summary["positive"])
+        cols[2].metric(_label("neutral"), summary["neutral"])
+        cols[3].metric(_label("negative"), summary["negative"])
+        rating = summary["average_rating"]
+        cols[4].metric(
+            t("lab.voice.average_rating"),
+            f"{rating:.1f} / 5" if rating is not None else "—",
+            help=t("lab.voice.hidden", k=K),
+        )
+        mood = summary["average_sentiment"]
+        if mood is not None:
+            st.caption(t("lab.voice.average_sentiment", score=f"{mood:+.2f}"))
+        if summary["groups"]:
+            st.dataframe(
+                [
+                    {
+                        t("lab.voice.col_about"): g["title"] or t("lab.voice.community"),
+                        t("lab.voice.col_count"): g["count"],
+                        t("lab.voice.col_rating"): f"{g['average_rating']:.1f}" if g["average_rating"] else "—",
+                        t("lab.voice.col_sentiment"): f"{g['average_sentiment']:+.2f}"
+                        if g["average_sentiment"] is not None
+                        else "—",
+                    }
+                    for g in summary["groups"]
+                ],
+                hide_index=True,
+                use_container_width=True,
+            )
+            st.caption(t("lab.voice.hidden", k=K))
+        if summary["latest"]:
+            st.subheader(t("lab.voice.latest"))
+        for f in summary["latest"]:
+            about = (
+                projects.get(f["project_id"], t("lab.voice.a_project")) if f["project_id"] else t("lab.voice.community")
+            )
+            with st.container(border=True):
+                st.caption(
+                    f"{f['created_at'][:10]} · {common.plain(about)} · {'★' * f['rating']} · "
+                    f"{_label(f['label'])} ({f['sentiment']:+.2f})"
+                )
+                st.write(common.plain(f["text"]))
+        if not summary["count"]:
+            st.info(t("lab.voice.none_yet"))
+
+if is_member:
+    st.subheader(t("lab.voice.give"))
+    st.selectbox(
+        t("lab.voice.about"),
+        [0, *projects],
+        format_func=lambda pid: t("lab.voice.community") if not pid else projects[pid],
+        key=f"{P}about",
+    )
+    st.radio(
+        t("lab.voice.stars"), range(5), format_func=lambda i: "★" * (i + 1), horizontal=True, index=3, key=f"{P}stars"
+    )
+    text = st.text_area(t("lab.voice.text"), key=f"{P}text", max_chars=4000)
+    st.button(t("lab.voice.send"), key=f"{P}send", type="primary", disabled=not text.strip(), on_click=_give)
+    mine = common.attempt(lambda: api.get(f"{base}/feedback/mine")) or []
+    if mine:
+        st.subheader(t("lab.voice.mine"))
+    for f in mine:
+        st.caption(f"{f['created_at'][:10]} · {'★' * f['rating']} · {_label(f['label'])} — {common.plain(f['text'])}")
+elif not is_admin:
+    st.info(t("lab.voice.members_only"))

@@ -1,0 +1,229 @@
+"""Messages and feedback through the API with the real Keycloak: only the community's admin sends, to every
+member or to a project's participants, each recipient gets the message once and reads only their own inbox;
+members leave feedback scored for sentiment and only the admin reads the summary (groups below k hidden); the
+right to be forgotten."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from dapp.api.main import create_app
+from dapp.api.services import lab_voice
+from lec.db.models import Community, LabFeedback, LabInboxItem, LabMessage, Role, User, UserCommunity, UserRole
+from lec.db.session import get_engine, init_db
+from tests.api.api_helpers import bearer, make_settings
+from tests.support.keycloak import KeycloakServer
+
+MEMBERS = ("anna", "bruno", "carla", "dario")
+
+
+@dataclass
+class Env:
+    client: TestClient
+    tokens: dict[str, str]
+    community: int
+    other: int
+    engine: object
+    users: dict[str, int]
+
+    def call(self, method: str, who: str, path: str, community: int | None = None, **kwargs):  # noqa: ANN201
+        cid = self.community if community is None else community
+        return self.client.request(
+            method, f"/api/v1/communities/{cid}{path}", headers=bearer(self.tokens[who]), **kwargs
+        )
+
+
+@pytest.fixture(scope="module")
+def env(keycloak: KeycloakServer, tmp_path_factory) -> Iterator[Env]:
+    folder = tmp_path_factory.mktemp("voice")
+    db_url = f"sqlite:///{folder / 'api.db'}"
+    engine = init_db(get_engine(db_url))
+    people = {name: (["token-holder"], "lab", False) for name in MEMBERS}
+    people |= {
+        "admin": (["community-admin", "token-holder"], "lab", True),
+        "dora": (["token-holder"], "other", False),
+        "other-admin": (["community-admin"], None, True),
+        "auditor": (["auditor"], None, False),
+    }
+    users = {}
+    with Session(engine) as s:
+        lab, other = Community(name="Voice LEC"), Community(name="Other voice LEC")
+        s.add_all([lab, other])
+        s.flush()
+        role_id = s.exec(select(Role.id).where(Role.name == "community-admin")).one()
+        for i, (name, (roles, member_of, admin)) in enumerate(people.items()):
+            subject = keycloak.add_user(f"voice-{name}", roles=roles)
+            user = User(external_id=subject, name=name, surname="Test", email=f"voice-{name}@example.org")
+            s.add(user)
+            s.flush()
+            users[name] = user.id
+            community = lab if member_of == "lab" or name == "admin" else other
+            if member_of:
+                s.add(UserCommunity(community_id=community.id, user_id=user.id, wallet=f"0x{i + 1:040x}", active=True))
+            if admin:
+                s.add(UserRole(user_id=user.id, community_id=lab.id if name == "admin" else other.id, role_id=role_id))
+        s.commit()
+        ids = lab.id, other.id
+    tokens = {name: keycloak.access_token(f"voice-{name}") for name in people}
+    with TestClient(create_app(make_settings(keycloak, db_url), engine)) as client:
+        yield Env(client, tokens, ids[0], ids[1], engine, users)
+
+
+def _send(env: Env, who: str = "admin", community: int | None = None, **body):  # noqa: ANN202
+    body = {"subject": "Assemblea", "body": "Giovedì alle 18", **body}
+    return env.call("POST", who, "/messages", community=community, json=body)
+
+
+def _inbox(env: Env, who: str) -> dict:
+    reply = env.call("GET", who, "/inbox")
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def _project(env: Env, *participants: str) -> int:
+    project = env.call(
+        "POST", "admin", "/projects", json={"title": "Orto condiviso", "description": "Un orto", "kind": "sharing"}
+    ).json()
+    for who in participants:
+        assert env.call("POST", who, f"/projects/{project['id']}/participants").status_code == 200
+    return project["id"]
+
+
+def test_a_message_to_all_members_lands_once_in_each_inbox(env: Env):
+    before = {who: _inbox(env, who) for who in (*MEMBERS, "admin")}
+    sent = _send(env, subject="Newsletter di dicembre", kind="newsletter")
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["recipients"] == 5 and sent.json()["read"] == 0  # four members and the admin (a member too)
+    for who in (*MEMBERS, "admin"):
+        inbox = _inbox(env, who)
+        assert inbox["unread"] == before[who]["unread"] + 1
+        mine = [m for m in inbox["messages"] if m["id"] == sent.json()["id"]]
+        assert len(mine) == 1 and mine[0]["kind"] == "newsletter" and mine[0]["read"] is False
+    assert env.call("GET", "dora", "/inbox").status_code == 403  # not a member of this community
+    assert env.call("GET", "dora", "/inbox", community=env.other).json() == {"unread": 0, "messages": []}
+
+
+def test_read_and_unread_touch_only_the_callers_own_inbox(env: Env):
+    mid = _send(env).json()["id"]
+    assert env.call("POST", "anna", f"/inbox/{mid}/read").status_code == 204
+    assert env.call("POST", "anna", f"/inbox/{mid}/read").status_code == 204  # again: still read, once
+    anna = {m["id"]: m["read"] for m in _inbox(env, "anna")["messages"]}
+    bruno = {m["id"]: m["read"] for m in _inbox(env, "bruno")["messages"]}
+    assert anna[mid] is True and bruno[mid] is False
+    sent = {m["id"]: m for m in env.call("GET", "admin", "/messages").json()}
+    assert sent[mid]["read"] == 1
+    assert env.call("DELETE", "anna", f"/inbox/{mid}/read").status_code == 204
+    assert {m["id"]: m["read"] for m in _inbox(env, "anna")["messages"]}[mid] is False
+
+
+def test_a_project_message_reaches_only_its_participants(env: Env):
+    pid = _project(env, "anna", "carla")
+    sent = _send(env, project_id=pid, subject="Turni dell'orto")
+    assert sent.status_code == 201 and sent.json()["recipients"] == 2
+    got = {who: sent.json()["id"] in [m["id"] for m in _inbox(env, who)["messages"]] for who in MEMBERS}
+    assert got == {"anna": True, "bruno": False, "carla": True, "dario": False}
+    empty = _send(env, project_id=_project(env))
+    assert empty.status_code == 409 and "no participants" in empty.json()["detail"]
+    assert _send(env, project_id=999_999).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["anna", "auditor", "other-admin", "dora"])
+def test_only_the_community_admin_sends_and_lists_sent_messages(env: Env, who: str):
+    assert _send(env, who).status_code == 403
+    assert env.call("GET", who, "/messages").status_code == 403
+
+
+def test_another_community_is_out_of_reach(env: Env):
+    mid = _send(env).json()["id"]
+    # the other community's admin writes to their own members only; our message is not in their members' inboxes
+    theirs = _send(env, "other-admin", community=env.other)
+    assert theirs.status_code == 201 and theirs.json()["recipients"] == 1  # dora
+    assert [m["id"] for m in _inbox(env, "anna")["messages"]].count(theirs.json()["id"]) == 0
+    assert env.call("POST", "dora", f"/inbox/{mid}/read", community=env.other).status_code == 404
+    assert env.call("POST", "dora", f"/inbox/{mid}/read").status_code == 403  # not a member of ours
+    assert env.call("GET", "auditor", "/inbox").status_code == 403  # an auditor has no inbox here
+    # a member cannot mark a message that is not in their inbox (a project message to others)
+    pid = _project(env, "bruno")
+    private = _send(env, project_id=pid).json()["id"]
+    reply = env.call("POST", "dario", f"/inbox/{private}/read")
+    assert reply.status_code == 404 and "inbox" in reply.json()["detail"]
+
+
+def test_bad_message_bodies_get_a_sentence(env: Env):
+    assert _send(env, subject="").status_code == 422
+    assert _send(env, kind="spam").status_code == 422
+    assert _send(env, extra=1).status_code == 422
+
+
+def test_feedback_is_scored_and_only_the_admin_reads_the_summary(env: Env):
+    pid = _project(env, "anna")
+    texts = [
+        ("anna", "L'orto è bellissimo, grazie a tutti!", 5, pid, "positive"),
+        ("bruno", "La bolletta non è chiara e l'app non funziona.", 2, None, "negative"),
+        ("carla", "The meeting was really useful, thanks", 4, None, "positive"),
+        ("dario", "Non male, ma i turni sono troppo complicati", 3, pid, None),
+    ]
+    for who, text, stars, project, label in texts:
+        reply = env.call("POST", who, "/feedback", json={"text": text, "rating": stars, "project_id": project})
+        assert reply.status_code == 201, reply.text
+        body = reply.json()
+        assert -1 <= body["sentiment"] <= 1 and body["mine"] is True
+        if label:
+            assert body["label"] == label, (text, body)
+    assert reply.json()["language"] == "it"
+    summary = env.call("GET", "admin", "/feedback/summary")
+    assert summary.status_code == 200
+    s = summary.json()
+    assert s["count"] >= 4 and s["positive"] >= 2 and s["negative"] >= 1
+    assert s["positive"] + s["neutral"] + s["negative"] == s["count"]
+    assert s["average_rating"] is not None and 1 <= s["average_rating"] <= 5
+    project_group = next(g for g in s["groups"] if g["project_id"] == pid)
+    assert project_group["count"] == 2 and project_group["average_rating"] is None  # 2 < k: not shown
+    assert project_group["title"] == "Orto condiviso"
+    assert s["latest"][0]["text"].startswith("Non male") and "user_id" not in s["latest"][0]
+    assert all(f["mine"] is False for f in s["latest"])
+    mine = env.call("GET", "bruno", "/feedback/mine").json()
+    assert [f["text"] for f in mine] == ["La bolletta non è chiara e l'app non funziona."]
+
+
+@pytest.mark.parametrize("who", ["anna", "auditor", "other-admin", "dora"])
+def test_the_summary_is_the_community_admins(env: Env, who: str):
+    assert env.call("GET", who, "/feedback/summary").status_code == 403
+
+
+@pytest.mark.parametrize("who", ["auditor", "other-admin", "dora"])
+def test_people_outside_the_community_give_no_feedback(env: Env, who: str):
+    reply = env.call("POST", who, "/feedback", json={"text": "Ciao", "rating": 3})
+    assert reply.status_code == 403
+
+
+def test_feedback_refuses_bad_ratings_and_projects_not_running(env: Env):
+    assert env.call("POST", "anna", "/feedback", json={"text": "ok", "rating": 6}).status_code == 422
+    assert env.call("POST", "anna", "/feedback", json={"text": "", "rating": 3}).status_code == 422
+    suggestion = env.call(
+        "POST", "anna", "/projects", json={"title": "Idea mia", "description": "Una idea", "kind": "co-design"}
+    ).json()
+    refused = env.call("POST", "anna", "/feedback", json={"text": "bella", "rating": 5, "project_id": suggestion["id"]})
+    assert refused.status_code == 409 and "suggested" in refused.json()["detail"]
+    other = env.call("POST", "anna", "/feedback", json={"text": "bella", "rating": 5, "project_id": 999_999})
+    assert other.status_code == 404
+
+
+def test_forgetting_a_person_removes_inbox_and_feedback_and_unsigns_messages(env: Env):
+    env.call("POST", "dario", "/feedback", json={"text": "Tutto bene", "rating": 4})
+    mid = _send(env).json()["id"]
+    with Session(env.engine) as s:  # type: ignore[arg-type]
+        lab_voice.forget_voice(s, env.users["dario"])
+        lab_voice.forget_voice(s, env.users["admin"])
+        s.commit()
+        assert not s.exec(select(LabInboxItem).where(LabInboxItem.user_id == env.users["dario"])).all()
+        assert not s.exec(select(LabFeedback).where(LabFeedback.user_id == env.users["dario"])).all()
+        message = s.get(LabMessage, mid)
+        assert message is not None and message.sender_id is None
+        assert s.exec(select(LabInboxItem).where(LabInboxItem.message_id == mid)).all()  # the others keep it
+    assert _inbox(env, "dario")["messages"] == []
