@@ -101,7 +101,7 @@ def main() -> None:
     pages = [home]
     if identity is not None:
         pages += [st.Page(str(_PAGES / p.file), title=p.label(), icon=p.icon) for p in visible_pages(identity.roles)]
-    page = st.navigation(pages)
+    page = st.navigation(pages, expanded=True)  # every page of the role listed, none folded under "View more"
     common.collapse_sidebar_after_navigation(page.url_path)
     if identity is not None and (status := common.wallet_status()):
         st.caption(status)  # on a phone the sidebar (and the wallet bridge in it) is closed

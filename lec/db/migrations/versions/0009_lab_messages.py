@@ -4,7 +4,7 @@
 The tables lab_messages, lab_inbox and lab_feedback of lec/db/models/lab.py (docs/living-lab.md).
 
 Revision ID: 0009_lab_messages
-Revises: 0007_onboarding
+Revises: 0008_flex_rewards
 Create Date: 2026-11-30 12:52:53.385574
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import lec.db.types
 
 revision: str = "0009_lab_messages"
-down_revision: str | None = "0007_onboarding"
+down_revision: str | None = "0008_flex_rewards"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

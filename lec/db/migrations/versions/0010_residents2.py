@@ -4,7 +4,7 @@
 records the dispute), with the deal id, the wallet and the person, for the community admin who resolves it.
 
 Revision ID: 0010_residents2
-Revises: 0007_onboarding
+Revises: 0009_lab_messages
 Create Date: 2026-11-30 13:00:00.000000
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import lec.db.types
 
 revision: str = "0010_residents2"
-down_revision: str | None = "0008_flex_rewards"
+down_revision: str | None = "0009_lab_messages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
