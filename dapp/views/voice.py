@@ -49,6 +49,54 @@ def _give() -> None:
         _flash(str(exc), ok=False)
 
 
+def _trend(points: list[dict[str, Any]]) -> None:
+    """Sentiment per period (rows) and target (columns): a line chart of the cells shown (k texts or more) and the
+    table with the counts."""
+    if not points:
+        return
+    st.subheader(t("lab.voice.trend"))
+    about = {p["project_id"]: p["title"] or t("lab.voice.community") for p in points}
+    about[None] = t("lab.voice.community")
+    periods = sorted({p["period"] for p in points})
+    chart: dict[str, list[float | None]] = {about[k]: [None] * len(periods) for k in about}
+    for p in points:
+        if p["average_sentiment"] is not None:
+            chart[about[p["project_id"]]][periods.index(p["period"])] = p["average_sentiment"]
+    shown = {name: values for name, values in chart.items() if any(v is not None for v in values)}
+    if shown:
+        st.line_chart({t("lab.voice.col_period"): periods, **shown}, x=t("lab.voice.col_period"))
+    st.dataframe(
+        [
+            {
+                t("lab.voice.col_period"): p["period"],
+                t("lab.voice.col_about"): about[p["project_id"]],
+                t("lab.voice.col_count"): p["count"],
+                t("lab.voice.col_rating"): f"{p['average_rating']:.1f}" if p["average_rating"] is not None else "—",
+                t("lab.voice.col_sentiment"): f"{p['average_sentiment']:+.2f}"
+                if p["average_sentiment"] is not None
+                else "—",
+            }
+            for p in points
+        ],
+        hide_index=True,
+        use_container_width=True,
+    )
+
+
+def _themes(words: list[dict[str, Any]]) -> None:
+    st.subheader(t("lab.voice.themes"))
+    if not words:
+        st.caption(t("lab.voice.no_themes", k=K))
+        return
+    st.bar_chart(
+        {t("lab.voice.col_word"): [w["word"] for w in words], t("lab.voice.col_texts"): [w["texts"] for w in words]},
+        x=t("lab.voice.col_word"),
+        y=t("lab.voice.col_texts"),
+        horizontal=True,
+    )
+    st.caption(t("lab.voice.themes_help", k=K))
+
+
 flash = st.session_state.pop(f"{P}flash", None)
 if flash:
     (st.success if flash[0] else common.show_error)(flash[1])
@@ -60,7 +108,17 @@ projects = {
 }
 
 if is_admin:
-    summary = common.attempt(lambda: api.get(f"{base}/feedback/summary"))
+    by = (
+        st.segmented_control(
+            t("lab.voice.by"),
+            ["month", "week"],
+            default="month",
+            format_func=lambda b: t(f"lab.voice.by_{b}"),
+            key=f"{P}by",
+        )
+        or "month"
+    )
+    summary = common.attempt(lambda: api.get(f"{base}/feedback/summary", by=by))
     if summary is not None:
         st.subheader(t("lab.voice.dashboard"))
         cols = st.columns(5)
@@ -94,6 +152,8 @@ if is_admin:
                 use_container_width=True,
             )
             st.caption(t("lab.voice.hidden", k=K))
+        _trend(summary.get("trend") or [])
+        _themes(summary.get("themes") or [])
         if summary["latest"]:
             st.subheader(t("lab.voice.latest"))
         for f in summary["latest"]:

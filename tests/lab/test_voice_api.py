@@ -227,3 +227,18 @@ def test_forgetting_a_person_removes_inbox_and_feedback_and_unsigns_messages(env
         assert message is not None and message.sender_id is None
         assert s.exec(select(LabInboxItem).where(LabInboxItem.message_id == mid)).all()  # the others keep it
     assert _inbox(env, "dario")["messages"] == []
+
+
+def test_the_summary_has_a_trend_by_month_or_week_and_themes(env: Env):
+    for who in ("anna", "bruno", "carla"):
+        env.call("POST", who, "/feedback", json={"text": f"Il contatore di {who} è guasto", "rating": 2})
+    monthly = env.call("GET", "admin", "/feedback/summary").json()
+    assert monthly["by"] == "month" and monthly["trend"]
+    assert all(len(p["period"]) == 7 for p in monthly["trend"])  # 2026-11
+    assert sum(p["count"] for p in monthly["trend"]) == monthly["count"]
+    assert {"word": "contatore", "texts": 3} in monthly["themes"]
+    assert not {"il", "di", "è"} & {t["word"] for t in monthly["themes"]}
+    weekly = env.call("GET", "admin", "/feedback/summary", params={"by": "week"}).json()
+    assert weekly["by"] == "week" and all("-W" in p["period"] for p in weekly["trend"])
+    assert env.call("GET", "admin", "/feedback/summary", params={"by": "year"}).status_code == 422
+    assert env.call("GET", "anna", "/feedback/summary", params={"by": "week"}).status_code == 403

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
@@ -18,6 +18,7 @@ from dapp.api.roles import COMMUNITY_ADMIN, TOKEN_HOLDER
 from dapp.api.schemas.common import PathId
 from dapp.api.schemas.lab_voice import (
     FeedbackGroup,
+    FeedbackPoint,
     FeedbackPublic,
     FeedbackSummary,
     Inbox,
@@ -25,6 +26,7 @@ from dapp.api.schemas.lab_voice import (
     MessageSent,
     NewFeedback,
     NewMessage,
+    Theme,
 )
 from dapp.api.services import lab_voice
 from dapp.api.services.lab import LabError
@@ -138,10 +140,13 @@ def my_feedback(access: Member, session: SessionDep) -> list[FeedbackPublic]:
 
 
 @router.get("/communities/{community_id}/feedback/summary", response_model=FeedbackSummary)
-def feedback_summary(access: CommunityAdmin, session: SessionDep) -> FeedbackSummary:
+def feedback_summary(
+    access: CommunityAdmin, session: SessionDep, by: Literal["month", "week"] = "month"
+) -> FeedbackSummary:
     """For the community admin: how many texts, how many positive/neutral/negative, the average rating and
-    sentiment (overall and per project; hidden below k texts) and the latest texts, without their authors."""
-    s = lab_voice.summary(session, access)
+    sentiment (overall, per project, and per month or week; hidden below k texts), the most frequent themes
+    (keywords used by at least k texts) and the latest texts, without their authors."""
+    s = lab_voice.summary(session, access, by=by)
     return FeedbackSummary(
         count=s.count,
         positive=s.labels["positive"],
@@ -151,4 +156,7 @@ def feedback_summary(access: CommunityAdmin, session: SessionDep) -> FeedbackSum
         average_sentiment=s.average_sentiment,
         groups=[FeedbackGroup(**g.__dict__) for g in s.groups],
         latest=[_feedback(f, None) for f in s.latest],
+        by=by,
+        trend=[FeedbackPoint(**p.__dict__) for p in s.trend],
+        themes=[Theme(word=w, texts=n) for w, n in s.themes],
     )

@@ -77,6 +77,20 @@ class FeedbackGroup(BaseModel):
     average_sentiment: float | None
 
 
+class FeedbackPoint(BaseModel):
+    period: str = Field(description='"2026-11" by month, "2026-W48" by ISO week.')
+    project_id: int | None = Field(description="None: the community as a whole.")
+    title: str
+    count: int
+    average_rating: float | None = Field(description="None below k texts.")
+    average_sentiment: float | None = Field(description="None below k texts.")
+
+
+class Theme(BaseModel):
+    word: str
+    texts: int = Field(description="How many texts use it (shown only from k texts on).")
+
+
 class FeedbackSummary(BaseModel):
     count: int
     positive: int
@@ -86,3 +100,6 @@ class FeedbackSummary(BaseModel):
     average_sentiment: float | None
     groups: list[FeedbackGroup]
     latest: list[FeedbackPublic]
+    by: Literal["month", "week"] = "month"
+    trend: list[FeedbackPoint] = Field(default_factory=list, description="Per period and target, oldest first.")
+    themes: list[Theme] = Field(default_factory=list, description="The most frequent keywords, stop words removed.")

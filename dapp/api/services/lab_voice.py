@@ -15,7 +15,7 @@ from dapp.api.deps import CommunityAccess
 from dapp.api.services.lab import LabError, get_project
 from lec.db.models import LabFeedback, LabInboxItem, LabMessage, LabProject, LabProjectMember, UserCommunity
 from lec.db.types import utcnow
-from lec.lab import sentiment
+from lec.lab import sentiment, themes
 from lec.lab.projects import K_ANONYMITY, ProjectState
 
 LATEST = 10
@@ -165,6 +165,19 @@ class Group:
 
 
 @dataclass(frozen=True)
+class Point:
+    """One period of one target (the community or a project): how many texts, their mean rating and sentiment
+    (None below K_ANONYMITY texts)."""
+
+    period: str
+    project_id: int | None
+    title: str
+    count: int
+    average_rating: float | None
+    average_sentiment: float | None
+
+
+@dataclass(frozen=True)
 class Summary:
     count: int
     labels: Counter[str]
@@ -172,6 +185,12 @@ class Summary:
     average_sentiment: float | None
     groups: list[Group]
     latest: list[LabFeedback]
+    trend: list[Point]
+    themes: list[tuple[str, int]]
+    by: str = "month"
+
+
+THEMES = 12
 
 
 def _mean(values: list[float], digits: int) -> float | None:
@@ -179,7 +198,26 @@ def _mean(values: list[float], digits: int) -> float | None:
     return round(sum(values) / len(values), digits) if len(values) >= K_ANONYMITY else None
 
 
-def summary(session: Session, access: CommunityAccess, since: datetime | None = None) -> Summary:
+def _trend(rows: list[LabFeedback], titles: dict[int | None, str], by: str) -> list[Point]:
+    cells: dict[tuple[str, int | None], list[LabFeedback]] = {}
+    for row in rows:
+        cells.setdefault((themes.period_of(row.created_at, by), row.project_id), []).append(row)
+    return [
+        Point(
+            period,
+            target,
+            titles.get(target, "") if target is not None else "",
+            len(items),
+            _mean([float(r.rating) for r in items], 2),
+            _mean([r.sentiment for r in items], 3),
+        )
+        for (period, target), items in sorted(
+            cells.items(), key=lambda kv: (kv[0][0], kv[0][1] is not None, kv[0][1] or 0)
+        )
+    ]
+
+
+def summary(session: Session, access: CommunityAccess, since: datetime | None = None, by: str = "month") -> Summary:
     query = select(LabFeedback).where(LabFeedback.community_id == access.community.id)
     if since is not None:
         query = query.where(LabFeedback.created_at >= since)
@@ -208,6 +246,9 @@ def summary(session: Session, access: CommunityAccess, since: datetime | None = 
         average_sentiment=_mean([r.sentiment for r in rows], 3),
         groups=groups,
         latest=rows[:LATEST],
+        trend=_trend(rows, titles, by),  # type: ignore[arg-type]
+        themes=themes.top_themes((r.text for r in rows), THEMES, min_texts=K_ANONYMITY),
+        by=by,
     )
 
 
