@@ -41,6 +41,7 @@ _COMMANDS: dict[str, str] = {
     "api": "dapp.api.cli:api",
     "demo-identity": "dapp.api.demo_identity:demo_identity",
     "demo-lab": "dapp.api.demo_lab:demo_lab",
+    "lab": "dapp.api.lab_cli:lab",
     "dapp": "dapp.dapp_cli:dapp",
     "flex": "oracle.flex.cli:flex",
 }

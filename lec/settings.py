@@ -106,6 +106,13 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), validation_alias=AliasChoices("data_dir", "LEC_DATA_DIR"))
     build_file: Path | None = Field(default=None, validation_alias=AliasChoices("build_file", "LEC_BUILD_FILE"))
 
+    # Outgoing mail for the living lab's messages (members who opted in get a copy): the same LEC_SMTP_* variables
+    # the shipped Keycloak realm sends its own e-mails with. No host: no e-mail (the inbox still gets everything).
+    smtp_host: str | None = Field(default=None, validation_alias=AliasChoices("smtp_host", "LEC_SMTP_HOST"))
+    smtp_port: int = Field(default=25, ge=1, le=65535, validation_alias=AliasChoices("smtp_port", "LEC_SMTP_PORT"))
+    smtp_from: str = Field(default="noreply@lec.localhost", validation_alias=AliasChoices("smtp_from", "LEC_SMTP_FROM"))
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
     # The oracle's signing key (publishes periods, submits claims, registers models), and the MQTT password of
     # the ingester when no password file is given.
     oracle_private_key: SecretStr | None = Field(

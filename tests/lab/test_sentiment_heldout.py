@@ -42,7 +42,9 @@ def test_the_scorer_beats_the_majority_baseline_on_the_heldout_set(language):
     baseline = labels.most_common(1)[0][1] / len(rows)
     accuracy = sum(analyse(text, language).label == label for text, label in rows) / len(rows)
     guessed = sum(analyse(text).label == label for text, label in rows) / len(rows)  # language guessed too
-    print(f"\n{language}: {len(rows)} texts, accuracy {accuracy:.3f} (language guessed {guessed:.3f}), "
-          f"majority baseline {baseline:.3f}")
+    print(
+        f"\n{language}: {len(rows)} texts, accuracy {accuracy:.3f} (language guessed {guessed:.3f}), "
+        f"majority baseline {baseline:.3f}"
+    )
     assert accuracy >= baseline + MARGIN, (accuracy, baseline)
     assert guessed >= baseline + MARGIN, (guessed, baseline)

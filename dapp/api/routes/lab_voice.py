@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
-from dapp.api.deps import CommunityAccess, CommunityAdmin, SessionDep, community_access
+from dapp.api.deps import CommunityAccess, CommunityAdmin, SessionDep, SettingsDep, community_access
 from dapp.api.errors import AUTH_ERRORS, ERRORS
 from dapp.api.guards import GuardedRoute
 from dapp.api.roles import COMMUNITY_ADMIN, TOKEN_HOLDER
@@ -23,6 +23,7 @@ from dapp.api.schemas.lab_voice import (
     FeedbackSummary,
     Inbox,
     InboxMessage,
+    MailPreferences,
     MessageSent,
     NewFeedback,
     NewMessage,
@@ -53,8 +54,13 @@ def _sent(session: SessionDep, m: LabMessage) -> MessageSent:
     return MessageSent(
         id=m.id,
         kind=m.kind,
+        category=m.category,  # type: ignore[arg-type]
         subject=m.subject,
         project_id=m.project_id,
+        cluster_id=m.cluster_id,
+        recipient_id=m.recipient_id,
+        send_at=m.send_at,
+        sent_at=m.sent_at,
         recipients=m.recipients,
         read=lab_voice.read_count(session, m),
         created_at=m.created_at,
@@ -76,11 +82,23 @@ def _feedback(f: LabFeedback, uid: int | None) -> FeedbackPublic:
 
 
 @router.post("/communities/{community_id}/messages", status_code=status.HTTP_201_CREATED, response_model=MessageSent)
-def send_message(body: NewMessage, access: CommunityAdmin, session: SessionDep) -> MessageSent:
-    """Send a message or newsletter to every active member, or only to a project's participants: it lands once in
-    each recipient's inbox."""
+def send_message(body: NewMessage, access: CommunityAdmin, session: SessionDep, settings: SettingsDep) -> MessageSent:
+    """Send a message or newsletter to every active member, a cluster's members, a project's participants or one
+    member, now or at `send_at`: it lands exactly once in each recipient's inbox, with an e-mail copy for those who
+    opted in and did not mute its category."""
     with _refusals():
-        message = lab_voice.send_message(session, access, body.subject, body.body, body.kind, body.project_id)
+        message = lab_voice.send_message(
+            session,
+            access,
+            body.subject,
+            body.body,
+            body.kind,
+            body.project_id,
+            cluster_id=body.cluster_id,
+            recipient_id=body.recipient_id,
+            send_at=body.send_at,
+            settings=settings,
+        )
     return _sent(session, message)
 
 
@@ -91,13 +109,16 @@ def sent_messages(access: CommunityAdmin, session: SessionDep) -> list[MessageSe
 
 
 @router.get("/communities/{community_id}/inbox", response_model=Inbox)
-def read_inbox(access: Reader, session: SessionDep) -> Inbox:
-    """Your own inbox in this community, newest first, with the unread count."""
+def read_inbox(access: Reader, session: SessionDep, settings: SettingsDep) -> Inbox:
+    """Your own inbox in this community, newest first, with the unread count (scheduled messages whose time has
+    come are delivered first)."""
+    lab_voice.deliver_due(session, settings, community_id=access.community.id)
     items = lab_voice.inbox(session, access)
     messages = [
         InboxMessage(
             id=m.id or 0,
             kind=m.kind,
+            category=m.category,  # type: ignore[arg-type]
             subject=m.subject,
             body=m.body,
             project_id=m.project_id,
@@ -107,6 +128,22 @@ def read_inbox(access: Reader, session: SessionDep) -> Inbox:
         for m, i in items
     ]
     return Inbox(unread=sum(not m.read for m in messages), messages=messages)
+
+
+@router.get("/communities/{community_id}/inbox/preferences", response_model=MailPreferences)
+def mail_preferences(access: Reader, session: SessionDep) -> MailPreferences:
+    """Your choices for this community's messages: e-mail copies (off until you opt in) and muted categories."""
+    pref = lab_voice.preferences(session, access)
+    return MailPreferences(email=pref.email, muted=sorted(lab_voice.muted(pref)))  # type: ignore[arg-type]
+
+
+@router.put("/communities/{community_id}/inbox/preferences", response_model=MailPreferences)
+def set_mail_preferences(body: MailPreferences, access: Reader, session: SessionDep) -> MailPreferences:
+    """Opt in or out of e-mail copies, and mute categories (newsletter, project, announcements): a muted category
+    is never e-mailed, and still reaches your inbox."""
+    with _refusals():
+        pref = lab_voice.set_preferences(session, access, body.email, list(body.muted))
+    return MailPreferences(email=pref.email, muted=sorted(lab_voice.muted(pref)))  # type: ignore[arg-type]
 
 
 @router.post("/communities/{community_id}/inbox/{message_id}/read", status_code=status.HTTP_204_NO_CONTENT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from dapp.api.schemas.common import Line
 
@@ -22,13 +22,37 @@ class NewMessage(BaseModel):
     project_id: int | None = Field(
         default=None, ge=1, description="Only this project's participants receive it; omitted: every member."
     )
+    cluster_id: int | None = Field(default=None, ge=1, description="Only this cluster's active members receive it.")
+    recipient_id: int | None = Field(default=None, ge=1, description="Only this member (their user id) receives it.")
+    send_at: AwareDatetime | None = Field(
+        default=None,
+        description="Deliver at this time (a scheduled newsletter); omitted or past: at once. Delivered by the first "
+        "inbox read after it or by `lec lab deliver`.",
+    )
+
+
+Category = Literal["newsletter", "project", "announcements"]
+
+
+class MailPreferences(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    email: bool = Field(description="Receive an e-mail copy of the community's messages.")
+    muted: list[Category] = Field(
+        default_factory=list, max_length=3, description="Categories never e-mailed (they still reach the inbox)."
+    )
 
 
 class MessageSent(BaseModel):
     id: int
     kind: str
+    category: Category
     subject: str
     project_id: int | None
+    cluster_id: int | None = None
+    recipient_id: int | None = None
+    send_at: datetime | None = None
+    sent_at: datetime | None = Field(default=None, description="None: scheduled, not delivered yet.")
     recipients: int
     read: int = Field(description="Recipients who opened it so far.")
     created_at: datetime
@@ -37,6 +61,7 @@ class MessageSent(BaseModel):
 class InboxMessage(BaseModel):
     id: int
     kind: str
+    category: Category
     subject: str
     body: str
     project_id: int | None

@@ -1,22 +1,41 @@
-"""The living lab's messages and the community's voice: the admin writes to every member or to a project's
-participants (each recipient's inbox gets the message once, at sending), members read their own inbox; members
+"""The living lab's messages and the community's voice: the admin writes to every member, a cluster's members, a
+project's participants or one member, at once or at a scheduled time (each recipient's inbox gets the message
+exactly once, at delivery; members who opted in get an e-mail copy unless they muted its category), members read
+their own inbox; members
 leave feedback on the community or a project, scored with the shipped lexicon (`lec.lab.sentiment`), and the admin
 sees counts, averages and the latest texts (never their authors). docs/living-lab.md."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from dapp.api.deps import CommunityAccess
 from dapp.api.services.lab import LabError, get_project
-from lec.db.models import LabFeedback, LabInboxItem, LabMessage, LabProject, LabProjectMember, UserCommunity
+from lec.db.models import (
+    Cluster,
+    ClusterUser,
+    Community,
+    LabFeedback,
+    LabInboxItem,
+    LabMailPreference,
+    LabMessage,
+    LabProject,
+    LabProjectMember,
+    User,
+    UserCommunity,
+)
 from lec.db.types import utcnow
-from lec.lab import sentiment, themes
+from lec.lab import mail, sentiment, themes
 from lec.lab.projects import K_ANONYMITY, ProjectState
+from lec.settings import Settings
+
+log = logging.getLogger(__name__)
 
 LATEST = 10
 
@@ -24,48 +43,223 @@ LATEST = 10
 # ------------------------------------------------------------------------------------------------- messages
 
 
-def _recipients(session: Session, access: CommunityAccess, project: LabProject | None) -> list[int]:
-    """The active members of the community; with a project, only those of them who take part in it."""
+CATEGORIES = ("newsletter", "project", "announcements")
+
+
+def category_of(kind: str, project_id: int | None) -> str:
+    """What a member can mute: newsletters, their projects' messages, or the community's announcements (the rest)."""
+    if kind == "newsletter":
+        return "newsletter"
+    return "project" if project_id is not None else "announcements"
+
+
+def _recipients(session: Session, message: LabMessage) -> list[int]:
+    """The community's active members, narrowed to a project's participants, a cluster's members or one member."""
     query = select(UserCommunity.user_id).where(
-        UserCommunity.community_id == access.community.id,
+        UserCommunity.community_id == message.community_id,
         UserCommunity.active == True,  # noqa: E712  (SQL, not Python)
     )
-    if project is not None:
+    if message.project_id is not None:
         query = query.join(
             LabProjectMember,
-            (LabProjectMember.user_id == UserCommunity.user_id) & (LabProjectMember.project_id == project.id),  # type: ignore[arg-type]
+            (LabProjectMember.user_id == UserCommunity.user_id) & (LabProjectMember.project_id == message.project_id),  # type: ignore[arg-type]
         )
+    if message.cluster_id is not None:
+        query = query.join(
+            ClusterUser,
+            (ClusterUser.user_id == UserCommunity.user_id) & (ClusterUser.cluster_id == message.cluster_id),  # type: ignore[arg-type]
+        )
+    if message.recipient_id is not None:
+        query = query.where(UserCommunity.user_id == message.recipient_id)
     return sorted(set(session.exec(query).all()))
 
 
+def _check_audience(
+    session: Session, access: CommunityAccess, project_id: int | None, cluster_id: int | None, recipient_id: int | None
+) -> None:
+    if sum(x is not None for x in (project_id, cluster_id, recipient_id)) > 1:
+        raise LabError("Choose one audience: a project, a cluster or one member (or none of them for everyone).", 422)
+    if project_id is not None:
+        get_project(session, access, project_id)
+    if cluster_id is not None:
+        cluster = session.get(Cluster, cluster_id)
+        if cluster is None or cluster.community_id != access.community.id:
+            raise LabError(f"There is no cluster {cluster_id} in this community.", 404)
+    if recipient_id is not None:
+        member = session.exec(
+            select(UserCommunity).where(
+                UserCommunity.community_id == access.community.id, UserCommunity.user_id == recipient_id
+            )
+        ).first()
+        if member is None or not member.active:
+            raise LabError(f"Person {recipient_id} is not an active member of this community.", 404)
+
+
 def send_message(
-    session: Session, access: CommunityAccess, subject: str, body: str, kind: str, project_id: int | None
+    session: Session,
+    access: CommunityAccess,
+    subject: str,
+    body: str,
+    kind: str,
+    project_id: int | None,
+    *,
+    cluster_id: int | None = None,
+    recipient_id: int | None = None,
+    send_at: datetime | None = None,
+    settings: Settings | None = None,
+    now: datetime | None = None,
 ) -> LabMessage:
-    project = get_project(session, access, project_id) if project_id is not None else None
-    users = _recipients(session, access, project)
-    if not users:
-        raise LabError(
-            "Nobody would receive this message: the project has no participants yet."
-            if project is not None
-            else "Nobody would receive this message: the community has no active members yet."
-        )
+    """Writes a message; delivered at once (inbox, then e-mail copies) unless `send_at` is still in the future, in
+    which case the first read of an inbox or `lec lab deliver` after that time delivers it."""
+    _check_audience(session, access, project_id, cluster_id, recipient_id)
+    now = now or utcnow()
     assert access.community.id is not None
     message = LabMessage(
         community_id=access.community.id,
         sender_id=access.user.id if access.user else None,
         project_id=project_id,
+        cluster_id=cluster_id,
+        recipient_id=recipient_id,
         kind=kind,
+        category=category_of(kind, project_id),
         subject=subject.strip(),
         body=body.strip(),
-        recipients=len(users),
+        send_at=send_at,
     )
+    if (send_at is None or send_at <= now) and not _recipients(session, message):
+        raise LabError(
+            "Nobody would receive this message: the project has no participants yet."
+            if project_id is not None
+            else "Nobody would receive this message: the cluster has no active member."
+            if cluster_id is not None
+            else "Nobody would receive this message: the community has no active members yet."
+        )
     session.add(message)
-    session.flush()
-    assert message.id is not None
-    session.add_all(LabInboxItem(message_id=message.id, user_id=u) for u in users)
     session.commit()
     session.refresh(message)
+    if send_at is None or send_at <= now:
+        deliver(session, message, settings, now)
     return message
+
+
+def deliver(session: Session, message: LabMessage, settings: Settings | None, now: datetime | None = None) -> int:
+    """Puts the message in each recipient's inbox, exactly once: `sent_at` is claimed by one conditional UPDATE,
+    so of two deliveries racing only one fills the inboxes. Then e-mails the copies. Returns the recipients
+    (0 when it was already delivered)."""
+    now = now or utcnow()
+    claimed = session.exec(  # type: ignore[call-overload]
+        sa.update(LabMessage)
+        .where(col(LabMessage.id) == message.id, col(LabMessage.sent_at).is_(None))
+        .values(sent_at=now)
+    )
+    if claimed.rowcount != 1:
+        session.rollback()
+        return 0
+    users = _recipients(session, message)
+    assert message.id is not None
+    session.add_all(LabInboxItem(message_id=message.id, user_id=u) for u in users)
+    session.exec(  # type: ignore[call-overload]
+        sa.update(LabMessage).where(col(LabMessage.id) == message.id).values(recipients=len(users))
+    )
+    session.commit()
+    session.refresh(message)
+    if settings is not None:
+        email_copies(session, message, settings, now)
+    return len(users)
+
+
+def deliver_due(
+    session: Session, settings: Settings | None, now: datetime | None = None, community_id: int | None = None
+) -> list[LabMessage]:
+    """Delivers every scheduled message whose time has come (in one community, or in all): run by the first read
+    of an inbox and by `lec lab deliver` (cron, demo). Returns the ones this call delivered."""
+    now = now or utcnow()
+    query = select(LabMessage).where(col(LabMessage.sent_at).is_(None), col(LabMessage.send_at) <= now)
+    if community_id is not None:
+        query = query.where(LabMessage.community_id == community_id)
+    done = []
+    for message in session.exec(query.order_by(col(LabMessage.send_at), col(LabMessage.id))).all():
+        if deliver(session, message, settings, now):
+            done.append(message)
+    return done
+
+
+def email_copies(session: Session, message: LabMessage, settings: Settings, now: datetime | None = None) -> int:
+    """E-mails the message to its recipients who opted in and did not mute its category, once each: the copies
+    are claimed (emailed_at set) before they are sent and released again if the server refuses them."""
+    if not mail.enabled(settings):
+        return 0
+    now = now or utcnow()
+    rows = session.exec(
+        select(LabInboxItem, User, LabMailPreference)
+        .join(User, User.id == LabInboxItem.user_id)  # type: ignore[arg-type]
+        .join(
+            LabMailPreference,
+            (LabMailPreference.user_id == LabInboxItem.user_id)  # type: ignore[arg-type]
+            & (LabMailPreference.community_id == message.community_id),
+        )
+        .where(LabInboxItem.message_id == message.id, col(LabInboxItem.emailed_at).is_(None))
+        .order_by(col(LabInboxItem.user_id))
+    ).all()
+    chosen = [
+        (item, user)
+        for item, user, pref in rows
+        if pref.email and message.category not in muted(pref) and user.email and "@" in user.email
+    ]
+    claimed = []
+    for item, user in chosen:
+        taken = session.exec(  # type: ignore[call-overload]
+            sa.update(LabInboxItem)
+            .where(
+                col(LabInboxItem.message_id) == item.message_id,
+                col(LabInboxItem.user_id) == item.user_id,
+                col(LabInboxItem.emailed_at).is_(None),
+            )
+            .values(emailed_at=now)
+        )
+        if taken.rowcount == 1:
+            claimed.append((item, user))
+    session.commit()
+    community = session.get(Community, message.community_id)
+    name = community.name if community else "LEC"
+    sent = mail.send(
+        settings, [mail.compose(settings, u.email, message.subject, message.body, name) for _, u in claimed]
+    )
+    for item, _ in claimed[sent:]:  # refused: release them for the next delivery
+        session.exec(  # type: ignore[call-overload]
+            sa.update(LabInboxItem)
+            .where(col(LabInboxItem.message_id) == item.message_id, col(LabInboxItem.user_id) == item.user_id)
+            .values(emailed_at=None)
+        )
+    session.commit()
+    if sent < len(claimed):
+        log.warning("%d of %d e-mail copies of message %s were refused", len(claimed) - sent, len(claimed), message.id)
+    return sent
+
+
+def muted(pref: LabMailPreference | None) -> set[str]:
+    return {c for c in (pref.muted if pref else "").split(",") if c}
+
+
+def preferences(session: Session, access: CommunityAccess) -> LabMailPreference:
+    assert access.community.id is not None and access.user is not None and access.user.id is not None
+    pref = session.get(LabMailPreference, (access.community.id, access.user.id))
+    return pref or LabMailPreference(community_id=access.community.id, user_id=access.user.id)
+
+
+def set_preferences(session: Session, access: CommunityAccess, email: bool, mute: list[str]) -> LabMailPreference:
+    if access.user is None:
+        raise LabError("Only a person has an inbox.", 403)
+    unknown = set(mute) - set(CATEGORIES)
+    if unknown:
+        raise LabError(f"Unknown category {sorted(unknown)[0]!r}: choose among {', '.join(CATEGORIES)}.", 422)
+    pref = preferences(session, access)
+    pref.email = email
+    pref.muted = ",".join(c for c in CATEGORIES if c in mute)
+    session.add(pref)
+    session.commit()
+    session.refresh(pref)
+    return pref
 
 
 def read_count(session: Session, message: LabMessage) -> int:
@@ -94,7 +288,7 @@ def inbox(session: Session, access: CommunityAccess) -> list[tuple[LabMessage, L
         select(LabMessage, LabInboxItem)
         .join(LabInboxItem, LabInboxItem.message_id == LabMessage.id)  # type: ignore[arg-type]
         .where(LabInboxItem.user_id == access.user.id, LabMessage.community_id == access.community.id)
-        .order_by(col(LabMessage.id).desc())
+        .order_by(col(LabMessage.sent_at).desc(), col(LabMessage.id).desc())
     ).all()
     return [(m, i) for m, i in rows]
 
@@ -256,9 +450,15 @@ def summary(session: Session, access: CommunityAccess, since: datetime | None = 
 
 
 def forget_voice(session: Session, user_id: int) -> None:
-    """Right to be forgotten: the person's inbox and feedback are deleted; messages they sent as admin stay with
-    the community, without their name. The caller commits."""
-    for model in (LabInboxItem, LabFeedback):
+    """Right to be forgotten: the person's inbox, mail preferences and feedback are deleted, and the messages
+    written to them alone; messages they sent as admin stay with the community, without their name. The caller
+    commits."""
+    for message in session.exec(select(LabMessage).where(LabMessage.recipient_id == user_id)).all():
+        for item in session.exec(select(LabInboxItem).where(LabInboxItem.message_id == message.id)).all():
+            session.delete(item)
+        session.delete(message)  # a message to that one person only goes with them
+    session.flush()
+    for model in (LabInboxItem, LabFeedback, LabMailPreference):
         for row in session.exec(select(model).where(model.user_id == user_id)).all():  # type: ignore[attr-defined]
             session.delete(row)
     for message in session.exec(select(LabMessage).where(LabMessage.sender_id == user_id)).all():

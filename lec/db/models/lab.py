@@ -120,8 +120,10 @@ class LabProjectRating(SQLModel, table=True):
 
 
 class LabMessage(SQLModel, table=True):
-    """A message or newsletter the community admin sends to every member or to a project's participants. Each
-    recipient gets one `LabInboxItem` when it is sent (delivered once); the text stays with the community."""
+    """A message or newsletter the community admin sends to every member, a cluster's members, a project's
+    participants or one member. Each recipient gets one `LabInboxItem` when it is delivered (once: `sent_at` is
+    claimed by a single conditional update); a newsletter with `send_at` in the future waits until then. The text
+    stays with the community."""
 
     __tablename__ = "lab_messages"
 
@@ -129,11 +131,20 @@ class LabMessage(SQLModel, table=True):
     community_id: int = Field(foreign_key="communities.id", index=True)
     sender_id: int | None = Field(default=None, foreign_key="users.id", description="Erased with the person.")
     project_id: int | None = Field(default=None, foreign_key="lab_projects.id")
+    cluster_id: int | None = Field(default=None, foreign_key="clusters.id")
+    recipient_id: int | None = Field(default=None, foreign_key="users.id", description="One member; erased with them.")
     kind: str = Field(default="message", max_length=16, description="message | newsletter")
+    category: str = Field(default="announcements", max_length=16, description="newsletter | project | announcements")
     subject: str = Field(max_length=MAX_TITLE)
     body: str = Field(sa_type=sa.Text)
     recipients: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    send_at: datetime | None = Field(
+        default=None, sa_type=UtcDateTime, description="Scheduled delivery; None: at once."
+    )
+    sent_at: datetime | None = Field(
+        default=None, sa_type=UtcDateTime, index=True, description="None: not delivered yet."
+    )
 
 
 class LabInboxItem(SQLModel, table=True):
@@ -144,6 +155,19 @@ class LabInboxItem(SQLModel, table=True):
     message_id: int = Field(foreign_key="lab_messages.id", primary_key=True)
     user_id: int = Field(foreign_key="users.id", primary_key=True, index=True)
     read_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    emailed_at: datetime | None = Field(default=None, sa_type=UtcDateTime, description="When it was e-mailed, once.")
+
+
+class LabMailPreference(SQLModel, table=True):
+    """A member's choices for the community's messages: e-mail copies (off unless they opt in) and the muted
+    categories (never e-mailed; they still land in the inbox). Deleted with the person."""
+
+    __tablename__ = "lab_mail_preferences"
+
+    community_id: int = Field(foreign_key="communities.id", primary_key=True)
+    user_id: int = Field(foreign_key="users.id", primary_key=True, index=True)
+    email: bool = False
+    muted: str = Field(default="", max_length=64, description="Comma-separated: newsletter, project, announcements.")
 
 
 class LabFeedback(SQLModel, table=True):

@@ -1,0 +1,81 @@
+"""living lab: messages to a cluster or one member, categories, scheduled newsletters (send_at / sent_at), e-mail
+copies (lab_inbox.emailed_at) and each member's mail preferences; external voices (lab_voices)
+
+docs/living-lab.md. Messages sent before this revision were delivered at once: their sent_at is their created_at.
+
+Revision ID: 0011_lab_voice2
+Revises: 0010_residents2
+Create Date: 2026-11-30 14:10:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+import lec.db.types
+
+revision: str = "0011_lab_voice2"
+down_revision: str | None = "0010_residents2"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("lab_messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("cluster_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("recipient_id", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "category",
+                sqlmodel.sql.sqltypes.AutoString(length=16),
+                nullable=False,
+                server_default="announcements",
+            )
+        )
+        batch_op.add_column(sa.Column("send_at", lec.db.types.UtcDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("sent_at", lec.db.types.UtcDateTime(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_lab_messages_sent_at"), ["sent_at"], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_lab_messages_cluster_id_clusters"), "clusters", ["cluster_id"], ["id"]
+        )
+        batch_op.create_foreign_key(batch_op.f("fk_lab_messages_recipient_id_users"), "users", ["recipient_id"], ["id"])
+    op.execute("UPDATE lab_messages SET sent_at = created_at")
+    op.execute("UPDATE lab_messages SET category = 'newsletter' WHERE kind = 'newsletter'")
+    op.execute("UPDATE lab_messages SET category = 'project' WHERE kind <> 'newsletter' AND project_id IS NOT NULL")
+    with op.batch_alter_table("lab_inbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("emailed_at", lec.db.types.UtcDateTime(), nullable=True))
+    op.create_table(
+        "lab_mail_preferences",
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.Boolean(), nullable=False),
+        sa.Column("muted", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["community_id"], ["communities.id"], name=op.f("fk_lab_mail_preferences_community_id_communities")
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_lab_mail_preferences_user_id_users")),
+        sa.PrimaryKeyConstraint("community_id", "user_id", name=op.f("pk_lab_mail_preferences")),
+    )
+    with op.batch_alter_table("lab_mail_preferences", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_lab_mail_preferences_user_id"), ["user_id"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("lab_mail_preferences", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_lab_mail_preferences_user_id"))
+    op.drop_table("lab_mail_preferences")
+    with op.batch_alter_table("lab_inbox", schema=None) as batch_op:
+        batch_op.drop_column("emailed_at")
+    with op.batch_alter_table("lab_messages", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_lab_messages_recipient_id_users"), type_="foreignkey")
+        batch_op.drop_constraint(batch_op.f("fk_lab_messages_cluster_id_clusters"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_lab_messages_sent_at"))
+        batch_op.drop_column("sent_at")
+        batch_op.drop_column("send_at")
+        batch_op.drop_column("category")
+        batch_op.drop_column("recipient_id")
+        batch_op.drop_column("cluster_id")
