@@ -242,3 +242,36 @@ def test_the_summary_has_a_trend_by_month_or_week_and_themes(env: Env):
     assert weekly["by"] == "week" and all("-W" in p["period"] for p in weekly["trend"])
     assert env.call("GET", "admin", "/feedback/summary", params={"by": "year"}).status_code == 422
     assert env.call("GET", "anna", "/feedback/summary", params={"by": "week"}).status_code == 403
+
+
+def test_preferences_are_each_persons_own(env: Env):
+    assert env.call("GET", "anna", "/inbox/preferences").json() == {"email": False, "muted": []}
+    put = env.call("PUT", "anna", "/inbox/preferences", json={"email": True, "muted": ["newsletter"]})
+    assert put.status_code == 200 and put.json() == {"email": True, "muted": ["newsletter"]}
+    assert env.call("GET", "anna", "/inbox/preferences").json()["email"] is True
+    assert env.call("GET", "bruno", "/inbox/preferences").json()["email"] is False  # not anna's
+    bad = env.call("PUT", "anna", "/inbox/preferences", json={"email": True, "muted": ["spam"]})
+    assert bad.status_code == 422
+
+
+@pytest.mark.parametrize("who", ["auditor", "other-admin", "dora"])
+def test_outsiders_have_no_preferences_here(env: Env, who: str):
+    assert env.call("GET", who, "/inbox/preferences").status_code == 403
+    assert env.call("PUT", who, "/inbox/preferences", json={"email": True, "muted": []}).status_code == 403
+
+
+def test_a_message_to_one_member_and_a_scheduled_newsletter_through_the_api(env: Env):
+    one = _send(env, subject="Solo per Carla", recipient_id=env.users["carla"])
+    assert one.status_code == 201 and one.json()["recipients"] == 1 and one.json()["category"] == "announcements"
+    assert "Solo per Carla" in [m["subject"] for m in _inbox(env, "carla")["messages"]]
+    assert "Solo per Carla" not in [m["subject"] for m in _inbox(env, "anna")["messages"]]
+    outsider = _send(env, subject="Per Dora", recipient_id=env.users["dora"])  # another community's member
+    assert outsider.status_code == 404 and "not an active member" in outsider.json()["detail"]
+    both = _send(env, subject="Due pubblici", recipient_id=env.users["carla"], cluster_id=1)
+    assert both.status_code == 422
+    later = _send(env, subject="Newsletter di dicembre", kind="newsletter", send_at="2999-12-01T09:00:00+01:00")
+    assert later.status_code == 201 and later.json()["sent_at"] is None and later.json()["recipients"] == 0
+    assert "Newsletter di dicembre" not in [m["subject"] for m in _inbox(env, "anna")["messages"]]
+    naive = _send(env, subject="Senza fuso", send_at="2999-12-01T09:00:00")
+    assert naive.status_code == 422
+    assert _send(env, who="anna", subject="Io no", recipient_id=env.users["carla"]).status_code == 403
