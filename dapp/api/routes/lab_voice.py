@@ -17,21 +17,27 @@ from dapp.api.guards import GuardedRoute
 from dapp.api.roles import COMMUNITY_ADMIN, TOKEN_HOLDER
 from dapp.api.schemas.common import PathId
 from dapp.api.schemas.lab_voice import (
+    ExternalPoint,
+    ExternalSummary,
     FeedbackGroup,
     FeedbackPoint,
     FeedbackPublic,
     FeedbackSummary,
+    FeedFetched,
+    FeedPublic,
     Inbox,
     InboxMessage,
     MailPreferences,
     MessageSent,
+    NewFeed,
     NewFeedback,
     NewMessage,
     Theme,
+    VoicePublic,
 )
 from dapp.api.services import lab_voice
 from dapp.api.services.lab import LabError
-from lec.db.models import LabFeedback, LabMessage
+from lec.db.models import LabFeed, LabFeedback, LabMessage
 
 router = APIRouter(tags=["living lab"], responses={**AUTH_ERRORS, **ERRORS}, route_class=GuardedRoute)
 
@@ -184,6 +190,7 @@ def feedback_summary(
     sentiment (overall, per project, and per month or week; hidden below k texts), the most frequent themes
     (keywords used by at least k texts) and the latest texts, without their authors."""
     s = lab_voice.summary(session, access, by=by)
+    e = lab_voice.external_summary(session, access, by=by)
     return FeedbackSummary(
         count=s.count,
         positive=s.labels["positive"],
@@ -196,4 +203,67 @@ def feedback_summary(
         by=by,
         trend=[FeedbackPoint(**p.__dict__) for p in s.trend],
         themes=[Theme(word=w, texts=n) for w, n in s.themes],
+        external=ExternalSummary(
+            count=e.count,
+            positive=e.labels["positive"],
+            neutral=e.labels["neutral"],
+            negative=e.labels["negative"],
+            average_sentiment=e.average_sentiment,
+            trend=[ExternalPoint(period=p, count=n, average_sentiment=m) for p, n, m in e.trend],
+            themes=[Theme(word=w, texts=n) for w, n in e.themes],
+            latest=[
+                VoicePublic(
+                    source=v.source,
+                    title=v.title,
+                    text=v.text,
+                    link=v.link,
+                    keywords=[k for k in v.keywords.split(",") if k],
+                    published_at=v.published_at,
+                    sentiment=v.sentiment,
+                    label=v.label,  # type: ignore[arg-type]
+                )
+                for v in e.latest
+            ],
+        ),
     )
+
+
+def _feed(f: LabFeed) -> FeedPublic:
+    assert f.id is not None
+    return FeedPublic(
+        id=f.id,
+        url=f.url,
+        keywords=[k for k in f.keywords.split(",") if k],
+        title=f.title,
+        fetched_at=f.fetched_at,
+        error=f.error,
+    )
+
+
+@router.post("/communities/{community_id}/voices/feeds", status_code=status.HTTP_201_CREATED, response_model=FeedPublic)
+def add_feed(body: NewFeed, access: CommunityAdmin, session: SessionDep) -> FeedPublic:
+    """Follow an RSS/Atom feed: its entries that mention one of the keywords become external voices (read when
+    you press fetch, and by `lec lab feeds` from cron)."""
+    with _refusals():
+        return _feed(lab_voice.add_feed(session, access, body.url, list(body.keywords)))
+
+
+@router.get("/communities/{community_id}/voices/feeds", response_model=list[FeedPublic])
+def list_feeds(access: CommunityAdmin, session: SessionDep) -> list[FeedPublic]:
+    """The feeds the community follows, with when each was last read and why it failed, if it did."""
+    return [_feed(f) for f in lab_voice.list_feeds(session, access)]
+
+
+@router.delete("/communities/{community_id}/voices/feeds/{feed_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_feed(feed_id: PathId, access: CommunityAdmin, session: SessionDep) -> None:
+    """Stop following a feed (the voices already read stay)."""
+    with _refusals():
+        lab_voice.remove_feed(session, access, feed_id)
+
+
+@router.post("/communities/{community_id}/voices/feeds/{feed_id}/fetch", response_model=FeedFetched)
+def fetch_feed(feed_id: PathId, access: CommunityAdmin, session: SessionDep) -> FeedFetched:
+    """Read the feed now; each entry is kept once, however often it is read."""
+    with _refusals():
+        added = lab_voice.fetch_feed(session, lab_voice.get_feed(session, access, feed_id))
+    return FeedFetched(feed_id=feed_id, added=added)

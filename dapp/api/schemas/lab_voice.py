@@ -128,3 +128,55 @@ class FeedbackSummary(BaseModel):
     by: Literal["month", "week"] = "month"
     trend: list[FeedbackPoint] = Field(default_factory=list, description="Per period and target, oldest first.")
     themes: list[Theme] = Field(default_factory=list, description="The most frequent keywords, stop words removed.")
+    external: ExternalSummary | None = Field(default=None, description="Voices from the followed RSS/Atom feeds.")
+
+
+class NewFeed(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    url: Annotated[str, Field(min_length=10, max_length=1000, pattern=r"^https?://[^\s\x00]+$")]
+    keywords: list[Annotated[str, Field(min_length=2, max_length=80, pattern=r"^[^\x00,]+$")]] = Field(
+        min_length=1, max_length=30, description="An entry is kept when its title or text mentions one of them."
+    )
+
+
+class FeedPublic(BaseModel):
+    id: int
+    url: str
+    keywords: list[str]
+    title: str
+    fetched_at: datetime | None
+    error: str | None = Field(description="Why the last fetch failed, if it did.")
+
+
+class FeedFetched(BaseModel):
+    feed_id: int
+    added: int = Field(description="New voices kept from this fetch.")
+
+
+class VoicePublic(BaseModel):
+    source: str
+    title: str
+    text: str
+    link: str
+    keywords: list[str]
+    published_at: datetime | None
+    sentiment: float
+    label: Literal["positive", "neutral", "negative"]
+
+
+class ExternalPoint(BaseModel):
+    period: str
+    count: int
+    average_sentiment: float
+
+
+class ExternalSummary(BaseModel):
+    count: int
+    positive: int
+    neutral: int
+    negative: int
+    average_sentiment: float | None
+    trend: list[ExternalPoint]
+    themes: list[Theme]
+    latest: list[VoicePublic]

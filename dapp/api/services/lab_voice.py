@@ -21,17 +21,19 @@ from lec.db.models import (
     Cluster,
     ClusterUser,
     Community,
+    LabFeed,
     LabFeedback,
     LabInboxItem,
     LabMailPreference,
     LabMessage,
     LabProject,
     LabProjectMember,
+    LabVoice,
     User,
     UserCommunity,
 )
 from lec.db.types import utcnow
-from lec.lab import mail, sentiment, themes
+from lec.lab import feeds, mail, sentiment, themes
 from lec.lab.projects import K_ANONYMITY, ProjectState
 from lec.settings import Settings
 
@@ -443,6 +445,163 @@ def summary(session: Session, access: CommunityAccess, since: datetime | None = 
         trend=_trend(rows, titles, by),  # type: ignore[arg-type]
         themes=themes.top_themes((r.text for r in rows), THEMES, min_texts=K_ANONYMITY),
         by=by,
+    )
+
+
+# ------------------------------------------------------------------------------------------------- external voices
+
+MAX_FEEDS = 20
+
+
+def _keywords(words: list[str]) -> list[str]:
+    clean = []
+    for w in words:
+        w = " ".join(w.split()).strip(" ,")
+        if w and w.lower() not in {c.lower() for c in clean}:
+            clean.append(w)
+    return clean
+
+
+def add_feed(session: Session, access: CommunityAccess, url: str, keywords: list[str]) -> LabFeed:
+    words = _keywords(keywords)
+    if not words:
+        raise LabError("Give at least one keyword: the feed's entries are kept only when they mention one.", 422)
+    if len(",".join(words)) > 1000:
+        raise LabError("Too many keywords: keep them under 1000 characters in all.", 422)
+    if not url.startswith(("http://", "https://")):
+        raise LabError("A feed address starts with http:// or https://.", 422)
+    existing = session.exec(select(LabFeed).where(LabFeed.community_id == access.community.id)).all()
+    if len(existing) >= MAX_FEEDS:
+        raise LabError(f"A community follows at most {MAX_FEEDS} feeds: remove one first.")
+    if any(f.url == url for f in existing):
+        raise LabError("The community already follows this feed.")
+    assert access.community.id is not None
+    feed = LabFeed(community_id=access.community.id, url=url, keywords=",".join(words))
+    session.add(feed)
+    session.commit()
+    session.refresh(feed)
+    return feed
+
+
+def list_feeds(session: Session, access: CommunityAccess) -> list[LabFeed]:
+    return list(
+        session.exec(select(LabFeed).where(LabFeed.community_id == access.community.id).order_by(col(LabFeed.id))).all()
+    )
+
+
+def get_feed(session: Session, access: CommunityAccess, feed_id: int) -> LabFeed:
+    feed = session.get(LabFeed, feed_id)
+    if feed is None or feed.community_id != access.community.id:
+        raise LabError(f"There is no feed {feed_id} in this community.", 404)
+    return feed
+
+
+def remove_feed(session: Session, access: CommunityAccess, feed_id: int) -> None:
+    """Stops following a feed; the voices already read stay (without their feed)."""
+    feed = get_feed(session, access, feed_id)
+    for voice in session.exec(select(LabVoice).where(LabVoice.feed_id == feed_id)).all():
+        voice.feed_id = None
+        session.add(voice)
+    session.delete(feed)
+    session.commit()
+
+
+def store_voices(
+    session: Session, community_id: int, posts: list[feeds.Post], keywords: list[str], feed_id: int | None = None
+) -> int:
+    """Keeps the posts that mention a keyword, scored, once per (community, entry); returns how many are new."""
+    known = set(session.exec(select(LabVoice.guid).where(LabVoice.community_id == community_id)).all())
+    added = 0
+    for voice in feeds.voices(posts, keywords):
+        post = voice.post
+        if post.guid in known:
+            continue
+        known.add(post.guid)
+        session.add(
+            LabVoice(
+                community_id=community_id,
+                feed_id=feed_id,
+                guid=post.guid,
+                source=post.source,
+                title=post.title,
+                text=post.text,
+                link=post.link,
+                keywords=",".join(voice.keywords)[:1000],
+                published_at=post.published,
+                sentiment=voice.sentiment.score,
+                label=voice.sentiment.label,
+                language=voice.sentiment.language,
+            )
+        )
+        added += 1
+    session.commit()
+    return added
+
+
+def fetch_feed(session: Session, feed: LabFeed, content: bytes | None = None) -> int:
+    """Reads the feed (its URL, or `content` already fetched) and stores its new voices; a failure is recorded on
+    the feed (`error`) and raised as a LabError with the sentence."""
+    try:
+        posts = feeds.parse(content if content is not None else feeds.fetch(feed.url), source=feed.url)
+    except feeds.FeedError as exc:
+        feed.error = str(exc)[:300]
+        feed.fetched_at = utcnow()
+        session.add(feed)
+        session.commit()
+        raise LabError(f"Feed {feed.id}: {exc}", 502) from exc
+    added = store_voices(session, feed.community_id, posts, feed.keywords.split(","), feed.id)
+    feed.title = (posts[0].source if posts else feed.title)[:200]
+    feed.error = None
+    feed.fetched_at = utcnow()
+    session.add(feed)
+    session.commit()
+    return added
+
+
+def fetch_all(session: Session) -> dict[int, int | str]:
+    """Every community's feeds (run by `lec lab feeds` from cron): feed id → new voices, or the error sentence."""
+    out: dict[int, int | str] = {}
+    for feed in session.exec(select(LabFeed).order_by(col(LabFeed.id))).all():
+        assert feed.id is not None
+        try:
+            out[feed.id] = fetch_feed(session, feed)
+        except LabError as exc:
+            out[feed.id] = str(exc)
+    return out
+
+
+@dataclass(frozen=True)
+class External:
+    count: int
+    labels: Counter[str]
+    average_sentiment: float | None
+    trend: list[tuple[str, int, float]]  # period, count, mean sentiment
+    themes: list[tuple[str, int]]
+    latest: list[LabVoice]
+
+
+def external_summary(session: Session, access: CommunityAccess, by: str = "month") -> External:
+    """The external voices: public posts by third parties, so no k-threshold on them (there is no member to hide)."""
+    rows = list(
+        session.exec(
+            select(LabVoice)
+            .where(LabVoice.community_id == access.community.id)
+            .order_by(col(LabVoice.published_at).desc(), col(LabVoice.id).desc())
+        ).all()
+    )
+    own = {w.lower() for f in list_feeds(session, access) for k in f.keywords.split(",") for w in k.split()}
+    cells: dict[str, list[float]] = {}  # the keywords themselves are in every entry: not a theme
+    for r in rows:
+        cells.setdefault(themes.period_of(r.published_at or r.created_at, by), []).append(r.sentiment)
+    return External(
+        count=len(rows),
+        labels=Counter(r.label for r in rows),
+        average_sentiment=round(sum(r.sentiment for r in rows) / len(rows), 3) if rows else None,
+        trend=[(k, len(v), round(sum(v) / len(v), 3)) for k, v in sorted(cells.items())],
+        themes=[
+            (w, n) for w, n in themes.top_themes((f"{r.title} {r.text}" for r in rows), THEMES * 2, 2) if w not in own
+        ][:THEMES],
+        latest=rows[:LATEST],
     )
 
 

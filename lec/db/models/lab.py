@@ -186,3 +186,42 @@ class LabFeedback(SQLModel, table=True):
     label: str = Field(max_length=16)
     language: str = Field(max_length=2)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class LabFeed(SQLModel, table=True):
+    """An RSS/Atom feed the community admin follows for external voices, with the keywords that make an entry
+    relevant (comma-separated: the community's name, its neighbourhood, its projects…)."""
+
+    __tablename__ = "lab_feeds"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    url: str = Field(max_length=1000)
+    keywords: str = Field(max_length=1000)
+    title: str = Field(default="", max_length=200)
+    fetched_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    error: str | None = Field(default=None, max_length=300, description="Why the last fetch failed, if it did.")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class LabVoice(SQLModel, table=True):
+    """An external voice: a feed entry that mentions the community's keywords, with its sentiment. Public text
+    written by third parties; stored once per entry (community, guid)."""
+
+    __tablename__ = "lab_voices"
+    __table_args__ = (sa.UniqueConstraint("community_id", "guid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    feed_id: int | None = Field(default=None, foreign_key="lab_feeds.id")
+    guid: str = Field(max_length=512)
+    source: str = Field(max_length=200)
+    title: str = Field(max_length=300)
+    text: str = Field(sa_type=sa.Text)
+    link: str = Field(max_length=1000)
+    keywords: str = Field(max_length=1000)
+    published_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    sentiment: float
+    label: str = Field(max_length=16)
+    language: str = Field(max_length=2)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -63,8 +63,57 @@ def upgrade() -> None:
     with op.batch_alter_table("lab_mail_preferences", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_lab_mail_preferences_user_id"), ["user_id"], unique=False)
 
+    op.create_table(
+        "lab_feeds",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("url", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("keywords", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("fetched_at", lec.db.types.UtcDateTime(), nullable=True),
+        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("created_at", lec.db.types.UtcDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["community_id"], ["communities.id"], name=op.f("fk_lab_feeds_community_id_communities")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lab_feeds")),
+    )
+    with op.batch_alter_table("lab_feeds", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_lab_feeds_community_id"), ["community_id"], unique=False)
+    op.create_table(
+        "lab_voices",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("feed_id", sa.Integer(), nullable=True),
+        sa.Column("guid", sqlmodel.sql.sqltypes.AutoString(length=512), nullable=False),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("link", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("keywords", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("published_at", lec.db.types.UtcDateTime(), nullable=True),
+        sa.Column("sentiment", sa.Float(), nullable=False),
+        sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+        sa.Column("created_at", lec.db.types.UtcDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["community_id"], ["communities.id"], name=op.f("fk_lab_voices_community_id_communities")
+        ),
+        sa.ForeignKeyConstraint(["feed_id"], ["lab_feeds.id"], name=op.f("fk_lab_voices_feed_id_lab_feeds")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lab_voices")),
+        sa.UniqueConstraint("community_id", "guid", name=op.f("uq_lab_voices_community_id_guid")),
+    )
+    with op.batch_alter_table("lab_voices", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_lab_voices_community_id"), ["community_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("lab_voices", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_lab_voices_community_id"))
+    op.drop_table("lab_voices")
+    with op.batch_alter_table("lab_feeds", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_lab_feeds_community_id"))
+    op.drop_table("lab_feeds")
     with op.batch_alter_table("lab_mail_preferences", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_lab_mail_preferences_user_id"))
     op.drop_table("lab_mail_preferences")
