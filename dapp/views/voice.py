@@ -97,6 +97,90 @@ def _themes(words: list[dict[str, Any]]) -> None:
     st.caption(t("lab.voice.themes_help", k=K))
 
 
+def _follow() -> None:
+    url = (st.session_state.get(f"{P}feed_url") or "").strip()
+    words = [w.strip() for w in (st.session_state.get(f"{P}feed_words") or "").split(",") if w.strip()]
+    try:
+        feed = api.post(f"{base}/voices/feeds", {"url": url, "keywords": words})
+        fetched = api.post(f"{base}/voices/feeds/{feed['id']}/fetch")
+        _flash(t("lab.voice.feed_added", n=fetched["added"]))
+        st.session_state[f"{P}feed_url"] = ""
+    except ClientError as exc:
+        _flash(str(exc), ok=False)
+
+
+def _fetch(feed_id: int) -> None:
+    try:
+        _flash(t("lab.voice.feed_fetched", n=api.post(f"{base}/voices/feeds/{feed_id}/fetch")["added"]))
+    except ClientError as exc:
+        _flash(str(exc), ok=False)
+
+
+def _unfollow(feed_id: int) -> None:
+    try:
+        api.delete(f"{base}/voices/feeds/{feed_id}")
+    except ClientError as exc:
+        _flash(str(exc), ok=False)
+
+
+def _external(summary: dict[str, Any] | None) -> None:
+    """Voices from the followed feeds: counts, tone over time, themes, the latest entries with their links, and
+    the feeds themselves (follow, read now, stop following)."""
+    st.subheader(t("lab.voice.external"))
+    st.caption(t("lab.voice.external_intro"))
+    if summary and summary["count"]:
+        cols = st.columns(4)
+        cols[0].metric(t("lab.voice.external_count"), summary["count"])
+        cols[1].metric(_label("positive"), summary["positive"])
+        cols[2].metric(_label("neutral"), summary["neutral"])
+        cols[3].metric(_label("negative"), summary["negative"])
+        if len(summary["trend"]) > 1:
+            st.line_chart(
+                {
+                    t("lab.voice.col_period"): [p["period"] for p in summary["trend"]],
+                    t("lab.voice.col_sentiment"): [p["average_sentiment"] for p in summary["trend"]],
+                },
+                x=t("lab.voice.col_period"),
+            )
+        if summary["themes"]:
+            st.caption(t("lab.voice.external_themes", words=", ".join(w["word"] for w in summary["themes"])))
+        for v in summary["latest"]:
+            with st.container(border=True):
+                when = (v["published_at"] or "")[:10]
+                st.caption(f"{when} · {common.plain(v['source'])} · {_label(v['label'])} ({v['sentiment']:+.2f})")
+                st.markdown(f"**{common.plain(v['title'])}**")
+                if v["text"]:
+                    st.write(common.plain(v["text"][:500]))
+                if v["link"].startswith(("http://", "https://")):
+                    st.link_button(t("lab.voice.open_link"), v["link"])
+    else:
+        st.info(t("lab.voice.external_none"))
+    followed = common.attempt(lambda: api.get(f"{base}/voices/feeds")) or []
+    with st.expander(t("lab.voice.feeds", n=len(followed))):
+        for f in followed:
+            left, mid, right = st.columns([6, 1, 1])
+            status = (
+                t("lab.voice.feed_error", error=f["error"])
+                if f["error"]
+                else (t("lab.voice.feed_read", when=f["fetched_at"][:16].replace("T", " ")) if f["fetched_at"] else "")
+            )
+            left.markdown(
+                f"**{common.plain(f['title'] or f['url'])}**  \n{common.plain(', '.join(f['keywords']))} · {status}"
+            )
+            mid.button(t("lab.voice.feed_fetch"), key=f"{P}fetch_{f['id']}", on_click=_fetch, args=(f["id"],))
+            right.button(t("lab.voice.feed_remove"), key=f"{P}drop_{f['id']}", on_click=_unfollow, args=(f["id"],))
+        url = st.text_input(t("lab.voice.feed_url"), key=f"{P}feed_url", placeholder="https://…/rss")
+        words = st.text_input(
+            t("lab.voice.feed_words"), key=f"{P}feed_words", placeholder="San Salvario, comunità energetica"
+        )
+        st.button(
+            t("lab.voice.feed_follow"),
+            key=f"{P}follow",
+            disabled=not url.strip() or not words.strip(),
+            on_click=_follow,
+        )
+
+
 flash = st.session_state.pop(f"{P}flash", None)
 if flash:
     (st.success if flash[0] else common.show_error)(flash[1])
@@ -168,6 +252,7 @@ if is_admin:
                 st.write(common.plain(f["text"]))
         if not summary["count"]:
             st.info(t("lab.voice.none_yet"))
+        _external(summary.get("external"))
 
 if is_member:
     st.subheader(t("lab.voice.give"))

@@ -275,3 +275,50 @@ def test_a_message_to_one_member_and_a_scheduled_newsletter_through_the_api(env:
     naive = _send(env, subject="Senza fuso", send_at="2999-12-01T09:00:00")
     assert naive.status_code == 422
     assert _send(env, who="anna", subject="Io no", recipient_id=env.users["carla"]).status_code == 403
+
+
+@pytest.fixture(scope="module")
+def feed_server() -> Iterator[str]:
+    import http.server
+    import threading
+    from functools import partial
+    from pathlib import Path
+
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(Path(__file__).with_name("data")))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_the_admin_follows_a_feed_and_its_voices_reach_the_dashboard(env: Env, feed_server: str):
+    body = {"url": f"{feed_server}/feed_news.rss", "keywords": ["San Salvario"]}
+    feed = env.call("POST", "admin", "/voices/feeds", json=body)
+    assert feed.status_code == 201, feed.text
+    fid = feed.json()["id"]
+    fetched = env.call("POST", "admin", f"/voices/feeds/{fid}/fetch")
+    assert fetched.status_code == 200 and fetched.json() == {"feed_id": fid, "added": 2}
+    assert env.call("POST", "admin", f"/voices/feeds/{fid}/fetch").json()["added"] == 0
+    external = env.call("GET", "admin", "/feedback/summary").json()["external"]
+    assert external["count"] == 2 and external["positive"] == 1 and external["negative"] == 1
+    assert external["latest"][0]["source"] == "Cronaca di Quartiere"
+    listed = env.call("GET", "admin", "/voices/feeds").json()
+    assert [f["id"] for f in listed] == [fid] and listed[0]["error"] is None
+    assert env.call("POST", "admin", "/voices/feeds", json=body).status_code == 409  # already followed
+    local = env.call("POST", "admin", "/voices/feeds", json={"url": "file:///etc/passwd", "keywords": ["x"]})
+    assert local.status_code == 422
+    gone = env.call("POST", "admin", "/voices/feeds", json={"url": f"{feed_server}/nope.rss", "keywords": ["x"]})
+    broken = env.call("POST", "admin", f"/voices/feeds/{gone.json()['id']}/fetch")
+    assert broken.status_code == 502 and "answered 404" in broken.json()["detail"]
+    assert env.call("DELETE", "admin", f"/voices/feeds/{gone.json()['id']}").status_code == 204
+    assert env.call("GET", "other-admin", f"/voices/feeds/{fid}/fetch").status_code in (403, 405)
+
+
+@pytest.mark.parametrize("who", ["anna", "auditor", "other-admin", "dora"])
+def test_only_the_community_admin_manages_feeds(env: Env, who: str):
+    assert env.call("GET", who, "/voices/feeds").status_code == 403
+    body = {"url": "http://127.0.0.1:9/feed.rss", "keywords": ["x"]}
+    assert env.call("POST", who, "/voices/feeds", json=body).status_code == 403
+    assert env.call("POST", who, "/voices/feeds/1/fetch").status_code == 403
+    assert env.call("DELETE", who, "/voices/feeds/1").status_code == 403
