@@ -32,10 +32,12 @@ from dapp.api.schemas.lab_voice import (
     NewFeed,
     NewFeedback,
     NewMessage,
+    NewObjective,
+    ObjectivePublic,
     Theme,
     VoicePublic,
 )
-from dapp.api.services import lab_voice
+from dapp.api.services import lab_objectives, lab_voice
 from dapp.api.services.lab import LabError
 from lec.db.models import LabFeed, LabFeedback, LabMessage
 
@@ -267,3 +269,37 @@ def fetch_feed(feed_id: PathId, access: CommunityAdmin, session: SessionDep) -> 
     with _refusals():
         added = lab_voice.fetch_feed(session, lab_voice.get_feed(session, access, feed_id))
     return FeedFetched(feed_id=feed_id, added=added)
+
+
+# Who reads the community's objectives: its members and its admin (community totals only).
+Community = Annotated[CommunityAccess, Depends(community_access(TOKEN_HOLDER, COMMUNITY_ADMIN))]
+
+
+def _objective(e: lab_objectives.Evaluated) -> ObjectivePublic:
+    o, p = e.objective, e.progress
+    assert o.id is not None
+    return ObjectivePublic(
+        id=o.id,
+        kind=o.kind,  # type: ignore[arg-type]
+        month=o.month,
+        target_pct=o.target_pct,
+        achieved_pct=p.achieved_pct,
+        days_with_data=p.days_with_data,
+        days_elapsed=p.days_elapsed,
+        days_in_month=p.days_in_month,
+        status=p.status,  # type: ignore[arg-type]
+    )
+
+
+@router.put("/communities/{community_id}/objectives", response_model=ObjectivePublic)
+def set_objective(body: NewObjective, access: CommunityAdmin, session: SessionDep) -> ObjectivePublic:
+    """Set (or change) the community's self-sufficiency target for a month: this one or a coming one."""
+    with _refusals():
+        row = lab_objectives.set_objective(session, access, body.month, body.target_pct)
+    return next(_objective(e) for e in lab_objectives.evaluated(session, access) if e.objective.id == row.id)
+
+
+@router.get("/communities/{community_id}/objectives", response_model=list[ObjectivePublic])
+def list_objectives(access: Community, session: SessionDep) -> list[ObjectivePublic]:
+    """The community's objectives, newest month first, with the progress so far (sums over members)."""
+    return [_objective(e) for e in lab_objectives.evaluated(session, access)]

@@ -180,3 +180,22 @@ class ExternalSummary(BaseModel):
     trend: list[ExternalPoint]
     themes: list[Theme]
     latest: list[VoicePublic]
+
+
+class NewObjective(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    month: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, this month or a coming one.")]
+    target_pct: float = Field(gt=0, le=100, description="Self-sufficiency to reach, in % of the members' consumption.")
+
+
+class ObjectivePublic(BaseModel):
+    id: int
+    kind: Literal["self_sufficiency"]
+    month: str
+    target_pct: float
+    achieved_pct: float | None = Field(description="So far in the month; None without data.")
+    days_with_data: int
+    days_elapsed: int
+    days_in_month: int
+    status: Literal["not_started", "no_data", "on_track", "behind", "reached", "missed"]

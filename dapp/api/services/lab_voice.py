@@ -26,6 +26,7 @@ from lec.db.models import (
     LabInboxItem,
     LabMailPreference,
     LabMessage,
+    LabObjective,
     LabProject,
     LabProjectMember,
     LabVoice,
@@ -623,3 +624,6 @@ def forget_voice(session: Session, user_id: int) -> None:
     for message in session.exec(select(LabMessage).where(LabMessage.sender_id == user_id)).all():
         message.sender_id = None
         session.add(message)
+    for objective in session.exec(select(LabObjective).where(LabObjective.set_by == user_id)).all():
+        objective.set_by = None  # the community's objectives stay, without who set them
+        session.add(objective)

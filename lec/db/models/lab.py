@@ -225,3 +225,18 @@ class LabVoice(SQLModel, table=True):
     label: str = Field(max_length=16)
     language: str = Field(max_length=2)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class LabObjective(SQLModel, table=True):
+    """A community objective for one month (`lec.lab.objectives`): setting it again replaces the target."""
+
+    __tablename__ = "lab_objectives"
+    __table_args__ = (sa.UniqueConstraint("community_id", "kind", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    kind: str = Field(default="self_sufficiency", max_length=32)
+    month: str = Field(max_length=7, description="YYYY-MM")
+    target_pct: float
+    set_by: int | None = Field(default=None, foreign_key="users.id", description="Erased with the person.")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

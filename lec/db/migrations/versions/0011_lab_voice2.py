@@ -1,5 +1,6 @@
 """living lab: messages to a cluster or one member, categories, scheduled newsletters (send_at / sent_at), e-mail
-copies (lab_inbox.emailed_at) and each member's mail preferences; external voices (lab_voices)
+copies (lab_inbox.emailed_at) and each member's mail preferences; external voices (lab_feeds, lab_voices);
+community objectives (lab_objectives)
 
 docs/living-lab.md. Messages sent before this revision were delivered at once: their sent_at is their created_at.
 
@@ -106,8 +107,30 @@ def upgrade() -> None:
     with op.batch_alter_table("lab_voices", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_lab_voices_community_id"), ["community_id"], unique=False)
 
+    op.create_table(
+        "lab_objectives",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+        sa.Column("target_pct", sa.Float(), nullable=False),
+        sa.Column("set_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", lec.db.types.UtcDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["community_id"], ["communities.id"], name=op.f("fk_lab_objectives_community_id_communities")
+        ),
+        sa.ForeignKeyConstraint(["set_by"], ["users.id"], name=op.f("fk_lab_objectives_set_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lab_objectives")),
+        sa.UniqueConstraint("community_id", "kind", "month", name=op.f("uq_lab_objectives_community_id_kind_month")),
+    )
+    with op.batch_alter_table("lab_objectives", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_lab_objectives_community_id"), ["community_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("lab_objectives", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_lab_objectives_community_id"))
+    op.drop_table("lab_objectives")
     with op.batch_alter_table("lab_voices", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_lab_voices_community_id"))
     op.drop_table("lab_voices")
