@@ -5,6 +5,7 @@ without their authors. The sentiment comes from the shipped Italian/English lexi
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import streamlit as st
@@ -12,6 +13,7 @@ import streamlit as st
 from dapp.client import ClientError
 from dapp.i18n import t
 from dapp.views import common
+from lec.calendar import ROME
 
 P = "voice_"
 K = 3
@@ -181,6 +183,58 @@ def _external(summary: dict[str, Any] | None) -> None:
         )
 
 
+def _set_objective() -> None:
+    month = st.session_state.get(f"{P}obj_month")
+    target = st.session_state.get(f"{P}obj_target")
+    try:
+        api.put(f"{base}/objectives", {"month": month, "target_pct": float(target or 0)})
+        _flash(t("lab.voice.objective_saved", month=month, pct=f"{float(target or 0):.0f}"))
+    except ClientError as exc:
+        _flash(str(exc), ok=False)
+
+
+def _objectives() -> None:
+    """The community's monthly self-sufficiency objectives with their progress; the admin sets them."""
+    rows = common.attempt(lambda: api.get(f"{base}/objectives"))
+    if rows is None:
+        return
+    st.subheader(t("lab.voice.objectives"))
+    st.caption(t("lab.voice.objectives_help"))
+    for o in rows:
+        achieved = o["achieved_pct"]
+        with st.container(border=True):
+            st.markdown(
+                t(
+                    "lab.voice.objective_line",
+                    month=o["month"],
+                    target=f"{o['target_pct']:.0f}",
+                    achieved=f"{achieved:.1f}" if achieved is not None else "—",
+                    status=t(f"lab.voice.objective_{o['status']}"),
+                )
+            )
+            if achieved is not None:
+                st.progress(min(1.0, achieved / o["target_pct"]))
+            st.caption(
+                t(
+                    "lab.voice.objective_days",
+                    n=o["days_with_data"],
+                    elapsed=o["days_elapsed"],
+                    total=o["days_in_month"],
+                )
+            )
+    if not rows:
+        st.info(t("lab.voice.no_objectives"))
+    if is_admin:
+        today = datetime.now(ROME).date()
+        months = [today.strftime("%Y-%m")]
+        nxt = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+        months.append(nxt.strftime("%Y-%m"))
+        left, right = st.columns(2)
+        left.selectbox(t("lab.voice.objective_month"), months, key=f"{P}obj_month")
+        right.number_input(t("lab.voice.objective_target"), 1, 100, 30, step=1, key=f"{P}obj_target")
+        st.button(t("lab.voice.objective_set"), key=f"{P}obj_set", on_click=_set_objective)
+
+
 flash = st.session_state.pop(f"{P}flash", None)
 if flash:
     (st.success if flash[0] else common.show_error)(flash[1])
@@ -253,6 +307,9 @@ if is_admin:
         if not summary["count"]:
             st.info(t("lab.voice.none_yet"))
         _external(summary.get("external"))
+
+if is_admin or identity.has("token-holder"):
+    _objectives()
 
 if is_member:
     st.subheader(t("lab.voice.give"))

@@ -322,3 +322,26 @@ def test_only_the_community_admin_manages_feeds(env: Env, who: str):
     assert env.call("POST", who, "/voices/feeds", json=body).status_code == 403
     assert env.call("POST", who, "/voices/feeds/1/fetch").status_code == 403
     assert env.call("DELETE", who, "/voices/feeds/1").status_code == 403
+
+
+def test_the_admin_sets_an_objective_and_members_read_its_progress(env: Env):
+    from datetime import date
+
+    month = date.today().strftime("%Y-%m")
+    put = env.call("PUT", "admin", "/objectives", json={"month": month, "target_pct": 30})
+    assert put.status_code == 200, put.text
+    body = put.json()
+    assert body["month"] == month and body["target_pct"] == 30 and body["status"] in ("no_data", "on_track", "behind")
+    again = env.call("PUT", "admin", "/objectives", json={"month": month, "target_pct": 40}).json()
+    assert again["id"] == body["id"] and again["target_pct"] == 40  # replaced
+    listed = env.call("GET", "anna", "/objectives")
+    assert listed.status_code == 200 and [o["id"] for o in listed.json()] == [body["id"]]
+    assert env.call("PUT", "admin", "/objectives", json={"month": "2020-01", "target_pct": 30}).status_code == 422
+    assert env.call("PUT", "admin", "/objectives", json={"month": month, "target_pct": 130}).status_code == 422
+    assert env.call("PUT", "anna", "/objectives", json={"month": month, "target_pct": 30}).status_code == 403
+
+
+@pytest.mark.parametrize("who", ["auditor", "other-admin", "dora"])
+def test_outsiders_neither_read_nor_set_objectives(env: Env, who: str):
+    assert env.call("GET", who, "/objectives").status_code == 403
+    assert env.call("PUT", who, "/objectives", json={"month": "2999-01", "target_pct": 30}).status_code == 403
