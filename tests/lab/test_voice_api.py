@@ -325,9 +325,11 @@ def test_only_the_community_admin_manages_feeds(env: Env, who: str):
 
 
 def test_the_admin_sets_an_objective_and_members_read_its_progress(env: Env):
-    from datetime import date
+    from datetime import datetime
 
-    month = date.today().strftime("%Y-%m")
+    from lec.calendar import ROME
+
+    month = datetime.now(ROME).strftime("%Y-%m")  # the community's month
     put = env.call("PUT", "admin", "/objectives", json={"month": month, "target_pct": 30})
     assert put.status_code == 200, put.text
     body = put.json()
