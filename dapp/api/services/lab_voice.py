@@ -455,7 +455,7 @@ MAX_FEEDS = 20
 
 
 def _keywords(words: list[str]) -> list[str]:
-    clean = []
+    clean: list[str] = []
     for w in words:
         w = " ".join(w.split()).strip(" ,")
         if w and w.lower() not in {c.lower() for c in clean}:
