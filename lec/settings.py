@@ -113,6 +113,12 @@ class Settings(BaseSettings):
     smtp_from: str = Field(default="noreply@lec.localhost", validation_alias=AliasChoices("smtp_from", "LEC_SMTP_FROM"))
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
+    # The living lab's outside voices read public feeds only; true lets them read loopback/private addresses (the
+    # tests' and a local demo's feed server). Never in production: an admin's feed could read the server's network.
+    lab_feeds_allow_private: bool = Field(
+        default=False, validation_alias=AliasChoices("lab_feeds_allow_private", "LEC_LAB_FEEDS_ALLOW_PRIVATE")
+    )
+
     # The oracle's signing key (publishes periods, submits claims, registers models), and the MQTT password of
     # the ingester when no password file is given.
     oracle_private_key: SecretStr | None = Field(

@@ -50,6 +50,7 @@ def feeds_command(database_url: str | None, path: str | None, community_id: int 
     from lec.db.models import Community
     from lec.db.session import get_engine, init_db
     from lec.lab import feeds
+    from lec.settings import get_settings
 
     engine = init_db(get_engine(database_url))
     with Session(engine) as session:
@@ -63,7 +64,7 @@ def feeds_command(database_url: str | None, path: str | None, community_id: int 
             added = lab_voice.store_voices(session, community_id, posts, keywords.split(","))
             click.echo(f"{Path(path).name}: {len(posts)} entries, {added} new voices kept.")
             return
-        results = lab_voice.fetch_all(session)
+        results = lab_voice.fetch_all(session, get_settings())
     for feed_id, result in results.items():
         click.echo(f"Feed {feed_id}: {result} new voices kept." if isinstance(result, int) else str(result))
     if not results:

@@ -9,7 +9,9 @@ Pure parsing and matching here; the voice service stores what matched (once per 
 from __future__ import annotations
 
 import calendar
+import ipaddress
 import re
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,12 +72,32 @@ def parse(content: bytes | str, source: str = "") -> list[Post]:
     return posts
 
 
-def fetch(url: str, timeout: float = TIMEOUT_SECONDS) -> bytes:
-    """The bytes of a feed at an http(s) URL, at most MAX_BYTES."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise FeedError("A feed address starts with http:// or https://.")
+def _public(host: str) -> bool:
+    """True when every address the host name resolves to is a public one (not loopback, private, link-local…)."""
     try:
-        with requests.get(url, timeout=timeout, stream=True, headers={"User-Agent": "lec-living-lab"}) as reply:
+        infos = socket.getaddrinfo(host, None)
+    except OSError as exc:
+        raise FeedError("The feed's address does not resolve.") from exc
+    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in infos)
+
+
+def fetch(url: str, timeout: float = TIMEOUT_SECONDS, allow_private: bool = False) -> bytes:
+    """The bytes of a feed at an http(s) URL, at most MAX_BYTES. Unless `allow_private` (tests, a local demo), the
+    host must resolve to public addresses only and redirects are not followed, so an admin's feed cannot make the
+    server read its own network (Keycloak's admin API, the database…)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FeedError("A feed address starts with http:// or https://.")
+    if not allow_private and not _public(parts.hostname):
+        raise FeedError("The feed's address is on a private or local network: only public feeds are read.")
+    try:
+        with requests.get(
+            url, timeout=timeout, stream=True, allow_redirects=False, headers={"User-Agent": "lec-living-lab"}
+        ) as reply:
+            if reply.is_redirect:
+                raise FeedError(
+                    f"The feed has moved to {reply.headers.get('Location', 'another address')}: follow that one."
+                )
             if reply.status_code != 200:
                 raise FeedError(f"The feed answered {reply.status_code}.")
             data = b""

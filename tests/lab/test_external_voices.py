@@ -23,9 +23,11 @@ from dapp.api.services.lab import LabError
 from lec.db.models import Community, LabFeed, LabVoice, User
 from lec.db.session import get_engine, init_db
 from lec.lab import feeds
+from lec.settings import Settings
 
 DATA = Path(__file__).with_name("data")
 KEYWORDS = ["San Salvario", "comunità energetica"]
+LOCAL = Settings(lab_feeds_allow_private=True)  # the feed server of these tests is on loopback
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +85,7 @@ def test_not_a_feed_and_bad_addresses_get_a_sentence(server: str):
     with pytest.raises(feeds.FeedError, match="http:// or https://"):
         feeds.fetch("file:///etc/passwd")
     with pytest.raises(feeds.FeedError, match="answered 404"):
-        feeds.fetch(f"{server}/missing.rss")
+        feeds.fetch(f"{server}/missing.rss", allow_private=True)
 
 
 def test_a_followed_feed_is_read_over_http_once_per_entry(db, server: str):
@@ -92,14 +94,14 @@ def test_a_followed_feed_is_read_over_http_once_per_entry(db, server: str):
         s, access, f"{server}/feed_news.rss", [" San  Salvario ", "san salvario", "comunità energetica"]
     )
     assert feed.keywords == "San Salvario,comunità energetica"  # cleaned, duplicates dropped
-    assert lab_voice.fetch_feed(s, feed) == 2
-    assert lab_voice.fetch_feed(s, feed) == 0  # read again: nothing new
+    assert lab_voice.fetch_feed(s, feed, LOCAL) == 2
+    assert lab_voice.fetch_feed(s, feed, LOCAL) == 0  # read again: nothing new
     assert feed.title == "Cronaca di Quartiere" and feed.error is None and feed.fetched_at is not None
     voices = s.exec(select(LabVoice).where(LabVoice.community_id == access.community.id)).all()
     assert sorted(v.guid for v in voices) == ["cronaca-1", "cronaca-2"]
     # the same feed followed by another community is stored for it separately
     theirs = lab_voice.add_feed(s, other, f"{server}/feed_news.rss", ["San Salvario"])
-    assert lab_voice.fetch_feed(s, theirs) == 2
+    assert lab_voice.fetch_feed(s, theirs, LOCAL) == 2
     summary = lab_voice.external_summary(s, access)
     assert summary.count == 2 and summary.labels == {"positive": 1, "negative": 1}
     assert [p[0] for p in summary.trend] == ["2026-11"]
@@ -121,15 +123,16 @@ def test_feed_rules_for_the_admin(db, server: str):
     assert missing.value.status == 404
     broken = lab_voice.add_feed(s, access, f"{server}/missing.rss", ["x"])
     with pytest.raises(LabError, match="answered 404"):
-        lab_voice.fetch_feed(s, broken)
+        lab_voice.fetch_feed(s, broken, LOCAL)
     assert broken.error == "The feed answered 404."
-    lab_voice.fetch_feed(s, feed)
+    lab_voice.fetch_feed(s, feed, LOCAL)
     lab_voice.remove_feed(s, access, feed.id)  # the voices already read stay
     assert s.get(LabFeed, feed.id) is None
     assert len(s.exec(select(LabVoice).where(LabVoice.community_id == access.community.id)).all()) == 2
 
 
-def test_lec_lab_feeds_reads_every_feed_or_a_file(db, server: str):
+def test_lec_lab_feeds_reads_every_feed_or_a_file(db, server: str, monkeypatch):
+    monkeypatch.setenv("LEC_LAB_FEEDS_ALLOW_PRIVATE", "true")
     s, access, _, url = db
     lab_voice.add_feed(s, access, f"{server}/feed_blog.atom", ["San Salvario"])
     runner = CliRunner()
@@ -167,3 +170,36 @@ def test_lec_lab_feeds_reads_every_feed_or_a_file(db, server: str):
     assert "0 new voices kept" in again.output
     missing = runner.invoke(lab_command, ["feeds", "--database-url", url, "--file", str(DATA / "feed_news.rss")])
     assert missing.exit_code != 0 and "--community" in missing.output
+
+
+def test_by_default_a_feed_on_the_servers_own_network_is_not_read(db, server: str):
+    s, access, _, _ = db
+    for url in (f"{server}/feed_news.rss", "http://10.0.0.1/feed.rss", "http://169.254.169.254/latest/meta-data"):
+        with pytest.raises(feeds.FeedError, match="private or local network"):
+            feeds.fetch(url)
+    feed = lab_voice.add_feed(s, access, f"{server}/feed_news.rss", ["San Salvario"])
+    with pytest.raises(LabError, match="private or local network"):
+        lab_voice.fetch_feed(s, feed, Settings())
+    assert s.exec(select(LabVoice)).all() == []
+
+
+def test_a_redirect_is_not_followed(tmp_path):
+    import http.server
+    import threading
+
+    class Moved(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:9/secret")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Moved)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(feeds.FeedError, match="has moved to http://127.0.0.1:9/secret"):
+            feeds.fetch(f"http://127.0.0.1:{httpd.server_address[1]}/feed.rss", allow_private=True)
+    finally:
+        httpd.shutdown()

@@ -70,7 +70,8 @@ def env(keycloak: KeycloakServer, tmp_path_factory) -> Iterator[Env]:
         s.commit()
         ids = lab.id, other.id
     tokens = {name: keycloak.access_token(f"voice-{name}") for name in people}
-    with TestClient(create_app(make_settings(keycloak, db_url), engine)) as client:
+    settings = make_settings(keycloak, db_url).model_copy(update={"lab_feeds_allow_private": True})  # loopback feeds
+    with TestClient(create_app(settings, engine)) as client:
         yield Env(client, tokens, ids[0], ids[1], engine, users)
 
 

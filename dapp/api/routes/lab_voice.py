@@ -264,10 +264,10 @@ def remove_feed(feed_id: PathId, access: CommunityAdmin, session: SessionDep) ->
 
 
 @router.post("/communities/{community_id}/voices/feeds/{feed_id}/fetch", response_model=FeedFetched)
-def fetch_feed(feed_id: PathId, access: CommunityAdmin, session: SessionDep) -> FeedFetched:
+def fetch_feed(feed_id: PathId, access: CommunityAdmin, session: SessionDep, settings: SettingsDep) -> FeedFetched:
     """Read the feed now; each entry is kept once, however often it is read."""
     with _refusals():
-        added = lab_voice.fetch_feed(session, lab_voice.get_feed(session, access, feed_id))
+        added = lab_voice.fetch_feed(session, lab_voice.get_feed(session, access, feed_id), settings)
     return FeedFetched(feed_id=feed_id, added=added)
 
 

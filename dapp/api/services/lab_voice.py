@@ -539,11 +539,12 @@ def store_voices(
     return added
 
 
-def fetch_feed(session: Session, feed: LabFeed, content: bytes | None = None) -> int:
+def fetch_feed(session: Session, feed: LabFeed, settings: Settings, content: bytes | None = None) -> int:
     """Reads the feed (its URL, or `content` already fetched) and stores its new voices; a failure is recorded on
     the feed (`error`) and raised as a LabError with the sentence."""
     try:
-        posts = feeds.parse(content if content is not None else feeds.fetch(feed.url), source=feed.url)
+        data = content if content is not None else feeds.fetch(feed.url, allow_private=settings.lab_feeds_allow_private)
+        posts = feeds.parse(data, source=feed.url)
     except feeds.FeedError as exc:
         feed.error = str(exc)[:300]
         feed.fetched_at = utcnow()
@@ -559,13 +560,13 @@ def fetch_feed(session: Session, feed: LabFeed, content: bytes | None = None) ->
     return added
 
 
-def fetch_all(session: Session) -> dict[int, int | str]:
+def fetch_all(session: Session, settings: Settings) -> dict[int, int | str]:
     """Every community's feeds (run by `lec lab feeds` from cron): feed id → new voices, or the error sentence."""
     out: dict[int, int | str] = {}
     for feed in session.exec(select(LabFeed).order_by(col(LabFeed.id))).all():
         assert feed.id is not None
         try:
-            out[feed.id] = fetch_feed(session, feed)
+            out[feed.id] = fetch_feed(session, feed, settings)
         except LabError as exc:
             out[feed.id] = str(exc)
     return out
