@@ -76,7 +76,7 @@ def _public(host: str) -> bool:
     """True when every address the host name resolves to is a public one (not loopback, private, link-local…)."""
     try:
         infos = socket.getaddrinfo(host, None)
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:
         raise FeedError("The feed's address does not resolve.") from exc
     return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in infos)
 
@@ -85,10 +85,14 @@ def fetch(url: str, timeout: float = TIMEOUT_SECONDS, allow_private: bool = Fals
     """The bytes of a feed at an http(s) URL, at most MAX_BYTES. Unless `allow_private` (tests, a local demo), the
     host must resolve to public addresses only and redirects are not followed, so an admin's feed cannot make the
     server read its own network (Keycloak's admin API, the database…)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        raise FeedError("This is not a web address.") from exc
+    if parts.scheme not in ("http", "https") or not host:
         raise FeedError("A feed address starts with http:// or https://.")
-    if not allow_private and not _public(parts.hostname):
+    if not allow_private and not _public(host):
         raise FeedError("The feed's address is on a private or local network: only public feeds are read.")
     try:
         with requests.get(

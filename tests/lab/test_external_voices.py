@@ -84,6 +84,10 @@ def test_not_a_feed_and_bad_addresses_get_a_sentence(server: str):
         feeds.parse(b"\x00\x01 this is not xml at all <<<")
     with pytest.raises(feeds.FeedError, match="http:// or https://"):
         feeds.fetch("file:///etc/passwd")
+    with pytest.raises(feeds.FeedError, match="not a web address"):
+        feeds.fetch("http://[::1")
+    with pytest.raises(feeds.FeedError, match="does not resolve"):
+        feeds.fetch("http://no-such-host.invalid/feed.rss")
     with pytest.raises(feeds.FeedError, match="answered 404"):
         feeds.fetch(f"{server}/missing.rss", allow_private=True)
 

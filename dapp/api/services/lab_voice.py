@@ -207,7 +207,7 @@ def email_copies(session: Session, message: LabMessage, settings: Settings, now:
     chosen = [
         (item, user)
         for item, user, pref in rows
-        if pref.email and message.category not in muted(pref) and user.email and "@" in user.email
+        if pref.email and message.category not in muted(pref) and _mailable(user.email)
     ]
     claimed = []
     for item, user in chosen:
@@ -238,6 +238,11 @@ def email_copies(session: Session, message: LabMessage, settings: Settings, now:
     if sent < len(claimed):
         log.warning("%d of %d e-mail copies of message %s were refused", len(claimed) - sent, len(claimed), message.id)
     return sent
+
+
+def _mailable(address: str | None) -> bool:
+    """An address a copy can go to: one @, no spaces or line breaks (a header cannot carry them)."""
+    return bool(address) and address.count("@") == 1 and not any(c.isspace() for c in address)  # type: ignore[union-attr]
 
 
 def muted(pref: LabMailPreference | None) -> set[str]:
