@@ -39,6 +39,11 @@ def _mark(message_id: int, read: bool) -> None:
         _flash(str(exc), ok=False)
 
 
+def _local(iso: str) -> str:
+    """An API time (UTC) as the community's clock shows it."""
+    return datetime.fromisoformat(iso).astimezone(ROME).strftime("%Y-%m-%d %H:%M")
+
+
 def _save_preferences() -> None:
     muted = [c for c in CATEGORIES if not st.session_state.get(f"{P}cat_{c}", True)]
     try:
@@ -65,7 +70,7 @@ def _send(projects: dict[int, str]) -> None:
         _flash(
             t("lab.inbox.sent", n=sent["recipients"])
             if sent["sent_at"]
-            else t("lab.inbox.scheduled", when=sent["send_at"][:16].replace("T", " "))
+            else t("lab.inbox.scheduled", when=_local(sent["send_at"]))
         )
         st.session_state[f"{P}subject"] = ""
         st.session_state[f"{P}body"] = ""
@@ -177,7 +182,7 @@ if is_admin:
                     t("lab.inbox.col_to"): _audience(m, projects, clusters, members),
                     t("lab.inbox.col_read"): f"{m['read']} / {m['recipients']}"
                     if m["sent_at"]
-                    else t("lab.inbox.waiting", when=m["send_at"][:16].replace("T", " ")),
+                    else t("lab.inbox.waiting", when=_local(m["send_at"])),
                 }
                 for m in sent
             ],
