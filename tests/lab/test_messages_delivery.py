@@ -335,3 +335,12 @@ def test_delivery_matches_the_model(tmp_path_factory, sink: MailSink, actions):
         for who in prefs:
             assert sorted(w.inbox(s, who)) == sorted(delivered)
     assert {who: len(sink.to(f"{who}@example.org")) for who in prefs} == expected_mail
+
+
+def test_a_message_whose_sending_stopped_before_delivery_is_delivered_by_the_next_run(world: World):
+    with Session(world.engine) as s:
+        message = LabMessage(community_id=world.community, subject="Interrotto", body="…", send_at=NOW)  # no sent_at
+        s.add(message)
+        s.commit()
+        assert [m.id for m in lab_voice.deliver_due(s, world.settings, NOW)] == [message.id]
+        assert world.inbox(s, "anna") == [message.id]

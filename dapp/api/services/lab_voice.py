@@ -127,7 +127,9 @@ def send_message(
         category=category_of(kind, project_id),
         subject=subject.strip(),
         body=body.strip(),
-        send_at=send_at,
+        send_at=send_at
+        if send_at is not None and send_at > now
+        else now,  # a crash before delivery: the next run delivers it
     )
     if (send_at is None or send_at <= now) and not _recipients(session, message):
         raise LabError(
