@@ -243,6 +243,15 @@ ROUTES: list[Route] = [
     route("POST", f"{C}/feedback", MEMBERS_OWN, body=lambda w: {}),
     route("GET", f"{C}/feedback/mine", MEMBERS_OWN),
     route("GET", f"{C}/feedback/summary", ADMINS, {"platform"}),
+    # ---- the living lab, round 3: mail preferences, outside voices, objectives ----
+    route("GET", f"{C}/inbox/preferences", MEMBERS_OWN),
+    route("PUT", f"{C}/inbox/preferences", MEMBERS_OWN, body=lambda w: {}),
+    route("POST", f"{C}/voices/feeds", ADMINS, {"platform"}, body=lambda w: {}),
+    route("GET", f"{C}/voices/feeds", ADMINS, {"platform"}),
+    route("DELETE", f"{C}/voices/feeds/{{feed_id}}", ADMINS, {"platform"}, params={"feed_id": 999_999}),
+    route("POST", f"{C}/voices/feeds/{{feed_id}}/fetch", ADMINS, {"platform"}, params={"feed_id": 999_999}),
+    route("GET", f"{C}/objectives", MEMBERS_OWN),
+    route("PUT", f"{C}/objectives", ADMINS, {"platform"}, body=lambda w: {}),
 ]
 
 
