@@ -420,6 +420,38 @@ def test_the_javascript_verifier_agrees_on_flexibility_bundles(chain, published,
     assert honest[5]["flexibility"]["events"] == []  # opted out: no event leaf
 
 
+def _js_period(chain, folder: Path, bundles: list[dict]) -> dict:
+    paths = []
+    for i, bundle in enumerate(bundles):
+        paths.append(folder / f"member-{i}.json")
+        paths[-1].write_text(json.dumps(bundle))
+    result = subprocess.run(
+        [shutil.which("node") or "node", str(VERIFY_JS), *map(str, paths), "--period", "--rpc", chain["url"], "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    period = json.loads(result.stdout.splitlines()[-1])
+    assert period["bundle"] == "period" and result.returncode == (0 if period["ok"] else 1), result.stdout
+    return period
+
+
+def test_the_javascript_verifier_rebuilds_a_flexibility_period_from_every_bundle(chain, published, tmp_path):
+    """With every member's bundle (`--period`) the data tree is rebuilt with the event and period leaves, and the
+    flexibility rewards are exactly their split; a member left out or counted twice is caught."""
+    bundles = [_bundle(chain, m.address) for m in chain["members"]]
+    whole = _js_period(chain, tmp_path, bundles)
+    assert whole["ok"], whole
+    assert "9 device, 6 flexibility" in whole["checks"][1]["detail"]  # 5 event leaves and the period leaf
+    assert _js_period(chain, tmp_path, bundles[1:])["failed"] == "period-roots"  # a rewarded member left out
+    assert _js_period(chain, tmp_path, [*bundles, bundles[0]])["failed"] == "period-bundles"  # a member twice
+    # A tampered flexibility total fails its own bundle's checks: then the period is not checked at all.
+    other = json.loads(json.dumps(bundles))
+    other[2]["flexibility"]["total"] += 1
+    refused = _js_period(chain, tmp_path, other)
+    assert refused["failed"] is None and refused["error"].startswith("a bundle failed its own checks")
+
+
 def test_a_member_claims_its_flex_reward_once_and_a_third_party_cannot(chain, published):
     w3, token = chain["w3"], chain["token"]
     member, outsider, relayer_less = chain["members"][2], Account.from_key(KEYS[8]), chain["members"][3]
