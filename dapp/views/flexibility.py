@@ -141,7 +141,9 @@ if is_member:
             ),
             hide_index=True,
         )
-        open_ones = [d for d in dispatches if not d["opted_out_at"]]
+        # Only an event still to come can be opted out of: a past one is shown, not offered.
+        now = pd.Timestamp.now(tz="UTC")
+        open_ones = [d for d in dispatches if not d["opted_out_at"] and pd.Timestamp(d["start"]) > now]
         if open_ones:
             pick = st.selectbox(
                 t("flex.optout.pick"),
