@@ -38,7 +38,7 @@ def test_community_admin_sees_the_demo_event_and_sets_a_price(dapp_url, demo_sta
     expect(cells).to_have_text(
         [re.compile(r"\d\d/\d\d/\d{4} 18:00"), "19:00", "lec-flex-buyer-demo", "12", "12", "6", "Accepted"]
     )
-    expect(page.get_by_text(t("flex.price.value", "en", price="0.25"))).to_be_visible()  # the demo's price
+    expect(page.get_by_test_id("stMetricValue")).to_have_text(t("flex.price.value", "en", price="0.25"))  # the demo's
     expect(page.get_by_text("quarter hours published", exact=False)).to_be_visible()
     settle(page)
     field = page.get_by_label(t("flex.price.set", "en"))
@@ -46,7 +46,7 @@ def test_community_admin_sees_the_demo_event_and_sets_a_price(dapp_url, demo_sta
     expect(field).to_have_value("0.40")
     page.get_by_role("button", name=t("flex.price.submit", "en")).click()
     expect(page.get_by_text(t("flex.price.done", "en", price="0.40"))).to_be_visible(timeout=WAIT)
-    expect(page.get_by_text(t("flex.price.value", "en", price="0.40"))).to_be_visible(timeout=WAIT)
+    expect(page.get_by_test_id("stMetricValue")).to_have_text(t("flex.price.value", "en", price="0.40"), timeout=WAIT)
     shot(page, "flexibility-community-admin")
 
     buyer = wallet_page(9)
@@ -54,7 +54,7 @@ def test_community_admin_sees_the_demo_event_and_sets_a_price(dapp_url, demo_sta
     sign_in(buyer, dapp_url, "dora")
     open_page(buyer, t("flex.title", "en"))
     expect(buyer.get_by_text(t("flex.intro_buyer", "en"))).to_be_visible(timeout=WAIT)
-    expect(buyer.get_by_text(t("flex.price.value", "en", price="0.40"))).to_be_visible(timeout=WAIT)
+    expect(buyer.get_by_test_id("stMetricValue")).to_have_text(t("flex.price.value", "en", price="0.40"), timeout=WAIT)
     settle(buyer)
     expect(buyer.get_by_role("heading", name=t("flex.events.community", "en"))).to_have_count(0)
     expect(buyer.get_by_role("button", name=t("flex.price.submit", "en"))).to_have_count(0)
