@@ -13,7 +13,7 @@ import pytest
 import requests
 from dapp_browser import PASSWORD, SIGN_IN, pick_language
 from playwright.sync_api import expect
-from test_dapp_browser_wallet import WAIT, connect_on_lec_network, open_page, settle
+from test_dapp_browser_wallet import WAIT, bridge, connect_on_lec_network, open_page, settle
 
 from dapp.i18n import t
 from tests.support.mail import link
@@ -78,6 +78,7 @@ def test_register_join_bind_and_delete(dapp_url, demo_chain, demo_stack, realm, 
     settle(page)
     open_page(page, t("account.title", "it"))
     expect(page.get_by_role("button", name=t("account.join_send", "it"))).to_be_visible(timeout=WAIT)
+    expect(bridge(page)).to_have_text(t("wallet.bridge_found", "it"), timeout=WAIT)  # the wallet's status too
     settle(page)
     shot(page, "register-5-my-account")
     pick_language(page, "English")
