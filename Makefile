@@ -221,7 +221,7 @@ CORE_CONTRACT_TESTS := tests/contracts/unit/registry tests/contracts/unit/notary
 test: compile lint keycloak spark-deps
 	ape test tests/contracts --network ethereum:local:foundry -p no:cacheprovider
 	ape test $(CORE_CONTRACT_TESTS) --network ethereum:local:test -p no:cacheprovider -k "not invariants"
-	pytest tests --ignore=tests/contracts -p no:cacheprovider
+	pytest tests --ignore=tests/contracts -p no:cacheprovider --durations=30
 
 ## test-deep: the stateful property tests of the contracts (token ledger, marketplace ledger, incentive round
 ## trips) at 10 000 steps each, on anvil; `make test` runs them briefly

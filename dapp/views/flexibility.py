@@ -18,9 +18,12 @@ QUARTERS = [time(h, m) for h in range(24) for m in (0, 15, 30, 45)]
 
 identity = common.signed_in()
 st.title(t("flex.title"))
-st.caption(t("flex.intro"))
 api = common.api(identity)
 is_buyer = identity.has("flexibility-buyer")
+# What was just saved: its sentence survives the rerun that shows the saved state.
+done = st.session_state.pop(f"{P}done", None)
+if done:
+    st.success(done)
 if is_buyer and not identity.has("token-holder", "community-admin", "platform-admin"):
     # A buyer (a DSO's or an aggregator's staff) belongs to no community: it picks the one whose offer it reads.
     listed = common.attempt(api.communities)
@@ -36,6 +39,17 @@ else:
 base = f"/communities/{membership.community_id}/flexibility"
 is_member = identity.has("token-holder") and membership.wallet is not None
 is_admin = identity.has("community-admin", "platform-admin")
+# Each reader is told what the page is for them: a buyer or an admin without a wallet declares nothing here.
+st.caption(t("flex.intro") if is_member else t("flex.intro_admin") if is_admin else t("flex.intro_buyer"))
+
+
+def saved(sentence: str) -> None:
+    st.session_state[f"{P}done"] = sentence
+    st.rerun()
+
+
+def when(moment: str) -> str:
+    return pd.Timestamp(moment).tz_convert("Europe/Rome").strftime("%d/%m/%Y %H:%M")
 
 
 def euro_per_kwh(cents: int) -> str:
@@ -80,8 +94,7 @@ if is_member:
         if st.button(t("flex.delete.button"), key=f"{P}delete"):
             with common.sentences():
                 api.delete(f"{base}/declarations/{chosen['id']}")
-                st.success(t("flex.delete.done"))
-                st.rerun()
+                saved(t("flex.delete.done"))
     elif declarations is not None:
         st.info(t("flex.none"))
 
@@ -110,8 +123,7 @@ if is_member:
             else:
                 with common.sentences():
                     api.post(f"{base}/declarations", body)
-                    st.success(t("flex.form.done"))
-                    st.rerun()
+                    saved(t("flex.form.done"))
 
     st.subheader(t("flex.events.mine"))
     dispatches = common.attempt(lambda: api.get(f"{base}/dispatches"))
@@ -119,8 +131,8 @@ if is_member:
         st.dataframe(
             pd.DataFrame(
                 {
-                    t("flex.col.start"): [pd.Timestamp(d["start"]).tz_convert("Europe/Rome") for d in dispatches],
-                    t("flex.col.end"): [pd.Timestamp(d["end"]).tz_convert("Europe/Rome") for d in dispatches],
+                    t("flex.col.start"): [when(d["start"]) for d in dispatches],
+                    t("flex.col.end"): [when(d["end"])[-5:] for d in dispatches],
                     t("flex.col.share"): [kw(d["share_w"]) for d in dispatches],
                     t("flex.col.status"): [
                         t("flex.status.out") if d["opted_out_at"] else t("flex.status.in") for d in dispatches
@@ -129,19 +141,20 @@ if is_member:
             ),
             hide_index=True,
         )
-        open_ones = [d for d in dispatches if not d["opted_out_at"]]
+        # Only an event still to come can be opted out of: a past one is shown, not offered.
+        now = pd.Timestamp.now(tz="UTC")
+        open_ones = [d for d in dispatches if not d["opted_out_at"] and pd.Timestamp(d["start"]) > now]
         if open_ones:
             pick = st.selectbox(
                 t("flex.optout.pick"),
                 open_ones,
-                format_func=lambda d: pd.Timestamp(d["start"]).tz_convert("Europe/Rome").strftime("%d/%m %H:%M"),
+                format_func=lambda d: when(d["start"]),
                 key=f"{P}optout_pick",
             )
             if st.button(t("flex.optout.button"), key=f"{P}optout"):
                 with common.sentences():
                     api.post(f"{base}/events/{pick['event_id']}/opt-out")
-                    st.success(t("flex.optout.done"))
-                    st.rerun()
+                    saved(t("flex.optout.done"))
     elif dispatches is not None:
         st.info(t("flex.events.none_mine"))
 
@@ -149,18 +162,19 @@ if is_admin:
     st.subheader(t("flex.events.community"))
     events = common.attempt(lambda: api.get(f"{base}/events"))
     if events:
-        st.dataframe(
+        # A plain table (a few events, read not sorted): its text stays text, for screen readers as well.
+        st.table(
             pd.DataFrame(
                 {
-                    t("flex.col.start"): [pd.Timestamp(e["start"]).tz_convert("Europe/Rome") for e in events],
+                    t("flex.col.start"): [when(e["start"]) for e in events],
+                    t("flex.col.end"): [when(e["end"])[-5:] for e in events],
                     t("flex.col.buyer"): [e["buyer"] for e in events],
-                    t("flex.col.requested"): [kw(e["request_w"]) for e in events],
-                    t("flex.col.committed"): [kw(e["committed_w"]) for e in events],
-                    t("flex.col.participants"): [e["participants"] for e in events],
+                    t("flex.col.requested"): [f"{kw(e['request_w']):g}" for e in events],
+                    t("flex.col.committed"): [f"{kw(e['committed_w']):g}" for e in events],
+                    t("flex.col.participants"): [str(e["participants"]) for e in events],
                     t("flex.col.decision"): [t(f"flex.decision.{e['decision']}") for e in events],
                 }
-            ),
-            hide_index=True,
+            ).set_index(t("flex.col.start"))
         )
     elif events is not None:
         st.info(t("flex.events.none"))
@@ -176,12 +190,23 @@ if is_admin or is_buyer:
         st.caption(t("flex.offer.caption", k=offer["k"]))
         frame = pd.DataFrame(offer["slots"])
         frame["start"] = pd.to_datetime(frame["start"]).dt.tz_convert("Europe/Rome")
-        chart = pd.DataFrame(
-            {t("flex.offer.down"): frame["down_w"] / 1000, t("flex.offer.up"): frame["up_w"] / 1000}
-        ).set_index(frame["start"])
-        st.line_chart(chart, y_label="kW")
         if frame["withheld"].all():
             st.info(t("flex.offer.all_withheld", k=offer["k"]))
+        else:
+            published = frame[~frame["withheld"]]
+            st.markdown(
+                t(
+                    "flex.offer.summary",
+                    published=len(published),
+                    slots=len(frame),
+                    down=f"{published['down_w'].max() / 1000:g}",
+                    up=f"{published['up_w'].max() / 1000:g}",
+                )
+            )
+            # Two charts: a shiftable load offers as much up as down, and one line would hide the other.
+            for column, key, field in zip(st.columns(2), ("down", "up"), ("down_w", "up_w"), strict=True):
+                column.markdown(f"**{t(f'flex.offer.{key}')}**")
+                column.line_chart(frame.set_index("start")[field] / 1000, x_label="", y_label="kW", height=220)
 
     if is_admin:
         with st.form(f"{P}price"):
@@ -198,5 +223,4 @@ if is_admin or is_buyer:
             if st.form_submit_button(t("flex.price.submit")):
                 with common.sentences():
                     api.put(f"{base}/price", {"price_cents_per_kwh": round(asked * 100)})
-                    st.success(t("flex.price.done"))
-                    st.rerun()
+                    saved(t("flex.price.done", price=euro_per_kwh(round(asked * 100))))

@@ -18,7 +18,7 @@ from keycloak import KeycloakOpenID
 from keycloak.exceptions import KeycloakAuthenticationError, KeycloakConnectionError, KeycloakError
 
 from dapp.client import ClientError
-from dapp.i18n import t
+from dapp.i18n import current_language, t
 from dapp.views import common
 from lec.settings import get_settings
 
@@ -84,8 +84,11 @@ def _sign_out() -> None:
 
 
 def registration_url() -> str | None:
-    """Keycloak's own registration page for the dApp's client (the password never passes through the dApp); back
-    at the dApp afterwards, the newcomer signs in and asks to join a community on the Account page."""
+    """Keycloak's own registration page for the dApp's client (the password never passes through the dApp), in the
+    dApp's language. The realm verifies e-mail addresses, so Keycloak 26.7 asks there for the username, e-mail and
+    names only, mails a link, and asks for the password once the link is opened (nobody can pre-register another
+    person's address with a password of their own). Back at the dApp, the newcomer signs in (Keycloak's session:
+    no password again) and asks to join a community on the Account page."""
     if not common.oidc_configured():
         return None
     try:
@@ -108,6 +111,7 @@ def registration_url() -> str | None:
             "redirect_uri": redirect + "/",
             "code_challenge": challenge,
             "code_challenge_method": "S256",
+            "ui_locales": current_language(),  # Keycloak's pages and its e-mail in the dApp's language
         }
     )
     return f"{issuer}/protocol/openid-connect/registrations?{query}"

@@ -42,6 +42,7 @@ USERS = {
     "oscar": (("oracle-admin",), 0),
     "tina": (("token-admin",), 0),
     "audrey": (("auditor",), 9),
+    "dora": (("flexibility-buyer",), None),  # a grid operator's staff: no wallet, no community
 }
 
 

@@ -40,7 +40,9 @@ def lec(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-def bind_demo_users(database_url: str, realm: KeycloakServer, users: dict[str, tuple[tuple[str, ...], int]]) -> None:
+def bind_demo_users(
+    database_url: str, realm: KeycloakServer, users: dict[str, tuple[tuple[str, ...], int | None]]
+) -> None:
     """The demo's own binding of realm users to the simulated community (dapp.api.demo_identity), for the
     test realm's users."""
     from dapp.api.demo_identity import bind_demo_users as bind
@@ -80,6 +82,8 @@ def build_data(env: dict[str, str]) -> tuple[date, date]:
     first = last - timedelta(days=DEMO_DAYS - 1)
     lec(env, "community", "import", str(ROOT / "docs/examples/community-manifest.json"))  # as `make demo`
     lec(env, "oracle", "simulate", "--members", "8", "--days", str(DEMO_DAYS), "--start", first.isoformat())
+    # The demo's demand-response event (as `make demo-oracle`), on a day no period below is run for.
+    lec(env, "flex", "demo-event", "--community", "1", "--day", first.isoformat())
     lec(
         env, "oracle", "register-model", "--name", "lec-default", "--kind", "self-consumption", "--params", MODEL_PARAMS
     )

@@ -5,14 +5,17 @@ while the chain still verifies the community's notarised rewards."""
 
 from __future__ import annotations
 
+import os
+import re
 import secrets
 
 import pytest
 import requests
 from dapp_browser import PASSWORD, SIGN_IN, pick_language
 from playwright.sync_api import expect
-from test_dapp_browser_wallet import WAIT, connect_on_lec_network, open_page, settle
+from test_dapp_browser_wallet import WAIT, bridge, connect_on_lec_network, open_page, settle
 
+from dapp.i18n import t
 from tests.support.mail import link
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(600)]
@@ -20,12 +23,12 @@ pytestmark = [pytest.mark.services, pytest.mark.timeout(600)]
 NEWCOMER_WALLET = 9  # anvil's last account: not a member of the demo community
 
 
-@pytest.mark.skip(
-    reason="unfinished: the registration link lacked PKCE, so Keycloak sent the browser straight back to the dApp's "
-    "Home (fixed: dapp/views/signin.py now sends an S256 challenge and the registration page opens); Keycloak "
-    "26.7.3's registration form then shows no password fields in the test realm (its `passwordRequired` is not "
-    "set: to investigate the realm's registration flow), so the steps after it were not run yet"
-)
+def shot(page, name: str) -> None:
+    folder = os.environ.get("LEC_TEST_SHOTS")
+    if folder:
+        page.screenshot(path=f"{folder}/{name}.png", full_page=True)
+
+
 def test_register_join_bind_and_delete(dapp_url, demo_chain, demo_stack, realm, wallet_page):
     from sqlmodel import Session, select
 
@@ -37,27 +40,47 @@ def test_register_join_bind_and_delete(dapp_url, demo_chain, demo_stack, realm, 
     page = wallet_page(NEWCOMER_WALLET)
     page.goto(dapp_url)
     settle(page)
-    # Keycloak's own registration page, reached from the dApp's Home (Italian by default).
-    register = page.get_by_role("link", name="Crea un account")
+    # The Home says what happens (Italian by default), then Keycloak's own registration page, in Italian too.
+    expect(page.get_by_text(t("home.register_help", "it"))).to_be_visible(timeout=WAIT)
+    shot(page, "register-1-home")
+    register = page.get_by_role("link", name=t("home.register", "it"))
     page.goto(str(register.get_attribute("href")))  # the link opens a new tab; the test stays in this one
-    expect(page.get_by_role("heading", name="Register")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("heading", name="Registrati")).to_be_visible(timeout=WAIT)
     assert page.url.startswith(realm.issuer())  # Keycloak's page, not the dApp's Home (the PKCE challenge is there)
-    page.get_by_label("Username", exact=True).fill(username)
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("First name").fill("Nina")
-    page.get_by_label("Last name").fill("Nuova")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Confirm password").fill(PASSWORD)
-    page.get_by_role("button", name="Register").click()
-    page.goto(link(realm.mail.wait_for(email)))  # the verification mail's link, opened in the same browser
-    proceed = page.get_by_role("link", name="Click here to proceed")
-    if proceed.count():
-        proceed.click()
+    page.get_by_label("Nome utente").fill(username)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label(re.compile(r"^\s*Nome[\s*]*$")).fill("Nina")
+    page.get_by_label("Cognome").fill("Nuova")
+    # The realm verifies e-mail addresses, so Keycloak asks for the password only once the mailed link is opened:
+    # nobody can register someone else's address with a password of their own.
+    expect(page.locator("input[type=password]")).to_have_count(0)
+    shot(page, "register-2-keycloak-form")
+    page.get_by_role("button", name="Registrati").click()
+    expect(page.get_by_role("heading", name="Verifica l'email")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text(email)).to_be_visible()
+    shot(page, "register-3-check-your-mail")
+    message = realm.mail.wait_for(email)
+    assert "Verifica" in str(message["Subject"])  # the mail in the language the newcomer used
+    page.goto(link(message))  # the verification mail's link, opened in the same browser
+    expect(page.get_by_role("heading", name="Scegli la password")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("Scegli la password con cui accederai")).to_be_visible()  # not "change your password"
+    page.get_by_label("Nuova password").fill(PASSWORD)
+    page.get_by_label("Conferma password").fill(PASSWORD)
+    shot(page, "register-4-choose-password")
+    page.get_by_role("button", name="Invia").click()
+    page.wait_for_url(lambda url: not url.startswith(realm.issuer()), timeout=WAIT)  # Keycloak sends them back
+    account = realm.user(username)
+    assert account is not None and account["emailVerified"] and not account.get("requiredActions")
     page.goto(dapp_url)
     settle(page)
     page.get_by_role("button", name=SIGN_IN, exact=True).click()  # Keycloak's session: no password again
     expect(page.get_by_role("button", name="Esci")).to_be_visible(timeout=WAIT)
     settle(page)
+    open_page(page, t("account.title", "it"))
+    expect(page.get_by_role("button", name=t("account.join_send", "it"))).to_be_visible(timeout=WAIT)
+    expect(bridge(page)).to_have_text(t("wallet.bridge_found", "it"), timeout=WAIT)  # the wallet's status too
+    settle(page)
+    shot(page, "register-5-my-account")
     pick_language(page, "English")
     settle(page)
 

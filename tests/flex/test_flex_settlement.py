@@ -5,8 +5,11 @@ a third party, and reproduced by `lec verify` from a bundle — which fails when
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -41,6 +44,7 @@ EVENT = datetime.combine(DAY, time(18), tzinfo=ROME).astimezone(UTC)
 ENERGY = {"a": 10**17, "b": 5 * 10**16, "c": 5 * 10**16, "max_per_period": 10**21}
 FLEX = {"rate": 10**18, "min_performance_bps": 2_000, "max_per_period": 10**21}
 PARAMS_JSON = json.dumps(FLEX, sort_keys=True, separators=(",", ":"))
+VERIFY_JS = Path(__file__).resolve().parents[2] / "tools" / "verifier" / "verify.mjs"
 
 
 # ------------------------------------------------------------------------------------------------ pure rules
@@ -306,6 +310,146 @@ def test_verify_fails_when_a_flexibility_leaf_is_tampered(chain, published, chan
     checks = verify_bundle(bundle, chain["w3"])
     assert not checks[-1].ok and checks[-1].name == failing, checks[-1]
     assert all(c.ok for c in checks[:-1])
+
+
+# ---------------------------------------------------------- the JavaScript verifier agrees (tools/verifier)
+
+
+def _flex_field(path: str, value) -> Callable[[dict], None]:
+    """Sets `bundle["flexibility"][...path]` to `value(old)`."""
+
+    def change(bundle: dict) -> None:
+        *parents, last = path.split(".")
+        node = bundle["flexibility"]
+        for key in parents:
+            node = node[int(key)] if key.isdigit() else node[key]
+        index: int | str = int(last) if last.isdigit() else last
+        node[index] = value(node[index])
+
+    return change
+
+
+def _bump(x):
+    return "0x" + ("0" if x[2] != "0" else "1") + x[3:]
+
+
+def _both_amounts(delta: int) -> Callable[[dict], None]:
+    """The flexibility reward and the leaf raised together: the energy part stays as recomputed."""
+
+    def change(bundle: dict) -> None:
+        bundle["flexibility"]["reward"] = str(int(bundle["flexibility"]["reward"]) + delta)
+        bundle["reward"]["amount"] = bundle["reward"]["leaf"][1] = str(int(bundle["reward"]["amount"]) + delta)
+
+    return change
+
+
+def _set_top(key: str, value) -> Callable[[dict], None]:
+    def change(bundle: dict) -> None:
+        bundle[key] = value
+
+    return change
+
+
+# (case, member, change, the check both verifiers must name)
+JS_CASES = [
+    ("delivered", 1, _flex_field("events.0.delivered.0", lambda v: v + 1), "flex-leaf"),
+    ("metered", 1, _flex_field("events.0.metered.1", lambda _: 0), "flex-leaf"),
+    ("baseline", 1, _flex_field("events.0.baseline.2", lambda v: v + 100), "flex-leaf"),
+    ("dispatched", 1, _flex_field("events.0.dispatched.3", lambda v: v - 1), "flex-leaf"),
+    ("series-length", 1, _flex_field("events.0.baseline", lambda v: v[:-1]), "flex-leaf"),
+    ("event-salt", 1, _flex_field("events.0.salt", lambda _: "0x" + "22" * 32), "flex-leaf"),
+    ("event-key", 1, _flex_field("events.0.event", lambda v: v + "x"), "flex-leaf"),
+    ("event-start", 1, _flex_field("events.0.start", lambda v: v + 900), "flex-leaf"),
+    ("event-leaf", 1, _flex_field("events.0.leaf.1", _bump), "flex-leaf"),
+    ("event-proof", 1, _flex_field("events.0.proof.0", _bump), "flex-leaf"),
+    ("uncapped-total", 1, _flex_field("uncappedTotal", lambda v: v + 1), "flex-leaf"),
+    ("total", 1, _flex_field("total", lambda v: v - 1), "flex-leaf"),
+    ("event-leaves", 1, _flex_field("eventLeaves", lambda v: v + 1), "flex-leaf"),
+    ("period-leaf", 1, _flex_field("periodLeaf.0", _bump), "flex-leaf"),
+    ("period-proof", 1, _flex_field("periodProof.0", _bump), "flex-leaf"),
+    ("events-withheld", 1, _flex_field("events", lambda _: []), "flex-reward"),
+    ("flex-reward-plus", 1, _flex_field("reward", lambda v: str(int(v) + 10**18)), "flex-reward"),
+    ("flex-reward-minus-one", 1, _flex_field("reward", lambda v: str(int(v) - 1)), "flex-reward"),
+    ("flex-reward-zero", 1, _flex_field("reward", lambda _: "0"), "flex-reward"),
+    ("leaf-and-flex-raised", 1, _both_amounts(1), "flex-reward"),
+    ("reward-leaf-removed", 1, _set_top("reward", None), "flex-reward"),
+    ("flexibility-removed", 1, _set_top("flexibility", None), "reward"),
+    ("under-the-floor-paid", 4, _flex_field("reward", lambda _: "1"), "flex-reward"),
+    ("model-params", 1, _flex_field("model.params", lambda v: v.replace("2000", "0")), "flex-model"),
+    ("model-hash", 1, _flex_field("model.paramsHash", lambda _: "0x" + "44" * 32), "flex-model"),
+    ("model-id-energy", 1, _flex_field("model.id", lambda v: v - 1), "flex-model"),
+    ("model-id-none", 1, _flex_field("model.id", lambda v: v + 5), "flex-model"),
+]
+
+
+def test_the_javascript_verifier_agrees_on_flexibility_bundles(chain, published, tmp_path):
+    """tools/verifier runs the same flexibility checks as `lec verify`: the same verdict and the same failing
+    check on honest bundles (a rewarded member, one under the performance floor, one opted out) and on each
+    tampered flexibility field."""
+    node = shutil.which("node")
+    assert node, "node is missing: Node 20 is needed for tools/verifier"
+    honest = {i: _bundle(chain, chain["members"][i].address) for i in (0, 1, 4, 5)}
+    named: dict[str, tuple[dict, str | None]] = {f"honest-{i}": (b, None) for i, b in honest.items()}
+    for case, member, change, failing in JS_CASES:
+        bundle = json.loads(json.dumps(honest[member]))
+        change(bundle)
+        named[case] = (bundle, failing)
+    paths = []
+    for name, (bundle, _) in named.items():
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps(bundle))
+    js = subprocess.run(
+        [node, str(VERIFY_JS), *map(str, paths), "--rpc", chain["url"], "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    lines = [json.loads(line) for line in js.stdout.splitlines()]
+    assert [line["bundle"] for line in lines] == list(map(str, paths)), js.stderr
+    for (name, (bundle, failing)), line in zip(named.items(), lines, strict=True):
+        python = verify_bundle(bundle, chain["w3"])
+        py_failed = None if all(c.ok for c in python) else python[-1].name
+        assert (py_failed, line["failed"]) == (failing, failing), (name, python[-1], line["checks"][-1])
+        assert [c.name for c in python] == [c["name"] for c in line["checks"]], name
+    flex_checks = ["flex-model", "flex-leaf", "flex-reward"]
+    names = [c["name"] for c in lines[0]["checks"]]
+    assert names[names.index("data-leaf") + 1 :] == [*flex_checks, "reward", "reward-leaf"]
+    energy, flex = re.search(r"\((\d+) energy \+ (\d+) flexibility\)", lines[0]["checks"][-2]["detail"]).groups()
+    assert int(energy) + int(flex) == int(honest[0]["reward"]["amount"]) and int(energy) > 0  # member 0 earns both
+    assert int(honest[0]["flexibility"]["reward"]) > 0 and honest[4]["flexibility"]["reward"] == "0"
+    assert honest[5]["flexibility"]["events"] == []  # opted out: no event leaf
+
+
+def _js_period(chain, folder: Path, bundles: list[dict]) -> dict:
+    paths = []
+    for i, bundle in enumerate(bundles):
+        paths.append(folder / f"member-{i}.json")
+        paths[-1].write_text(json.dumps(bundle))
+    result = subprocess.run(
+        [shutil.which("node") or "node", str(VERIFY_JS), *map(str, paths), "--period", "--rpc", chain["url"], "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    period = json.loads(result.stdout.splitlines()[-1])
+    assert period["bundle"] == "period" and result.returncode == (0 if period["ok"] else 1), result.stdout
+    return period
+
+
+def test_the_javascript_verifier_rebuilds_a_flexibility_period_from_every_bundle(chain, published, tmp_path):
+    """With every member's bundle (`--period`) the data tree is rebuilt with the event and period leaves, and the
+    flexibility rewards are exactly their split; a member left out or counted twice is caught."""
+    bundles = [_bundle(chain, m.address) for m in chain["members"]]
+    whole = _js_period(chain, tmp_path, bundles)
+    assert whole["ok"], whole
+    assert "9 device, 6 flexibility" in whole["checks"][1]["detail"]  # 5 event leaves and the period leaf
+    assert _js_period(chain, tmp_path, bundles[1:])["failed"] == "period-roots"  # a rewarded member left out
+    assert _js_period(chain, tmp_path, [*bundles, bundles[0]])["failed"] == "period-bundles"  # a member twice
+    # A tampered flexibility total fails its own bundle's checks: then the period is not checked at all.
+    other = json.loads(json.dumps(bundles))
+    other[2]["flexibility"]["total"] += 1
+    refused = _js_period(chain, tmp_path, other)
+    assert refused["failed"] is None and refused["error"].startswith("a bundle failed its own checks")
 
 
 def test_a_member_claims_its_flex_reward_once_and_a_third_party_cannot(chain, published):

@@ -48,14 +48,16 @@ export async function verify(bundle, rpc) {
 /** Run `list` in order against `ctx`; stop at the first check that fails. */
 async function runChecks(list, ctx, rpc) {
   const checks = [];
-  for (const [name, check] of list) {
+  for (const [name, check, applies] of list) {
     if (name === 'record') Object.assign(ctx, contracts(ctx.provider, ctx.bundle.contracts));
     try {
+      if (applies && !applies(ctx)) continue;
       checks.push({ name, ok: true, detail: await check(ctx) });
     } catch (err) {
       if (err instanceof CheckFailed) {
-        checks.push({ name, ok: false, detail: err.message });
-        return { ok: false, checks, failed: name, error: null };
+        const failed = err.check ?? name;
+        checks.push({ name: failed, ok: false, detail: err.message });
+        return { ok: false, checks, failed, error: null };
       }
       if (unreachable(err)) {
         const error = `Cannot reach the chain node at ${rpc} (${err.shortMessage ?? err.message}): check --rpc`;

@@ -15,9 +15,12 @@ from typing import Any
 import streamlit as st
 import streamlit.components.v1 as components
 
+from dapp.i18n import t
+
 _FRONTEND = Path(__file__).parent / "frontend"
 _bridge = components.declare_component("lec_wallet", path=str(_FRONTEND))
 
+BRIDGE_TEXTS = ("missing", "found", "connected", "chain", "on_lec", "not_lec")
 PENDING_KEY = "wallet_pending"
 ANSWERS_KEY = "wallet_answers"
 STATE_KEY = "wallet_state"
@@ -112,7 +115,9 @@ def render_bridge(chain_id: int, key: str = "lec_wallet") -> WalletState:
     """Renders the bridge (once per run), forwards the pending request and files the wallet's answer."""
     pending = st.session_state.get(PENDING_KEY)
     request = {k: pending[k] for k in ("id", "method", "params")} if pending else None
-    raw = _bridge(request=request, chain_id_hex=hex(chain_id), key=key, default=None)
+    # The bridge's own status line in the dApp's language (the frame keeps English words as a fallback).
+    texts = {name: t(f"wallet.bridge_{name}") for name in BRIDGE_TEXTS}
+    raw = _bridge(request=request, chain_id_hex=hex(chain_id), texts=texts, key=key, default=None)
     current = parse_state(raw)
     st.session_state[STATE_KEY] = current
     result = (raw or {}).get("result")

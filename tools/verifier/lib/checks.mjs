@@ -8,15 +8,26 @@ import { notaryInterface } from './chain.mjs';
 import { parseParams } from './json.mjs';
 import { periodGrid } from './period.mjs';
 import { allowedAmounts, uncappedReward } from './rewards.mjs';
+import { FLEX_KIND, checkFlexParams, delivered, eventLeaf, eventReward, periodLeaf } from './flex.mjs';
 
 export const FORMAT = 'lec-proof-bundle';
 export const VERSION = 1;
 
-export class CheckFailed extends Error {}
+/** A check that does not hold; `check` names another check when that one is the failing one (as `lec verify`
+ * decides an event's delivery rule, a `flex-reward` matter, inside its loop over the event leaves). */
+export class CheckFailed extends Error {
+  constructor(detail, check = null) {
+    super(detail);
+    this.check = check;
+  }
+}
 
-const fail = (detail) => {
-  throw new CheckFailed(detail);
+const fail = (detail, check = null) => {
+  throw new CheckFailed(detail, check);
 };
+
+/** Only a bundle of a period with demand-response events has a `flexibility` section (docs/proofs.md §8). */
+const hasFlex = ({ bundle }) => Boolean(bundle.flexibility);
 const same = (a, b) => String(a).toLowerCase() === String(b).toLowerCase();
 const hex = (x) => String(x).toLowerCase();
 
@@ -30,7 +41,8 @@ async function call(what, fn) {
   }
 }
 
-/** The checks, each `[name, async (ctx) => detail]`; ctx carries the bundle, the chain and what earlier checks read. */
+/** The checks, each `[name, async (ctx) => detail, applies?]` (a check whose `applies(ctx)` is false is not run);
+ * ctx carries the bundle, the chain and what earlier checks read. */
 export const CHECKS = [
   [
     'format',
@@ -172,6 +184,85 @@ export const CHECKS = [
     },
   ],
   [
+    'flex-model',
+    async (ctx) => {
+      const { bundle, models } = ctx;
+      const m = bundle.flexibility.model;
+      const onChain = await call(`RewardModels.model(${m.id})`, () => models.model(m.id));
+      if (onChain.kind !== FLEX_KIND) fail(`model ${m.id} is of kind ${onChain.kind}, not ${FLEX_KIND}`);
+      if (onChain.params !== m.params) fail(`model ${m.id}'s parameters on chain differ from the bundle's`);
+      const hash = keccak256(toUtf8Bytes(onChain.params));
+      if (!same(hash, onChain.paramsHash)) fail(`model ${m.id}'s parameters do not hash to its paramsHash`);
+      if (!same(m.paramsHash ?? '', onChain.paramsHash))
+        fail(`the bundle's flexibility paramsHash is not model ${m.id}'s paramsHash`);
+      try {
+        ctx.flexParams = checkFlexParams(parseParams(onChain.params));
+      } catch (err) {
+        fail(`model ${m.id} is not a valid flexibility model: ${err.message}`);
+      }
+      ctx.flexModelId = BigInt(m.id);
+      ctx.flexParamsHash = onChain.paramsHash;
+      return `flexibility model ${m.id} (version ${onChain.version}) parameters match`;
+    },
+    hasFlex,
+  ],
+  [
+    'flex-leaf',
+    async (ctx) => {
+      const { bundle, record, notary, flexModelId, flexParamsHash } = ctx;
+      const { communityId, periodId, notarisation } = bundle;
+      const f = bundle.flexibility;
+      const proven = async (leaf, proof, what) => {
+        if (!StandardMerkleTree.verify(record.dataRoot, ['bytes32', 'bytes32'], leaf, proof))
+          fail(`${what} is not in the notarised data tree`);
+        if (!(await notary.verifyDataLeaf(communityId, periodId, notarisation.version, leaf[0], leaf[1], proof)))
+          fail(`Notary.verifyDataLeaf refuses ${what}`);
+      };
+      const again = periodLeaf(periodId, flexModelId, flexParamsHash, f.uncappedTotal, f.total, f.eventLeaves);
+      if (f.periodLeaf.length !== 2 || !same(again[0], f.periodLeaf[0]) || !same(again[1], f.periodLeaf[1]))
+        fail("the flexibility totals do not give the bundle's flexibility period leaf");
+      await proven(again, f.periodProof, 'the flexibility period leaf');
+      let uncapped = 0n;
+      for (const e of f.events) {
+        const series = ['baseline', 'metered', 'dispatched', 'delivered'].map((k) => e[k].map(BigInt));
+        if (new Set(series.map((x) => x.length)).size !== 1)
+          fail(`event ${e.event}: baseline, metered, dispatched and delivered differ in length`);
+        const leaf = eventLeaf(e.salt, e.event, bundle.member.account, periodId, e.start, flexModelId, ...series);
+        if (e.leaf.length !== 2 || !same(leaf[0], e.leaf[0]) || !same(leaf[1], e.leaf[1]))
+          fail(`salt and series of event ${e.event} do not give the bundle's leaf`);
+        await proven(leaf, e.proof, `the leaf of event ${e.event}`);
+        const [baseline, metered, dispatched, given] = series;
+        const rule = delivered(baseline, metered, dispatched);
+        if (rule.some((x, t) => x !== given[t]))
+          fail(`event ${e.event}: the delivery is not min(max(baseline − metered, 0), dispatched)`, 'flex-reward');
+        uncapped += eventReward(ctx.flexParams, dispatched, given);
+      }
+      ctx.flexUncapped = uncapped;
+      return `${f.events.length} event leaf(s) and the flexibility period leaf proven against dataRoot`;
+    },
+    hasFlex,
+  ],
+  [
+    'flex-reward',
+    async (ctx) => {
+      const { bundle, flexParams, flexUncapped } = ctx;
+      const f = bundle.flexibility;
+      const amount = BigInt(f.reward);
+      const U = BigInt(f.uncappedTotal);
+      const { capped, amounts } = allowedAmounts(flexUncapped, U, flexParams.max_per_period);
+      if (!amounts.includes(amount)) {
+        fail(
+          `recomputed ${amounts.join(' or ')}${capped ? ` (capped: ${flexUncapped} of ${U} scaled to ${flexParams.max_per_period})` : ''}, the bundle says ${amount}`,
+        );
+      }
+      const leafAmount = bundle.reward ? BigInt(bundle.reward.amount) : 0n;
+      if (amount > leafAmount) fail(`the reward leaf (${leafAmount}) is below the flexibility reward ${amount}`);
+      ctx.flexAmount = amount;
+      return `recomputed flexibility reward ${amount} token units`;
+    },
+    hasFlex,
+  ],
+  [
     'reward',
     async (ctx) => {
       const { bundle, params } = ctx;
@@ -183,18 +274,22 @@ export const CHECKS = [
         devices: bundle.devices,
         aggregates: bundle.aggregates,
       });
-      const amount = bundle.reward ? BigInt(bundle.reward.amount) : 0n;
+      const leafAmount = bundle.reward ? BigInt(bundle.reward.amount) : 0n;
+      ctx.amount = leafAmount;
+      // With flexibility (§8) the leaf is energy + flexibility reward: the energy part is what is left.
+      const flex = ctx.flexAmount ?? 0n;
+      const amount = leafAmount - flex;
       const U = BigInt(bundle.aggregates.uncappedTotal);
       const { capped, amounts } = allowedAmounts(u, U, params.max_per_period);
-      ctx.amount = amount;
       if (!amounts.includes(amount)) {
         fail(
-          `recomputed ${amounts.join(' or ')}${capped ? ` (capped: ${u} of ${U} scaled to ${params.max_per_period})` : ''}, the leaf says ${amount}`,
+          `recomputed ${amounts.join(' or ')}${capped ? ` (capped: ${u} of ${U} scaled to ${params.max_per_period})` : ''}, the leaf says ${amount}${bundle.flexibility ? ` after its flexibility reward ${flex}` : ''}`,
         );
       }
+      const parts = bundle.flexibility ? ` (${amount} energy + ${flex} flexibility)` : '';
       return capped
-        ? `capped reward ${amount} token units: ${u} of ${U} scaled to ${params.max_per_period} (floor ${amounts[0]})`
-        : `recomputed reward ${amount} token units`;
+        ? `capped reward ${leafAmount} token units${parts}: ${u} of ${U} scaled to ${params.max_per_period} (floor ${amounts[0]})`
+        : `recomputed reward ${leafAmount} token units${parts}`;
     },
   ],
   [

@@ -7,6 +7,7 @@ import { getAddress } from 'ethers';
 import { CheckFailed } from './checks.mjs';
 import { parseParams } from './json.mjs';
 import { hourly, largestRemainder, memberSeries, uncappedReward } from './rewards.mjs';
+import { eventReward } from './flex.mjs';
 
 const ZERO = `0x${'00'.repeat(32)}`;
 const fail = (detail) => {
@@ -14,6 +15,10 @@ const fail = (detail) => {
 };
 const canon = (x) => JSON.stringify(x, (_, v) => (typeof v === 'bigint' ? v.toString() : v));
 const sameList = (mine, theirs) => mine.length === theirs.length && mine.every((x, k) => x === BigInt(theirs[k]));
+/** The community part of a bundle's flexibility section (docs/proofs.md §8), the same in every member's bundle. */
+const flexCommunity = (f) =>
+  f ? { model: f.model, uncappedTotal: f.uncappedTotal, total: f.total, eventLeaves: f.eventLeaves, periodLeaf: f.periodLeaf } : null;
+const flexReward = (b) => (b.flexibility ? BigInt(b.flexibility.reward) : 0n);
 
 export const PERIOD_CHECKS = [
   [
@@ -33,6 +38,9 @@ export const PERIOD_CHECKS = [
         const odd = bundles.find((b) => canon(b[key]) !== canon(first[key]));
         if (odd) fail(`the bundle of ${odd.member.account} has another ${key}`);
       }
+      const flex = canon(flexCommunity(first.flexibility));
+      const odd = bundles.find((b) => canon(flexCommunity(b.flexibility)) !== flex);
+      if (odd) fail(`the bundle of ${odd.member.account} has other flexibility totals`);
       const accounts = new Set(bundles.map((b) => getAddress(b.member.account)));
       if (accounts.size !== bundles.length) fail('two bundles are of the same member');
       return `${bundles.length} bundles of community ${first.communityId}, period ${first.periodId}, version ${first.notarisation.version}`;
@@ -43,17 +51,22 @@ export const PERIOD_CHECKS = [
     async ({ bundles }) => {
       const { record } = bundles[0];
       const data = bundles.flatMap((b) => b.devices.map((d) => [d.leaf[0], d.leaf[1]]));
+      // With flexibility (§8) the data tree also holds every (event, member) leaf and one period leaf.
+      const flex = bundles.flatMap((b) => (b.flexibility?.events ?? []).map((e) => [e.leaf[0], e.leaf[1]]));
+      if (bundles[0].flexibility) flex.push([...bundles[0].flexibility.periodLeaf]);
+      data.push(...flex);
       if (data.length !== Number(record.leafCount))
-        fail(`the bundles hold ${data.length} device leaves, the record ${record.leafCount}`);
+        fail(`the bundles hold ${data.length} data leaves, the record ${record.leafCount}`);
       const dataRoot = data.length ? StandardMerkleTree.of(data, ['bytes32', 'bytes32']).root : ZERO;
-      if (dataRoot !== String(record.dataRoot).toLowerCase()) fail(`the device leaves build ${dataRoot}, not dataRoot`);
+      if (dataRoot !== String(record.dataRoot).toLowerCase()) fail(`the data leaves build ${dataRoot}, not dataRoot`);
       const rewards = bundles
         .filter((b) => b.reward)
         .map((b) => [getAddress(b.member.account), BigInt(b.reward.amount)]);
       const rewardsRoot = rewards.length ? StandardMerkleTree.of(rewards, ['address', 'uint256']).root : ZERO;
       if (rewardsRoot !== String(record.rewardsRoot).toLowerCase())
         fail(`the reward leaves build ${rewardsRoot}, not rewardsRoot`);
-      return `both trees rebuilt from ${data.length} device and ${rewards.length} reward leaves`;
+      const kinds = flex.length ? `${data.length - flex.length} device, ${flex.length} flexibility` : `${data.length} device`;
+      return `both trees rebuilt from ${kinds} and ${rewards.length} reward leaves`;
     },
   ],
   [
@@ -102,15 +115,40 @@ export const PERIOD_CHECKS = [
       if (U !== BigInt(aggregates.uncappedTotal))
         fail(`the members' rewards add up to ${U}, uncappedTotal is ${aggregates.uncappedTotal}`);
       const split = largestRemainder(u, params.max_per_period);
+      const flexSplit = flexibilitySplit(bundles);
       for (const b of bundles) {
         const account = getAddress(b.member.account);
-        const amount = b.reward ? BigInt(b.reward.amount) : 0n;
+        // A leaf is the energy reward plus the flexibility reward (§8).
+        const amount = (b.reward ? BigInt(b.reward.amount) : 0n) - flexReward(b);
         if (amount !== split.get(account)) fail(`${account} is paid ${amount}, the split gives ${split.get(account)}`);
+        if (flexReward(b) !== (flexSplit.get(account) ?? 0n))
+          fail(`${account}'s flexibility reward is ${flexReward(b)}, the split gives ${flexSplit.get(account)}`);
       }
-      const total = [...split.values()].reduce((a, b) => a + b, 0n);
+      const total = [...split.values(), ...flexSplit.values()].reduce((a, b) => a + b, 0n);
       if (total !== BigInt(record.totalRewards))
         fail(`the rewards add up to ${total}, totalRewards is ${record.totalRewards}`);
       return `${bundles.length} rewards are exactly the split of ${U > params.max_per_period ? `the cap ${params.max_per_period}` : `${U}`}`;
     },
   ],
 ];
+
+/** Every member's flexibility reward: its events' rewards summed, Σ equal to the period leaf's uncappedTotal,
+ * split over the flexibility budget as energy rewards are (largest remainders, ties to the lower address). */
+function flexibilitySplit(bundles) {
+  const f = bundles[0].flexibility;
+  if (!f) return new Map();
+  const params = parseParams(f.model.params);
+  const u = new Map();
+  for (const b of bundles) {
+    const events = b.flexibility.events;
+    const mine = events.reduce((a, e) => a + eventReward(params, e.dispatched.map(BigInt), e.delivered.map(BigInt)), 0n);
+    u.set(getAddress(b.member.account), mine);
+  }
+  const U = [...u.values()].reduce((a, b) => a + b, 0n);
+  if (U !== BigInt(f.uncappedTotal))
+    fail(`the members' flexibility rewards add up to ${U}, the flexibility uncappedTotal is ${f.uncappedTotal}`);
+  const split = largestRemainder(u, params.max_per_period);
+  const total = [...split.values()].reduce((a, b) => a + b, 0n);
+  if (total !== BigInt(f.total)) fail(`the flexibility rewards add up to ${total}, the period leaf says ${f.total}`);
+  return split;
+}
