@@ -104,10 +104,6 @@ def test_an_expired_token_is_refused(keycloak, database_url, new_user):
         _reject(client, token, "expired")
 
 
-@pytest.mark.skip(
-    reason="`nbf` is enforced by the API hardening branch (issue 17, hardening item 4, dapp/api/security.py); "
-    "on main a token that is not valid yet is accepted (checked: 200). Remove this mark once that branch is merged."
-)
 def test_a_token_not_valid_yet_is_refused(client, keycloak, new_user):
     now = int(time.time())
     _reject(client, keycloak.forge(new_user("token-holder"), nbf=now + 365 * 86400, iat=now))
