@@ -38,9 +38,7 @@ MODELS = "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512"
 BELOW = "0x0000000000000000000000000000000000001234"  # sorts below the Notary's address
 ABOVE = "0xffffffffffffffffffffffffffffffffffff0001"  # sorts above it
 COMMUNITY, PERIOD, VERSION, BLOCK = 7, 20261025, 1, 42
-NOTARISED = keccak(
-    text="PeriodNotarised(uint256,uint256,uint256,bytes32,bytes32,bytes32,uint256,uint256,uint256)"
-)
+NOTARISED = keccak(text="PeriodNotarised(uint256,uint256,uint256,bytes32,bytes32,bytes32,uint256,uint256,uint256)")
 CORRECTED = keccak(text="PeriodCorrected(uint256,uint256,uint256,uint256,string)")
 
 
@@ -59,7 +57,11 @@ def _notarised(address: str, community: int, period: int, version: int) -> dict[
 
 def _corrected(address: str, community: int, period: int, version: int) -> dict[str, Any]:
     data = encode(["uint256", "uint256", "string"], [version, version - 1, "meter re-read"])
-    return {"address": address, "topics": ["0x" + CORRECTED.hex(), _word(community), _word(period)], "data": "0x" + data.hex()}
+    return {
+        "address": address,
+        "topics": ["0x" + CORRECTED.hex(), _word(community), _word(period)],
+        "data": "0x" + data.hex(),
+    }
 
 
 # case → (the logs of its transaction, the check both verifiers must fail at)
