@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from data_world import NOW, World, build_world
 
-from lec.db.enums import AnomalyReason
+from lec.db.enums import AnomalyReason, FlowQuantity
 from lec.db.session import get_engine, init_db
 from oracle.ingest.store import load_catalogue
-from oracle.validation import Reading, Rejection, validate
+from oracle.validation import Catalogue, DeviceInfo, Reading, Rejection, validate
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +73,64 @@ def test_a_refused_payload_with_a_nan_is_kept_as_json_text() -> None:
     """Mutant `allow_nan=True` → `False` in `payload_text`: the stored payload fell back to Python's repr."""
     rejection = Rejection(AnomalyReason.MALFORMED, "m", {"energy_wh": float("nan"), "device": "IT001"})
     assert rejection.payload_text() == '{"energy_wh": NaN, "device": "IT001"}'
+
+
+# ---- found by the full run of 2026-11-30 (docs/testing.md, "Scores") ----
+
+_POD = "IT001E00000001"
+_OTHER = "IT001E00000002"
+
+
+def _catalogue(quantity: FlowQuantity = FlowQuantity.EXCHANGE, max_power_w: float | None = 3000.0) -> Catalogue:
+    """One device (id 11, community 3, flow 21) of the given quantity and maximum power, written by hand."""
+    info = DeviceInfo(11, _POD, 3, 21, frozenset({21}), max_power_w=max_power_w)
+    return Catalogue(communities={3, 4}, devices={_POD: info}, flows={21: quantity})
+
+
+def _raw(**fields) -> dict:
+    return {"device": _POD, "timestamp": (NOW - timedelta(hours=1)).isoformat(), "energy_wh": 12.0, **fields}
+
+
+@pytest.mark.parametrize(
+    ("power", "accepted"),
+    [
+        (1500.0, True),
+        (3000.0, True),
+        (-3000.0, True),
+        (-2999.0, True),
+        (3000.5, False),
+        (-3000.5, False),
+        (-9e6, False),
+    ],
+)
+def test_active_power_within_the_devices_maximum_either_way_is_accepted(power: float, accepted: bool) -> None:
+    """Mutant `abs(power) > info.max_power_w` → `<` (every power under the maximum refused, above accepted);
+    also `>=` (the maximum itself refused) and a dropped `abs` (an injection of any power accepted). An
+    exchange meter's power is + withdrawing, − injecting: both directions are bounded by the same 3 kW."""
+    result = validate(_raw(power_active_w=power), _catalogue(), NOW)
+    assert isinstance(result, Reading) is accepted, result
+    if accepted:
+        assert isinstance(result, Reading) and result.power_active_w == power
+    else:
+        assert isinstance(result, Rejection) and result.reason == AnomalyReason.OUT_OF_BOUNDS
+        assert result.message.startswith(f"'power_active_w' {power} exceeds device '{_POD}'")
+        assert result.message.endswith("maximum power 3000.0 W.")
+
+
+def test_a_device_without_a_maximum_power_takes_any_power() -> None:
+    result = validate(_raw(power_active_w=1e7), _catalogue(max_power_w=None), NOW)
+    assert isinstance(result, Reading) and result.power_active_w == 1e7
+
+
+def test_a_refused_reading_of_a_known_device_names_the_device_and_its_community() -> None:
+    """Mutants `… if device_ref else None` → `if not device_ref` in `_known_id` and `_known_community`: the
+    anomaly of a registered device (here a reading from the future) lost its device and community, so the
+    community's admin never saw it."""
+    refused = validate(_raw(timestamp=(NOW + timedelta(hours=1)).isoformat()), _catalogue(), NOW)
+    assert isinstance(refused, Rejection) and refused.reason == AnomalyReason.FUTURE_TIMESTAMP
+    assert (refused.device_ref, refused.device_id, refused.community_id) == (_POD, 11, 3)
+    unknown = validate({**_raw(), "device": _OTHER}, _catalogue(), NOW)
+    assert isinstance(unknown, Rejection) and unknown.reason == AnomalyReason.UNKNOWN_DEVICE
+    assert (unknown.device_ref, unknown.device_id, unknown.community_id) == (_OTHER, None, None)
+    nameless = validate({"timestamp": NOW.isoformat(), "energy_wh": 1.0}, _catalogue(), NOW)
+    assert isinstance(nameless, Rejection) and (nameless.device_ref, nameless.device_id) == (None, None)
