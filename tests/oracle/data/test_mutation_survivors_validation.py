@@ -134,3 +134,62 @@ def test_a_refused_reading_of_a_known_device_names_the_device_and_its_community(
     assert (unknown.device_ref, unknown.device_id, unknown.community_id) == (_OTHER, None, None)
     nameless = validate({"timestamp": NOW.isoformat(), "energy_wh": 1.0}, _catalogue(), NOW)
     assert isinstance(nameless, Rejection) and (nameless.device_ref, nameless.device_id) == (None, None)
+
+
+def _bounded(low: float | None, high: float | None) -> Catalogue:
+    info = DeviceInfo(11, _POD, 3, 21, frozenset({21, 22}), min_energy_wh=low, max_energy_wh=high)
+    return Catalogue(communities={3}, devices={_POD: info}, flows={21: FlowQuantity.EXCHANGE, 22: FlowQuantity.LOAD})
+
+
+@pytest.mark.parametrize(
+    ("energy", "accepted"),
+    [(-250.0, True), (-250.5, False), (-1000.0, False), (0.0, True), (800.0, True), (800.5, False)],
+)
+def test_energy_within_the_devices_configured_range_including_its_ends(energy: float, accepted: bool) -> None:
+    """Mutant `energy < low` → `energy == low` in `_check_bounds`: a reading below the device's minimum was
+    accepted (and one exactly at it refused). The range [−250, 800] Wh is inclusive at both ends."""
+    result = validate(_raw(energy_wh=energy), _bounded(-250.0, 800.0), NOW)
+    assert isinstance(result, Reading) is accepted, result
+    if not accepted:
+        assert isinstance(result, Rejection) and result.reason == AnomalyReason.OUT_OF_BOUNDS
+        assert f"'energy_wh' {energy} is outside device" in result.message and "[-250.0, 800.0] Wh" in result.message
+
+
+def test_a_reading_may_name_any_flow_of_its_device_and_no_other() -> None:
+    """Mutant `flow_id not in info.flow_ids` → `not flow_id not in …`: a named flow of the device was refused
+    and a flow of another device accepted. Flow 22 (the device's load) is not its default 21."""
+    named = validate(_raw(flow=22), _bounded(None, None), NOW)
+    assert isinstance(named, Reading) and named.flow_id == 22
+    as_text = validate(_raw(flow="22"), _bounded(None, None), NOW)
+    assert isinstance(as_text, Reading) and as_text.flow_id == 22
+    default = validate(_raw(), _bounded(None, None), NOW)
+    assert isinstance(default, Reading) and default.flow_id == 21
+    foreign = validate(_raw(flow=23), _bounded(None, None), NOW)
+    assert isinstance(foreign, Rejection) and foreign.reason == AnomalyReason.UNKNOWN_FLOW
+    assert foreign.message == f"Flow 23 is not a flow of device '{_POD}'; use one of [21, 22]."
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_a_non_finite_unix_timestamp_is_told_it_is_not_finite(value: float) -> None:
+    """Mutant `isinstance(value, float) and not isfinite` → `not isinstance(…)`: an infinite or NaN timestamp
+    (JSON's Infinity, NaN) fell through to the clock's conversion and got the wrong reason and sentence."""
+    refused = validate(_raw(timestamp=value), _bounded(None, None), NOW)
+    assert isinstance(refused, Rejection) and refused.reason == AnomalyReason.NOT_FINITE
+    assert refused.message == f"'timestamp' is {value}; send ISO 8601 or Unix seconds."
+
+
+def test_an_integer_timestamp_beyond_any_date_is_refused_not_raised() -> None:
+    """The same mutant made `math.isfinite` see integers: one beyond any float raised OverflowError out of
+    `validate` (a crashed ingestion instead of an anomaly)."""
+    refused = validate(_raw(timestamp=10**400), _bounded(None, None), NOW)
+    assert isinstance(refused, Rejection) and refused.reason == AnomalyReason.WRONG_TYPE
+    assert "is not a representable Unix time" in refused.message
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:00-14:00"])
+def test_an_iso_timestamp_outside_the_years_1_to_9999_in_utc_is_refused_with_a_sentence(value: str) -> None:
+    """Mutant `except OverflowError` → another exception in `parse_timestamp`: a valid ISO date whose UTC
+    instant falls in year 0 or 10000 raised out of `validate`."""
+    refused = validate(_raw(timestamp=value), _bounded(None, None), NOW)
+    assert isinstance(refused, Rejection) and refused.reason == AnomalyReason.WRONG_TYPE
+    assert refused.message == f"'timestamp' {value!r} falls outside the years 1 to 9999 in UTC."
