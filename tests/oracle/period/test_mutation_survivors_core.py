@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from oracle.rewards.models import MemberEnergy, RewardModel, member_uncapped
 
@@ -103,6 +104,42 @@ def test_one_cluster_and_one_cluster_per_curve_are_both_allowed():
     assert one.labels.tolist() == [0, 0, 0] and one.sizes.tolist() == [3]
     every = cluster_curves(curves, 3, "l1")
     assert sorted(every.labels.tolist()) == [0, 1, 2] and every.sizes.tolist() == [1, 1, 1]
+
+
+def test_one_l1_cluster_is_centred_on_the_component_wise_median():
+    """Mutants of `_kmedians`'s initial labels `-1` → `not 1` (all 0: with every curve in cluster 0 at once the
+    loop stopped before moving the centroid) and `metric == "euclidean"` → `>=` ("l1" sorts after it: L1 ran
+    k-means). Three curves [0, 0], [1, 5], [4, 2]: the start is the middle curve by daily energy (totals 0, 6, 6,
+    rank ⌊3/2⌋ = 1: [1, 5]); the median of the three, slot by slot, is [1, 2] (the mean would be [5/3, 7/3])."""
+    from oracle.cluster import cluster_curves
+
+    curves = np.array([[0.0, 0.0], [1.0, 5.0], [4.0, 2.0]])
+    l1 = cluster_curves(curves, 1, "l1")
+    assert l1.centroids.tolist() == [[1.0, 2.0]] and l1.labels.tolist() == [0, 0, 0]
+    euclidean = cluster_curves(curves, 1, "euclidean")
+    assert np.allclose(euclidean.centroids, [[5 / 3, 7 / 3]])
+    assert np.allclose(l1.mean_curves, [[5 / 3, 7 / 3]])  # the reported mean curve is a mean either way
+
+
+def test_an_unknown_metric_is_refused_whatever_its_name_sorts_after():
+    """Mutants `metric == "euclidean"` → `>=` and `metric == "l1"` → `>=`: a name sorting after them ran k-means
+    or k-medians instead of being refused."""
+    from oracle.cluster import cluster_curves
+
+    curves = np.array([[1.0, 2.0], [3.0, 4.0]])
+    for metric in ("manhattan", "median", "zz", "cosine"):
+        with pytest.raises(ValueError, match=f"Unknown metric '{metric}'; use 'euclidean' or 'l1'."):
+            cluster_curves(curves, 1, metric)  # type: ignore[arg-type]
+
+
+def test_a_single_curve_not_in_a_matrix_is_refused_with_the_sentence():
+    """Mutant `curves.ndim != 2` → `> 2`: a 1-D array (one day not wrapped in a row) got numpy's axis error,
+    not the sentence that says what to pass."""
+    from oracle.cluster import cluster_curves
+
+    for bad in (np.array([1.0, 2.0, 3.0]), np.array(5.0)):
+        with pytest.raises(ValueError, match="^Clustering needs a non-empty matrix with one daily curve per row.$"):
+            cluster_curves(bad, 1)
 
 
 # ---- lec/market/policy.py ----
