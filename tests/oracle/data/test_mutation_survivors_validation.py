@@ -193,3 +193,13 @@ def test_an_iso_timestamp_outside_the_years_1_to_9999_in_utc_is_refused_with_a_s
     refused = validate(_raw(timestamp=value), _bounded(None, None), NOW)
     assert isinstance(refused, Rejection) and refused.reason == AnomalyReason.WRONG_TYPE
     assert refused.message == f"'timestamp' {value!r} falls outside the years 1 to 9999 in UTC."
+
+
+def test_a_refused_payload_that_json_cannot_write_is_kept_as_its_repr() -> None:
+    """Mutant `except (TypeError, ValueError)` → without TypeError in `payload_text`: a payload with a key JSON
+    cannot write (a tuple, as a CSV reader or a test may build) raised instead of being kept as text."""
+    rejection = Rejection(AnomalyReason.MALFORMED, "m", {(1, 2): "x"})
+    assert rejection.payload_text() == "{(1, 2): 'x'}"
+    circular: list = []
+    circular.append(circular)
+    assert Rejection(AnomalyReason.MALFORMED, "m", circular).payload_text() == "[[...]]"  # ValueError

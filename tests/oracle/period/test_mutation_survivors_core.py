@@ -142,6 +142,19 @@ def test_a_single_curve_not_in_a_matrix_is_refused_with_the_sentence():
             cluster_curves(bad, 1)
 
 
+def test_the_initial_centroids_are_the_curves_at_the_percentiles_2j_plus_1_over_2k():
+    """Mutant `/ (2 * k)` → `/ (2 + k)` in `percentile_centroids` (the same for k = 2, not for k = 1 or 3).
+    Ten curves whose daily energies are 0…9, given shuffled: k = 1 takes rank ⌊10/2⌋ = 5; k = 3 takes ranks
+    ⌊10/6⌋ = 1, ⌊30/6⌋ = 5, ⌊50/6⌋ = 8 (the mutant: 3; 2, 6, 9)."""
+    from oracle.cluster import percentile_centroids
+
+    energies = [7, 2, 9, 0, 5, 3, 8, 1, 6, 4]
+    curves = np.array([[e, 0.0] for e in energies])
+    assert percentile_centroids(curves, 1).tolist() == [[5.0, 0.0]]
+    assert percentile_centroids(curves, 3).tolist() == [[1.0, 0.0], [5.0, 0.0], [8.0, 0.0]]
+    assert percentile_centroids(curves, 10).tolist() == [[float(e), 0.0] for e in range(10)]
+
+
 # ---- lec/market/policy.py ----
 
 
