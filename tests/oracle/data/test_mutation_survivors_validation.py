@@ -203,3 +203,47 @@ def test_a_refused_payload_that_json_cannot_write_is_kept_as_its_repr() -> None:
     circular: list = []
     circular.append(circular)
     assert Rejection(AnomalyReason.MALFORMED, "m", circular).payload_text() == "[[...]]"  # ValueError
+
+
+@pytest.mark.parametrize(("topic_device", "payload_device"), [(_POD, _OTHER), (_OTHER, _POD)])
+def test_a_reading_naming_another_device_than_its_topic_is_refused_whichever_sorts_first(
+    topic_device: str, payload_device: str
+) -> None:
+    """Mutant `str(payload_device) != device` → `>`: a payload naming a device whose POD sorts *below* the
+    topic's was accepted (test_validation_edges.py sends only one order). Both devices are registered here,
+    in the same community, so only the topic check can refuse."""
+    both = _bounded(None, None)
+    both.devices[_OTHER] = DeviceInfo(12, _OTHER, 3, 21, frozenset({21}))
+    refused = validate({**_raw(), "device": payload_device}, both, NOW, community=3, device=topic_device)
+    assert isinstance(refused, Rejection) and refused.reason == AnomalyReason.UNKNOWN_DEVICE
+    assert "a device sends only its own readings" in refused.message
+    own = validate({**_raw(), "device": topic_device}, both, NOW, community=3, device=topic_device)
+    assert isinstance(own, Reading) and own.device_id == {_POD: 11, _OTHER: 12}[topic_device]
+
+
+@pytest.mark.parametrize(
+    ("flow", "energy", "accepted"),
+    [
+        (22, 0.0, True),
+        (22, 3.0, True),
+        (22, -0.5, False),
+        (22, -1.5, False),
+        (24, 0.0, True),
+        (24, -5.0, True),
+        (24, 0.5, False),
+        (24, 5.0, False),
+        (21, -5.0, True),
+        (21, 5.0, True),
+    ],
+)
+def test_load_is_never_negative_and_production_never_positive(flow: int, energy: float, accepted: bool) -> None:
+    """Mutant `value * sign < 0` → `value + sign < 0`: a load of −0.5 Wh was accepted, a production of +5 Wh
+    accepted and one of −5 Wh refused. The exchange flow 21 takes either sign (report, table 13)."""
+    catalogue = _bounded(None, None)
+    catalogue.devices[_POD] = DeviceInfo(11, _POD, 3, 21, frozenset({21, 22, 24}))
+    catalogue.flows[24] = FlowQuantity.PRODUCTION
+    result = validate(_raw(flow=flow, energy_wh=energy), catalogue, NOW)
+    assert isinstance(result, Reading) is accepted, result
+    if not accepted:
+        assert isinstance(result, Rejection) and result.reason == AnomalyReason.SIGN_VIOLATION
+        assert f"'energy_wh' is {energy}" in result.message

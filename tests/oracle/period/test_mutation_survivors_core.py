@@ -155,6 +155,15 @@ def test_the_initial_centroids_are_the_curves_at_the_percentiles_2j_plus_1_over_
     assert percentile_centroids(curves, 10).tolist() == [[float(e), 0.0] for e in range(10)]
 
 
+def test_a_cluster_without_a_stored_std_curve_has_no_spread():
+    """Mutant `len(std_curve) == 0` → `< 0` in `cluster_spread`: a cluster stored with a mean curve and no std
+    curve got NaN (numpy's mean of nothing) instead of the documented 0."""
+    from oracle.cluster import cluster_spread
+
+    assert cluster_spread([5.0, 7.0], []) == (0.0, 0.0)
+    assert cluster_spread([], [1.0]) == (0.0, 0.0)
+
+
 # ---- lec/market/policy.py ----
 
 
