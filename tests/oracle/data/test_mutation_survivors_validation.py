@@ -247,3 +247,13 @@ def test_load_is_never_negative_and_production_never_positive(flow: int, energy:
     if not accepted:
         assert isinstance(result, Rejection) and result.reason == AnomalyReason.SIGN_VIOLATION
         assert f"'energy_wh' is {energy}" in result.message
+
+
+@pytest.mark.parametrize(("field", "text"), [("energy_wh", "12,5"), ("energy_wh", "twelve"), ("voltage_v", "230 V")])
+def test_a_number_written_as_text_that_is_not_a_number_is_told_so(field: str, text: str) -> None:
+    """Mutant `except ValueError` → another exception in `_number`: a CSV cell with a decimal comma (Italian
+    spreadsheets write 12,5) or a unit raised out of `validate` instead of being refused with a sentence."""
+    refused = validate(_raw(**{field: text}), _bounded(None, None), NOW)
+    assert isinstance(refused, Rejection) and refused.reason == AnomalyReason.WRONG_TYPE
+    assert refused.message == f"'{field}' is {text!r}, not a number; send a number."
+    assert isinstance(validate(_raw(**{field: "12.5"}), _bounded(None, None), NOW), Reading)
