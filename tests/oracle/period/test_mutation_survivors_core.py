@@ -133,11 +133,12 @@ def test_an_unknown_metric_is_refused_whatever_its_name_sorts_after():
 
 
 def test_a_single_curve_not_in_a_matrix_is_refused_with_the_sentence():
-    """Mutant `curves.ndim != 2` → `> 2`: a 1-D array (one day not wrapped in a row) got numpy's axis error,
-    not the sentence that says what to pass."""
+    """Mutants `curves.ndim != 2` → `> 2` / `< 2` and `len(curves) == 0` → `< 0`: a 1-D array (one day not
+    wrapped in a row), a 3-D one or an empty matrix got numpy's, scikit-learn's or the k-range's error, not the
+    sentence that says what to pass."""
     from oracle.cluster import cluster_curves
 
-    for bad in (np.array([1.0, 2.0, 3.0]), np.array(5.0)):
+    for bad in (np.array([1.0, 2.0, 3.0]), np.array(5.0), np.zeros((0, 96)), np.zeros((2, 3, 4))):
         with pytest.raises(ValueError, match="^Clustering needs a non-empty matrix with one daily curve per row.$"):
             cluster_curves(bad, 1)
 
@@ -162,6 +163,22 @@ def test_a_cluster_without_a_stored_std_curve_has_no_spread():
 
     assert cluster_spread([5.0, 7.0], []) == (0.0, 0.0)
     assert cluster_spread([], [1.0]) == (0.0, 0.0)
+
+
+def test_each_clusters_statistics_are_of_its_own_members_only():
+    """Mutant `labels == j` → `labels >= j` in `cluster_curves`: cluster 0's mean took every curve. Curves
+    [0, 0], [0, 2] (daily energy 0, 2) and [10, 10], [10, 12] (20, 22), k = 2: the starts are ranks ⌊4/4⌋ = 1
+    and ⌊12/4⌋ = 3, [0, 2] and [10, 12], so the low pair is cluster 0. Means [0, 1] and [10, 11]; population
+    std [0, 1] for both; CV 0.5 / 0.5 = 1 and 0.5 / 10.5."""
+    from oracle.cluster import cluster_curves
+
+    curves = np.array([[0.0, 0.0], [10.0, 10.0], [0.0, 2.0], [10.0, 12.0]])
+    for metric in ("l1", "euclidean"):
+        c = cluster_curves(curves, 2, metric)
+        assert c.labels.tolist() == [0, 1, 0, 1] and c.sizes.tolist() == [2, 2]
+        assert c.mean_curves.tolist() == [[0.0, 1.0], [10.0, 11.0]]
+        assert c.std_curves.tolist() == [[0.0, 1.0], [0.0, 1.0]]
+        assert np.allclose(c.cv, [1.0, 0.5 / 10.5])
 
 
 # ---- lec/market/policy.py ----
