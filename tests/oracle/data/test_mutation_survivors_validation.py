@@ -238,7 +238,8 @@ def test_a_reading_naming_another_device_than_its_topic_is_refused_whichever_sor
 )
 def test_load_is_never_negative_and_production_never_positive(flow: int, energy: float, accepted: bool) -> None:
     """Mutant `value * sign < 0` → `value + sign < 0`: a load of −0.5 Wh was accepted, a production of +5 Wh
-    accepted and one of −5 Wh refused. The exchange flow 21 takes either sign (report, table 13)."""
+    accepted and one of −5 Wh refused; `sign > 0` → `sign != 0` in the sentence told a production that it should be
+    positive. The exchange flow 21 takes either sign (report, table 13)."""
     catalogue = _bounded(None, None)
     catalogue.devices[_POD] = DeviceInfo(11, _POD, 3, 21, frozenset({21, 22, 24}))
     catalogue.flows[24] = FlowQuantity.PRODUCTION
@@ -246,7 +247,8 @@ def test_load_is_never_negative_and_production_never_positive(flow: int, energy:
     assert isinstance(result, Reading) is accepted, result
     if not accepted:
         assert isinstance(result, Rejection) and result.reason == AnomalyReason.SIGN_VIOLATION
-        assert f"'energy_wh' is {energy}" in result.message
+        expected = {22: "a load flow is positive (load +)", 24: "a production flow is negative (production −)"}
+        assert f"'energy_wh' is {energy} but {expected[flow]} by the report's sign convention" in result.message
 
 
 @pytest.mark.parametrize(("field", "text"), [("energy_wh", "12,5"), ("energy_wh", "twelve"), ("voltage_v", "230 V")])
