@@ -259,3 +259,20 @@ def test_a_number_written_as_text_that_is_not_a_number_is_told_so(field: str, te
     assert isinstance(refused, Rejection) and refused.reason == AnomalyReason.WRONG_TYPE
     assert refused.message == f"'{field}' is {text!r}, not a number; send a number."
     assert isinstance(validate(_raw(**{field: "12.5"}), _bounded(None, None), NOW), Reading)
+
+
+def test_the_feedback_to_the_gateway_echoes_the_readings_identity_cut_short() -> None:
+    """Mutant `value is None or isinstance(…)` → `not value is None or …` in `_scalar`: the MQTT feedback echoed
+    a 300-character device name and a nested object whole, and `null` as the text "None". What it must echo:
+    numbers as they are, a non-finite one as text, None as null, anything else as text of at most 100
+    characters; the other fields of the payload not at all."""
+    raw = {"device": "X" * 300, "flow": None, "timestamp": 1_767_225_600, "energy_wh": float("nan"), "note": "x"}
+    feedback = Rejection(AnomalyReason.NOT_FINITE, "m", raw).as_feedback()
+    assert feedback == {
+        "reason": AnomalyReason.NOT_FINITE.value,
+        "message": "m",
+        "reading": {"device": "X" * 100, "flow": None, "timestamp": 1_767_225_600, "energy_wh": "nan"},
+    }
+    nested = Rejection(AnomalyReason.WRONG_TYPE, "m", {"device": {"pod": [1, 2]}, "energy_wh": 2.5, "flow": True})
+    assert nested.as_feedback()["reading"] == {"device": "{'pod': [1, 2]}", "energy_wh": 2.5, "flow": True}
+    assert Rejection(AnomalyReason.MALFORMED, "m", [1] * 100).as_feedback()["reading"] == repr([1] * 100)[:200]
