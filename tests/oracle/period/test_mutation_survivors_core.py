@@ -200,3 +200,21 @@ def test_a_stakeholder_to_citizen_incentive_is_scaled_by_the_profile_weight_in_o
         split(10_001, policy, category_number=STAKEHOLDER_TO_CITIZEN, with_venue=False, profile_weight_bps=0).incentive
         == 0
     )
+
+
+def test_a_members_deal_incentive_is_paid_up_to_its_fee_plus_the_budget_left_a_tasks_in_full():
+    """Mutant `fee + budget_left` → `fee % budget_left` in `incentive_paid` (docs/security.md: in a members' deal
+    the treasury pays the incentive up to the deal's fee freely and above it only within the recipient's budget
+    left for the epoch; a community task has no budget; nothing beyond what the treasury holds). By hand, an
+    incentive of 100 units on a deal whose fee is 30: with 50 of budget left 80 is paid (50 of it from the
+    budget); with none, 30; an incentive of 60 is paid whole; a treasury of 20 pays 20; a task pays all 100."""
+    from lec.market.policy import budget_spent, incentive_paid
+
+    def paid(incentive: int, fee: int, budget: int, category: int = 0, treasury: int = 10**6) -> int:
+        return incentive_paid(incentive, fee, category_number=category, budget_left=budget, treasury=treasury)
+
+    assert paid(100, 30, 50) == 80 and budget_spent(80, 100, 30, category_number=0) == 50
+    assert paid(100, 30, 0) == 30 and budget_spent(30, 100, 30, category_number=0) == 0
+    assert paid(60, 30, 50) == 60 and budget_spent(60, 60, 30, category_number=0) == 30
+    assert paid(100, 30, 50, treasury=20) == 20
+    assert paid(100, 0, 0, category=5) == 100 and budget_spent(100, 100, 0, category_number=5) == 0
