@@ -276,3 +276,16 @@ def test_the_feedback_to_the_gateway_echoes_the_readings_identity_cut_short() ->
     nested = Rejection(AnomalyReason.WRONG_TYPE, "m", {"device": {"pod": [1, 2]}, "energy_wh": 2.5, "flow": True})
     assert nested.as_feedback()["reading"] == {"device": "{'pod': [1, 2]}", "energy_wh": 2.5, "flow": True}
     assert Rejection(AnomalyReason.MALFORMED, "m", [1] * 100).as_feedback()["reading"] == repr([1] * 100)[:200]
+
+
+def test_an_integer_energy_beyond_any_float_is_refused_with_its_digit_count() -> None:
+    """Mutant `except OverflowError` → another exception in `_number`: JSON allows an integer of 400 digits;
+    `float()` of it raised out of `validate` instead of a refusal that says how long it is."""
+    refused = validate(_raw(energy_wh=10**400), _bounded(None, None), NOW)
+    assert isinstance(refused, Rejection) and refused.reason == AnomalyReason.NOT_FINITE
+    assert refused.message == "'energy_wh' has 401 digits; no meter measures that."
+    negative = validate(_raw(power_active_w=-(10**400)), _bounded(None, None), NOW)
+    assert (
+        isinstance(negative, Rejection)
+        and negative.message == "'power_active_w' has 401 digits; no meter measures that."
+    )
