@@ -218,3 +218,37 @@ def test_a_members_deal_incentive_is_paid_up_to_its_fee_plus_the_budget_left_a_t
     assert paid(60, 30, 50) == 60 and budget_spent(60, 60, 30, category_number=0) == 30
     assert paid(100, 30, 50, treasury=20) == 20
     assert paid(100, 0, 0, category=5) == 100 and budget_spent(100, 100, 0, category_number=5) == 0
+
+
+def test_a_venues_share_is_taken_only_when_the_deal_has_a_venue_and_floored():
+    """Mutants `… if with_venue else 0` → `if not with_venue` and `// BPS` → `/ BPS` in the venue's share. By
+    hand, 10 001 units, fee 300 bps, venue 500 bps: fee ⌊300.03⌋ = 300, venue ⌊500.05⌋ = 500, the provider
+    10 001 − 300 − 500 = 9 201; without a venue the provider gets 9 701."""
+    from lec.market.policy import Policy, split
+
+    policy = Policy(fee_bps=300, venue_bps=500)
+    with_venue = split(10_001, policy, category_number=1, with_venue=True)
+    assert (with_venue.to_provider, with_venue.fee, with_venue.venue_share) == (9_201, 300, 500)
+    assert type(with_venue.venue_share) is int and with_venue.paid_out == 10_001
+    without = split(10_001, policy, category_number=0, with_venue=False)
+    assert (without.to_provider, without.fee, without.venue_share) == (9_701, 300, 0)
+
+
+# ---- lec/energy.py, second round ----
+
+
+def test_a_weather_station_among_a_members_devices_is_not_energy():
+    """Mutant `quantity == EXCHANGE` → `>=` in `grid_point`: "weather" sorts after "exchange", so a weather
+    station's temperatures (20, 21 …) were added to the grid meter's withdrawal and injection. A member with
+    only a grid meter (withdrawing 5, 0, 0, 7 Wh, injecting 0, 3, 0, 0) and a weather station: the meter's
+    readings are its exchange, its load and its production; with a load meter instead, nothing is exchanged."""
+    from lec.energy import grid_point
+
+    weather = ("weather", np.array([20, 21, 22, -3]))
+    point = grid_point([("exchange", np.array([5, -3, 0, 7])), weather], 4)
+    assert point.withdrawal is not None and point.injection is not None
+    assert point.withdrawal.tolist() == [5, 0, 0, 7] and point.injection.tolist() == [0, 3, 0, 0]
+    assert point.load.tolist() == [5, 0, 0, 7] and point.production.tolist() == [0, 3, 0, 0]
+    alone = grid_point([("load", np.array([5, 5, 5, 5])), weather], 4)
+    assert alone.load.tolist() == [5, 5, 5, 5] and alone.production.tolist() == [0, 0, 0, 0]
+    assert alone.injection is None and alone.withdrawal is None
