@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from oracle.rewards.models import MemberEnergy, RewardModel, member_uncapped
 
@@ -105,6 +106,81 @@ def test_one_cluster_and_one_cluster_per_curve_are_both_allowed():
     assert sorted(every.labels.tolist()) == [0, 1, 2] and every.sizes.tolist() == [1, 1, 1]
 
 
+def test_one_l1_cluster_is_centred_on_the_component_wise_median():
+    """Mutants of `_kmedians`'s initial labels `-1` → `not 1` (all 0: with every curve in cluster 0 at once the
+    loop stopped before moving the centroid) and `metric == "euclidean"` → `>=` ("l1" sorts after it: L1 ran
+    k-means). Three curves [0, 0], [1, 5], [4, 2]: the start is the middle curve by daily energy (totals 0, 6, 6,
+    rank ⌊3/2⌋ = 1: [1, 5]); the median of the three, slot by slot, is [1, 2] (the mean would be [5/3, 7/3])."""
+    from oracle.cluster import cluster_curves
+
+    curves = np.array([[0.0, 0.0], [1.0, 5.0], [4.0, 2.0]])
+    l1 = cluster_curves(curves, 1, "l1")
+    assert l1.centroids.tolist() == [[1.0, 2.0]] and l1.labels.tolist() == [0, 0, 0]
+    euclidean = cluster_curves(curves, 1, "euclidean")
+    assert np.allclose(euclidean.centroids, [[5 / 3, 7 / 3]])
+    assert np.allclose(l1.mean_curves, [[5 / 3, 7 / 3]])  # the reported mean curve is a mean either way
+
+
+def test_an_unknown_metric_is_refused_whatever_its_name_sorts_after():
+    """Mutants `metric == "euclidean"` → `>=` and `metric == "l1"` → `>=`: a name sorting after them ran k-means
+    or k-medians instead of being refused."""
+    from oracle.cluster import cluster_curves
+
+    curves = np.array([[1.0, 2.0], [3.0, 4.0]])
+    for metric in ("manhattan", "median", "zz", "cosine"):
+        with pytest.raises(ValueError, match=f"Unknown metric '{metric}'; use 'euclidean' or 'l1'."):
+            cluster_curves(curves, 1, metric)  # type: ignore[arg-type]
+
+
+def test_a_single_curve_not_in_a_matrix_is_refused_with_the_sentence():
+    """Mutants `curves.ndim != 2` → `> 2` / `< 2` and `len(curves) == 0` → `< 0`: a 1-D array (one day not
+    wrapped in a row), a 3-D one or an empty matrix got numpy's, scikit-learn's or the k-range's error, not the
+    sentence that says what to pass."""
+    from oracle.cluster import cluster_curves
+
+    for bad in (np.array([1.0, 2.0, 3.0]), np.array(5.0), np.zeros((0, 96)), np.zeros((2, 3, 4))):
+        with pytest.raises(ValueError, match="^Clustering needs a non-empty matrix with one daily curve per row.$"):
+            cluster_curves(bad, 1)
+
+
+def test_the_initial_centroids_are_the_curves_at_the_percentiles_2j_plus_1_over_2k():
+    """Mutant `/ (2 * k)` → `/ (2 + k)` in `percentile_centroids` (the same for k = 2, not for k = 1 or 3).
+    Ten curves whose daily energies are 0…9, given shuffled: k = 1 takes rank ⌊10/2⌋ = 5; k = 3 takes ranks
+    ⌊10/6⌋ = 1, ⌊30/6⌋ = 5, ⌊50/6⌋ = 8 (the mutant: 3; 2, 6, 9)."""
+    from oracle.cluster import percentile_centroids
+
+    energies = [7, 2, 9, 0, 5, 3, 8, 1, 6, 4]
+    curves = np.array([[e, 0.0] for e in energies])
+    assert percentile_centroids(curves, 1).tolist() == [[5.0, 0.0]]
+    assert percentile_centroids(curves, 3).tolist() == [[1.0, 0.0], [5.0, 0.0], [8.0, 0.0]]
+    assert percentile_centroids(curves, 10).tolist() == [[float(e), 0.0] for e in range(10)]
+
+
+def test_a_cluster_without_a_stored_std_curve_has_no_spread():
+    """Mutant `len(std_curve) == 0` → `< 0` in `cluster_spread`: a cluster stored with a mean curve and no std
+    curve got NaN (numpy's mean of nothing) instead of the documented 0."""
+    from oracle.cluster import cluster_spread
+
+    assert cluster_spread([5.0, 7.0], []) == (0.0, 0.0)
+    assert cluster_spread([], [1.0]) == (0.0, 0.0)
+
+
+def test_each_clusters_statistics_are_of_its_own_members_only():
+    """Mutant `labels == j` → `labels >= j` in `cluster_curves`: cluster 0's mean took every curve. Curves
+    [0, 0], [0, 2] (daily energy 0, 2) and [10, 10], [10, 12] (20, 22), k = 2: the starts are ranks ⌊4/4⌋ = 1
+    and ⌊12/4⌋ = 3, [0, 2] and [10, 12], so the low pair is cluster 0. Means [0, 1] and [10, 11]; population
+    std [0, 1] for both; CV 0.5 / 0.5 = 1 and 0.5 / 10.5."""
+    from oracle.cluster import cluster_curves
+
+    curves = np.array([[0.0, 0.0], [10.0, 10.0], [0.0, 2.0], [10.0, 12.0]])
+    for metric in ("l1", "euclidean"):
+        c = cluster_curves(curves, 2, metric)
+        assert c.labels.tolist() == [0, 1, 0, 1] and c.sizes.tolist() == [2, 2]
+        assert c.mean_curves.tolist() == [[0.0, 1.0], [10.0, 11.0]]
+        assert c.std_curves.tolist() == [[0.0, 1.0], [0.0, 1.0]]
+        assert np.allclose(c.cv, [1.0, 0.5 / 10.5])
+
+
 # ---- lec/market/policy.py ----
 
 
@@ -124,3 +200,55 @@ def test_a_stakeholder_to_citizen_incentive_is_scaled_by_the_profile_weight_in_o
         split(10_001, policy, category_number=STAKEHOLDER_TO_CITIZEN, with_venue=False, profile_weight_bps=0).incentive
         == 0
     )
+
+
+def test_a_members_deal_incentive_is_paid_up_to_its_fee_plus_the_budget_left_a_tasks_in_full():
+    """Mutant `fee + budget_left` → `fee % budget_left` in `incentive_paid` (docs/security.md: in a members' deal
+    the treasury pays the incentive up to the deal's fee freely and above it only within the recipient's budget
+    left for the epoch; a community task has no budget; nothing beyond what the treasury holds). By hand, an
+    incentive of 100 units on a deal whose fee is 30: with 50 of budget left 80 is paid (50 of it from the
+    budget); with none, 30; an incentive of 60 is paid whole; a treasury of 20 pays 20; a task pays all 100."""
+    from lec.market.policy import budget_spent, incentive_paid
+
+    def paid(incentive: int, fee: int, budget: int, category: int = 0, treasury: int = 10**6) -> int:
+        return incentive_paid(incentive, fee, category_number=category, budget_left=budget, treasury=treasury)
+
+    assert paid(100, 30, 50) == 80 and budget_spent(80, 100, 30, category_number=0) == 50
+    assert paid(100, 30, 0) == 30 and budget_spent(30, 100, 30, category_number=0) == 0
+    assert paid(60, 30, 50) == 60 and budget_spent(60, 60, 30, category_number=0) == 30
+    assert paid(100, 30, 50, treasury=20) == 20
+    assert paid(100, 0, 0, category=5) == 100 and budget_spent(100, 100, 0, category_number=5) == 0
+
+
+def test_a_venues_share_is_taken_only_when_the_deal_has_a_venue_and_floored():
+    """Mutants `… if with_venue else 0` → `if not with_venue` and `// BPS` → `/ BPS` in the venue's share. By
+    hand, 10 001 units, fee 300 bps, venue 500 bps: fee ⌊300.03⌋ = 300, venue ⌊500.05⌋ = 500, the provider
+    10 001 − 300 − 500 = 9 201; without a venue the provider gets 9 701."""
+    from lec.market.policy import Policy, split
+
+    policy = Policy(fee_bps=300, venue_bps=500)
+    with_venue = split(10_001, policy, category_number=1, with_venue=True)
+    assert (with_venue.to_provider, with_venue.fee, with_venue.venue_share) == (9_201, 300, 500)
+    assert type(with_venue.venue_share) is int and with_venue.paid_out == 10_001
+    without = split(10_001, policy, category_number=0, with_venue=False)
+    assert (without.to_provider, without.fee, without.venue_share) == (9_701, 300, 0)
+
+
+# ---- lec/energy.py, second round ----
+
+
+def test_a_weather_station_among_a_members_devices_is_not_energy():
+    """Mutant `quantity == EXCHANGE` → `>=` in `grid_point`: "weather" sorts after "exchange", so a weather
+    station's temperatures (20, 21 …) were added to the grid meter's withdrawal and injection. A member with
+    only a grid meter (withdrawing 5, 0, 0, 7 Wh, injecting 0, 3, 0, 0) and a weather station: the meter's
+    readings are its exchange, its load and its production; with a load meter instead, nothing is exchanged."""
+    from lec.energy import grid_point
+
+    weather = ("weather", np.array([20, 21, 22, -3]))
+    point = grid_point([("exchange", np.array([5, -3, 0, 7])), weather], 4)
+    assert point.withdrawal is not None and point.injection is not None
+    assert point.withdrawal.tolist() == [5, 0, 0, 7] and point.injection.tolist() == [0, 3, 0, 0]
+    assert point.load.tolist() == [5, 0, 0, 7] and point.production.tolist() == [0, 3, 0, 0]
+    alone = grid_point([("load", np.array([5, 5, 5, 5])), weather], 4)
+    assert alone.load.tolist() == [5, 5, 5, 5] and alone.production.tolist() == [0, 0, 0, 0]
+    assert alone.injection is None and alone.withdrawal is None
