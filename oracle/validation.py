@@ -336,7 +336,7 @@ def _check_bounds(info: DeviceInfo, energy: float, optional: dict[str, float | N
     if power is not None and info.max_power_w is not None and abs(power) > info.max_power_w:
         raise _Invalid(
             AnomalyReason.OUT_OF_BOUNDS,
-            f"'power_active_w' {power} exceeds device {info.pod!r}'s maximum power {info.max_power_w} W.",
+            f"'power_active_w' {power} exceeds the maximum power of device {info.pod!r}, {info.max_power_w} W.",
         )
     for name, (lo, hi) in _FIXED_RANGES.items():
         value = optional[name]

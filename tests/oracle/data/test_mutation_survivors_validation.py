@@ -113,8 +113,7 @@ def test_active_power_within_the_devices_maximum_either_way_is_accepted(power: f
         assert isinstance(result, Reading) and result.power_active_w == power
     else:
         assert isinstance(result, Rejection) and result.reason == AnomalyReason.OUT_OF_BOUNDS
-        assert result.message.startswith(f"'power_active_w' {power} exceeds device '{_POD}'")
-        assert result.message.endswith("maximum power 3000.0 W.")
+        assert result.message == f"'power_active_w' {power} exceeds the maximum power of device '{_POD}', 3000.0 W."
 
 
 def test_a_device_without_a_maximum_power_takes_any_power() -> None:
