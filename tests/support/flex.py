@@ -57,6 +57,7 @@ def dr_event(
     community_id = None
     for wallet in wallets:
         device = load_device(session, wallet, prefix)
+        assert device.user_id is not None  # a member's meter
         community_id = device.community_id
         window = readings_between(session, device, start - timedelta(hours=6), end + timedelta(hours=1))
         taken = set(session.exec(select(CounterReading.timestamp).where(CounterReading.device_id == device.id)).all())
