@@ -168,7 +168,8 @@ def with_flexibility(rewards: RewardResult | None, amounts: dict[str, int]) -> R
         return rewards
     if rewards is None:
         raise PeriodError("Flexibility rewards need the period's members: the period has none.")
-    extra = [a for a in sorted(amounts, key=lambda a: int(a, 16)) if a not in set(rewards.accounts)]
+    known = set(rewards.accounts)
+    extra = [a for a in sorted(amounts, key=lambda a: int(a, 16)) if a not in known]
     zeros = [0] * len(extra)
 
     def padded(column: list[int]) -> list[int]:
