@@ -107,11 +107,12 @@ def compute_results(
 
         spark = spark_session(master)
         with open_session() as session:
-            if flex is not None and any(_flex_day(session, c, day, flex, say) is not None for c in chain_community_ids):
-                raise PeriodError(
-                    "The day has flexibility events, which only the local engine settles: run it with --engine local."
-                )
-            results = compute_periods(spark, session, chain_community_ids, day, model, say)
+            # The day's demand-response events: small (per event and member), settled on the driver by the local
+            # engine's own code, their salts committed before any leaf is computed.
+            settled = (
+                {c: _flex_day(session, c, day, flex, say) for c in chain_community_ids} if flex is not None else None
+            )
+            results = compute_periods(spark, session, chain_community_ids, day, model, say, flex=settled)
         yield from (results[c] for c in chain_community_ids)
         return
     for chain_community_id in chain_community_ids:

@@ -168,18 +168,24 @@ def with_flexibility(rewards: RewardResult | None, amounts: dict[str, int]) -> R
         return rewards
     if rewards is None:
         raise PeriodError("Flexibility rewards need the period's members: the period has none.")
-    extra = [a for a in sorted(amounts, key=lambda a: int(a, 16)) if a not in set(rewards.accounts)]
+    known = set(rewards.accounts)
+    extra = [a for a in sorted(amounts, key=lambda a: int(a, 16)) if a not in known]
     zeros = [0] * len(extra)
+
+    def padded(column: list[int]) -> list[int]:
+        # The Spark engine brings back amounts only: its empty per-member detail columns stay empty.
+        return [*column, *zeros] if len(column) == len(rewards.accounts) else column
+
     return dataclasses.replace(
         rewards,
         accounts=[*rewards.accounts, *extra],
         amounts=[x + amounts.get(a, 0) for a, x in zip(rewards.accounts, rewards.amounts, strict=True)]
         + [amounts[a] for a in extra],
-        self_consumption_wh=[*rewards.self_consumption_wh, *zeros],
-        shared_as_producer_mwh=[*rewards.shared_as_producer_mwh, *zeros],
-        shared_as_consumer_mwh=[*rewards.shared_as_consumer_mwh, *zeros],
-        par_bps=[*rewards.par_bps, *zeros],
-        bonus=[*rewards.bonus, *zeros],
+        self_consumption_wh=padded(rewards.self_consumption_wh),
+        shared_as_producer_mwh=padded(rewards.shared_as_producer_mwh),
+        shared_as_consumer_mwh=padded(rewards.shared_as_consumer_mwh),
+        par_bps=padded(rewards.par_bps),
+        bonus=padded(rewards.bonus),
         uncapped=[*rewards.uncapped, *zeros],
     )
 
@@ -217,12 +223,7 @@ def compute_period(
         kpis = dataclasses.replace(kpis, missing_intervals=int(sum(int(c.missing.sum()) for c in cleaned.values())))
     else:
         kpis = compute_kpis(grid, np.zeros((1, n)), np.zeros((1, n)))
-    if flex is not None:
-        leaves = {**leaves, **flex.leaves}
-        rewards = with_flexibility(rewards, flex.amounts)
-    result = period_result(inputs.chain_community_id, day, model, leaves, rewards, load, prod, kpis, cleaned)
-    result.flex = flex
-    return result
+    return period_result(inputs.chain_community_id, day, model, leaves, rewards, load, prod, kpis, cleaned, flex)
 
 
 def period_result(
@@ -235,9 +236,14 @@ def period_result(
     prod: np.ndarray,
     kpis: Kpis,
     cleaned: dict[str, CleanDay] | None = None,
+    flex: FlexSettlement | None = None,
 ) -> PeriodResult:
     """The committed part of a period from its leaves, rewards and community totals: both trees and the
-    aggregates. Both engines end here (``oracle.spark.engine`` brings the same pieces from its workers)."""
+    aggregates. Both engines end here (``oracle.spark.engine`` brings the same pieces from its workers). With the
+    day's flexibility settlement, its leaves join the data tree and its rewards the members' reward leaves."""
+    if flex is not None:
+        leaves = {**leaves, **flex.leaves}
+        rewards = with_flexibility(rewards, flex.amounts)
     n = quarter_hours(day)
     ordered = sorted(leaves)
     data_tree = StandardMerkleTree.of([leaves[d] for d in ordered], DATA_LEAF_ENCODING) if ordered else None
@@ -273,6 +279,7 @@ def period_result(
         aggregates_hash=agg_hash,
         kpis=kpis,
         leaves=leaves,
+        flex=flex,
     )
 
 

@@ -12,12 +12,18 @@ of integer-valued floats, exact below 2**53), so the order in which partitions a
 Salts are read from and written to the oracle's database on the driver, before any leaf is computed, as in
 the local run; they reach the workers only as a DataFrame of this job and are never written to the lake.
 One job settles any number of communities for the same day (``compute_periods``); each gets its own result.
+
+A day with demand-response events is settled as the local engine settles it: the flexibility settlement (per
+event and member: baseline, metered load, delivery, reward, salted leaves) is small, so the driver computes it
+from the oracle's database with the local engine's own ``oracle.flex.service.settle_day`` and hands it to
+``period_result``, which adds its leaves to the data tree and its rewards to the members' reward leaves.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -49,6 +55,8 @@ from oracle.spark.sources import JobInputs, job_inputs
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+
+    from oracle.flex.settlement import FlexSettlement
 
 
 def _quiet(_message: str) -> None:
@@ -118,10 +126,13 @@ def compute_periods(
     model: ModelRef,
     say: Progress = _quiet,
     inputs: JobInputs | None = None,
+    flex: Mapping[int, FlexSettlement | None] | None = None,
 ) -> dict[int, PeriodResult]:
     """Every community's period for ``day`` in one Spark job; salts are created and committed on the way.
 
-    ``inputs`` default to the configured source (the lake, or PostgreSQL over JDBC)."""
+    ``inputs`` default to the configured source (the lake, or PostgreSQL over JDBC). ``flex`` holds each
+    community's flexibility settlement of the day (``oracle.flex.service.settle_day``, computed on the driver;
+    a community missing or None had no event): it joins that community's trees as in the local engine."""
     n = quarter_hours(day)
     period = period_id(day)
     partitions = _partitions(spark)
@@ -186,6 +197,7 @@ def compute_periods(
             totals.production.astype(np.int64),
             kpis,
             days,
+            (flex or {}).get(community),
         )
     return results
 

@@ -18,22 +18,21 @@ from click.testing import CliRunner
 from eth_account import Account
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlmodel import Session, select
+from sqlmodel import Session
 from web3 import Web3
 from web3.exceptions import ContractCustomError
 
 from lec.calendar import ROME, period_id
 from lec.chain.contracts import abi
 from lec.chain.reverts import error_name
-from lec.db.models import CounterReading, Device, UserCommunity
-from lec.db.models.flex import EventSource, FlexDeclaration, FlexDispatch
-from lec.flex.declarations import LoadKind
+from lec.db.models import CounterReading, Device
+from lec.db.models.flex import FlexDispatch
 from oracle.audit.verify import verify_bundle
 from oracle.commands import bundle_command, register_model_command, run_command
 from oracle.flex.rewards import FlexibilityModel, MemberDelivery
-from oracle.flex.service import EventRequest, receive_event
 from oracle.flex.settlement import EventDeliveries, FlexModelRef, event_reward, settle
 from tests.support.anvil import FREE_GAS, KEYS, anvil
+from tests.support.flex import dr_event, load_device, readings_between
 from tests.support.platform import deploy_platform, send
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "oracle" / "period"))
@@ -153,79 +152,20 @@ def chain(tmp_path_factory) -> Iterator[dict]:
 
 
 def _load_device(session: Session, wallet: str) -> Device:
-    uc = session.exec(select(UserCommunity).where(UserCommunity.wallet == wallet)).one()
-    return session.exec(select(Device).where(Device.user_id == uc.user_id, Device.pod.startswith("IT001E"))).one()  # type: ignore[union-attr]
+    return load_device(session, wallet)
 
 
 def _event_readings(session: Session, device: Device) -> list[CounterReading]:
-    return list(
-        session.exec(
-            select(CounterReading).where(
-                CounterReading.device_id == device.id,
-                CounterReading.timestamp >= EVENT,
-                CounterReading.timestamp < EVENT + timedelta(hours=1),
-            )
-        ).all()
-    )
+    return readings_between(session, device, EVENT, EVENT + timedelta(hours=1))
 
 
 def _flex_setup(session: Session, wallets: list[str]) -> None:
     """Two weeks of history equal to the event day's afternoon (so the baseline is the day's own load), a 2 kW
     declaration each, a 6 kW event 18–19 received the day before (1 kW each), member 5 opting out; during the
     event members 0–3 draw a quarter of their load, member 4 does not reduce."""
-    first = datetime.combine(DAY, time(12), tzinfo=ROME).astimezone(UTC)
-    community_id = None
-    for wallet in wallets:
-        device = _load_device(session, wallet)
-        community_id = device.community_id
-        afternoon = session.exec(
-            select(CounterReading).where(
-                CounterReading.device_id == device.id,
-                CounterReading.timestamp >= first,
-                CounterReading.timestamp < first + timedelta(hours=8),
-            )
-        ).all()
-        taken = set(session.exec(select(CounterReading.timestamp).where(CounterReading.device_id == device.id)).all())
-        for back in range(1, 15):
-            for r in afternoon:
-                t = r.timestamp.astimezone(ROME) - timedelta(days=back)
-                if t.astimezone(UTC) in taken:  # the day before's evening is already there (6 h of context)
-                    continue
-                session.add(
-                    CounterReading(
-                        device_id=r.device_id,
-                        flow_id=r.flow_id,
-                        community_id=r.community_id,
-                        timestamp=t.astimezone(UTC),
-                        energy_wh=r.energy_wh,
-                        tsi=int(t.timestamp()) * 1000,
-                    )
-                )
-        session.add(
-            FlexDeclaration(
-                community_id=community_id,
-                user_id=device.user_id,
-                kind=LoadKind.SHIFTABLE,
-                power_w=2_000,
-                notice_minutes=0,
-            )
-        )
-    session.commit()
-    assert community_id is not None
-    event = receive_event(
-        session,
-        EventRequest(community_id, EventSource.REST, "dso-1", "dso", EVENT, EVENT + timedelta(hours=1), 6_000),
-        EVENT - timedelta(days=1),
-        10_000,
-    )
-    opted_out = _load_device(session, wallets[5]).user_id
-    dispatch = session.get(FlexDispatch, (event.id, opted_out))
+    event = dr_event(session, wallets, EVENT, 6_000, reduced=wallets[:4], opted_out=wallets[5])
+    dispatch = session.get(FlexDispatch, (event.id, _load_device(session, wallets[5]).user_id))
     assert dispatch is not None and dispatch.share_w == 1_000
-    dispatch.opted_out_at = EVENT - timedelta(hours=2)
-    for wallet in wallets[:4]:
-        for r in _event_readings(session, _load_device(session, wallet)):
-            r.energy_wh = float((r.energy_wh or 0) // 4)
-    session.commit()
 
 
 def _invoke(command, *args: str):

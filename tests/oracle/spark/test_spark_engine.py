@@ -6,19 +6,22 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import pytest
-from spark_world import DST_DAY, NORMAL_DAY, SMALL, populate
+from spark_world import DST_DAY, NORMAL_DAY, SMALL, populate, wallet
 
-from lec.calendar import period_id, quarter_hours
+from lec.calendar import ROME, period_id, quarter_hours
 from lec.db.enums import AnomalyReason
+from oracle.flex.rewards import FlexibilityModel
+from oracle.flex.settlement import FlexModelRef, flex_model
 from oracle.gaps import find_silences
 from oracle.pipeline import ModelRef, compute_period, write_period_files
 from oracle.proofs.store import ensure_salts
 from oracle.rewards.models import RewardModel
 from oracle.series import cluster_report, kpi_report
 from oracle.sources import load_inputs, open_session
+from tests.support.flex import dr_event
 
 pytestmark = pytest.mark.services
 
@@ -91,6 +94,45 @@ def test_one_spark_job_settles_two_communities_as_the_local_engine(spark, in_wor
         assert find_silences(day, expected, spark_results[community].cleaned) == local
         if community == 1:
             assert any(s.reason == AnomalyReason.MISSING_READINGS for s in local)
+
+
+FLEX_PARAMS = {"rate": 10**18, "min_performance_bps": 2_000, "max_per_period": 10**21}
+FLEX_MODEL = FlexModelRef(
+    9, FlexibilityModel("lec-flexibility", FLEX_PARAMS), flex_model("lec-flexibility", FLEX_PARAMS)[1]
+)
+
+
+def test_a_demand_response_day_on_spark_is_the_local_engines(spark, world, db_copy, monkeypatch):
+    """A DR event 15–16 on the normal day (members 0, 1, 3, 4 dispatched 1 kW each, member 3 opting out; their
+    history's event hours four times the day's load, so members deliver without the day's readings changing):
+    `lec oracle run`'s computation on Spark commits the delivery leaves and the flexibility period leaf in the data
+    tree and energy + flexibility in each member's reward leaf, files (flex.json too) and roots byte for byte the
+    local engine's."""
+    from oracle.period import compute_results
+
+    monkeypatch.setenv("LEC_LAKE", world.lake)  # the world's lake, read only: the event day's readings are its own
+    members = [wallet(i) for i in (0, 1, 3, 4)]
+    start = datetime.combine(NORMAL_DAY, time(15), tzinfo=ROME).astimezone(UTC)
+    with open_session() as session:
+        dr_event(session, members, start, 4_000, opted_out=wallet(3), history_boost=4)
+    quiet = lambda _m: None  # noqa: E731
+    [remote] = compute_results([1], NORMAL_DAY, COMBINED, "spark", None, quiet, FLEX_MODEL)
+    [local] = compute_results([1], NORMAL_DAY, COMBINED, "local", None, quiet, FLEX_MODEL)
+    assert remote.flex is not None and local.flex is not None
+    assert remote.onchain_fields() == local.onchain_fields()
+    local_files = _files(local, db_copy / "local")
+    assert set(local_files) == {"data.json", "rewards.json", "period.json", "flex.json"}
+    assert _files(remote, db_copy / "spark") == local_files
+    # Three measured deliveries (member 3 opted out) and the period leaf beside the 12 device-days' leaves.
+    assert remote.flex.event_leaves == 3 and remote.leaf_count == 12 + 3 + 1
+    assert {k for k in remote.leaves if k.startswith("flex:")} == set(remote.flex.leaves)
+    # Each reward leaf is the member's energy reward (the same day without the event) plus its flexibility reward.
+    energy = _local(1, NORMAL_DAY, COMBINED)
+    assert remote.flex.total > 0 and set(remote.flex.amounts) <= {m for m in members if m != wallet(3)}
+    paid = {a: x for a, x in zip(remote.rewards.accounts, remote.rewards.amounts, strict=True)}
+    alone = {a: x for a, x in zip(energy.rewards.accounts, energy.rewards.amounts, strict=True)}
+    assert paid == {a: alone[a] + remote.flex.amounts.get(a, 0) for a in alone}
+    assert remote.total_rewards == energy.total_rewards + remote.flex.total
 
 
 def test_kpis_and_clusters_on_spark_are_the_local_ones(spark, in_world):
