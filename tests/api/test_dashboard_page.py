@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
+import sqlalchemy as sa
 from api_helpers import bearer, unverified_claims
+from fastapi import HTTPException
 from fastapi.testclient import TestClient
-from hypothesis import given
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -13,8 +18,8 @@ from sqlmodel import Session
 from dapp.api.deps import active_holder_id
 from dapp.api.main import create_app
 from dapp.api.schemas.dashboards import DailyPage, MemberDailyKpiPublic
-from dapp.api.security import principal_from_claims
-from dapp.api.services.dashboards import COLUMNS, TOTALS, page_body
+from dapp.api.security import Principal, principal_from_claims
+from dapp.api.services.dashboards import COLUMNS, TOTALS, my_page, page_body, reader_engine
 from lec.db.models import Community, MemberDailyKpi, User, UserCommunity
 from lec.db.session import get_engine, init_db
 
@@ -140,3 +145,47 @@ def test_the_dashboard_answers_without_the_lifespan_having_run(keycloak, setting
         headers=bearer(keycloak.access_token("no-lifespan")),
     )
     assert reply.status_code in (403, 404)  # decided by the access check, not a 500 for a missing limiter
+
+
+def test_postgresql_writes_the_same_page_bytes_as_python(make_postgres_db):
+    """PostgreSQL builds the caller's first page as JSON text (`_MY_PAGE_JSON`): byte for byte `page_body`'s, for
+    any days and values (large integers, zeros), and only for the active member the token names."""
+    engine = init_db(get_engine(make_postgres_db()))
+    reader = reader_engine(engine)
+    with Session(engine) as s:
+        community = Community(name="Bytes LEC", chain_community_id=80)
+        user = User(external_id="bytes-member", name="By", surname="Tes", email="bytes@example.org")
+        s.add_all([community, user])
+        s.flush()
+        s.add(UserCommunity(community_id=community.id, user_id=user.id, wallet="0x" + "5" * 40, active=True))
+        s.commit()
+        cid, uid = community.id, user.id
+    holder = Principal(subject="bytes-member", username="bytes", roles=frozenset({"token-holder"}), client_id="dapp")
+    stranger = Principal(subject="someone-else", username="x", roles=frozenset({"token-holder"}), client_id="dapp")
+    days = st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31))
+
+    column = st.integers(min_value=0, max_value=2**31 - 1)  # the read model's INTEGER columns
+
+    @hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(chosen=st.dictionaries(days, st.tuples(*[column] * (len(COLUMNS) - 1)), min_size=1, max_size=30))
+    def check(chosen):
+        rows = sorted((int(d.strftime("%Y%m%d")), *values) for d, values in chosen.items())
+        with Session(engine) as s:
+            s.exec(sa.delete(MemberDailyKpi))
+            for r in rows:
+                s.add(MemberDailyKpi(community_id=cid, user_id=uid, **dict(zip(COLUMNS, r, strict=True))))
+            s.commit()
+        start, end = date(2026, 1, 1), date(2026, 12, 31)
+        sums = {c: sum(r[COLUMNS.index(c)] for r in rows) for c in TOTALS}
+        expected = page_body(rows, len(rows), sums, 366, 0)
+        assert my_page(reader, holder, cid, start, end, 366, 0) == expected
+        # A page cut by the limit takes the other path (totals over the whole range): still the model's bytes.
+        if len(rows) > 1:
+            cut = rows[: len(rows) - 1]
+            assert my_page(reader, holder, cid, start, end, len(cut), 0) == page_body(cut, len(rows), sums, len(cut), 0)
+        with pytest.raises(HTTPException) as refused:
+            my_page(reader, stranger, cid, start, end, 366, 0)
+        assert refused.value.status_code == 403
+
+    check()
+    reader.dispose()
