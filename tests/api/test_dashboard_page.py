@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import date
 
 import pytest
@@ -19,7 +21,7 @@ from dapp.api.deps import active_holder_id
 from dapp.api.main import create_app
 from dapp.api.schemas.dashboards import DailyPage, MemberDailyKpiPublic
 from dapp.api.security import Principal, principal_from_claims
-from dapp.api.services.dashboards import COLUMNS, TOTALS, my_page, page_body, reader_engine
+from dapp.api.services.dashboards import COLUMNS, TOTALS, first_pages, my_page, page_body, reader_engine
 from lec.db.models import Community, MemberDailyKpi, User, UserCommunity
 from lec.db.session import get_engine, init_db
 
@@ -162,6 +164,8 @@ def test_postgresql_writes_the_same_page_bytes_as_python(make_postgres_db):
         cid, uid = community.id, user.id
     holder = Principal(subject="bytes-member", username="bytes", roles=frozenset({"token-holder"}), client_id="dapp")
     stranger = Principal(subject="someone-else", username="x", roles=frozenset({"token-holder"}), client_id="dapp")
+    pages = first_pages(engine, 2)
+    assert pages is not None
     days = st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31))
 
     column = st.integers(min_value=0, max_value=2**31 - 1)  # the read model's INTEGER columns
@@ -179,13 +183,49 @@ def test_postgresql_writes_the_same_page_bytes_as_python(make_postgres_db):
         sums = {c: sum(r[COLUMNS.index(c)] for r in rows) for c in TOTALS}
         expected = page_body(rows, len(rows), sums, 366, 0)
         assert my_page(reader, holder, cid, start, end, 366, 0) == expected
+        # The event-loop reader (each `asyncio.run` is a new loop, as a test client without lifespan gives).
+        assert asyncio.run(pages.read(holder, cid, start, end, 366, 0)) == expected
+        assert asyncio.run(pages.read(stranger, cid, start, end, 366, 0)) is None  # `my_page` answers: 403
         # A page cut by the limit takes the other path (totals over the whole range): still the model's bytes.
         if len(rows) > 1:
             cut = rows[: len(rows) - 1]
             assert my_page(reader, holder, cid, start, end, len(cut), 0) == page_body(cut, len(rows), sums, len(cut), 0)
+            assert asyncio.run(pages.read(holder, cid, start, end, len(cut), 0)) is None
         with pytest.raises(HTTPException) as refused:
             my_page(reader, stranger, cid, start, end, 366, 0)
         assert refused.value.status_code == 403
 
     check()
     reader.dispose()
+    pages.close()
+
+
+def test_the_event_loop_reader_replaces_a_connection_the_server_dropped(make_postgres_db):
+    engine = init_db(get_engine(make_postgres_db()))
+    with Session(engine) as s:
+        community = Community(name="Dropped LEC", chain_community_id=81)
+        user = User(external_id="dropped-member", name="Dro", surname="Pped", email="dropped@example.org")
+        s.add_all([community, user])
+        s.flush()
+        s.add(UserCommunity(community_id=community.id, user_id=user.id, wallet="0x" + "4" * 40, active=True))
+        s.add(MemberDailyKpi(community_id=community.id, user_id=user.id, day=20260105, load_wh=5, samples=96))
+        s.commit()
+        cid = community.id
+    holder = Principal(subject="dropped-member", username="d", roles=frozenset({"token-holder"}), client_id="dapp")
+    pages = first_pages(engine, 1)
+    assert pages is not None and first_pages(sa.create_engine("sqlite://"), 1) is None
+    start, end = date(2026, 1, 1), date(2026, 1, 31)
+
+    async def twice() -> tuple[bytes | None, bytes | None]:
+        before = await pages.read(holder, cid, start, end, 366, 0)
+        with engine.connect() as admin:  # the server ends every other session (a restart, an idle timeout)
+            admin.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        return before, await pages.read(holder, cid, start, end, 366, 0)
+
+    before, after = asyncio.run(twice())
+    assert before is not None and json.loads(before)["total"] == 1
+    assert after == before
+    pages.close()
