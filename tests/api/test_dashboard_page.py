@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from datetime import date
+
 import pytest
+import sqlalchemy as sa
 from api_helpers import bearer, unverified_claims
+from fastapi import HTTPException
 from fastapi.testclient import TestClient
-from hypothesis import given
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -13,8 +20,8 @@ from sqlmodel import Session
 from dapp.api.deps import active_holder_id
 from dapp.api.main import create_app
 from dapp.api.schemas.dashboards import DailyPage, MemberDailyKpiPublic
-from dapp.api.security import principal_from_claims
-from dapp.api.services.dashboards import COLUMNS, TOTALS, page_body
+from dapp.api.security import Principal, principal_from_claims
+from dapp.api.services.dashboards import COLUMNS, TOTALS, first_pages, my_page, page_body, reader_engine
 from lec.db.models import Community, MemberDailyKpi, User, UserCommunity
 from lec.db.session import get_engine, init_db
 
@@ -140,3 +147,85 @@ def test_the_dashboard_answers_without_the_lifespan_having_run(keycloak, setting
         headers=bearer(keycloak.access_token("no-lifespan")),
     )
     assert reply.status_code in (403, 404)  # decided by the access check, not a 500 for a missing limiter
+
+
+def test_postgresql_writes_the_same_page_bytes_as_python(make_postgres_db):
+    """PostgreSQL builds the caller's first page as JSON text (`_MY_PAGE_JSON`): byte for byte `page_body`'s, for
+    any days and values (large integers, zeros), and only for the active member the token names."""
+    engine = init_db(get_engine(make_postgres_db()))
+    reader = reader_engine(engine)
+    with Session(engine) as s:
+        community = Community(name="Bytes LEC", chain_community_id=80)
+        user = User(external_id="bytes-member", name="By", surname="Tes", email="bytes@example.org")
+        s.add_all([community, user])
+        s.flush()
+        s.add(UserCommunity(community_id=community.id, user_id=user.id, wallet="0x" + "5" * 40, active=True))
+        s.commit()
+        cid, uid = community.id, user.id
+    holder = Principal(subject="bytes-member", username="bytes", roles=frozenset({"token-holder"}), client_id="dapp")
+    stranger = Principal(subject="someone-else", username="x", roles=frozenset({"token-holder"}), client_id="dapp")
+    pages = first_pages(engine, 2)
+    assert pages is not None
+    days = st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31))
+
+    column = st.integers(min_value=0, max_value=2**31 - 1)  # the read model's INTEGER columns
+
+    @hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(chosen=st.dictionaries(days, st.tuples(*[column] * (len(COLUMNS) - 1)), min_size=1, max_size=30))
+    def check(chosen):
+        rows = sorted((int(d.strftime("%Y%m%d")), *values) for d, values in chosen.items())
+        with Session(engine) as s:
+            s.exec(sa.delete(MemberDailyKpi))
+            for r in rows:
+                s.add(MemberDailyKpi(community_id=cid, user_id=uid, **dict(zip(COLUMNS, r, strict=True))))
+            s.commit()
+        start, end = date(2026, 1, 1), date(2026, 12, 31)
+        sums = {c: sum(r[COLUMNS.index(c)] for r in rows) for c in TOTALS}
+        expected = page_body(rows, len(rows), sums, 366, 0)
+        assert my_page(reader, holder, cid, start, end, 366, 0) == expected
+        # The event-loop reader (each `asyncio.run` is a new loop, as a test client without lifespan gives).
+        assert asyncio.run(pages.read(holder, cid, start, end, 366, 0)) == expected
+        assert asyncio.run(pages.read(stranger, cid, start, end, 366, 0)) is None  # `my_page` answers: 403
+        # A page cut by the limit takes the other path (totals over the whole range): still the model's bytes.
+        if len(rows) > 1:
+            cut = rows[: len(rows) - 1]
+            assert my_page(reader, holder, cid, start, end, len(cut), 0) == page_body(cut, len(rows), sums, len(cut), 0)
+            assert asyncio.run(pages.read(holder, cid, start, end, len(cut), 0)) is None
+        with pytest.raises(HTTPException) as refused:
+            my_page(reader, stranger, cid, start, end, 366, 0)
+        assert refused.value.status_code == 403
+
+    check()
+    reader.dispose()
+    pages.close()
+
+
+def test_the_event_loop_reader_replaces_a_connection_the_server_dropped(make_postgres_db):
+    engine = init_db(get_engine(make_postgres_db()))
+    with Session(engine) as s:
+        community = Community(name="Dropped LEC", chain_community_id=81)
+        user = User(external_id="dropped-member", name="Dro", surname="Pped", email="dropped@example.org")
+        s.add_all([community, user])
+        s.flush()
+        s.add(UserCommunity(community_id=community.id, user_id=user.id, wallet="0x" + "4" * 40, active=True))
+        s.add(MemberDailyKpi(community_id=community.id, user_id=user.id, day=20260105, load_wh=5, samples=96))
+        s.commit()
+        cid = community.id
+    holder = Principal(subject="dropped-member", username="d", roles=frozenset({"token-holder"}), client_id="dapp")
+    pages = first_pages(engine, 1)
+    assert pages is not None and first_pages(sa.create_engine("sqlite://"), 1) is None
+    start, end = date(2026, 1, 1), date(2026, 1, 31)
+
+    async def twice() -> tuple[bytes | None, bytes | None]:
+        before = await pages.read(holder, cid, start, end, 366, 0)
+        with engine.connect() as admin:  # the server ends every other session (a restart, an idle timeout)
+            admin.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        return before, await pages.read(holder, cid, start, end, 366, 0)
+
+    before, after = asyncio.run(twice())
+    assert before is not None and json.loads(before)["total"] == 1
+    assert after == before
+    pages.close()

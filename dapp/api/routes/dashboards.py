@@ -43,7 +43,11 @@ async def my_daily(
     offset: Offset = 0,
 ) -> Response:
     """The member dashboard: your energy per day, totals, self-consumption and self-sufficiency."""
-    # The API's hottest route does its database work (membership check, then the page) in one worker thread
+    # On PostgreSQL the usual request (a token holder's first page) is one statement awaited on the event loop.
+    pages = _first_pages(request)
+    if pages is not None and (body := await pages.read(principal, community_id, start, end, limit, offset)):
+        return Response(body, media_type=JSON)
+    # Every other case, and SQLite: the database work (membership check, then the page) in one worker thread
     # instead of one per dependency, and at most `DASHBOARD_READERS` at once: the work is CPU-bound under the
     # GIL, so more threads only add switching and pool overflow connections (docs/identity.md, performance).
     body = await anyio.to_thread.run_sync(
@@ -66,6 +70,16 @@ def _reader_engine(request: Request) -> Engine:
     if engine is None:
         engine = state.dashboard_engine = dashboards.reader_engine(state.engine)
     return engine
+
+
+def _first_pages(request: Request) -> dashboards.FirstPages | None:
+    state = request.app.state
+    if not hasattr(state, "dashboard_pages"):
+        state.dashboard_pages = dashboards.first_pages(
+            state.engine, dashboards.reader_count(state.settings, state.engine)
+        )
+    pages: dashboards.FirstPages | None = state.dashboard_pages
+    return pages
 
 
 def _readers(request: Request) -> anyio.CapacityLimiter:
