@@ -21,6 +21,7 @@ from lec.db.models import (
     Cluster,
     ClusterUser,
     Community,
+    LabClusterObjective,
     LabFeed,
     LabFeedback,
     LabInboxItem,
@@ -632,6 +633,7 @@ def forget_voice(session: Session, user_id: int) -> None:
     for message in session.exec(select(LabMessage).where(LabMessage.sender_id == user_id)).all():
         message.sender_id = None
         session.add(message)
-    for objective in session.exec(select(LabObjective).where(LabObjective.set_by == user_id)).all():
-        objective.set_by = None  # the community's objectives stay, without who set them
-        session.add(objective)
+    for kind in (LabObjective, LabClusterObjective):
+        for objective in session.exec(select(kind).where(kind.set_by == user_id)).all():  # type: ignore[attr-defined]
+            objective.set_by = None  # the community's objectives stay, without who set them
+            session.add(objective)
