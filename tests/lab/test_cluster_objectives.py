@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import pytest
 from hypothesis import given
@@ -18,14 +18,12 @@ from dapp.api.deps import CommunityAccess
 from dapp.api.security import Principal
 from dapp.api.services import lab_objectives, lab_voice
 from dapp.api.services.lab import LabError
-from lec.calendar import ROME
 from lec.db.enums import DeviceKind, FlowQuantity
 from lec.db.models import (
     Cluster,
     ClusterGroup,
     ClusterUser,
     Community,
-    CounterReading,
     Device,
     Flow,
     LabClusterObjective,
@@ -34,6 +32,7 @@ from lec.db.models import (
 )
 from lec.db.session import get_engine, init_db
 from lec.lab.objectives import check_target_curve, evaluate_curve, hourly_shares, pv_share
+from tests.lab.lab_helpers import day_readings
 
 # 20 % over 0–9, 60 % in the PV hours 10–15, 20 % over 16–23
 TARGET = [2.0] * 10 + [10.0] * 6 + [2.5] * 8
@@ -126,19 +125,6 @@ def _access(s: Session, community: Community, user: User, roles: set[str]) -> Co
     return CommunityAccess(community, principal, user, s.get(UserCommunity, (community.id, user.id)), frozenset(roles))
 
 
-def _day_readings(s: Session, device: Device, flow: Flow, day: date, sun_wh: float, other_wh: float) -> None:
-    """One local day of quarter hours: `sun_wh` in the local hours 10–15, `other_wh` the rest (DST days included)."""
-    start = datetime(day.year, day.month, day.day, tzinfo=ROME).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=ROME).astimezone(UTC)
-    t = start
-    while t < end:
-        local = t.astimezone(ROME)
-        wh = sun_wh if 10 <= local.hour < 16 else other_wh
-        s.add(CounterReading(device_id=device.id, flow_id=flow.id, community_id=device.community_id, timestamp=t,
-                             energy_wh=wh, tsi=0))  # fmt: skip
-        t += timedelta(minutes=15)
-
-
 @pytest.fixture
 def place(tmp_path) -> Iterator[Place]:
     engine = init_db(get_engine(f"sqlite:///{tmp_path / 'curves.db'}"))
@@ -171,7 +157,7 @@ def place(tmp_path) -> Iterator[Place]:
             s.flush()
             for day in (date(2026, 10, 24), date(2026, 10, 25)):  # summer time, then the 25-hour day
                 # the big cluster's members: 30 Wh per quarter hour in the sun hours, 10 otherwise; the rest flat
-                _day_readings(s, device, flow, day, 30.0 if i <= 3 else 10.0, 10.0)
+                day_readings(s, device, flow.id, day, 30.0 if i <= 3 else 10.0, 10.0)
         s.commit()
         admin = _access(s, lec, people[7], {"community-admin"})
         yield Place(s, admin, people, big.id, small.id, foreign.id, lec.id)  # type: ignore[arg-type]
