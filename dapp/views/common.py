@@ -419,3 +419,43 @@ def device_map(devices: list[dict[str, Any]]) -> None:
         st.info(t("dashboard.no_map"))
     else:
         st.altair_chart(chart, use_container_width=True)
+
+
+@dataclass(frozen=True)
+class CommunityPage:
+    """What a community page (the living lab's Polls, Projects, Messages, Community voice) starts with: the person,
+    the community picked, the API and the community's path in it, the person's roles there, and the sentence the
+    last button left for the next run (`flash`, shown by `show_flash`)."""
+
+    prefix: str
+    identity: Identity
+    membership: Membership
+    api: Api
+    base: str  # /communities/{id}
+    is_admin: bool  # community admin (or platform admin)
+    is_member: bool  # token-holder with a wallet in this community
+
+    def flash(self, message: str, ok: bool = True) -> None:
+        st.session_state[f"{self.prefix}flash"] = (ok, message)
+
+    def show_flash(self) -> None:
+        flash = st.session_state.pop(f"{self.prefix}flash", None)
+        if flash:
+            (st.success if flash[0] else show_error)(flash[1])
+
+
+def community_page(prefix: str, title: str, intro: str) -> CommunityPage:
+    """Signs in, titles the page and picks the community (stopping with a sentence when there is none)."""
+    identity = signed_in()
+    st.title(title)
+    st.caption(intro)
+    membership = pick_membership(prefix, identity)
+    return CommunityPage(
+        prefix,
+        identity,
+        membership,
+        api(identity),
+        f"/communities/{membership.community_id}",
+        identity.has("community-admin", "platform-admin"),
+        identity.has("token-holder") and membership.wallet is not None,
+    )

@@ -18,17 +18,10 @@ from lec.calendar import ROME
 P = "inbox_"
 CATEGORIES = ("newsletter", "project", "announcements")
 
-identity = common.signed_in()
-st.title(t("lab.inbox.title"))
-st.caption(t("lab.inbox.intro"))
-membership = common.pick_membership(P, identity)
-api = common.api(identity)
-base = f"/communities/{membership.community_id}"
-is_admin = identity.has("community-admin", "platform-admin")
-
-
-def _flash(message: str, ok: bool = True) -> None:
-    st.session_state[f"{P}flash"] = (ok, message)
+page = common.community_page(P, t("lab.inbox.title"), t("lab.inbox.intro"))
+api = page.api
+base = page.base
+is_admin = page.is_admin
 
 
 def _mark(message_id: int, read: bool) -> None:
@@ -36,7 +29,7 @@ def _mark(message_id: int, read: bool) -> None:
         path = f"{base}/inbox/{message_id}/read"
         api.post(path) if read else api.delete(path)
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _local(iso: str) -> str:
@@ -48,9 +41,9 @@ def _save_preferences() -> None:
     muted = [c for c in CATEGORIES if not st.session_state.get(f"{P}cat_{c}", True)]
     try:
         api.put(f"{base}/inbox/preferences", {"email": bool(st.session_state.get(f"{P}email")), "muted": muted})
-        _flash(t("lab.inbox.preferences_saved"))
+        page.flash(t("lab.inbox.preferences_saved"))
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _send(projects: dict[int, str]) -> None:
@@ -67,7 +60,7 @@ def _send(projects: dict[int, str]) -> None:
         body["send_at"] = datetime.combine(day, at, tzinfo=ROME).isoformat()  # the community's clock
     try:
         sent = api.post(f"{base}/messages", body)
-        _flash(
+        page.flash(
             t("lab.inbox.sent", n=sent["recipients"])
             if sent["sent_at"]
             else t("lab.inbox.scheduled", when=_local(sent["send_at"]))
@@ -75,7 +68,7 @@ def _send(projects: dict[int, str]) -> None:
         st.session_state[f"{P}subject"] = ""
         st.session_state[f"{P}body"] = ""
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _audience(m: dict[str, Any], projects: dict[int, str], clusters: dict[int, str], members: dict[int, str]) -> str:
@@ -92,9 +85,7 @@ def _paragraphs(text: str) -> str:
     return "\n\n".join(common.plain(line) for line in text.splitlines() if line.strip())
 
 
-flash = st.session_state.pop(f"{P}flash", None)
-if flash:
-    (st.success if flash[0] else common.show_error)(flash[1])
+page.show_flash()
 
 inbox = common.attempt(lambda: api.get(f"{base}/inbox"))
 if inbox is not None:

@@ -18,18 +18,11 @@ from lec.calendar import ROME
 P = "voice_"
 K = 3
 
-identity = common.signed_in()
-st.title(t("lab.voice.title"))
-st.caption(t("lab.voice.intro"))
-membership = common.pick_membership(P, identity)
-api = common.api(identity)
-base = f"/communities/{membership.community_id}"
-is_admin = identity.has("community-admin", "platform-admin")
-is_member = identity.has("token-holder") and membership.wallet is not None
-
-
-def _flash(message: str, ok: bool = True) -> None:
-    st.session_state[f"{P}flash"] = (ok, message)
+page = common.community_page(P, t("lab.voice.title"), t("lab.voice.intro"))
+identity, api = page.identity, page.api
+base = page.base
+is_admin = page.is_admin
+is_member = page.is_member
 
 
 def _label(label: str) -> str:
@@ -45,10 +38,10 @@ def _give() -> None:
         body["project_id"] = int(target)
     try:
         row = api.post(f"{base}/feedback", body)
-        _flash(t("lab.voice.thanks", label=_label(row["label"]).lower()))
+        page.flash(t("lab.voice.thanks", label=_label(row["label"]).lower()))
         st.session_state[f"{P}text"] = ""
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _trend(points: list[dict[str, Any]]) -> None:
@@ -105,24 +98,24 @@ def _follow() -> None:
     try:
         feed = api.post(f"{base}/voices/feeds", {"url": url, "keywords": words})
         fetched = api.post(f"{base}/voices/feeds/{feed['id']}/fetch")
-        _flash(t("lab.voice.feed_added", n=fetched["added"]))
+        page.flash(t("lab.voice.feed_added", n=fetched["added"]))
         st.session_state[f"{P}feed_url"] = ""
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _fetch(feed_id: int) -> None:
     try:
-        _flash(t("lab.voice.feed_fetched", n=api.post(f"{base}/voices/feeds/{feed_id}/fetch")["added"]))
+        page.flash(t("lab.voice.feed_fetched", n=api.post(f"{base}/voices/feeds/{feed_id}/fetch")["added"]))
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _unfollow(feed_id: int) -> None:
     try:
         api.delete(f"{base}/voices/feeds/{feed_id}")
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _external(summary: dict[str, Any] | None) -> None:
@@ -188,9 +181,9 @@ def _set_objective() -> None:
     target = st.session_state.get(f"{P}obj_target")
     try:
         api.put(f"{base}/objectives", {"month": month, "target_pct": float(target or 0)})
-        _flash(t("lab.voice.objective_saved", month=month, pct=f"{float(target or 0):.0f}"))
+        page.flash(t("lab.voice.objective_saved", month=month, pct=f"{float(target or 0):.0f}"))
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _objectives() -> None:
@@ -235,9 +228,7 @@ def _objectives() -> None:
         st.button(t("lab.voice.objective_set"), key=f"{P}obj_set", on_click=_set_objective)
 
 
-flash = st.session_state.pop(f"{P}flash", None)
-if flash:
-    (st.success if flash[0] else common.show_error)(flash[1])
+page.show_flash()
 
 projects = {
     p["id"]: p["title"]

@@ -129,3 +129,20 @@ def evaluate_curve(
     gaps = [round(a - t, 2) for a, t in zip(actual, target, strict=True)]
     match = round(sum(min(a, t) for a, t in zip(actual, target, strict=True)), 2)
     return CurveProgress(progress, target, [round(a, 2) for a in actual], gaps, match)
+
+
+def curve_with_pv_share(shares: list[float] | None, pv_pct: float) -> list[float]:
+    """A target curve from a day's shape (24 shares; None or empty: a flat day) that puts `pv_pct` % of the day in
+    the PV hours, keeping the shape inside and outside them (each part scaled; a part with nothing in it spread
+    evenly). How the dApp proposes a target: "this group's day, with X % in the sun hours"."""
+    if not 0 <= pv_pct <= 100:
+        raise ValueError(f"A share of the day is between 0 and 100 %, not {pv_pct}.")
+    base = list(shares) if shares and sum(shares) > 0 else [100 / HOURS] * HOURS
+    inside = [h in PV_HOURS for h in range(HOURS)]
+    out = []
+    for part, wanted in ((True, pv_pct), (False, 100 - pv_pct)):
+        hours = [h for h in range(HOURS) if inside[h] == part]
+        total = sum(base[h] for h in hours)
+        for h in hours:
+            out.append((h, wanted * base[h] / total if total > 0 else wanted / len(hours)))
+    return [round(v, 2) for _, v in sorted(out)]

@@ -31,7 +31,7 @@ from lec.db.models import (
     UserCommunity,
 )
 from lec.db.session import get_engine, init_db
-from lec.lab.objectives import check_target_curve, evaluate_curve, hourly_shares, pv_share
+from lec.lab.objectives import check_target_curve, curve_with_pv_share, evaluate_curve, hourly_shares, pv_share
 from tests.lab.lab_helpers import day_readings
 
 # 20 % over 0–9, 60 % in the PV hours 10–15, 20 % over 16–23
@@ -230,3 +230,21 @@ def test_forgetting_the_admin_keeps_the_cluster_objective_unsigned(place, monkey
     place.session.commit()
     kept = place.session.get(LabClusterObjective, row.id)
     assert kept is not None and kept.set_by is None
+
+
+def test_a_proposed_target_keeps_the_days_shape_and_moves_the_share_into_the_sun_hours():
+    # flat day (25 % in the 6 PV hours) → 60 %: each PV hour 10 %, each other hour 40 / 18 = 2.22 %
+    target = curve_with_pv_share(None, 60)
+    assert target[10] == 10.0 and target[0] == 2.22 and round(pv_share(target), 2) == 60.0
+    evening = [1.0] * 10 + [0.0] * 6 + [3.0] * 8  # nothing in the PV hours: spread evenly there
+    moved = curve_with_pv_share(evening, 30)
+    assert moved[10:16] == [5.0] * 6 and moved[16] == round(70 * 3 / 34, 2) and moved[0] == round(70 / 34, 2)
+    with pytest.raises(ValueError, match="between 0 and 100"):
+        curve_with_pv_share(None, 120)
+
+
+@given(st.lists(st.floats(0, 100), min_size=24, max_size=24), st.floats(0, 100))
+def test_a_proposed_target_is_always_an_acceptable_curve_with_the_asked_share(shares, pct):
+    target = curve_with_pv_share(shares, pct)
+    assert check_target_curve(target) == target  # 24 shares ≥ 0 summing to 100 (± rounding)
+    assert abs(pv_share(target) - pct) <= 0.06
