@@ -14,6 +14,7 @@ from dapp.client import ClientError
 from dapp.i18n import t
 from dapp.views import common
 from lec.calendar import ROME
+from lec.lab.objectives import curve_with_pv_share, hourly_shares, pv_share
 
 P = "voice_"
 K = 3
@@ -181,9 +182,119 @@ def _set_objective() -> None:
     target = st.session_state.get(f"{P}obj_target")
     try:
         api.put(f"{base}/objectives", {"month": month, "target_pct": float(target or 0)})
-        page.flash(t("lab.voice.objective_saved", month=month, pct=f"{float(target or 0):.0f}"))
+        page.flash(t("lab.voice.objective_saved", month=_month(month or ""), pct=f"{float(target or 0):.0f}"))
     except ClientError as exc:
         page.flash(str(exc), ok=False)
+
+
+def _month(month: str) -> str:
+    """ "2026-11" as a resident reads it: "novembre 2026"."""
+    year, number = month.split("-")
+    return t(f"lab.month_{int(number)}", year=year)
+
+
+def _hour(h: int) -> str:
+    return f"{h:02d}:00"
+
+
+def _group_names(clustering: dict[str, Any] | None) -> dict[int, str]:
+    """The clusters of the latest clustering, named as the member page numbers them ("Gruppo 2")."""
+    clusters = (clustering or {}).get("clusters") or []
+    return {c["id"]: t("lab.voice.group_n", n=i + 1) for i, c in enumerate(clusters)}
+
+
+def _set_cluster_objective(proposal: list[float]) -> None:
+    cluster = st.session_state.get(f"{P}cobj_cluster")
+    month = st.session_state.get(f"{P}cobj_month")
+    try:
+        api.put(f"{base}/objectives/clusters/{cluster}", {"month": month, "target_curve": proposal})
+        page.flash(t("lab.voice.cobj_saved", month=_month(month or ""), pct=f"{pv_share(proposal):.0f}"))
+    except ClientError as exc:
+        page.flash(str(exc), ok=False)
+
+
+def _curve_chart(target: list[float], actual: list[float] | None) -> None:
+    """Target and actual day (% of the daily consumption per local hour), the PV hours named in the caption."""
+    lines: dict[str, list[Any]] = {t("lab.voice.col_hour"): [_hour(h) for h in range(24)]}
+    lines[t("lab.voice.cobj_target_line")] = target
+    if actual is not None:
+        lines[t("lab.voice.cobj_actual_line")] = actual
+    st.line_chart(lines, x=t("lab.voice.col_hour"), x_label=t("lab.voice.cobj_x"), y_label=t("lab.voice.cobj_y"))
+
+
+def _cluster_objectives(months: list[str]) -> None:
+    """The consumption groups' target curves: the admin's (every group) or the member's own group's, with the
+    share of consumption in the sun hours so far, the match of the two curves and the hours furthest off."""
+    rows = common.attempt(lambda: api.get(f"{base}/objectives/clusters"))
+    if rows is None:
+        return
+    clustering = common.attempt(lambda: api.clusters(page.membership.community_id)) if rows or is_admin else None
+    names = _group_names(clustering)
+    st.markdown(f"#### {t('lab.voice.cobj_title')}")
+    st.caption(t("lab.voice.cobj_help", k=K))
+    for o in rows:
+        name = names.get(o["cluster_id"], t("lab.voice.group_old"))
+        with st.container(border=True):
+            achieved = o["achieved_pct"]
+            st.markdown(
+                t(
+                    "lab.voice.cobj_line",
+                    group=name,
+                    month=_month(o["month"]),
+                    target=f"{o['target_pct']:.0f}",
+                    achieved=f"{achieved:.1f}" if achieved is not None else "—",
+                    status=t(f"lab.voice.objective_{o['status']}", k=K),
+                )
+            )
+            if not o["shown"]:
+                continue
+            if achieved is not None:
+                st.progress(min(1.0, achieved / o["target_pct"]) if o["target_pct"] else 1.0)
+            _curve_chart(o["target_curve"], o["actual_curve"])
+            if o["gaps"] is not None:
+                over = max(range(24), key=lambda h: o["gaps"][h])
+                under = min(range(24), key=lambda h: o["gaps"][h])
+                st.caption(
+                    t(
+                        "lab.voice.cobj_gaps",
+                        match=f"{o['match_pct']:.0f}",
+                        over=_hour(over),
+                        over_pp=f"{o['gaps'][over]:+.1f}",
+                        under=_hour(under),
+                        under_pp=f"{o['gaps'][under]:+.1f}",
+                    )
+                )
+            st.caption(
+                t(
+                    "lab.voice.objective_days",
+                    n=o["days_with_data"],
+                    elapsed=o["days_elapsed"],
+                    total=o["days_in_month"],
+                )
+            )
+    if not rows:
+        st.info(t("lab.voice.cobj_none_admin" if is_admin else "lab.voice.cobj_none_member"))
+    if not is_admin:
+        return
+    clusters = [c for c in (clustering or {}).get("clusters") or [] if c["members"] >= K]
+    if not clusters:
+        st.caption(t("lab.voice.cobj_no_groups", k=K))
+        return
+    by_id = {c["id"]: c for c in clusters}
+    left, mid, right = st.columns(3)
+    picked = left.selectbox(
+        t("lab.voice.cobj_group"),
+        list(by_id),
+        format_func=lambda cid: t("lab.voice.group_members", name=names[cid], n=by_id[cid]["members"]),
+        key=f"{P}cobj_cluster",
+    )
+    mid.selectbox(t("lab.voice.objective_month"), months, format_func=_month, key=f"{P}cobj_month")
+    pct = right.number_input(t("lab.voice.cobj_pct"), 0, 100, 40, step=5, key=f"{P}cobj_pct")
+    now = hourly_shares(by_id[picked]["mean_curve"]) if by_id[picked]["mean_curve"] else None
+    proposal = curve_with_pv_share(now, float(pct))
+    st.caption(t("lab.voice.cobj_proposal", now=f"{pv_share(now):.0f}" if now else "—", pct=f"{pct:.0f}"))
+    _curve_chart(proposal, [round(x, 2) for x in now] if now else None)
+    st.button(t("lab.voice.cobj_set"), key=f"{P}cobj_set", on_click=_set_cluster_objective, args=(proposal,))
 
 
 def _objectives() -> None:
@@ -199,7 +310,7 @@ def _objectives() -> None:
             st.markdown(
                 t(
                     "lab.voice.objective_line",
-                    month=o["month"],
+                    month=_month(o["month"]),
                     target=f"{o['target_pct']:.0f}",
                     achieved=f"{achieved:.1f}" if achieved is not None else "—",
                     status=t(f"lab.voice.objective_{o['status']}"),
@@ -217,15 +328,14 @@ def _objectives() -> None:
             )
     if not rows:
         st.info(t("lab.voice.no_objectives"))
+    today = datetime.now(ROME).date()
+    months = [today.strftime("%Y-%m"), ((today.replace(day=28) + timedelta(days=4)).replace(day=1)).strftime("%Y-%m")]
     if is_admin:
-        today = datetime.now(ROME).date()
-        months = [today.strftime("%Y-%m")]
-        nxt = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
-        months.append(nxt.strftime("%Y-%m"))
         left, right = st.columns(2)
-        left.selectbox(t("lab.voice.objective_month"), months, key=f"{P}obj_month")
+        left.selectbox(t("lab.voice.objective_month"), months, format_func=_month, key=f"{P}obj_month")
         right.number_input(t("lab.voice.objective_target"), 1, 100, 30, step=1, key=f"{P}obj_target")
         st.button(t("lab.voice.objective_set"), key=f"{P}obj_set", on_click=_set_objective)
+    _cluster_objectives(months)
 
 
 page.show_flash()
