@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -291,6 +291,18 @@ def day_text(period_id: int) -> str:
     """A period id (YYYYMMDD) as a day a resident reads (30/11/2026)."""
     text = str(period_id)
     return f"{text[6:8]}/{text[4:6]}/{text[:4]}" if len(text) == 8 else text
+
+
+def local_time(iso: str | None, time_too: bool = True) -> str:
+    """An API time (ISO, UTC) as the community's clock shows it: 30/11/2026 17:05 (or the day only); "—" for none."""
+    if not iso:
+        return "—"
+    from lec.calendar import ROME
+
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ROME).strftime("%d/%m/%Y %H:%M" if time_too else "%d/%m/%Y")
 
 
 def show_answer(purpose: str, success: str) -> wallet.WalletAnswer | None:

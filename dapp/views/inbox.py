@@ -32,11 +32,6 @@ def _mark(message_id: int, read: bool) -> None:
         page.flash(str(exc), ok=False)
 
 
-def _local(iso: str) -> str:
-    """An API time (UTC) as the community's clock shows it."""
-    return datetime.fromisoformat(iso).astimezone(ROME).strftime("%Y-%m-%d %H:%M")
-
-
 def _save_preferences() -> None:
     muted = [c for c in CATEGORIES if not st.session_state.get(f"{P}cat_{c}", True)]
     try:
@@ -63,7 +58,7 @@ def _send(projects: dict[int, str]) -> None:
         page.flash(
             t("lab.inbox.sent", n=sent["recipients"])
             if sent["sent_at"]
-            else t("lab.inbox.scheduled", when=_local(sent["send_at"]))
+            else t("lab.inbox.scheduled", when=common.local_time(sent["send_at"]))
         )
         st.session_state[f"{P}subject"] = ""
         st.session_state[f"{P}body"] = ""
@@ -96,7 +91,7 @@ if inbox is not None:
         marker = "" if m["read"] else "● "
         kind = t(f"lab.inbox.category_{m.get('category', 'announcements')}")
         # Unread messages are shown open; marking one read folds it away.
-        title = f"{marker}{common.plain(m['subject'])} · {kind} · {m['created_at'][:10]}"
+        title = f"{marker}{common.plain(m['subject'])} · {kind} · {common.local_time(m['created_at'], time_too=False)}"
         with st.expander(title, expanded=not m["read"]):
             st.markdown(_paragraphs(m["body"]))
             if m["read"]:
@@ -167,13 +162,13 @@ if is_admin:
         st.dataframe(
             [
                 {
-                    t("lab.inbox.col_date"): (m["sent_at"] or m["created_at"])[:16].replace("T", " "),
+                    t("lab.inbox.col_date"): common.local_time(m["sent_at"] or m["created_at"]),
                     t("lab.inbox.col_subject"): m["subject"],
                     t("lab.inbox.col_kind"): t(f"lab.inbox.kind_{m['kind']}"),
                     t("lab.inbox.col_to"): _audience(m, projects, clusters, members),
                     t("lab.inbox.col_read"): f"{m['read']} / {m['recipients']}"
                     if m["sent_at"]
-                    else t("lab.inbox.waiting", when=_local(m["send_at"])),
+                    else t("lab.inbox.waiting", when=common.local_time(m["send_at"])),
                 }
                 for m in sent
             ],

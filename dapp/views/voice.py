@@ -60,11 +60,16 @@ def _trend(points: list[dict[str, Any]]) -> None:
             chart[about[p["project_id"]]][periods.index(p["period"])] = p["average_sentiment"]
     shown = {name: values for name, values in chart.items() if any(v is not None for v in values)}
     if shown:
-        st.line_chart({t("lab.voice.col_period"): periods, **shown}, x=t("lab.voice.col_period"))
+        st.line_chart(
+            {t("lab.voice.col_period"): periods, **shown},
+            x=t("lab.voice.col_period"),
+            x_label=t("lab.voice.period_axis"),
+            y_label=t("lab.voice.tone_axis"),
+        )
     st.dataframe(
         [
             {
-                t("lab.voice.col_period"): p["period"],
+                t("lab.voice.col_period"): _period(p["period"]),
                 t("lab.voice.col_about"): about[p["project_id"]],
                 t("lab.voice.col_count"): p["count"],
                 t("lab.voice.col_rating"): f"{p['average_rating']:.1f}" if p["average_rating"] is not None else "—",
@@ -137,12 +142,14 @@ def _external(summary: dict[str, Any] | None) -> None:
                     t("lab.voice.col_sentiment"): [p["average_sentiment"] for p in summary["trend"]],
                 },
                 x=t("lab.voice.col_period"),
+                x_label=t("lab.voice.period_axis"),
+                y_label=t("lab.voice.tone_axis"),
             )
         if summary["themes"]:
             st.caption(t("lab.voice.external_themes", words=", ".join(w["word"] for w in summary["themes"])))
         for v in summary["latest"]:
             with st.container(border=True):
-                when = (v["published_at"] or "")[:10]
+                when = common.local_time(v["published_at"], time_too=False)
                 st.caption(f"{when} · {common.plain(v['source'])} · {_label(v['label'])} ({v['sentiment']:+.2f})")
                 st.markdown(f"**{common.plain(v['title'])}**")
                 if v["text"]:
@@ -158,7 +165,7 @@ def _external(summary: dict[str, Any] | None) -> None:
             status = (
                 t("lab.voice.feed_error", error=f["error"])
                 if f["error"]
-                else (t("lab.voice.feed_read", when=f["fetched_at"][:16].replace("T", " ")) if f["fetched_at"] else "")
+                else (t("lab.voice.feed_read", when=common.local_time(f["fetched_at"])) if f["fetched_at"] else "")
             )
             left.markdown(
                 f"**{common.plain(f['title'] or f['url'])}**  \n{common.plain(', '.join(f['keywords']))} · {status}"
@@ -191,6 +198,14 @@ def _month(month: str) -> str:
     """ "2026-11" as a resident reads it: "novembre 2026"."""
     year, number = month.split("-")
     return t(f"lab.month_{int(number)}", year=year)
+
+
+def _period(period: str) -> str:
+    """A trend's period in words: "novembre 2026" for "2026-11", "settimana 48 del 2026" for "2026-W48"."""
+    if "-W" in period:
+        year, week = period.split("-W")
+        return t("lab.voice.week_n", n=int(week), year=year)
+    return _month(period)
 
 
 def _hour(h: int) -> str:
@@ -401,8 +416,8 @@ if is_admin:
             )
             with st.container(border=True):
                 st.caption(
-                    f"{f['created_at'][:10]} · {common.plain(about)} · {'★' * f['rating']} · "
-                    f"{_label(f['label'])} ({f['sentiment']:+.2f})"
+                    f"{common.local_time(f['created_at'], time_too=False)} · {common.plain(about)} · "
+                    f"{'★' * f['rating']} · {_label(f['label'])} ({f['sentiment']:+.2f})"
                 )
                 st.write(common.plain(f["text"]))
         if not summary["count"]:
@@ -429,6 +444,9 @@ if is_member:
     if mine:
         st.subheader(t("lab.voice.mine"))
     for f in mine:
-        st.caption(f"{f['created_at'][:10]} · {'★' * f['rating']} · {_label(f['label'])} — {common.plain(f['text'])}")
+        st.caption(
+            f"{common.local_time(f['created_at'], time_too=False)} · {'★' * f['rating']} · {_label(f['label'])} — "
+            f"{common.plain(f['text'])}"
+        )
 elif not is_admin:
     st.info(t("lab.voice.members_only"))
