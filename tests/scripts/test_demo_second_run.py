@@ -122,10 +122,10 @@ def test_demo_data_steps_run_twice_and_the_second_changes_nothing(ape_run, anvil
     assert after_first["lab_objectives"] == 1 and after_first["lab_cluster_objectives"] == 1
     engine = sa.create_engine(db_url)
     with engine.connect() as c:
-        waiting = c.exec_driver_sql("SELECT send_at, sent_at FROM lab_messages WHERE send_at IS NOT NULL").all()
+        waiting = c.exec_driver_sql("SELECT subject FROM lab_messages WHERE sent_at IS NULL").all()
         fetched = c.exec_driver_sql("SELECT fetched_at, error FROM lab_feeds").one()
     engine.dispose()
-    assert len(waiting) == 1 and waiting[0][1] is None
+    assert waiting == [("Newsletter di inizio mese",)]
     assert fetched[0] is not None and fetched[1] is None
 
     second = _make_demo_oracle(env)
