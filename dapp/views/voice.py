@@ -266,7 +266,9 @@ def _cluster_objectives(months: list[str]) -> None:
             if achieved is not None:
                 st.progress(min(1.0, achieved / o["target_pct"]) if o["target_pct"] else 1.0)
             _curve_chart(o["target_curve"], o["actual_curve"])
-            if o["gaps"] is not None:
+            if o["gaps"] is not None and max(abs(g) for g in o["gaps"]) < 0.5:
+                st.caption(t("lab.voice.cobj_gaps_close", match=f"{o['match_pct']:.0f}"))
+            elif o["gaps"] is not None:
                 over = max(range(24), key=lambda h: o["gaps"][h])
                 under = min(range(24), key=lambda h: o["gaps"][h])
                 st.caption(

@@ -599,8 +599,11 @@ def external_summary(session: Session, access: CommunityAccess, by: str = "month
             .order_by(col(LabVoice.published_at).desc(), col(LabVoice.id).desc())
         ).all()
     )
-    own = {w.lower() for f in list_feeds(session, access) for k in f.keywords.split(",") for w in k.split()}
-    cells: dict[str, list[float]] = {}  # the keywords themselves are in every entry: not a theme
+    # the keywords (each of their words) are in every entry: not a theme — the feeds' and those each voice was kept
+    # for (a voice read from a file by `lec lab feeds --file` has no feed)
+    said = [f.keywords for f in list_feeds(session, access)] + [r.keywords for r in rows]
+    own = {w.lower() for words in said for k in words.split(",") for w in k.split()}
+    cells: dict[str, list[float]] = {}
     for r in rows:
         cells.setdefault(themes.period_of(r.published_at or r.created_at, by), []).append(r.sentiment)
     return External(
