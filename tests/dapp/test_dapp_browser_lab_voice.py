@@ -37,7 +37,9 @@ def test_admin_writes_member_reads_and_gives_feedback(dapp_url, demo_stack, real
     admin.set_viewport_size({"width": 1400, "height": 1600})
     sign_in(admin, dapp_url, "carla", language="Italiano")
     _go(admin, "lab.inbox.title")
-    admin.locator("label").filter(has_text=t("lab.inbox.kind_newsletter", "it")).click()
+    # the kind of message (a radio); "Newsletter" is also a category in the e-mail preferences' expander
+    kinds = admin.get_by_test_id("stRadioGroup")
+    kinds.locator("label").filter(has_text=t("lab.inbox.kind_newsletter", "it")).click()
     expect(admin.get_by_role("radio", name=t("lab.inbox.kind_newsletter", "it"))).to_be_checked(timeout=WAIT)
     settle(admin)
     subject = admin.get_by_label(t("lab.inbox.subject", "it"))
