@@ -200,4 +200,8 @@ def test_the_voice_pages_sections_and_a_groups_objective(dapp_url, demo_stack, r
     expect(member.get_by_role("button", name=t("lab.voice.cobj_set", "it"))).to_have_count(0)
     expect(member.get_by_role("heading", name=t("lab.voice.themes", "it"))).to_have_count(0)  # the admin's dashboard
     expect(member.get_by_test_id("stException")).to_have_count(0)
+    settle(member)
+    expect(
+        member.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').first
+    ).to_be_visible(timeout=WAIT)  # the curves drawn, not their placeholder
     member.screenshot(path=str(folder / "member-community-voice-objectives.png"), full_page=True)
