@@ -6,7 +6,7 @@ period run, for just the days (and members) they touched; the API's dashboards o
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 import numpy as np
@@ -16,7 +16,7 @@ from sqlmodel import Session, col, delete, select
 
 from lec.calendar import day_window, period_id
 from lec.db.models import CounterReading, Device, Flow, MemberDailyKpi
-from lec.energy import grid_exchange, grid_point
+from lec.energy import GridPoint, grid_exchange, grid_point
 
 # (community_id, local day, device_id) of readings just stored
 Touched = set[tuple[int, date, int]]
@@ -31,18 +31,8 @@ def member_day_rows(frame: pd.DataFrame, community_id: int, day: int) -> list[Me
     withdrawal are per quarter hour, never netted over the day, as the GSE definition wants.
     """
     rows = []
-    for user_id, readings in frame.groupby("user_id"):
-        by_device = readings.pivot_table(
-            index="timestamp", columns=["device_id", "quantity"], values="energy_wh", aggfunc="sum", fill_value=0.0
-        )
-        n = len(by_device.index)
-        point = grid_point(
-            (
-                (quantity, np.rint(by_device[(device, quantity)].to_numpy(dtype=float)))
-                for device, quantity in by_device
-            ),
-            n,
-        )
+    for user_id, readings, _, point in _member_points(frame):
+        n = point.load.size
         injection, withdrawal = grid_exchange(point.load, point.production, point.injection, point.withdrawal)
         rows.append(
             MemberDailyKpi(
@@ -61,6 +51,69 @@ def member_day_rows(frame: pd.DataFrame, community_id: int, day: int) -> list[Me
     return rows
 
 
+def _member_points(frame: pd.DataFrame) -> Iterator[tuple[int, pd.DataFrame, pd.Index, GridPoint]]:
+    """Each member's readings of a day put on their quarter hours and turned into a grid point (one rule)."""
+    for user_id, readings in frame.groupby("user_id"):
+        by_device = readings.pivot_table(
+            index="timestamp", columns=["device_id", "quantity"], values="energy_wh", aggfunc="sum", fill_value=0.0
+        )
+        point = grid_point(
+            (
+                (quantity, np.rint(by_device[(device, quantity)].to_numpy(dtype=float)))
+                for device, quantity in by_device
+            ),
+            len(by_device.index),
+        )
+        yield int(user_id), readings, by_device.index, point
+
+
+def _day_readings(session: Session, community_id: int, day: date, users: list[int] | None) -> pd.DataFrame:
+    """The day's readings (user_id, device_id, quantity, timestamp, energy_wh) of the community's members' devices
+    (only these members' when `users` is given)."""
+    start, end = day_window(day)
+    query = (
+        select(Device.user_id, Device.id, Flow.quantity, CounterReading.timestamp, CounterReading.energy_wh)  # type: ignore[call-overload]
+        .join(Device, Device.id == CounterReading.device_id)  # type: ignore[arg-type]
+        .join(Flow, Flow.id == CounterReading.flow_id)  # type: ignore[arg-type]
+        .where(
+            CounterReading.community_id == community_id,
+            CounterReading.timestamp >= start,
+            CounterReading.timestamp < end,
+            Device.user_id.is_not(None),  # type: ignore[union-attr]
+            CounterReading.energy_wh.is_not(None),  # type: ignore[union-attr]
+        )
+    )
+    if users is not None:
+        query = query.where(col(Device.user_id).in_(users))
+    frame = pd.DataFrame(
+        session.exec(query).all(),
+        columns=["user_id", "device_id", "quantity", "timestamp", "energy_wh"],  # type: ignore[call-overload]
+    )
+    if not frame.empty:
+        frame["quantity"] = frame["quantity"].map(lambda q: q.value if hasattr(q, "value") else q)
+    return frame
+
+
+def members_load(
+    session: Session, community_id: int, user_ids: Iterable[int], days: Iterable[date]
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """These members' load summed per quarter hour over the days: (Unix seconds, Wh, days with readings), for a
+    group's mean daily curve (``oracle.kpi.mean_daily_curve``). Load by the platform's one rule (`grid_point`)."""
+    users = sorted(set(user_ids))
+    total: dict[int, float] = defaultdict(float)
+    with_data = 0
+    for day in sorted(set(days)):
+        frame = _day_readings(session, community_id, day, users) if users else pd.DataFrame()
+        if frame.empty:
+            continue
+        with_data += 1
+        for _, _, index, point in _member_points(frame):
+            for stamp, wh in zip(index, point.load, strict=True):
+                total[int(pd.Timestamp(stamp).timestamp())] += float(wh)
+    stamps = sorted(total)
+    return np.array(stamps, dtype=np.int64), np.array([total[t] for t in stamps], dtype=float), with_data
+
+
 def refresh(session: Session, community_id: int, days: Iterable[date], user_ids: Iterable[int] | None = None) -> int:
     """Recompute the members' rows of these days (only these members' when ``user_ids`` is given); returns how
     many rows were written."""
@@ -69,27 +122,7 @@ def refresh(session: Session, community_id: int, days: Iterable[date], user_ids:
         return 0
     written = 0
     for day in sorted(set(days)):
-        start, end = day_window(day)
-        query = (
-            select(Device.user_id, Device.id, Flow.quantity, CounterReading.timestamp, CounterReading.energy_wh)  # type: ignore[call-overload]
-            .join(Device, Device.id == CounterReading.device_id)  # type: ignore[arg-type]
-            .join(Flow, Flow.id == CounterReading.flow_id)  # type: ignore[arg-type]
-            .where(
-                CounterReading.community_id == community_id,
-                CounterReading.timestamp >= start,
-                CounterReading.timestamp < end,
-                Device.user_id.is_not(None),  # type: ignore[union-attr]
-                CounterReading.energy_wh.is_not(None),  # type: ignore[union-attr]
-            )
-        )
-        if users is not None:
-            query = query.where(col(Device.user_id).in_(users))
-        frame = pd.DataFrame(
-            session.exec(query).all(),
-            columns=["user_id", "device_id", "quantity", "timestamp", "energy_wh"],  # type: ignore[call-overload]
-        )
-        if not frame.empty:
-            frame["quantity"] = frame["quantity"].map(lambda q: q.value if hasattr(q, "value") else q)
+        frame = _day_readings(session, community_id, day, users)
         key = period_id(day)
         stale = delete(MemberDailyKpi).where(MemberDailyKpi.community_id == community_id, MemberDailyKpi.day == key)  # type: ignore[arg-type]
         if users is not None:

@@ -1,17 +1,22 @@
 """The living lab's part of `make demo` (`lec demo-lab`): a neighbourhood project with participants, a closed poll
 with its tally notarised on the demo chain, a newsletter and a project message in the members' inboxes (one already
-read), and feedback with its sentiment. It goes through the API's use cases (the same rules, snapshot, EIP-712
-ballots signed with the demo members' anvil keys, Merkle tree and `notarisePoll`), not around them.
+read) and a newsletter scheduled for the first day of next month, feedback with its sentiment, outside voices read
+from a feed file shipped with the demo (`demo_data/lab_press.rss`, no network), and this month's objectives:
+self-sufficiency for the community and a target curve for its largest consumption group. It goes through the API's
+use cases (the same rules, snapshot, EIP-712 ballots signed with the demo members' anvil keys, Merkle tree and
+`notarisePoll`), not around them.
 
 Idempotent: each step looks for what it made before (the project and poll by their text, the messages by
-subject, the feedback by text) and does only what is missing, so a second `make demo` changes nothing; a poll left
-open by an interrupted run is finished (its close does not notarise twice). The demo only: it refuses a chain
-that is not on this machine, because it signs with anvil's public test keys.
+subject, the feedback by text, the feed by its address, the objectives by month and group) and does only what is
+missing, so a second `make demo` changes nothing; a poll left open by an interrupted run is finished (its close
+does not notarise twice). The demo only: it refuses a chain that is not on this machine, because it signs with
+anvil's public test keys.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,6 +44,15 @@ PROJECT_MESSAGE = (
     "Calendario delle lavatrici",
     "Da lunedì il calendario condiviso è attivo: segnate i vostri turni tra le 11 e le 15.",
 )
+SCHEDULED = (
+    "Newsletter di inizio mese",
+    "Un nuovo mese comincia: nella pagina Voce della comunità trovate gli obiettivi del mese e quanto manca.",
+)
+FEED_FILE = Path(__file__).parent / "demo_data" / "lab_press.rss"
+FEED_URL = "https://www.example.org/cronaca/rss"  # the address the demo's feed stands for (read from FEED_FILE)
+FEED_KEYWORDS = ["Demo LEC", "comunità energetica", "Lavatrici nelle ore di sole"]
+SELF_SUFFICIENCY_PCT = 30.0
+SUN_HOURS_PCT = 40.0  # the largest group's target: 40 % of its day between 10:00 and 16:00
 FEEDBACK = (
     (1, "Il calendario delle lavatrici è un'ottima idea, grazie!", 5, True),
     (2, "Utile, ma l'app è un po' lenta la sera.", 4, True),
@@ -61,15 +75,21 @@ def _anvil_key(index: int) -> Any:
 def seed_lab(database_url: str | None = None) -> dict[str, int]:
     """Seeds the demo's living lab; returns what it added in this run (all zeros on a second run)."""
     from pydantic import SecretStr
-    from sqlmodel import Session, select
+    from sqlmodel import Session, col, select
 
     from dapp.api.deps import CommunityAccess
     from dapp.api.security import Principal
-    from dapp.api.services import lab, lab_voice
+    from dapp.api.services import lab, lab_objectives, lab_voice
+    from lec.calendar import ROME
     from lec.db.models import (
+        Cluster,
+        ClusterGroup,
         Community,
+        LabClusterObjective,
+        LabFeed,
         LabFeedback,
         LabMessage,
+        LabObjective,
         LabPoll,
         LabProject,
         Role,
@@ -79,8 +99,9 @@ def seed_lab(database_url: str | None = None) -> dict[str, int]:
     )
     from lec.db.session import get_engine, init_db
     from lec.db.types import utcnow
+    from lec.lab.objectives import curve_with_pv_share
     from lec.lab.polls import PollState
-    from lec.lab.projects import ProjectState
+    from lec.lab.projects import K_ANONYMITY, ProjectState
     from lec.settings import get_settings, is_loopback
 
     settings = get_settings()
@@ -89,6 +110,7 @@ def seed_lab(database_url: str | None = None) -> dict[str, int]:
         raise click.ClickException("The living lab's demo signs with anvil's test keys: it runs on a local chain only.")
     settings = settings.model_copy(update={"community_admin_private_key": SecretStr(_anvil_key(0).key.hex())})
     added = {"project": 0, "participants": 0, "poll": 0, "ballots": 0, "messages": 0, "read": 0, "feedback": 0}
+    added |= {"scheduled newsletter": 0, "feed": 0, "outside voices": 0, "objectives": 0}
     engine = init_db(get_engine(database_url))
     with Session(engine) as session:
         community = session.exec(
@@ -189,12 +211,82 @@ def seed_lab(database_url: str | None = None) -> dict[str, int]:
             if exists is None:
                 lab_voice.give_feedback(session, access(index), text, stars, project.id if on_project else None)
                 added["feedback"] += 1
+        # A newsletter scheduled for the first day of next month, 9:00 Italian time (delivered then, not now).
+        if not session.exec(
+            select(LabMessage).where(LabMessage.community_id == community.id, LabMessage.subject == SCHEDULED[0])
+        ).first():
+            today = lab_objectives.today()
+            first = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+            send_at = datetime.combine(first, time(9), tzinfo=ROME)
+            lab_voice.send_message(session, admin, SCHEDULED[0], SCHEDULED[1], "newsletter", None, send_at=send_at)
+            added["scheduled newsletter"] = 1
+
+        # Outside voices: the feed the demo follows, read from the file shipped with it (no network).
+        feed = session.exec(
+            select(LabFeed).where(LabFeed.community_id == community.id, LabFeed.url == FEED_URL)
+        ).first()
+        if feed is None:
+            feed = lab_voice.add_feed(session, admin, FEED_URL, FEED_KEYWORDS)
+            added["feed"] = 1
+        if feed.fetched_at is None:
+            added["outside voices"] = lab_voice.fetch_feed(session, feed, settings, content=FEED_FILE.read_bytes())
+
+        # This month's objectives: the community's self-sufficiency, the largest consumption group's day.
+        month = lab_objectives.today().strftime("%Y-%m")
+        if not session.exec(
+            select(LabObjective).where(LabObjective.community_id == community.id, LabObjective.month == month)
+        ).first():
+            lab_objectives.set_objective(session, admin, month, SELF_SUFFICIENCY_PCT)
+            added["objectives"] += 1
+        group = session.exec(
+            select(ClusterGroup)
+            .where(ClusterGroup.community_id == community.id)
+            .order_by(col(ClusterGroup.last_update).desc(), col(ClusterGroup.id).desc())
+        ).first()
+        clusters = session.exec(select(Cluster).where(Cluster.group_id == group.id)).all() if group else []
+        sizes = {c.id: len(lab_objectives.cluster_members(session, c)) for c in clusters}
+        largest = max(clusters, key=lambda c: sizes[c.id], default=None)
+        if (
+            largest is not None
+            and largest.id is not None
+            and sizes[largest.id] >= K_ANONYMITY
+            and not session.exec(
+                select(LabClusterObjective).where(
+                    LabClusterObjective.cluster_id == largest.id, LabClusterObjective.month == month
+                )
+            ).first()
+        ):
+            curve = curve_with_pv_share(_group_day(session, group, largest), SUN_HOURS_PCT)
+            lab_objectives.set_cluster_objective(session, admin, largest.id, month, curve)
+            added["objectives"] += 1
     return added
+
+
+def _group_day(session: Any, group: Any, cluster: Any) -> list[float] | None:
+    """The group's mean day from its clustering (24 shares), the shape the target keeps."""
+    from sqlmodel import col, select
+
+    from lec.db.enums import SeriesType
+    from lec.db.models import ClusterDerivedTimeSeries, DerivedTimeSeries, DerivedTimeSeriesData
+    from lec.lab.objectives import hourly_shares
+
+    values = session.exec(
+        select(DerivedTimeSeriesData.y_value)
+        .join(DerivedTimeSeries, DerivedTimeSeries.id == DerivedTimeSeriesData.series_id)
+        .join(ClusterDerivedTimeSeries, ClusterDerivedTimeSeries.series_id == DerivedTimeSeries.id)
+        .where(
+            ClusterDerivedTimeSeries.cluster_id == cluster.id,
+            DerivedTimeSeries.series_type == SeriesType.CLUSTER_MEAN_CURVE,
+        )
+        .order_by(col(DerivedTimeSeriesData.x_value))
+    ).all()
+    return hourly_shares([float(v) for v in values]) if values and len(values) % 24 == 0 else None
 
 
 @click.command("demo-lab")
 def demo_lab() -> None:
-    """The demo's living lab: a project with participants, a closed and notarised poll, messages, feedback."""
+    """The demo's living lab: a project with participants, a closed and notarised poll, messages (one scheduled),
+    feedback, outside voices from a shipped feed file, this month's objectives."""
     added = seed_lab()
     if not any(added.values()):
         click.echo("Living lab demo already up to date: nothing changed.")

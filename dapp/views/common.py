@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -293,6 +293,18 @@ def day_text(period_id: int) -> str:
     return f"{text[6:8]}/{text[4:6]}/{text[:4]}" if len(text) == 8 else text
 
 
+def local_time(iso: str | None, time_too: bool = True) -> str:
+    """An API time (ISO, UTC) as the community's clock shows it: 30/11/2026 17:05 (or the day only); "—" for none."""
+    if not iso:
+        return "—"
+    from lec.calendar import ROME
+
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ROME).strftime("%d/%m/%Y %H:%M" if time_too else "%d/%m/%Y")
+
+
 def show_answer(purpose: str, success: str) -> wallet.WalletAnswer | None:
     """The wallet's answer to a request: waiting, refused (as a sentence) or done."""
     reply = wallet.answer(purpose)
@@ -419,3 +431,43 @@ def device_map(devices: list[dict[str, Any]]) -> None:
         st.info(t("dashboard.no_map"))
     else:
         st.altair_chart(chart, use_container_width=True)
+
+
+@dataclass(frozen=True)
+class CommunityPage:
+    """What a community page (the living lab's Polls, Projects, Messages, Community voice) starts with: the person,
+    the community picked, the API and the community's path in it, the person's roles there, and the sentence the
+    last button left for the next run (`flash`, shown by `show_flash`)."""
+
+    prefix: str
+    identity: Identity
+    membership: Membership
+    api: Api
+    base: str  # /communities/{id}
+    is_admin: bool  # community admin (or platform admin)
+    is_member: bool  # token-holder with a wallet in this community
+
+    def flash(self, message: str, ok: bool = True) -> None:
+        st.session_state[f"{self.prefix}flash"] = (ok, message)
+
+    def show_flash(self) -> None:
+        flash = st.session_state.pop(f"{self.prefix}flash", None)
+        if flash:
+            (st.success if flash[0] else show_error)(flash[1])
+
+
+def community_page(prefix: str, title: str, intro: str) -> CommunityPage:
+    """Signs in, titles the page and picks the community (stopping with a sentence when there is none)."""
+    identity = signed_in()
+    st.title(title)
+    st.caption(intro)
+    membership = pick_membership(prefix, identity)
+    return CommunityPage(
+        prefix,
+        identity,
+        membership,
+        api(identity),
+        f"/communities/{membership.community_id}",
+        identity.has("community-admin", "platform-admin"),
+        identity.has("token-holder") and membership.wallet is not None,
+    )

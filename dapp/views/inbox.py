@@ -18,17 +18,10 @@ from lec.calendar import ROME
 P = "inbox_"
 CATEGORIES = ("newsletter", "project", "announcements")
 
-identity = common.signed_in()
-st.title(t("lab.inbox.title"))
-st.caption(t("lab.inbox.intro"))
-membership = common.pick_membership(P, identity)
-api = common.api(identity)
-base = f"/communities/{membership.community_id}"
-is_admin = identity.has("community-admin", "platform-admin")
-
-
-def _flash(message: str, ok: bool = True) -> None:
-    st.session_state[f"{P}flash"] = (ok, message)
+page = common.community_page(P, t("lab.inbox.title"), t("lab.inbox.intro"))
+api = page.api
+base = page.base
+is_admin = page.is_admin
 
 
 def _mark(message_id: int, read: bool) -> None:
@@ -36,21 +29,16 @@ def _mark(message_id: int, read: bool) -> None:
         path = f"{base}/inbox/{message_id}/read"
         api.post(path) if read else api.delete(path)
     except ClientError as exc:
-        _flash(str(exc), ok=False)
-
-
-def _local(iso: str) -> str:
-    """An API time (UTC) as the community's clock shows it."""
-    return datetime.fromisoformat(iso).astimezone(ROME).strftime("%Y-%m-%d %H:%M")
+        page.flash(str(exc), ok=False)
 
 
 def _save_preferences() -> None:
     muted = [c for c in CATEGORIES if not st.session_state.get(f"{P}cat_{c}", True)]
     try:
         api.put(f"{base}/inbox/preferences", {"email": bool(st.session_state.get(f"{P}email")), "muted": muted})
-        _flash(t("lab.inbox.preferences_saved"))
+        page.flash(t("lab.inbox.preferences_saved"))
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _send(projects: dict[int, str]) -> None:
@@ -67,15 +55,15 @@ def _send(projects: dict[int, str]) -> None:
         body["send_at"] = datetime.combine(day, at, tzinfo=ROME).isoformat()  # the community's clock
     try:
         sent = api.post(f"{base}/messages", body)
-        _flash(
+        page.flash(
             t("lab.inbox.sent", n=sent["recipients"])
             if sent["sent_at"]
-            else t("lab.inbox.scheduled", when=_local(sent["send_at"]))
+            else t("lab.inbox.scheduled", when=common.local_time(sent["send_at"]))
         )
         st.session_state[f"{P}subject"] = ""
         st.session_state[f"{P}body"] = ""
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _audience(m: dict[str, Any], projects: dict[int, str], clusters: dict[int, str], members: dict[int, str]) -> str:
@@ -92,9 +80,7 @@ def _paragraphs(text: str) -> str:
     return "\n\n".join(common.plain(line) for line in text.splitlines() if line.strip())
 
 
-flash = st.session_state.pop(f"{P}flash", None)
-if flash:
-    (st.success if flash[0] else common.show_error)(flash[1])
+page.show_flash()
 
 inbox = common.attempt(lambda: api.get(f"{base}/inbox"))
 if inbox is not None:
@@ -105,7 +91,7 @@ if inbox is not None:
         marker = "" if m["read"] else "● "
         kind = t(f"lab.inbox.category_{m.get('category', 'announcements')}")
         # Unread messages are shown open; marking one read folds it away.
-        title = f"{marker}{common.plain(m['subject'])} · {kind} · {m['created_at'][:10]}"
+        title = f"{marker}{common.plain(m['subject'])} · {kind} · {common.local_time(m['created_at'], time_too=False)}"
         with st.expander(title, expanded=not m["read"]):
             st.markdown(_paragraphs(m["body"]))
             if m["read"]:
@@ -176,13 +162,13 @@ if is_admin:
         st.dataframe(
             [
                 {
-                    t("lab.inbox.col_date"): (m["sent_at"] or m["created_at"])[:16].replace("T", " "),
+                    t("lab.inbox.col_date"): common.local_time(m["sent_at"] or m["created_at"]),
                     t("lab.inbox.col_subject"): m["subject"],
                     t("lab.inbox.col_kind"): t(f"lab.inbox.kind_{m['kind']}"),
                     t("lab.inbox.col_to"): _audience(m, projects, clusters, members),
                     t("lab.inbox.col_read"): f"{m['read']} / {m['recipients']}"
                     if m["sent_at"]
-                    else t("lab.inbox.waiting", when=_local(m["send_at"])),
+                    else t("lab.inbox.waiting", when=common.local_time(m["send_at"])),
                 }
                 for m in sent
             ],

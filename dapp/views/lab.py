@@ -17,18 +17,11 @@ P = "lab_"
 KINDS = ["sharing", "co-design", "co-governance"]
 NEXT = {"suggested": ["open", "declined"], "open": ["active", "declined"], "active": ["completed"]}
 
-identity = common.signed_in()
-st.title(t("lab.projects.title"))
-st.caption(t("lab.projects.intro"))
-membership = common.pick_membership(P, identity)
-api = common.api(identity)
-base = f"/communities/{membership.community_id}"
-is_admin = identity.has("community-admin", "platform-admin")
-is_member = identity.has("token-holder") and membership.wallet is not None
-
-
-def _flash(message: str, ok: bool = True) -> None:
-    st.session_state[f"{P}flash"] = (ok, message)
+page = common.community_page(P, t("lab.projects.title"), t("lab.projects.intro"))
+api = page.api
+base = page.base
+is_admin = page.is_admin
+is_member = page.is_member
 
 
 def _call(method: str, path: str, body: Any, success: str) -> None:
@@ -42,9 +35,9 @@ def _call(method: str, path: str, body: Any, success: str) -> None:
             api.delete(url)
         else:  # pragma: no cover  (the page calls only the three above)
             raise ValueError(method)
-        _flash(success)
+        page.flash(success)
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _create(title: str, description: str, kind: str, capacity: int, benefits: str) -> None:
@@ -80,9 +73,7 @@ def _rate(project_id: int) -> None:
     _call("PUT", f"/projects/{project_id}/rating", {"stars": stars}, t("lab.projects.rated"))
 
 
-flash = st.session_state.pop(f"{P}flash", None)
-if flash:
-    (st.success if flash[0] else common.show_error)(flash[1])
+page.show_flash()
 
 stats = common.attempt(lambda: api.get(f"{base}/projects-statistics"))
 if stats:

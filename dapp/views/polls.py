@@ -20,17 +20,10 @@ from dapp.views import common
 
 P = "polls_"
 
-identity = common.signed_in()
-st.title(t("lab.polls.title"))
-st.caption(t("lab.polls.intro"))
-membership = common.pick_membership(P, identity)
-api = common.api(identity)
-base = f"/communities/{membership.community_id}/polls"
-is_admin = identity.has("community-admin", "platform-admin")
-
-
-def _flash(message: str, ok: bool = True) -> None:
-    st.session_state[f"{P}flash"] = (ok, message)
+page = common.community_page(P, t("lab.polls.title"), t("lab.polls.intro"))
+api = page.api
+base = f"{page.base}/polls"
+is_admin = page.is_admin
 
 
 def _request_signature(poll_id: int) -> None:
@@ -40,15 +33,15 @@ def _request_signature(poll_id: int) -> None:
     choice = int(st.session_state.get(f"{P}choice_{poll_id}", 0))
     account = wallet.state().account
     if account is None:
-        _flash(t("lab.polls.connect_wallet"), ok=False)
+        page.flash(t("lab.polls.connect_wallet"), ok=False)
         return
     try:
         request = api.get(f"{base}/{poll_id}/ballot-request", choice=choice)
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
         return
     if request["wallet"] and request["wallet"].lower() != account.lower():
-        _flash(t("lab.polls.wrong_account", wallet=request["wallet"], account=account), ok=False)
+        page.flash(t("lab.polls.wrong_account", wallet=request["wallet"], account=account), ok=False)
         return
     typed = request["typed_data"]
     st.session_state[f"{P}typed_{poll_id}"] = typed
@@ -75,18 +68,18 @@ def _send_signed(poll_id: int, options: list[str]) -> None:
     try:
         accepted = api.post(f"{base}/{poll_id}/ballots", body)
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
         return
     key = "lab.polls.ballot_replaced" if accepted["replaced"] else "lab.polls.ballot_counted"
-    _flash(t(key, option=options[accepted["choice"]]))
+    page.flash(t(key, option=options[accepted["choice"]]))
 
 
 def _admin_action(poll_id: int, action: str) -> None:
     try:
         api.post(f"{base}/{poll_id}/{action}")
-        _flash(t(f"lab.polls.done_{action}"))
+        page.flash(t(f"lab.polls.done_{action}"))
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _create(question: str, options_text: str, start: datetime, end: datetime) -> None:
@@ -95,9 +88,9 @@ def _create(question: str, options_text: str, start: datetime, end: datetime) ->
         api.post(
             base, {"question": question, "options": options, "starts_at": start.isoformat(), "ends_at": end.isoformat()}
         )
-        _flash(t("lab.polls.created"))
+        page.flash(t("lab.polls.created"))
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _tally(poll: dict[str, Any]) -> None:
@@ -137,9 +130,7 @@ for poll in answered:
     _send_signed(poll["id"], poll["options"])
 if answered:
     polls = common.attempt(lambda: api.get(base)) or polls  # after a ballot was sent: the fresh counts
-flash = st.session_state.pop(f"{P}flash", None)
-if flash:
-    (st.success if flash[0] else common.show_error)(flash[1])
+page.show_flash()
 
 if is_admin:
     with st.expander(t("lab.polls.new"), expanded=not polls):

@@ -14,22 +14,16 @@ from dapp.client import ClientError
 from dapp.i18n import t
 from dapp.views import common
 from lec.calendar import ROME
+from lec.lab.objectives import curve_with_pv_share, hourly_shares, pv_share
 
 P = "voice_"
 K = 3
 
-identity = common.signed_in()
-st.title(t("lab.voice.title"))
-st.caption(t("lab.voice.intro"))
-membership = common.pick_membership(P, identity)
-api = common.api(identity)
-base = f"/communities/{membership.community_id}"
-is_admin = identity.has("community-admin", "platform-admin")
-is_member = identity.has("token-holder") and membership.wallet is not None
-
-
-def _flash(message: str, ok: bool = True) -> None:
-    st.session_state[f"{P}flash"] = (ok, message)
+page = common.community_page(P, t("lab.voice.title"), t("lab.voice.intro"))
+identity, api = page.identity, page.api
+base = page.base
+is_admin = page.is_admin
+is_member = page.is_member
 
 
 def _label(label: str) -> str:
@@ -45,10 +39,10 @@ def _give() -> None:
         body["project_id"] = int(target)
     try:
         row = api.post(f"{base}/feedback", body)
-        _flash(t("lab.voice.thanks", label=_label(row["label"]).lower()))
+        page.flash(t("lab.voice.thanks", label=_label(row["label"]).lower()))
         st.session_state[f"{P}text"] = ""
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _trend(points: list[dict[str, Any]]) -> None:
@@ -66,11 +60,16 @@ def _trend(points: list[dict[str, Any]]) -> None:
             chart[about[p["project_id"]]][periods.index(p["period"])] = p["average_sentiment"]
     shown = {name: values for name, values in chart.items() if any(v is not None for v in values)}
     if shown:
-        st.line_chart({t("lab.voice.col_period"): periods, **shown}, x=t("lab.voice.col_period"))
+        st.line_chart(
+            {t("lab.voice.col_period"): periods, **shown},
+            x=t("lab.voice.col_period"),
+            x_label=t("lab.voice.period_axis"),
+            y_label=t("lab.voice.tone_axis"),
+        )
     st.dataframe(
         [
             {
-                t("lab.voice.col_period"): p["period"],
+                t("lab.voice.col_period"): _period(p["period"]),
                 t("lab.voice.col_about"): about[p["project_id"]],
                 t("lab.voice.col_count"): p["count"],
                 t("lab.voice.col_rating"): f"{p['average_rating']:.1f}" if p["average_rating"] is not None else "—",
@@ -105,24 +104,24 @@ def _follow() -> None:
     try:
         feed = api.post(f"{base}/voices/feeds", {"url": url, "keywords": words})
         fetched = api.post(f"{base}/voices/feeds/{feed['id']}/fetch")
-        _flash(t("lab.voice.feed_added", n=fetched["added"]))
+        page.flash(t("lab.voice.feed_added", n=fetched["added"]))
         st.session_state[f"{P}feed_url"] = ""
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _fetch(feed_id: int) -> None:
     try:
-        _flash(t("lab.voice.feed_fetched", n=api.post(f"{base}/voices/feeds/{feed_id}/fetch")["added"]))
+        page.flash(t("lab.voice.feed_fetched", n=api.post(f"{base}/voices/feeds/{feed_id}/fetch")["added"]))
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _unfollow(feed_id: int) -> None:
     try:
         api.delete(f"{base}/voices/feeds/{feed_id}")
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
 
 
 def _external(summary: dict[str, Any] | None) -> None:
@@ -143,12 +142,14 @@ def _external(summary: dict[str, Any] | None) -> None:
                     t("lab.voice.col_sentiment"): [p["average_sentiment"] for p in summary["trend"]],
                 },
                 x=t("lab.voice.col_period"),
+                x_label=t("lab.voice.period_axis"),
+                y_label=t("lab.voice.tone_axis"),
             )
         if summary["themes"]:
             st.caption(t("lab.voice.external_themes", words=", ".join(w["word"] for w in summary["themes"])))
         for v in summary["latest"]:
             with st.container(border=True):
-                when = (v["published_at"] or "")[:10]
+                when = common.local_time(v["published_at"], time_too=False)
                 st.caption(f"{when} · {common.plain(v['source'])} · {_label(v['label'])} ({v['sentiment']:+.2f})")
                 st.markdown(f"**{common.plain(v['title'])}**")
                 if v["text"]:
@@ -164,7 +165,7 @@ def _external(summary: dict[str, Any] | None) -> None:
             status = (
                 t("lab.voice.feed_error", error=f["error"])
                 if f["error"]
-                else (t("lab.voice.feed_read", when=f["fetched_at"][:16].replace("T", " ")) if f["fetched_at"] else "")
+                else (t("lab.voice.feed_read", when=common.local_time(f["fetched_at"])) if f["fetched_at"] else "")
             )
             left.markdown(
                 f"**{common.plain(f['title'] or f['url'])}**  \n{common.plain(', '.join(f['keywords']))} · {status}"
@@ -188,9 +189,129 @@ def _set_objective() -> None:
     target = st.session_state.get(f"{P}obj_target")
     try:
         api.put(f"{base}/objectives", {"month": month, "target_pct": float(target or 0)})
-        _flash(t("lab.voice.objective_saved", month=month, pct=f"{float(target or 0):.0f}"))
+        page.flash(t("lab.voice.objective_saved", month=_month(month or ""), pct=f"{float(target or 0):.0f}"))
     except ClientError as exc:
-        _flash(str(exc), ok=False)
+        page.flash(str(exc), ok=False)
+
+
+def _month(month: str) -> str:
+    """ "2026-11" as a resident reads it: "novembre 2026"."""
+    year, number = month.split("-")
+    return t(f"lab.month_{int(number)}", year=year)
+
+
+def _period(period: str) -> str:
+    """A trend's period in words: "novembre 2026" for "2026-11", "settimana 48 del 2026" for "2026-W48"."""
+    if "-W" in period:
+        year, week = period.split("-W")
+        return t("lab.voice.week_n", n=int(week), year=year)
+    return _month(period)
+
+
+def _hour(h: int) -> str:
+    return f"{h:02d}:00"
+
+
+def _group_names(clustering: dict[str, Any] | None) -> dict[int, str]:
+    """The clusters of the latest clustering, named as the member page numbers them ("Gruppo 2")."""
+    clusters = (clustering or {}).get("clusters") or []
+    return {c["id"]: t("lab.voice.group_n", n=i + 1) for i, c in enumerate(clusters)}
+
+
+def _set_cluster_objective(proposal: list[float]) -> None:
+    cluster = st.session_state.get(f"{P}cobj_cluster")
+    month = st.session_state.get(f"{P}cobj_month")
+    try:
+        api.put(f"{base}/objectives/clusters/{cluster}", {"month": month, "target_curve": proposal})
+        page.flash(t("lab.voice.cobj_saved", month=_month(month or ""), pct=f"{pv_share(proposal):.0f}"))
+    except ClientError as exc:
+        page.flash(str(exc), ok=False)
+
+
+def _curve_chart(target: list[float], actual: list[float] | None) -> None:
+    """Target and actual day (% of the daily consumption per local hour), the PV hours named in the caption."""
+    lines: dict[str, list[Any]] = {t("lab.voice.col_hour"): [_hour(h) for h in range(24)]}
+    lines[t("lab.voice.cobj_target_line")] = target
+    if actual is not None:
+        lines[t("lab.voice.cobj_actual_line")] = actual
+    st.line_chart(lines, x=t("lab.voice.col_hour"), x_label=t("lab.voice.cobj_x"), y_label=t("lab.voice.cobj_y"))
+
+
+def _cluster_objectives(months: list[str]) -> None:
+    """The consumption groups' target curves: the admin's (every group) or the member's own group's, with the
+    share of consumption in the sun hours so far, the match of the two curves and the hours furthest off."""
+    rows = common.attempt(lambda: api.get(f"{base}/objectives/clusters"))
+    if rows is None:
+        return
+    clustering = common.attempt(lambda: api.clusters(page.membership.community_id)) if rows or is_admin else None
+    names = _group_names(clustering)
+    st.markdown(f"#### {t('lab.voice.cobj_title')}")
+    st.caption(t("lab.voice.cobj_help", k=K))
+    for o in rows:
+        name = names.get(o["cluster_id"], t("lab.voice.group_old"))
+        with st.container(border=True):
+            achieved = o["achieved_pct"]
+            st.markdown(
+                t(
+                    "lab.voice.cobj_line",
+                    group=name,
+                    month=_month(o["month"]),
+                    target=f"{o['target_pct']:.0f}",
+                    achieved=f"{achieved:.1f}" if achieved is not None else "—",
+                    status=t(f"lab.voice.objective_{o['status']}", k=K),
+                )
+            )
+            if not o["shown"]:
+                continue
+            if achieved is not None:
+                st.progress(min(1.0, achieved / o["target_pct"]) if o["target_pct"] else 1.0)
+            _curve_chart(o["target_curve"], o["actual_curve"])
+            if o["gaps"] is not None and max(abs(g) for g in o["gaps"]) < 0.5:
+                st.caption(t("lab.voice.cobj_gaps_close", match=f"{o['match_pct']:.0f}"))
+            elif o["gaps"] is not None:
+                over = max(range(24), key=lambda h: o["gaps"][h])
+                under = min(range(24), key=lambda h: o["gaps"][h])
+                st.caption(
+                    t(
+                        "lab.voice.cobj_gaps",
+                        match=f"{o['match_pct']:.0f}",
+                        over=_hour(over),
+                        over_pp=f"{o['gaps'][over]:+.1f}",
+                        under=_hour(under),
+                        under_pp=f"{o['gaps'][under]:+.1f}",
+                    )
+                )
+            st.caption(
+                t(
+                    "lab.voice.objective_days",
+                    n=o["days_with_data"],
+                    elapsed=o["days_elapsed"],
+                    total=o["days_in_month"],
+                )
+            )
+    if not rows:
+        st.info(t("lab.voice.cobj_none_admin" if is_admin else "lab.voice.cobj_none_member"))
+    if not is_admin:
+        return
+    clusters = [c for c in (clustering or {}).get("clusters") or [] if c["members"] >= K]
+    if not clusters:
+        st.caption(t("lab.voice.cobj_no_groups", k=K))
+        return
+    by_id = {c["id"]: c for c in clusters}
+    left, mid, right = st.columns(3)
+    picked = left.selectbox(
+        t("lab.voice.cobj_group"),
+        list(by_id),
+        format_func=lambda cid: t("lab.voice.group_members", name=names[cid], n=by_id[cid]["members"]),
+        key=f"{P}cobj_cluster",
+    )
+    mid.selectbox(t("lab.voice.objective_month"), months, format_func=_month, key=f"{P}cobj_month")
+    pct = right.number_input(t("lab.voice.cobj_pct"), 0, 100, 40, step=5, key=f"{P}cobj_pct")
+    now = hourly_shares(by_id[picked]["mean_curve"]) if by_id[picked]["mean_curve"] else None
+    proposal = curve_with_pv_share(now, float(pct))
+    st.caption(t("lab.voice.cobj_proposal", now=f"{pv_share(now):.0f}" if now else "—", pct=f"{pct:.0f}"))
+    _curve_chart(proposal, [round(x, 2) for x in now] if now else None)
+    st.button(t("lab.voice.cobj_set"), key=f"{P}cobj_set", on_click=_set_cluster_objective, args=(proposal,))
 
 
 def _objectives() -> None:
@@ -206,7 +327,7 @@ def _objectives() -> None:
             st.markdown(
                 t(
                     "lab.voice.objective_line",
-                    month=o["month"],
+                    month=_month(o["month"]),
                     target=f"{o['target_pct']:.0f}",
                     achieved=f"{achieved:.1f}" if achieved is not None else "—",
                     status=t(f"lab.voice.objective_{o['status']}"),
@@ -224,20 +345,17 @@ def _objectives() -> None:
             )
     if not rows:
         st.info(t("lab.voice.no_objectives"))
+    today = datetime.now(ROME).date()
+    months = [today.strftime("%Y-%m"), ((today.replace(day=28) + timedelta(days=4)).replace(day=1)).strftime("%Y-%m")]
     if is_admin:
-        today = datetime.now(ROME).date()
-        months = [today.strftime("%Y-%m")]
-        nxt = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
-        months.append(nxt.strftime("%Y-%m"))
         left, right = st.columns(2)
-        left.selectbox(t("lab.voice.objective_month"), months, key=f"{P}obj_month")
+        left.selectbox(t("lab.voice.objective_month"), months, format_func=_month, key=f"{P}obj_month")
         right.number_input(t("lab.voice.objective_target"), 1, 100, 30, step=1, key=f"{P}obj_target")
         st.button(t("lab.voice.objective_set"), key=f"{P}obj_set", on_click=_set_objective)
+    _cluster_objectives(months)
 
 
-flash = st.session_state.pop(f"{P}flash", None)
-if flash:
-    (st.success if flash[0] else common.show_error)(flash[1])
+page.show_flash()
 
 projects = {
     p["id"]: p["title"]
@@ -300,8 +418,8 @@ if is_admin:
             )
             with st.container(border=True):
                 st.caption(
-                    f"{f['created_at'][:10]} · {common.plain(about)} · {'★' * f['rating']} · "
-                    f"{_label(f['label'])} ({f['sentiment']:+.2f})"
+                    f"{common.local_time(f['created_at'], time_too=False)} · {common.plain(about)} · "
+                    f"{'★' * f['rating']} · {_label(f['label'])} ({f['sentiment']:+.2f})"
                 )
                 st.write(common.plain(f["text"]))
         if not summary["count"]:
@@ -328,6 +446,9 @@ if is_member:
     if mine:
         st.subheader(t("lab.voice.mine"))
     for f in mine:
-        st.caption(f"{f['created_at'][:10]} · {'★' * f['rating']} · {_label(f['label'])} — {common.plain(f['text'])}")
+        st.caption(
+            f"{common.local_time(f['created_at'], time_too=False)} · {'★' * f['rating']} · {_label(f['label'])} — "
+            f"{common.plain(f['text'])}"
+        )
 elif not is_admin:
     st.info(t("lab.voice.members_only"))

@@ -252,6 +252,15 @@ ROUTES: list[Route] = [
     route("POST", f"{C}/voices/feeds/{{feed_id}}/fetch", ADMINS, {"platform"}, params={"feed_id": 999_999}),
     route("GET", f"{C}/objectives", MEMBERS_OWN),
     route("PUT", f"{C}/objectives", ADMINS, {"platform"}, body=lambda w: {}),
+    route("GET", f"{C}/objectives/clusters", MEMBERS_OWN),
+    route(
+        "PUT",
+        f"{C}/objectives/clusters/{{cluster_id}}",
+        ADMINS,
+        {"platform"},
+        params={"cluster_id": 999_999},
+        body=lambda w: {},
+    ),
 ]
 
 

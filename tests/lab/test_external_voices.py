@@ -207,3 +207,17 @@ def test_a_redirect_is_not_followed(tmp_path):
             feeds.fetch(f"http://127.0.0.1:{httpd.server_address[1]}/feed.rss", allow_private=True)
     finally:
         httpd.shutdown()
+
+
+def test_the_demos_feed_file_keeps_three_entries_and_its_keywords_words_are_no_theme(db):
+    """The file `lec demo-lab` reads (no network): three of its four entries name a keyword; read without a feed
+    (as `lec lab feeds --file` does), the words of the keywords still do not come back as themes."""
+    from dapp.api.demo_lab import FEED_FILE, FEED_KEYWORDS
+
+    s, access, _, _ = db
+    posts = feeds.parse(FEED_FILE.read_bytes(), source=FEED_FILE.name)
+    assert len(posts) == 4 and posts[0].source == "Cronaca del quartiere (demo)"
+    assert lab_voice.store_voices(s, access.community.id, posts, FEED_KEYWORDS) == 3
+    words = {w for w, _ in lab_voice.external_summary(s, access).themes}
+    assert not words & {"demo", "lec", "comunità", "energetica", "lavatrici", "sole"}
+    assert "residenti" in words  # a word two entries share that is not a keyword

@@ -6,73 +6,20 @@ right to be forgotten."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from dapp.api.main import create_app
 from dapp.api.services import lab_voice
-from lec.db.models import Community, LabFeedback, LabInboxItem, LabMessage, Role, User, UserCommunity, UserRole
-from lec.db.session import get_engine, init_db
-from tests.api.api_helpers import bearer, make_settings
-from tests.support.keycloak import KeycloakServer
-
-MEMBERS = ("anna", "bruno", "carla", "dario")
-
-
-@dataclass
-class Env:
-    client: TestClient
-    tokens: dict[str, str]
-    community: int
-    other: int
-    engine: object
-    users: dict[str, int]
-
-    def call(self, method: str, who: str, path: str, community: int | None = None, **kwargs):  # noqa: ANN201
-        cid = self.community if community is None else community
-        return self.client.request(
-            method, f"/api/v1/communities/{cid}{path}", headers=bearer(self.tokens[who]), **kwargs
-        )
+from lec.db.models import LabFeedback, LabInboxItem, LabMessage
+from tests.lab.lab_helpers import MEMBERS, Env
 
 
 @pytest.fixture(scope="module")
-def env(keycloak: KeycloakServer, tmp_path_factory) -> Iterator[Env]:
-    folder = tmp_path_factory.mktemp("voice")
-    db_url = f"sqlite:///{folder / 'api.db'}"
-    engine = init_db(get_engine(db_url))
-    people = {name: (["token-holder"], "lab", False) for name in MEMBERS}
-    people |= {
-        "admin": (["community-admin", "token-holder"], "lab", True),
-        "dora": (["token-holder"], "other", False),
-        "other-admin": (["community-admin"], None, True),
-        "auditor": (["auditor"], None, False),
-    }
-    users = {}
-    with Session(engine) as s:
-        lab, other = Community(name="Voice LEC"), Community(name="Other voice LEC")
-        s.add_all([lab, other])
-        s.flush()
-        role_id = s.exec(select(Role.id).where(Role.name == "community-admin")).one()
-        for i, (name, (roles, member_of, admin)) in enumerate(people.items()):
-            subject = keycloak.add_user(f"voice-{name}", roles=roles)
-            user = User(external_id=subject, name=name, surname="Test", email=f"voice-{name}@example.org")
-            s.add(user)
-            s.flush()
-            users[name] = user.id
-            community = lab if member_of == "lab" or name == "admin" else other
-            if member_of:
-                s.add(UserCommunity(community_id=community.id, user_id=user.id, wallet=f"0x{i + 1:040x}", active=True))
-            if admin:
-                s.add(UserRole(user_id=user.id, community_id=lab.id if name == "admin" else other.id, role_id=role_id))
-        s.commit()
-        ids = lab.id, other.id
-    tokens = {name: keycloak.access_token(f"voice-{name}") for name in people}
-    settings = make_settings(keycloak, db_url).model_copy(update={"lab_feeds_allow_private": True})  # loopback feeds
-    with TestClient(create_app(settings, engine)) as client:
-        yield Env(client, tokens, ids[0], ids[1], engine, users)
+def env(make_lab_env) -> Iterator[Env]:
+    # the feeds' tests serve their feeds on loopback
+    with make_lab_env("voice", ("Voice LEC", "Other voice LEC"), lab_feeds_allow_private=True) as place:
+        yield place
 
 
 def _send(env: Env, who: str = "admin", community: int | None = None, **body):  # noqa: ANN202

@@ -1,7 +1,8 @@
 """`make demo` a second time succeeds and changes nothing it already did: the demo's data steps (deploy, seed,
 `make demo-oracle` — import of the manifest, simulated readings, the days run, notarised and claimed, the
 clustering) then the identity binding and the living lab's demo (`lec demo-lab`: a project, a poll closed with
-its tally notarised, messages, feedback), twice over, on a real anvil."""
+its tally notarised, messages (one scheduled), feedback, outside voices from a shipped
+feed file, objectives), twice over, on a real anvil."""
 
 from __future__ import annotations
 
@@ -42,6 +43,10 @@ TABLES = (
     "lab_messages",
     "lab_inbox",
     "lab_feedback",
+    "lab_feeds",
+    "lab_voices",
+    "lab_objectives",
+    "lab_cluster_objectives",
 )
 
 
@@ -105,12 +110,23 @@ def test_demo_data_steps_run_twice_and_the_second_changes_nothing(ape_run, anvil
     after_first = _state(db_url, anvil_url)
     assert after_first["counterreading"] > 0 and after_first["member_points"] == 8
     assert after_first["lab_ballots"] == 6 and after_first["lab_project_members"] == 4
-    assert after_first["lab_feedback"] == 6 and after_first["lab_messages"] == 2
+    assert after_first["lab_feedback"] == 6
     engine = sa.create_engine(db_url)
     with engine.connect() as c:
         state, tx_hash, counts = c.exec_driver_sql("SELECT state, tx_hash, counts FROM lab_polls").one()
     engine.dispose()
     assert state == "closed" and tx_hash and counts == "[3, 1, 2]"
+    # the scheduled newsletter waits for next month; the shipped feed file gives 3 voices (the 4th names no keyword);
+    # this month's self-sufficiency objective and the largest group's target curve (8 members in 3 groups: ≥ 3)
+    assert after_first["lab_messages"] == 3 and after_first["lab_feeds"] == 1 and after_first["lab_voices"] == 3
+    assert after_first["lab_objectives"] == 1 and after_first["lab_cluster_objectives"] == 1
+    engine = sa.create_engine(db_url)
+    with engine.connect() as c:
+        waiting = c.exec_driver_sql("SELECT subject FROM lab_messages WHERE sent_at IS NULL").all()
+        fetched = c.exec_driver_sql("SELECT fetched_at, error FROM lab_feeds").one()
+    engine.dispose()
+    assert waiting == [("Newsletter di inizio mese",)]
+    assert fetched[0] is not None and fetched[1] is None
 
     second = _make_demo_oracle(env)
     assert second.returncode == 0, second.stdout + second.stderr

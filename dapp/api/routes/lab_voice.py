@@ -17,6 +17,7 @@ from dapp.api.guards import GuardedRoute
 from dapp.api.roles import COMMUNITY_ADMIN, TOKEN_HOLDER
 from dapp.api.schemas.common import PathId
 from dapp.api.schemas.lab_voice import (
+    ClusterObjectivePublic,
     ExternalPoint,
     ExternalSummary,
     FeedbackGroup,
@@ -29,6 +30,7 @@ from dapp.api.schemas.lab_voice import (
     InboxMessage,
     MailPreferences,
     MessageSent,
+    NewClusterObjective,
     NewFeed,
     NewFeedback,
     NewMessage,
@@ -303,3 +305,54 @@ def set_objective(body: NewObjective, access: CommunityAdmin, session: SessionDe
 def list_objectives(access: Community, session: SessionDep) -> list[ObjectivePublic]:
     """The community's objectives, newest month first, with the progress so far (sums over members)."""
     return [_objective(e) for e in lab_objectives.evaluated(session, access)]
+
+
+def _cluster_objective(e: lab_objectives.EvaluatedCurve) -> ClusterObjectivePublic:
+    o, c = e.objective, e.progress
+    assert o.id is not None and e.cluster.id is not None
+    if c is None:  # fewer than k active members: nothing but the target
+        return ClusterObjectivePublic(
+            id=o.id, month=o.month, cluster_id=e.cluster.id, cluster=e.cluster.description, members=e.members,
+            shown=False, target_curve=e.target, target_pct=e.target_pv_pct, achieved_pct=None, actual_curve=None,
+            gaps=None, match_pct=None, days_with_data=0, days_elapsed=0, days_in_month=e.days_in_month,
+            status="too_small",
+        )  # fmt: skip
+    p = c.progress
+    return ClusterObjectivePublic(
+        id=o.id,
+        month=o.month,
+        cluster_id=e.cluster.id,
+        cluster=e.cluster.description,
+        members=e.members,
+        shown=True,
+        target_curve=e.target,
+        target_pct=p.target_pct,
+        achieved_pct=p.achieved_pct,
+        actual_curve=c.actual,
+        gaps=c.gaps,
+        match_pct=c.match_pct,
+        days_with_data=p.days_with_data,
+        days_elapsed=p.days_elapsed,
+        days_in_month=p.days_in_month,
+        status=p.status,  # type: ignore[arg-type]
+    )
+
+
+@router.put("/communities/{community_id}/objectives/clusters/{cluster_id}", response_model=ClusterObjectivePublic)
+def set_cluster_objective(
+    cluster_id: PathId, body: NewClusterObjective, access: CommunityAdmin, session: SessionDep
+) -> ClusterObjectivePublic:
+    """Set (or change) a consumption cluster's target curve for a month: the share of its daily consumption wanted
+    in each local hour. Refused for a cluster of fewer than k active members."""
+    with _refusals():
+        row = lab_objectives.set_cluster_objective(session, access, cluster_id, body.month, body.target_curve)
+    return next(
+        _cluster_objective(e) for e in lab_objectives.evaluated_clusters(session, access) if e.objective.id == row.id
+    )
+
+
+@router.get("/communities/{community_id}/objectives/clusters", response_model=list[ClusterObjectivePublic])
+def list_cluster_objectives(access: Community, session: SessionDep) -> list[ClusterObjectivePublic]:
+    """The clusters' target curves with their progress: every cluster's for the admin, the caller's own cluster's
+    for a member; below k active members only the target is shown."""
+    return [_cluster_objective(e) for e in lab_objectives.evaluated_clusters(session, access)]

@@ -199,3 +199,37 @@ class ObjectivePublic(BaseModel):
     days_elapsed: int
     days_in_month: int
     status: Literal["not_started", "no_data", "on_track", "behind", "reached", "missed"]
+
+
+Share = Annotated[float, Field(ge=0, le=100)]
+
+
+class NewClusterObjective(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    month: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, this month or a coming one.")]
+    target_curve: list[Share] = Field(
+        min_length=24,
+        max_length=24,
+        description="The share (%) of the cluster's daily consumption wanted in each local hour 0…23 (sum 100).",
+    )
+
+
+class ClusterObjectivePublic(BaseModel):
+    id: int
+    kind: Literal["cluster_curve"] = "cluster_curve"
+    month: str
+    cluster_id: int
+    cluster: str = Field(description="The cluster's description from the clustering.")
+    members: int = Field(description="The cluster's active members today.")
+    shown: bool = Field(description="False below k active members: then no figure is given.")
+    target_curve: list[float]
+    target_pct: float = Field(description="The target curve's share of consumption in the PV hours 10–16.")
+    achieved_pct: float | None = Field(description="The cluster's share in the PV hours so far; None without data.")
+    actual_curve: list[float] | None = Field(description="The cluster's mean day, % per local hour.")
+    gaps: list[float] | None = Field(description="actual − target per hour, percentage points.")
+    match_pct: float | None = Field(description="How much of the day is already where the target wants it (%).")
+    days_with_data: int
+    days_elapsed: int
+    days_in_month: int
+    status: Literal["not_started", "no_data", "on_track", "behind", "reached", "missed", "too_small"]

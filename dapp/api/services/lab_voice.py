@@ -21,6 +21,7 @@ from lec.db.models import (
     Cluster,
     ClusterUser,
     Community,
+    LabClusterObjective,
     LabFeed,
     LabFeedback,
     LabInboxItem,
@@ -598,8 +599,11 @@ def external_summary(session: Session, access: CommunityAccess, by: str = "month
             .order_by(col(LabVoice.published_at).desc(), col(LabVoice.id).desc())
         ).all()
     )
-    own = {w.lower() for f in list_feeds(session, access) for k in f.keywords.split(",") for w in k.split()}
-    cells: dict[str, list[float]] = {}  # the keywords themselves are in every entry: not a theme
+    # the keywords (each of their words) are in every entry: not a theme — the feeds' and those each voice was kept
+    # for (a voice read from a file by `lec lab feeds --file` has no feed)
+    said = [f.keywords for f in list_feeds(session, access)] + [r.keywords for r in rows]
+    own = {w.lower() for words in said for k in words.split(",") for w in k.split()}
+    cells: dict[str, list[float]] = {}
     for r in rows:
         cells.setdefault(themes.period_of(r.published_at or r.created_at, by), []).append(r.sentiment)
     return External(
@@ -632,6 +636,7 @@ def forget_voice(session: Session, user_id: int) -> None:
     for message in session.exec(select(LabMessage).where(LabMessage.sender_id == user_id)).all():
         message.sender_id = None
         session.add(message)
-    for objective in session.exec(select(LabObjective).where(LabObjective.set_by == user_id)).all():
-        objective.set_by = None  # the community's objectives stay, without who set them
-        session.add(objective)
+    for kind in (LabObjective, LabClusterObjective):
+        for objective in session.exec(select(kind).where(kind.set_by == user_id)).all():  # type: ignore[attr-defined]
+            objective.set_by = None  # the community's objectives stay, without who set them
+            session.add(objective)

@@ -240,3 +240,19 @@ class LabObjective(SQLModel, table=True):
     target_pct: float
     set_by: int | None = Field(default=None, foreign_key="users.id", description="Erased with the person.")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class LabClusterObjective(SQLModel, table=True):
+    """A consumption cluster's target curve for one month (`lec.lab.objectives.evaluate_curve`): 24 shares of the
+    daily consumption per local hour, as JSON; setting it again replaces the curve."""
+
+    __tablename__ = "lab_cluster_objectives"
+    __table_args__ = (sa.UniqueConstraint("cluster_id", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    cluster_id: int = Field(foreign_key="clusters.id")
+    month: str = Field(max_length=7, description="YYYY-MM")
+    target_curve: str = Field(max_length=400, description="JSON list of 24 shares (%), local hours 0…23.")
+    set_by: int | None = Field(default=None, foreign_key="users.id", description="Erased with the person.")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
