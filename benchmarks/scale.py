@@ -399,6 +399,8 @@ def _measure(
 
 def bench(meters: int, days: int, engines: list[str], keep: Path | None, out: Path, driver_memory: str) -> None:
     """Prepare the data (not timed), then one measured process per engine; append one JSON line per run."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"lec-scale-{meters}-", dir=keep))
     lake = str(folder / "lake")
     clustering = days > 1
