@@ -237,6 +237,11 @@ def _curve_chart(target: list[float], actual: list[float] | None) -> None:
     st.line_chart(lines, x=t("lab.voice.col_hour"), x_label=t("lab.voice.cobj_x"), y_label=t("lab.voice.cobj_y"))
 
 
+def _days_caption(o: dict[str, Any]) -> str:
+    """How many days of the objective's month have data, out of those gone by and of the month."""
+    return t("lab.voice.objective_days", n=o["days_with_data"], elapsed=o["days_elapsed"], total=o["days_in_month"])
+
+
 def _cluster_objectives(months: list[str]) -> None:
     """The consumption groups' target curves: the admin's (every group) or the member's own group's, with the
     share of consumption in the sun hours so far, the match of the two curves and the hours furthest off."""
@@ -281,14 +286,7 @@ def _cluster_objectives(months: list[str]) -> None:
                         under_pp=f"{o['gaps'][under]:+.1f}",
                     )
                 )
-            st.caption(
-                t(
-                    "lab.voice.objective_days",
-                    n=o["days_with_data"],
-                    elapsed=o["days_elapsed"],
-                    total=o["days_in_month"],
-                )
-            )
+            st.caption(_days_caption(o))
     if not rows:
         st.info(t("lab.voice.cobj_none_admin" if is_admin else "lab.voice.cobj_none_member"))
     if not is_admin:
@@ -335,14 +333,7 @@ def _objectives() -> None:
             )
             if achieved is not None:
                 st.progress(min(1.0, achieved / o["target_pct"]))
-            st.caption(
-                t(
-                    "lab.voice.objective_days",
-                    n=o["days_with_data"],
-                    elapsed=o["days_elapsed"],
-                    total=o["days_in_month"],
-                )
-            )
+            st.caption(_days_caption(o))
     if not rows:
         st.info(t("lab.voice.no_objectives"))
     today = datetime.now(ROME).date()

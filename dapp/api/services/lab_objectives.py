@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -21,6 +22,8 @@ from lec.lab import objectives
 from lec.lab.projects import K_ANONYMITY
 from oracle.kpi import mean_daily_curve
 from oracle.readmodel import members_load
+
+ObjectiveRow = TypeVar("ObjectiveRow", LabObjective, LabClusterObjective)
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,7 @@ def set_objective(session: Session, access: CommunityAccess, month: str, target_
         )
     ).first() or LabObjective(community_id=access.community.id, month=first.strftime("%Y-%m"), target_pct=target_pct)
     row.target_pct = target_pct
-    row.set_by = access.user.id if access.user else None
-    row.created_at = utcnow()
-    session.add(row)
-    session.commit()
-    session.refresh(row)
-    return row
+    return _saved(session, row, access)
 
 
 def today(now: datetime | None = None) -> date:
@@ -147,12 +145,7 @@ def set_cluster_objective(
         community_id=access.community.id, cluster_id=cluster_id, month=key, target_curve=""
     )
     row.target_curve = json.dumps(curve)
-    row.set_by = access.user.id if access.user else None
-    row.created_at = utcnow()
-    session.add(row)
-    session.commit()
-    session.refresh(row)
-    return row
+    return _saved(session, row, access)
 
 
 def _curve_progress(
@@ -185,3 +178,13 @@ def evaluated_clusters(session: Session, access: CommunityAccess, now: datetime 
         progress = _curve_progress(session, row, users, today(now)) if len(users) >= K_ANONYMITY else None
         out.append(EvaluatedCurve(row, cluster, len(users), progress))
     return out
+
+
+def _saved(session: Session, row: ObjectiveRow, access: CommunityAccess) -> ObjectiveRow:
+    """Stamp an objective with who set it and when, and store it (both kinds of objective)."""
+    row.set_by = access.user.id if access.user else None
+    row.created_at = utcnow()
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row
