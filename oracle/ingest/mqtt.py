@@ -1,27 +1,29 @@
 """MQTT bridge: readings from `lec/<community>/<device>/readings` into the database, answers on `…/feedback`.
 
-paho-mqtt's v2 callback API, MQTT 5, QoS 1, a persistent session (clean_start false, long session expiry)
-and manual acknowledgement: a message is acknowledged only after its readings are committed, so a crash or
-a broker restart loses nothing — the broker re-delivers what was not acknowledged and re-delivered readings
-are no-ops. Messages are stored in batches (one transaction per batch) by a worker thread; paho's network
-thread only queues them. The client reconnects by itself with exponential backoff (1 s to 30 s).
+gmqtt (asyncio) on a thread of its own, MQTT 5, QoS 1, a persistent session (clean start false, long session
+expiry) and acknowledgement after the commit: a message is acknowledged only after its readings are committed,
+so a crash or a broker restart loses nothing — the broker re-delivers what was not acknowledged and re-delivered
+readings are no-ops. Messages are stored in batches (one transaction per batch) by a worker thread; the network
+thread only queues them, then answers and acknowledges each committed batch. The first connection is retried
+with backoff (1 s to 30 s); a lost one is re-established every `RECONNECT_DELAY_S`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
+import gmqtt
+from gmqtt.mqtt.constants import UNLIMITED_RECONNECTS
 from sqlalchemy.engine import Engine
 
 from lec.db.enums import AnomalyReason, ReadingSource
@@ -39,6 +41,9 @@ MAX_PAYLOAD_READINGS = 10_000
 # The dashboards' read model is refreshed for what was stored at most this often while readings stream in, and
 # at once when the stream pauses: fresh within a second without recomputing a day per message.
 READ_MODEL_INTERVAL_S = 1.0
+RECEIVE_MAXIMUM = 1000  # unacknowledged messages the broker may send us while a batch is stored
+RECONNECT_DELAY_S = 2.0  # between attempts after a lost connection
+DRAIN_INTERVAL_S = 0.02  # how soon answers that did not fit in the broker's window are tried again
 
 
 def feedback_topic(community: str, device: str) -> str:
@@ -83,8 +88,13 @@ def payload_readings(payload: bytes) -> tuple[list[Any], Any, str | None]:
 class Incoming:
     topic: str
     payload: bytes
-    mid: int = 0
     qos: int = 1
+    connection: int = 0  # the bridge's connection it arrived on: acknowledged only on that one
+    done: Any = field(default=None, compare=False)  # the network thread's future: set once the batch is committed
+
+
+class _Superseded(Exception):
+    """A message from a replaced connection: left unacknowledged, the broker sends it again."""
 
 
 @dataclass
@@ -252,7 +262,15 @@ def consumer_configs(config: BridgeConfig, consumers: int, group: str = "lec-ora
 
 
 class MqttBridge:
-    """Runs the MQTT client and the storing worker; `start()`/`stop()` or `run_forever()`."""
+    """Runs the MQTT client (an asyncio loop in its own thread) and the storing worker; `start()`/`stop()` or
+    `run_forever()`.
+
+    The client is gmqtt, whose packet handling costs about a third of paho's per message here (docs/ingestion.md).
+    A reading is acknowledged only after its batch's commit: gmqtt sends the PUBACK when our message callback
+    returns, and the callback waits for the worker. A message from a connection that has since been replaced is not
+    acknowledged at all (the callback raises `_Superseded`): the broker re-delivers it on the new connection, and
+    its old packet id, which the broker may already have given to another message, must not be acknowledged.
+    """
 
     def __init__(self, engine: Engine, config: BridgeConfig, processor: Processor | None = None) -> None:
         self.config = config
@@ -260,41 +278,152 @@ class MqttBridge:
         self._queue: queue.Queue[Incoming] = queue.Queue()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
+        self._network: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: gmqtt.Client | None = None
+        self._connection = 0  # which connection a message arrived on (see the class's docstring)
+        self._outbox: deque[tuple[str, str]] = deque()  # answers not yet handed to the client (network thread)
+        self._draining = False
         self.connected = threading.Event()
         self.stored = 0  # readings stored since start (for the CLI's log and the benchmark)
-        self.client = self._make_client()
 
-    def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=self.config.client_id, protocol=mqtt.MQTTv5, manual_ack=True
+    # ------------------------------------------------------------------------------------------ network thread
+
+    def _make_client(self) -> gmqtt.Client:
+        client = gmqtt.Client(
+            self.config.client_id,
+            clean_session=False,
+            optimistic_acknowledgement=False,
+            session_expiry_interval=SESSION_EXPIRY_S,
+            receive_maximum=RECEIVE_MAXIMUM,
         )
+        client.set_config({"reconnect_retries": UNLIMITED_RECONNECTS, "reconnect_delay": RECONNECT_DELAY_S})
         if self.config.password is not None:
-            client.username_pw_set(self.config.username, self.config.password)
-        if self.config.tls:
-            client.tls_set()
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
-        client.max_inflight_messages_set(1000)
+            client.set_auth_credentials(self.config.username, self.config.password)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
 
-    def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
-        if reason.is_failure:
-            log.error("The broker refused the bridge: %s. Check LEC_MQTT_USERNAME/LEC_MQTT_PASSWORD.", reason)
-            return
-        # Subscribing again is harmless when the session was kept, and needed when it was not.
-        client.subscribe(self.config.subscription, qos=1)
+    def _on_connect(self, client: gmqtt.Client, _flags: Any, _reason: Any, _properties: Any) -> None:
+        self._connection += 1
+        self._subscribe(client)
         self.connected.set()
+        self._drain()
+
+    def _subscribe(self, client: gmqtt.Client) -> None:
+        """Subscribing again is harmless when the session was kept, and needed when it was not. It needs a packet id,
+        and answers still in flight from the last connection may hold them all: then it is tried again shortly."""
+        try:
+            client.subscribe(self.config.subscription, qos=1)
+        except OverflowError:
+            assert self._loop is not None
+            self._loop.call_later(DRAIN_INTERVAL_S, self._subscribe, client)
+            return
         log.info("Connected to %s:%s, subscribed to %s", self.config.host, self.config.port, self.config.subscription)
 
-    def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
+    def _on_disconnect(self, _client: gmqtt.Client, _packet: Any, _exc: Any = None) -> None:
         self.connected.clear()
         if not self._stop.is_set():
-            log.warning("Disconnected from the broker (%s); reconnecting with backoff.", reason)
+            log.warning("Disconnected from the broker; reconnecting every %.0f s.", RECONNECT_DELAY_S)
 
-    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self._queue.put(Incoming(topic=message.topic, payload=bytes(message.payload), mid=message.mid, qos=message.qos))
+    async def _on_message(self, _client: gmqtt.Client, topic: str, payload: bytes, qos: int, _props: Any) -> int:
+        """gmqtt awaits this for each message and acknowledges it with the reason code returned (0: success)."""
+        assert self._loop is not None
+        stored = self._loop.create_future()
+        self._queue.put(Incoming(topic, bytes(payload), qos=qos, connection=self._connection, done=stored))
+        if not await stored:
+            raise _Superseded
+        return 0
+
+    async def _connect(self, client: gmqtt.Client) -> None:
+        """The first connection, retried with backoff (1 s to 30 s) until it succeeds or the bridge stops; later
+        losses are gmqtt's to repair."""
+        delay = 1.0
+        while not self._stop.is_set():
+            try:
+                await client.connect(self.config.host, self.config.port, ssl=self.config.tls, keepalive=30)
+                return
+            except Exception as error:  # refused, unreachable, or the broker said no (credentials)
+                log.error(
+                    "Cannot connect to the broker at %s:%s (%s); retrying in %.0f s. If it refuses the bridge, "
+                    "check LEC_MQTT_USERNAME/LEC_MQTT_PASSWORD.",
+                    self.config.host,
+                    self.config.port,
+                    error,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    @staticmethod
+    def _quiet_superseded(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """The loop's error handler: a message left unacknowledged on purpose, or cancelled at stop, is no error."""
+        if isinstance(context.get("exception"), _Superseded | asyncio.CancelledError):
+            return
+        loop.default_exception_handler(context)
+
+    def _network_main(self, started: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        loop.set_exception_handler(self._quiet_superseded)
+        self._client = self._make_client()
+        started.set()
+        connecting = loop.create_task(self._connect(self._client))
+        try:
+            loop.run_forever()
+        finally:
+            connecting.cancel()
+            loop.run_until_complete(self._close(self._client))
+            loop.close()
+
+    async def _close(self, client: gmqtt.Client) -> None:
+        for task in asyncio.all_tasks():  # messages still waiting for a commit: the broker keeps them for us
+            if task is not asyncio.current_task():
+                task.cancel()
+        try:
+            if client.is_connected:
+                await asyncio.wait_for(client.disconnect(), 10)
+        except Exception:  # the broker is gone: nothing left to say goodbye to
+            log.debug("Disconnecting from the broker failed.", exc_info=True)
+        self.connected.clear()
+
+    def _answer(self, batch: list[Incoming], answers: list[Answer]) -> None:
+        """On the network thread, after a batch was committed: the devices' answers, then the acknowledgements."""
+        client = self._client
+        if client is None:
+            return
+        for message, answer in zip(batch, answers, strict=True):
+            if answer.topic is not None:
+                self._outbox.append((answer.topic, json.dumps(answer.body, default=str)))
+            if message.done is not None and not message.done.done():
+                message.done.set_result(message.connection == self._connection)  # True: acknowledge it
+        self._drain()
+
+    def _drain(self) -> None:
+        """Publish the waiting answers while connected and within the broker's window of unacknowledged QoS 1
+        messages (its Receive Maximum); what does not fit waits for the broker's acknowledgements and goes next."""
+        client = self._client
+        if client is None or not self._outbox:
+            return
+        while self._outbox and client.is_connected:
+            topic, body = self._outbox[0]
+            try:
+                client.publish(topic, body, qos=self.config.feedback_qos)
+            except OverflowError:
+                break
+            self._outbox.popleft()
+        if self._outbox and not self._draining:
+            assert self._loop is not None
+            self._draining = True
+            self._loop.call_later(DRAIN_INTERVAL_S, self._drain_later)
+
+    def _drain_later(self) -> None:
+        self._draining = False
+        self._drain()
+
+    # ------------------------------------------------------------------------------------------- worker thread
 
     def _next_batch(self) -> list[Incoming]:
         try:
@@ -328,34 +457,32 @@ class MqttBridge:
                 delay = min(delay * 2, 30.0)
                 continue
             pending, delay = [], 0.5
-            for message, answer in zip(batch, answers, strict=True):
-                self.stored += answer.outcome.accepted
-                if answer.topic is not None:
-                    self.client.publish(
-                        answer.topic, json.dumps(answer.body, default=str), qos=self.config.feedback_qos
-                    )
-                if message.qos > 0:
-                    self.client.ack(message.mid, message.qos)
+            self.stored += sum(answer.outcome.accepted for answer in answers)
+            loop = self._loop
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(self._answer, batch, answers)
             self.processor.flush_read_model()
+
+    # ------------------------------------------------------------------------------------------------ control
 
     def start(self) -> None:
         self._stop.clear()
         self._worker = threading.Thread(target=self._work, name="lec-mqtt-store", daemon=True)
         self._worker.start()
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = SESSION_EXPIRY_S
-        properties.ReceiveMaximum = 1000  # unacknowledged messages the broker may send us while a batch is stored
-        self.client.connect_async(
-            self.config.host, self.config.port, keepalive=30, clean_start=False, properties=properties
-        )
-        self.client.loop_start()
+        started = threading.Event()
+        self._network = threading.Thread(target=self._network_main, args=(started,), name="lec-mqtt-net", daemon=True)
+        self._network.start()
+        started.wait(30)
 
     def stop(self) -> None:
         self._stop.set()
         if self._worker is not None:
             self._worker.join(timeout=30)
-        self.client.disconnect()
-        self.client.loop_stop()
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(loop.stop)
+        if self._network is not None:
+            self._network.join(timeout=30)
 
     def run_forever(self) -> None:
         self.start()

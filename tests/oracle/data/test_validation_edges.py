@@ -66,7 +66,7 @@ def test_a_reading_naming_another_device_than_its_topic_is_refused(world: World)
     topic = f"lec/{world.community_id}/{own}/readings"
     at2 = (NOW - timedelta(hours=2)).astimezone(UTC)
     body = json.dumps([_reading(world, at2, device=other), _reading(world, at2, device=own)]).encode()
-    [answer] = processor.process([Incoming(topic, body, 1)])
+    [answer] = processor.process([Incoming(topic, body)])
     assert answer.outcome.accepted == 1
     with world.engine.connect() as connection:
         devices = connection.exec_driver_sql("SELECT DISTINCT device_id FROM counterreading").scalars().all()

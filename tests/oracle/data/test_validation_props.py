@@ -89,7 +89,7 @@ def test_processor_keeps_the_valid_reading_beside_any_junk(
     }
     mixed = list(neighbours)
     mixed.insert(min(position, len(mixed)), valid)
-    answers = processor.process([Incoming(topic, junk, 1), Incoming(topic, json.dumps(mixed).encode(), 2)])
+    answers = processor.process([Incoming(topic, junk), Incoming(topic, json.dumps(mixed).encode())])
     assert len(answers) == 2
     assert answers[1].outcome.accepted + answers[1].outcome.duplicates >= 1
     with world.engine.connect() as connection:
