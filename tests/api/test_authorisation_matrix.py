@@ -11,10 +11,24 @@ import itertools
 
 import pytest
 from api_helpers import bearer, make_settings
-from authz_matrix import DOWNSTREAM, EVERYONE, PEOPLE, Cell, Route, World, build_world, cells, route
+from authz_matrix import (
+    DOWNSTREAM,
+    EVERYONE,
+    PEOPLE,
+    REALM_ROLES,
+    Cell,
+    Route,
+    World,
+    _enrol,
+    build_world,
+    cells,
+    route,
+)
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from dapp.api.main import create_app
+from lec.db.models import Community
 
 _seq = itertools.count()
 
@@ -345,3 +359,31 @@ def test_a_member_gets_only_their_own_bundle(world: World) -> None:
         f"{API}/communities/{own}/periods/20261120/bundle?account={other}", headers=bearer(world.token("auditor"))
     )
     assert reply.status_code == 404  # allowed, but that period was never run
+
+
+def test_roles_and_memberships_of_a_community_with_a_higher_id_give_nothing_in_a_lower_one(world: World) -> None:
+    """Found by `make mutation` (deps.toml): `UserRole.community_id == community_id` → `>=` in `load_access` let
+    a role held in any community with a higher id count in every lower one, and the matrix's foreign community
+    happens to have the higher id. Here a community admin and a member of a *newer* community call the *own*
+    (older) one's routes: refused; in their own community they are let through."""
+    with Session(world.engine) as s:
+        newer = Community(name="Newer LEC", chain_community_id=903)
+        s.add(newer)
+        s.flush()
+        assert newer.id is not None and newer.id > world.communities["own"]
+        tokens = {}
+        for role in ("c_admin", "holder"):
+            username = f"matrix-newer-{role}"
+            subject = world.keycloak.add_user(username, roles=REALM_ROLES[role])
+            _enrol(s, role, subject, newer, wallet_index=2000 + len(tokens))
+            tokens[role] = username
+        s.commit()
+        newer_id = newer.id
+    own = world.communities["own"]
+    admin, holder = (bearer(world.keycloak.access_token(tokens[r])) for r in ("c_admin", "holder"))
+    for community, expected in ((own, 403), (newer_id, 200)):
+        base = f"{API}/communities/{community}"
+        assert world.client.get(f"{base}/members", headers=admin).status_code == expected
+        assert world.client.get(f"{base}/registrations?status=pending", headers=admin).status_code == expected
+        assert world.client.get(base, headers=holder).status_code == expected
+        assert world.client.get(f"{base}/me/daily?{DAYS}", headers=holder).status_code == expected

@@ -272,3 +272,43 @@ def test_the_token_cache_is_bounded_and_forgets_the_least_recently_used(keycloak
     off, _, _ = validator_with_fake_clocks(keycloak, database_url, token_cache_size=0)
     off.validate(first)
     assert off.cached(first) is None
+
+
+# ---- found by `make mutation` (security.toml, 2026-11-30): the bounds of time, exactly ---------------------
+
+
+def test_the_leeway_is_inclusive_at_exp_nbf_and_iat(keycloak, database_url, new_user):
+    """Mutants `exp + leeway < now` → `<=` (and `nbf`/`iat`'s `>` → `>=`): a token exactly `leeway` seconds past
+    its `exp`, or exactly `leeway` seconds before its `nbf` or `iat`, is still accepted; a second more is not."""
+    validator, _mono, wall = validator_with_fake_clocks(keycloak, database_url, leeway_seconds=30, token_cache_size=0)
+    username = new_user("token-holder")
+    now = int(wall[0])
+    expiring = keycloak.forge(username, exp=now + 120)
+    wall[0] = now + 150.0
+    assert validator.validate(expiring).username == username
+    wall[0] = now + 151.0
+    with pytest.raises(InvalidToken, match="expired"):
+        validator.validate(expiring)
+    for claim, sentence in (("nbf", "not valid before"), ("iat", "issued in the future")):
+        early = keycloak.forge(username, exp=now + 600, **{claim: now + 60})
+        wall[0] = now + 30.0
+        assert validator.validate(early).username == username
+        wall[0] = now + 29.0
+        with pytest.raises(InvalidToken, match=sentence):
+            validator.validate(early)
+
+
+def test_a_token_accepted_only_in_its_leeway_never_takes_a_live_ones_place_in_the_cache(
+    keycloak, database_url, new_user
+):
+    """Mutant `exp <= now` → `exp == now` in `_remember`: a token accepted within the leeway was remembered,
+    useless (the cache never answers past `exp`) but taking a place: in a full cache it pushed out a live token,
+    which then had to be verified again."""
+    validator, _mono, wall = validator_with_fake_clocks(keycloak, database_url, token_cache_size=1, leeway_seconds=30)
+    username = new_user("token-holder")
+    live = keycloak.forge(username, exp=int(wall[0]) + 600)
+    late = keycloak.forge(username, exp=int(wall[0]) - 5)  # accepted: 5 s past `exp`, the leeway is 30
+    principal = validator.validate(live)
+    assert validator.validate(late).username == username
+    assert validator.cached(late) is None
+    assert validator.cached(live) == principal
