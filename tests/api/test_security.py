@@ -312,3 +312,33 @@ def test_a_token_accepted_only_in_its_leeway_never_takes_a_live_ones_place_in_th
     assert validator.validate(late).username == username
     assert validator.cached(late) is None
     assert validator.cached(live) == principal
+
+
+def test_the_keys_are_fetched_again_only_once_they_are_older_than_their_maximum_age(keycloak, database_url, new_user):
+    """Mutant `now - fetched_at > max_age` → `now + fetched_at`: on a monotonic clock hours past its start (any
+    server up for a while) the keys counted as stale at every token, and each new token fetched them again."""
+    validator, mono, _wall = validator_with_fake_clocks(keycloak, database_url, jwks_max_age_seconds=3600.0)
+    mono[0] = 50_000.0
+    first, second, third = (keycloak.access_token(new_user("token-holder")) for _ in range(3))
+    validator.validate(first)
+    mono[0] += 3600.0
+    validator.validate(second)
+    assert validator.fetch_count == 1  # an hour old exactly: still fresh
+    mono[0] += 1.0
+    validator.validate(third)
+    assert validator.fetch_count == 2
+
+
+def test_a_time_claim_beyond_any_date_is_named_as_unix_time_not_a_server_error(keycloak, database_url, new_user):
+    """Mutant `except (OverflowError, OSError, ValueError)` without `OSError` in `_utc`: Linux's `fromtimestamp`
+    raises OSError for 10**18 seconds, which then escaped `validate` (a 500) instead of a 401 with a sentence."""
+    validator, _mono, wall = validator_with_fake_clocks(keycloak, database_url, token_cache_size=0)
+    username = new_user("token-holder")
+    for claim, sentence in (("nbf", "not valid before"), ("iat", "issued in the future")):
+        for far in (10**18, -(10**18) if claim == "nbf" else 10**20):
+            token = keycloak.forge(username, exp=int(wall[0]) + 600, **{claim: far})
+            if far < 0:  # a long past `nbf` is no reason to refuse
+                assert validator.validate(token).username == username
+                continue
+            with pytest.raises(InvalidToken, match=f"{sentence} .*Unix time {far}"):
+                validator.validate(token)
