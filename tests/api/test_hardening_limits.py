@@ -279,3 +279,21 @@ def test_a_test_standing_in_for_the_caller_is_not_asked_for_a_token(limited) -> 
     reply = client.get(ME)
     assert reply.status_code == 200, reply.text
     assert reply.json()["username"] == "stand-in" and reply.json()["roles"] == ["auditor"]
+
+
+def test_a_streamed_body_of_exactly_the_cap_is_taken_and_one_byte_more_is_not(limited, keycloak, new_user):
+    """Mutant `seen > cap` → `>=` in the count of a body sent without Content-Length: a body of exactly the
+    route's cap was refused."""
+    client = limited(max_body_bytes=1024)
+    token = {**bearer(keycloak.mint(new_user("token-holder"))), "Content-Type": "application/json"}
+    body = b'{"community_id": 999999, "x": "' + b"a" * 100 + b'"}'
+    padded = body + b" " * (1024 - len(body))
+
+    def streamed(data: bytes) -> Iterator[bytes]:
+        yield data[:50]
+        yield data[50:]
+
+    taken = client.post(JOIN, content=streamed(padded), headers=token)
+    assert taken.status_code != 413 and taken.status_code < 500, taken.text
+    refused = client.post(JOIN, content=streamed(padded + b" "), headers=token)
+    assert refused.status_code == 413 and "(1024 bytes)" in _sentence(refused)

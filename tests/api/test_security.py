@@ -8,6 +8,7 @@ so only the claims can make the API refuse them."""
 from __future__ import annotations
 
 import base64
+import json
 import time
 
 import pytest
@@ -342,3 +343,104 @@ def test_a_time_claim_beyond_any_date_is_named_as_unix_time_not_a_server_error(k
                 continue
             with pytest.raises(InvalidToken, match=f"{sentence} .*Unix time {far}"):
                 validator.validate(token)
+
+
+# ---- the validator against a key set served from memory (no Keycloak: what its `certs()` may answer) ---------
+
+_ISSUER = "http://127.0.0.1:9/realms/lec"
+
+
+class _KeySet(KeycloakOpenID):
+    """`certs()` answers `keys` (or raises `error`); the rest is python-keycloak's own, offline once given a key."""
+
+    def __init__(self, keys: list[dict], error: Exception | None = None) -> None:
+        super().__init__(server_url="http://127.0.0.1:9/", realm_name="lec", client_id="lec-api")
+        self.keys, self.error = keys, error
+
+    def certs(self) -> dict:
+        if self.error is not None:
+            raise self.error
+        return {"keys": self.keys}
+
+
+def _published(key: jwk.JWK, use: str = "sig") -> dict:
+    return {**json.loads(key.export_public()), "use": use, "alg": "RS256" if key.key_type == "RSA" else "HS256"}
+
+
+def _signed(key: jwk.JWK, kid: str, now: float) -> str:
+    claims = {
+        "iss": _ISSUER,
+        "aud": "lec-api",
+        "azp": "lec-dapp",
+        "sub": "s-1",
+        "typ": "Bearer",
+        "preferred_username": "offline",
+        "realm_access": {"roles": ["token-holder"]},
+        "exp": int(now) + 600,
+        "iat": int(now),
+    }
+    token = jws.JWS(json_encode(claims).encode())
+    token.add_signature(key, alg="RS256", protected=json_encode({"alg": "RS256", "typ": "JWT", "kid": kid}))
+    return token.serialize(compact=True)
+
+
+def _offline(keyset: _KeySet, mono: list[float], **kw):
+    from dapp.api.security import TokenValidator
+
+    wall = time.time()
+    return TokenValidator(keyset, _ISSUER, "lec-api", clock=lambda: mono[0], wall_clock=lambda: wall, **kw), wall
+
+
+def test_only_the_rsa_signing_keys_of_the_key_set_are_trusted():
+    """Mutant `cert.get("kty") != "RSA"` → `< "RSA"`: a symmetric (`oct`) key in the key set was taken as a
+    signing key the realm publishes ("oct" sorts after "RSA"; "EC" and "OKP" before). An encryption key never."""
+    signer = jwk.JWK.generate(kty="RSA", size=2048, kid="rsa-sig")
+    secret = jwk.JWK.generate(kty="oct", size=256, kid="hmac")
+    encryption = jwk.JWK.generate(kty="RSA", size=2048, kid="rsa-enc")
+    keys = [_published(signer), {**json.loads(secret.export()), "use": "sig"}, _published(encryption, "enc")]
+    validator, wall = _offline(_KeySet(keys), [1000.0])
+    assert validator.validate(_signed(signer, "rsa-sig", wall)).username == "offline"
+    for kid in ("hmac", "rsa-enc"):
+        with pytest.raises(InvalidToken, match="a key this realm does not publish"):
+            validator.validate(_signed(signer, kid, wall))
+
+
+def test_the_readiness_probe_fetches_the_keys_only_once_they_are_older_than_their_maximum_age():
+    """Mutant `clock() - fetched_at > max_age` → `<` in `refresh_if_stale`: `/ready` fetched fresh keys at every
+    probe and kept stale ones."""
+    signer = jwk.JWK.generate(kty="RSA", size=2048, kid="rsa-sig")
+    mono = [50_000.0]
+    validator, _wall = _offline(_KeySet([_published(signer)]), mono, max_age_seconds=3600.0)
+    validator.refresh_if_stale()
+    assert validator.fetch_count == 1
+    mono[0] += 3600.0
+    validator.refresh_if_stale()
+    assert validator.fetch_count == 1
+    mono[0] += 1.0
+    validator.refresh_if_stale()
+    assert validator.fetch_count == 2
+
+
+def test_a_remembered_token_is_forgotten_at_its_time_to_live_exactly():
+    """Mutant `clock() >= entry.forget_at` → `>`: the cache answered one tick past its time to live."""
+    signer = jwk.JWK.generate(kty="RSA", size=2048, kid="rsa-sig")
+    mono = [1000.0]
+    validator, wall = _offline(_KeySet([_published(signer)]), mono, cache_seconds=60.0)
+    token = _signed(signer, "rsa-sig", wall)
+    principal = validator.validate(token)
+    mono[0] = 1059.5
+    assert validator.cached(token) == principal
+    mono[0] = 1060.0
+    assert validator.cached(token) is None
+
+
+@pytest.mark.parametrize("error", [ConnectionResetError(104, "reset"), KeycloakConnectionError("refused")])
+def test_a_key_set_that_cannot_be_fetched_is_the_identity_providers_fault_not_the_tokens(error):
+    """Mutant `except (KeycloakError, OSError)` without `OSError` in `_fetch`: a socket error raised past the
+    wrapper (python-keycloak wraps most, not all) escaped as a 500 instead of the 503 that says to retry."""
+    from dapp.api.security import IdentityProviderUnavailable
+
+    signer = jwk.JWK.generate(kty="RSA", size=2048, kid="rsa-sig")
+    validator, wall = _offline(_KeySet([], error=error), [1000.0])
+    with pytest.raises(IdentityProviderUnavailable, match="Could not fetch the signing keys"):
+        validator.validate(_signed(signer, "rsa-sig", wall))
