@@ -462,14 +462,15 @@ def test_another_persons_roles_and_a_revoked_token_holder_role_give_nothing(worl
 
 
 def test_a_person_edits_their_own_registry_row_and_no_one_elses(world: World) -> None:
-    """Found by `make mutation` (deps.toml): `User.external_id == principal.subject` → `!=` in `current_user`
-    handed every route of the caller's own account (`PATCH /me`, `DELETE /me`, wallets, joining and leaving)
-    the first *other* person's row. The matrix saw only status codes; here the rows are read back."""
-    for role in ("holder", "c_admin"):
+    """Found by `make mutation` (deps.toml): `User.external_id == principal.subject` → `!=` (and `>=`) in
+    `current_user` handed every route of the caller's own account (`PATCH /me`, `DELETE /me`, wallets, joining
+    and leaving) another person's row. The matrix saw only status codes; here the rows are read back, for all
+    seven people of the world (with `>=` only subjects that happen to grow with the row ids would hide it)."""
+    people = sorted(REALM_ROLES)
+    for role in people:
         reply = world.client.patch(f"{API}/me", headers=bearer(world.token(role)), json={"city": f"Città-{role}"})
         assert reply.status_code == 200, reply.text
     with Session(world.engine) as s:
         cities = {u.external_id: u.city for u in s.exec(select(User)).all()}
-    assert cities[world.subjects["holder"]] == "Città-holder"
-    assert cities[world.subjects["c_admin"]] == "Città-c_admin"
-    assert sorted(c for c in cities.values() if c and c.startswith("Città-")) == ["Città-c_admin", "Città-holder"]
+    assert {role: cities[world.subjects[role]] for role in people} == {role: f"Città-{role}" for role in people}
+    assert sorted(c for c in cities.values() if c and c.startswith("Città-")) == [f"Città-{r}" for r in people]
