@@ -8,7 +8,8 @@
   bridge user ``lec-oracle`` exists with password ``mosquitto_broker.oracle_password``.
 - ``keycloak_server``: the real Keycloak with the shipped realm, its mail going to ``keycloak_server.mail``
   (tests.support.keycloak). It is started once per run, in the background as soon as the tests are collected
-  (it needs 40–130 s here), and the modules that use it run last, so other tests run while it starts.
+  (it needs 40–130 s here), and the modules that use it run last, so other tests run while it starts; or, when
+  LEC_TEST_KEYCLOAK names one already running (tests/mutation/keycloak.py), that one.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     # Whole modules move, in their order, so module-scoped fixtures are still set up once.
     items[:] = [i for i in items if i.path not in users] + [i for i in items if i.path in users]
-    config.stash[_KEYCLOAK] = KeycloakServer().launch()
+    config.stash[_KEYCLOAK] = KeycloakServer.for_tests()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -50,7 +51,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def keycloak_server(pytestconfig: pytest.Config) -> KeycloakServer:
     server = pytestconfig.stash.get(_KEYCLOAK, None)
     if server is None:  # collected some other way (a plugin's own items): start it now
-        server = pytestconfig.stash[_KEYCLOAK] = KeycloakServer().launch()
+        server = pytestconfig.stash[_KEYCLOAK] = KeycloakServer.for_tests()
     return server.wait_ready().prepare()
 
 

@@ -11,10 +11,24 @@ import itertools
 
 import pytest
 from api_helpers import bearer, make_settings
-from authz_matrix import DOWNSTREAM, EVERYONE, PEOPLE, Cell, Route, World, build_world, cells, route
+from authz_matrix import (
+    DOWNSTREAM,
+    EVERYONE,
+    PEOPLE,
+    REALM_ROLES,
+    Cell,
+    Route,
+    World,
+    _enrol,
+    build_world,
+    cells,
+    route,
+)
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
 from dapp.api.main import create_app
+from lec.db.models import Community, Role, User, UserCommunity, UserRole
 
 _seq = itertools.count()
 
@@ -345,3 +359,118 @@ def test_a_member_gets_only_their_own_bundle(world: World) -> None:
         f"{API}/communities/{own}/periods/20261120/bundle?account={other}", headers=bearer(world.token("auditor"))
     )
     assert reply.status_code == 404  # allowed, but that period was never run
+
+
+def test_roles_and_memberships_of_a_community_with_a_higher_id_give_nothing_in_a_lower_one(world: World) -> None:
+    """Found by `make mutation` (deps.toml): `UserRole.community_id == community_id` → `>=` in `load_access` let
+    a role held in any community with a higher id count in every lower one, and the matrix's foreign community
+    happens to have the higher id. Here a community admin and a member of a *newer* community call the *own*
+    (older) one's routes: refused; in their own community they are let through."""
+    with Session(world.engine) as s:
+        newer = Community(name="Newer LEC", chain_community_id=903)
+        s.add(newer)
+        s.flush()
+        assert newer.id is not None and newer.id > world.communities["own"]
+        tokens = {}
+        for role in ("c_admin", "holder"):
+            username = f"matrix-newer-{role}"
+            subject = world.keycloak.add_user(username, roles=REALM_ROLES[role])
+            _enrol(s, role, subject, newer, wallet_index=2000 + len(tokens))
+            tokens[role] = username
+        s.commit()
+        newer_id = newer.id
+    own = world.communities["own"]
+    admin, holder = (bearer(world.keycloak.access_token(tokens[r])) for r in ("c_admin", "holder"))
+    for community, expected in ((own, 403), (newer_id, 200)):
+        base = f"{API}/communities/{community}"
+        assert world.client.get(f"{base}/members", headers=admin).status_code == expected
+        assert world.client.get(f"{base}/registrations?status=pending", headers=admin).status_code == expected
+        assert world.client.get(base, headers=holder).status_code == expected
+        assert world.client.get(f"{base}/me/daily?{DAYS}", headers=holder).status_code == expected
+
+
+@pytest.mark.parametrize("held", ["community-admin", "oracle-admin", "token-admin"])
+def test_a_community_role_gives_its_own_routes_and_no_other_roles(world: World, held: str) -> None:
+    """Found by `make mutation` (deps.toml): the join `UserRole.role_id == Role.id` → `<=` gave whoever holds one
+    community role every role with a higher id too, which counts as soon as the token carries those realm roles.
+    A person with all three realm roles who holds only `held` in the own community gets only `held`'s routes."""
+    username = f"matrix-holds-{held}"
+    subject = world.keycloak.add_user(username, roles=["community-admin", "oracle-admin", "token-admin"])
+    with Session(world.engine) as s:
+        user = User(external_id=subject, name=held, surname="Test", email=f"{subject}@example.org")
+        s.add(user)
+        s.flush()
+        role_id = s.exec(select(Role.id).where(Role.name == held)).one()
+        s.add(UserRole(user_id=user.id, community_id=world.communities["own"], role_id=role_id))
+        s.commit()
+    headers = bearer(world.keycloak.access_token(username))
+    base = f"{API}/communities/{world.communities['own']}"
+    calls = {
+        "community-admin": lambda: world.client.get(f"{base}/members", headers=headers),
+        "oracle-admin": lambda: world.client.post(
+            f"{base}/kpis/refresh", headers=headers, json={"start": "2026-11-20", "end": "2026-11-20"}
+        ),
+        "token-admin": lambda: world.client.get(f"{base}/token-policy", headers=headers),
+    }
+    allowed = {"community-admin": {"community-admin"}, "oracle-admin": {"community-admin", "oracle-admin"}}
+    allowed["token-admin"] = {"community-admin", "token-admin"}  # CommunityReader, and the token admin
+    for route_of, call in calls.items():
+        status = call().status_code
+        if held in allowed[route_of]:
+            assert status not in (401, 403) and (status < 500 or status in DOWNSTREAM), (route_of, status)
+        else:
+            assert status == 403, (route_of, status)
+
+
+def test_another_persons_roles_and_a_revoked_token_holder_role_give_nothing(world: World) -> None:
+    """Found by `make mutation` (deps.toml): `UserRole.user_id == user.id` → `>=` let a person count the community
+    roles of every person registered after them (a community-admin by realm role, admin of no community, became
+    admin of a newer admin's community); `if not principal.has_role(TOKEN_HOLDER)` → `if not not …` in
+    `active_holder_id` let a member whose token-holder role was revoked in Keycloak (the central revocation) still
+    read their dashboard."""
+    with Session(world.engine) as s:
+        community = Community(name="Revocation LEC", chain_community_id=904)
+        s.add(community)
+        s.flush()
+        people = {}
+        for name, realm_roles in (("early", ["community-admin"]), ("admin", ["community-admin", "token-holder"])):
+            subject = world.keycloak.add_user(f"matrix-{name}", roles=realm_roles)
+            people[name] = User(external_id=subject, name=name, surname="Test", email=f"{subject}@example.org")
+            s.add(people[name])
+            s.flush()
+        subject = world.keycloak.add_user("matrix-revoked", roles=[])  # a member; token-holder revoked
+        people["revoked"] = User(external_id=subject, name="revoked", surname="Test", email=f"{subject}@example.org")
+        s.add(people["revoked"])
+        s.flush()
+        assert people["early"].id < people["admin"].id
+        admin_role = s.exec(select(Role.id).where(Role.name == "community-admin")).one()
+        s.add(UserRole(user_id=people["admin"].id, community_id=community.id, role_id=admin_role))
+        for i, name in enumerate(("admin", "revoked")):
+            s.add(
+                UserCommunity(
+                    community_id=community.id, user_id=people[name].id, wallet=f"0x{3000 + i:040x}", active=True
+                )
+            )
+        s.commit()
+        base = f"{API}/communities/{community.id}"
+    early, admin, revoked = (bearer(world.keycloak.access_token(f"matrix-{n}")) for n in ("early", "admin", "revoked"))
+    assert world.client.get(f"{base}/members", headers=admin).status_code == 200
+    assert world.client.get(f"{base}/members", headers=early).status_code == 403
+    assert world.client.get(f"{base}/me/daily?{DAYS}", headers=admin).status_code == 200
+    assert world.client.get(f"{base}/me/daily?{DAYS}", headers=revoked).status_code == 403
+    assert world.client.get(base, headers=revoked).status_code == 403
+
+
+def test_a_person_edits_their_own_registry_row_and_no_one_elses(world: World) -> None:
+    """Found by `make mutation` (deps.toml): `User.external_id == principal.subject` → `!=` (and `>=`) in
+    `current_user` handed every route of the caller's own account (`PATCH /me`, `DELETE /me`, wallets, joining
+    and leaving) another person's row. The matrix saw only status codes; here the rows are read back, for all
+    seven people of the world (with `>=` only subjects that happen to grow with the row ids would hide it)."""
+    people = sorted(REALM_ROLES)
+    for role in people:
+        reply = world.client.patch(f"{API}/me", headers=bearer(world.token(role)), json={"city": f"Città-{role}"})
+        assert reply.status_code == 200, reply.text
+    with Session(world.engine) as s:
+        cities = {u.external_id: u.city for u in s.exec(select(User)).all()}
+    assert {role: cities[world.subjects[role]] for role in people} == {role: f"Città-{role}" for role in people}
+    assert sorted(c for c in cities.values() if c and c.startswith("Città-")) == [f"Città-{r}" for r in people]

@@ -248,3 +248,52 @@ def test_a_rate_limit_that_cannot_be_read_is_refused_at_start():
 
     with pytest.raises(ValueError, match="not a rate limit"):
         Settings(_env_file=None, rate_limit_caller="many")  # type: ignore[call-arg]
+
+
+# ---- found by `make mutation` (guards.toml, 2026-11-30) -------------------------------------------------------
+
+
+def test_an_unreachable_identity_provider_is_a_503_not_counted_against_the_address(limited, keycloak, new_user):
+    """Mutant `exc.status_code == 401` → `>= 401`: while Keycloak's keys could not be fetched (a 503: the token
+    may well be valid), every caller's requests were also counted as failed tokens of their address, so an outage
+    of the identity provider turned into 429s for the people behind one address once it was over."""
+    client = limited(rate_limit_anonymous="2/minute", keycloak_url="http://127.0.0.1:9/")
+    token = bearer(keycloak.mint(new_user("token-holder")))
+    replies = [client.get(ME, headers=token) for _ in range(4)]
+    assert [r.status_code for r in replies] == [503] * 4
+    assert "signing keys cannot be fetched" in replies[-1].json()["detail"]
+    assert [client.get(ME, headers=bearer(f"forged.{i}.token")).status_code for i in range(3)] == [401, 401, 429]
+
+
+def test_a_test_standing_in_for_the_caller_is_not_asked_for_a_token(limited) -> None:
+    """Mutant `if authenticated and get_principal in dependency_overrides` → `if not authenticated …`: a test
+    that puts a principal in FastAPI's `dependency_overrides` (tests/oracle/period/test_model_registration_paths.py
+    does) got a 401 from the guard, which asked for a token anyway."""
+    from dapp.api.deps import get_principal
+    from dapp.api.security import Principal
+
+    client = limited()
+    client.app.dependency_overrides[get_principal] = lambda: Principal(
+        subject="stand-in", username="stand-in", roles=frozenset({"auditor"}), client_id="lec-dapp"
+    )
+    reply = client.get(ME)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["username"] == "stand-in" and reply.json()["roles"] == ["auditor"]
+
+
+def test_a_streamed_body_of_exactly_the_cap_is_taken_and_one_byte_more_is_not(limited, keycloak, new_user):
+    """Mutant `seen > cap` → `>=` in the count of a body sent without Content-Length: a body of exactly the
+    route's cap was refused."""
+    client = limited(max_body_bytes=1024)
+    token = {**bearer(keycloak.mint(new_user("token-holder"))), "Content-Type": "application/json"}
+    body = b'{"community_id": 999999, "x": "' + b"a" * 100 + b'"}'
+    padded = body + b" " * (1024 - len(body))
+
+    def streamed(data: bytes) -> Iterator[bytes]:
+        yield data[:50]
+        yield data[50:]
+
+    taken = client.post(JOIN, content=streamed(padded), headers=token)
+    assert taken.status_code != 413 and taken.status_code < 500, taken.text
+    refused = client.post(JOIN, content=streamed(padded + b" "), headers=token)
+    assert refused.status_code == 413 and "(1024 bytes)" in _sentence(refused)

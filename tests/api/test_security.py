@@ -8,6 +8,7 @@ so only the claims can make the API refuse them."""
 from __future__ import annotations
 
 import base64
+import json
 import time
 
 import pytest
@@ -272,3 +273,174 @@ def test_the_token_cache_is_bounded_and_forgets_the_least_recently_used(keycloak
     off, _, _ = validator_with_fake_clocks(keycloak, database_url, token_cache_size=0)
     off.validate(first)
     assert off.cached(first) is None
+
+
+# ---- found by `make mutation` (security.toml, 2026-11-30): the bounds of time, exactly ---------------------
+
+
+def test_the_leeway_is_inclusive_at_exp_nbf_and_iat(keycloak, database_url, new_user):
+    """Mutants `exp + leeway < now` → `<=` (and `nbf`/`iat`'s `>` → `>=`): a token exactly `leeway` seconds past
+    its `exp`, or exactly `leeway` seconds before its `nbf` or `iat`, is still accepted; a second more is not."""
+    validator, _mono, wall = validator_with_fake_clocks(keycloak, database_url, leeway_seconds=30, token_cache_size=0)
+    username = new_user("token-holder")
+    now = int(wall[0])
+    expiring = keycloak.forge(username, exp=now + 120)
+    wall[0] = now + 150.0
+    assert validator.validate(expiring).username == username
+    wall[0] = now + 151.0
+    with pytest.raises(InvalidToken, match="expired"):
+        validator.validate(expiring)
+    for claim, sentence in (("nbf", "not valid before"), ("iat", "issued in the future")):
+        early = keycloak.forge(username, exp=now + 600, **{claim: now + 60})
+        wall[0] = now + 30.0
+        assert validator.validate(early).username == username
+        wall[0] = now + 29.0
+        with pytest.raises(InvalidToken, match=sentence):
+            validator.validate(early)
+
+
+def test_a_token_accepted_only_in_its_leeway_never_takes_a_live_ones_place_in_the_cache(
+    keycloak, database_url, new_user
+):
+    """Mutant `exp <= now` → `exp == now` in `_remember`: a token accepted within the leeway was remembered,
+    useless (the cache never answers past `exp`) but taking a place: in a full cache it pushed out a live token,
+    which then had to be verified again."""
+    validator, _mono, wall = validator_with_fake_clocks(keycloak, database_url, token_cache_size=1, leeway_seconds=30)
+    username = new_user("token-holder")
+    live = keycloak.forge(username, exp=int(wall[0]) + 600)
+    late = keycloak.forge(username, exp=int(wall[0]) - 5)  # accepted: 5 s past `exp`, the leeway is 30
+    principal = validator.validate(live)
+    assert validator.validate(late).username == username
+    assert validator.cached(late) is None
+    assert validator.cached(live) == principal
+
+
+def test_the_keys_are_fetched_again_only_once_they_are_older_than_their_maximum_age(keycloak, database_url, new_user):
+    """Mutant `now - fetched_at > max_age` → `now + fetched_at`: on a monotonic clock hours past its start (any
+    server up for a while) the keys counted as stale at every token, and each new token fetched them again."""
+    validator, mono, _wall = validator_with_fake_clocks(keycloak, database_url, jwks_max_age_seconds=3600.0)
+    mono[0] = 50_000.0
+    first, second, third = (keycloak.access_token(new_user("token-holder")) for _ in range(3))
+    validator.validate(first)
+    mono[0] += 3600.0
+    validator.validate(second)
+    assert validator.fetch_count == 1  # an hour old exactly: still fresh
+    mono[0] += 1.0
+    validator.validate(third)
+    assert validator.fetch_count == 2
+
+
+def test_a_time_claim_beyond_any_date_is_named_as_unix_time_not_a_server_error(keycloak, database_url, new_user):
+    """Mutant `except (OverflowError, OSError, ValueError)` without `OSError` in `_utc`: Linux's `fromtimestamp`
+    raises OSError for 10**18 seconds, which then escaped `validate` (a 500) instead of a 401 with a sentence."""
+    validator, _mono, wall = validator_with_fake_clocks(keycloak, database_url, token_cache_size=0)
+    username = new_user("token-holder")
+    for claim, sentence in (("nbf", "not valid before"), ("iat", "issued in the future")):
+        for far in (10**18, -(10**18) if claim == "nbf" else 10**20):
+            token = keycloak.forge(username, exp=int(wall[0]) + 600, **{claim: far})
+            if far < 0:  # a long past `nbf` is no reason to refuse
+                assert validator.validate(token).username == username
+                continue
+            with pytest.raises(InvalidToken, match=f"{sentence} .*Unix time {far}"):
+                validator.validate(token)
+
+
+# ---- the validator against a key set served from memory (no Keycloak: what its `certs()` may answer) ---------
+
+_ISSUER = "http://127.0.0.1:9/realms/lec"
+
+
+class _KeySet(KeycloakOpenID):
+    """`certs()` answers `keys` (or raises `error`); the rest is python-keycloak's own, offline once given a key."""
+
+    def __init__(self, keys: list[dict], error: Exception | None = None) -> None:
+        super().__init__(server_url="http://127.0.0.1:9/", realm_name="lec", client_id="lec-api")
+        self.keys, self.error = keys, error
+
+    def certs(self) -> dict:
+        if self.error is not None:
+            raise self.error
+        return {"keys": self.keys}
+
+
+def _published(key: jwk.JWK, use: str = "sig") -> dict:
+    return {**json.loads(key.export_public()), "use": use, "alg": "RS256" if key.key_type == "RSA" else "HS256"}
+
+
+def _signed(key: jwk.JWK, kid: str, now: float) -> str:
+    claims = {
+        "iss": _ISSUER,
+        "aud": "lec-api",
+        "azp": "lec-dapp",
+        "sub": "s-1",
+        "typ": "Bearer",
+        "preferred_username": "offline",
+        "realm_access": {"roles": ["token-holder"]},
+        "exp": int(now) + 600,
+        "iat": int(now),
+    }
+    token = jws.JWS(json_encode(claims).encode())
+    token.add_signature(key, alg="RS256", protected=json_encode({"alg": "RS256", "typ": "JWT", "kid": kid}))
+    return token.serialize(compact=True)
+
+
+def _offline(keyset: _KeySet, mono: list[float], **kw):
+    from dapp.api.security import TokenValidator
+
+    wall = time.time()
+    return TokenValidator(keyset, _ISSUER, "lec-api", clock=lambda: mono[0], wall_clock=lambda: wall, **kw), wall
+
+
+def test_only_the_rsa_signing_keys_of_the_key_set_are_trusted():
+    """Mutant `cert.get("kty") != "RSA"` → `< "RSA"`: a symmetric (`oct`) key in the key set was taken as a
+    signing key the realm publishes ("oct" sorts after "RSA"; "EC" and "OKP" before). An encryption key never."""
+    signer = jwk.JWK.generate(kty="RSA", size=2048, kid="rsa-sig")
+    secret = jwk.JWK.generate(kty="oct", size=256, kid="hmac")
+    encryption = jwk.JWK.generate(kty="RSA", size=2048, kid="rsa-enc")
+    keys = [_published(signer), {**json.loads(secret.export()), "use": "sig"}, _published(encryption, "enc")]
+    validator, wall = _offline(_KeySet(keys), [1000.0])
+    assert validator.validate(_signed(signer, "rsa-sig", wall)).username == "offline"
+    for kid in ("hmac", "rsa-enc"):
+        with pytest.raises(InvalidToken, match="a key this realm does not publish"):
+            validator.validate(_signed(signer, kid, wall))
+
+
+def test_the_readiness_probe_fetches_the_keys_only_once_they_are_older_than_their_maximum_age():
+    """Mutant `clock() - fetched_at > max_age` → `<` in `refresh_if_stale`: `/ready` fetched fresh keys at every
+    probe and kept stale ones."""
+    signer = jwk.JWK.generate(kty="RSA", size=2048, kid="rsa-sig")
+    mono = [50_000.0]
+    validator, _wall = _offline(_KeySet([_published(signer)]), mono, max_age_seconds=3600.0)
+    validator.refresh_if_stale()
+    assert validator.fetch_count == 1
+    mono[0] += 3600.0
+    validator.refresh_if_stale()
+    assert validator.fetch_count == 1
+    mono[0] += 1.0
+    validator.refresh_if_stale()
+    assert validator.fetch_count == 2
+
+
+def test_a_remembered_token_is_forgotten_at_its_time_to_live_exactly():
+    """Mutant `clock() >= entry.forget_at` → `>`: the cache answered one tick past its time to live."""
+    signer = jwk.JWK.generate(kty="RSA", size=2048, kid="rsa-sig")
+    mono = [1000.0]
+    validator, wall = _offline(_KeySet([_published(signer)]), mono, cache_seconds=60.0)
+    token = _signed(signer, "rsa-sig", wall)
+    principal = validator.validate(token)
+    mono[0] = 1059.5
+    assert validator.cached(token) == principal
+    mono[0] = 1060.0
+    assert validator.cached(token) is None
+
+
+@pytest.mark.parametrize("error", [ConnectionResetError(104, "reset"), KeycloakConnectionError("refused")])
+def test_a_key_set_that_cannot_be_fetched_is_the_identity_providers_fault_not_the_tokens(error):
+    """Mutant `except (KeycloakError, OSError)` without `OSError` in `_fetch`: a socket error raised past the
+    wrapper (python-keycloak wraps most, not all) escaped as a 500 instead of the 503 that says to retry."""
+    from dapp.api.security import IdentityProviderUnavailable
+
+    signer = jwk.JWK.generate(kty="RSA", size=2048, kid="rsa-sig")
+    validator, wall = _offline(_KeySet([], error=error), [1000.0])
+    with pytest.raises(IdentityProviderUnavailable, match="Could not fetch the signing keys"):
+        validator.validate(_signed(signer, "rsa-sig", wall))

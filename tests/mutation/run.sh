@@ -33,6 +33,26 @@ for kept in .build tools/node_modules .keycloak .solcx; do
 done
 cd "$tree"
 export PATH="$root/.venv/bin:$PATH" PYTHONDONTWRITEBYTECODE=1 LEC_MUTATION_PYTHON=$python
+# The API's modules (a config saying `# keycloak: shared`): one Keycloak for the whole run, which every mutant's
+# tests attach to through LEC_TEST_KEYCLOAK (tests/mutation/shared_keycloak.py), instead of one start per mutant.
+configs=$(printf 'tests/mutation/%s.toml ' "${names[@]}")
+# shellcheck disable=SC2086
+if [ -z "${LEC_TEST_KEYCLOAK:-}" ] && grep -qs '^# keycloak: shared' $configs; then
+    spec=$work/keycloak.spec
+    rm -f "$spec"
+    PYTHONPATH=$root "$python" "$root/tests/mutation/shared_keycloak.py" "$spec" >"$work/keycloak.log" 2>&1 &
+    keycloak_pid=$!
+    trap 'kill "$keycloak_pid" 2>/dev/null || true; wait "$keycloak_pid" 2>/dev/null || true' EXIT
+    until [ -f "$spec" ]; do
+        if ! kill -0 "$keycloak_pid" 2>/dev/null; then
+            cat "$work/keycloak.log" >&2
+            exit 1
+        fi
+        sleep 2
+    done
+    LEC_TEST_KEYCLOAK=$(cat "$spec")
+    export LEC_TEST_KEYCLOAK
+fi
 for name in "${names[@]}"; do
     config=tests/mutation/$name.toml
     session=$work/sessions/$name.sqlite

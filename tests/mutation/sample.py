@@ -3,8 +3,9 @@
 Run by tests/mutation/run.sh with the mutation environment's Python, right after `cosmic-ray init` and the
 operators filter, when the module's config says `# sample: N` (or MUTATION_SAMPLE=N is set): a module whose
 every mutant would take more than about ten minutes on this shared 2-core machine is measured on a sample.
-The seed is fixed, so the same module and config give the same sample, and the score is killed / (killed +
-survived) over the sampled mutants only. Usage: python sample.py SESSION N
+The seed is fixed and the mutants are ordered by what they change, so the same module and config give the
+same sample, and the score is killed / (killed + survived) over the sampled mutants only.
+Usage: python sample.py SESSION N
 """
 
 import random
@@ -16,7 +17,13 @@ from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
 def main(session: str, size: int) -> None:
     with use_db(session, WorkDB.Mode.open) as db:
-        pending = sorted(item.job_id for item in db.pending_work_items)
+        # By what each mutant changes, not by job id: cosmic-ray draws new random job ids at every `init`, so an
+        # order of ids would give another sample each time a session starts over.
+        items = sorted(
+            db.pending_work_items,
+            key=lambda i: [(str(m.module_path), m.operator_name, m.occurrence, m.start_pos) for m in i.mutations],
+        )
+        pending = [item.job_id for item in items]
         kept = set(random.Random(18).sample(pending, min(size, len(pending))))
         for job_id in pending:
             if job_id not in kept:

@@ -60,6 +60,9 @@ PASSWORD = "a long test password"  # the realm's policy: at least 12 characters,
 # The scopes of the shipped dApp client (`lec-dapp`), so the test clients' tokens carry the same claims.
 DAPP_SCOPES = ["basic", "acr", "profile", "email", "roles", "web-origins", "lec-api-audience"]
 JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
+# `PORT:STATE` of a Keycloak another process started and keeps (tests/mutation/keycloak.py): a test run then uses
+# it instead of starting its own (mutation testing runs the API's tests once per mutant; a start costs minutes).
+ATTACH_ENV = "LEC_TEST_KEYCLOAK"
 
 
 def claims_of(token: str) -> dict[str, Any]:
@@ -81,6 +84,22 @@ class KeycloakServer:
         self._secrets: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
         self.signer: jwk.JWK | None = None
+        self._attached = False
+
+    @classmethod
+    def attach(cls, spec: str) -> KeycloakServer:
+        """The running Keycloak named by `spec` (`PORT:STATE`, see `ATTACH_ENV`): not started, not stopped here.
+        Its mail goes to the sink of the process that started it, so tests that read mail do not run this way."""
+        port, state = spec.split(":", 1)
+        server = cls(Path(state))
+        server.port, server._ready, server._attached = int(port), True, True
+        return server
+
+    @classmethod
+    def for_tests(cls) -> KeycloakServer:
+        """The one named by `ATTACH_ENV` if it is set, else a new one, launched."""
+        spec = os.environ.get(ATTACH_ENV)
+        return cls.attach(spec) if spec else cls().launch()
 
     # ---- the process ---------------------------------------------------------------------------------
 
@@ -154,6 +173,8 @@ class KeycloakServer:
         return "\n".join(parts)
 
     def stop(self) -> None:
+        if self._attached:
+            return
         if self._process is not None:
             if self._process.poll() is None:  # still starting: let the script finish before stopping the server
                 self._process.wait(timeout=600)

@@ -288,3 +288,65 @@ def test_an_integer_energy_beyond_any_float_is_refused_with_its_digit_count() ->
         isinstance(negative, Rejection)
         and negative.message == "'power_active_w' has 401 digits; no meter measures that."
     )
+
+
+# ---- found by the full re-run of 2026-11-30, 19:17 (docs/testing.md, "Scores") ----
+
+
+def test_a_reading_for_a_community_with_a_lower_id_than_its_devices_is_refused() -> None:
+    """Mutant `community_id != info.community_id` → `>`: the other half of the test above (the device is in
+    community 3; a reading sent for community 2, which exists, was accepted into community 3's data)."""
+    catalogue = Catalogue(communities={2, 3}, devices=_catalogue().devices, flows=_catalogue().flows)
+    refused = validate(_raw(), catalogue, NOW, community=2)
+    assert isinstance(refused, Rejection) and refused.reason == AnomalyReason.UNKNOWN_DEVICE
+    assert refused.message == f"Device '{_POD}' is not registered in community 2 (it belongs to community 3)."
+    assert isinstance(validate(_raw(), catalogue, NOW, community=3), Reading)
+
+
+def test_the_payloads_community_wins_over_the_topics_and_an_empty_one_falls_back_to_it() -> None:
+    """Mutant `if community_raw in (None, "")` → `if not …`: the payload's community was replaced by the topic's
+    (or by none at all, on the HTTP path), so a reading naming a foreign community went unchecked."""
+    foreign = validate(_raw(community=4), _catalogue(), NOW)
+    assert isinstance(foreign, Rejection) and foreign.reason == AnomalyReason.UNKNOWN_DEVICE
+    assert "is not registered in community 4" in foreign.message
+    also_foreign = validate(_raw(community=4), _catalogue(), NOW, community=3)
+    assert isinstance(also_foreign, Rejection) and "community 4" in also_foreign.message
+    empty = validate(_raw(community=""), _catalogue(), NOW, community=4)  # blank: the topic's community counts
+    assert isinstance(empty, Rejection) and "is not registered in community 4" in empty.message
+    assert isinstance(validate(_raw(community=""), _catalogue(), NOW, community=3), Reading)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"), [(None, "malformed"), ("", "malformed"), (True, "wrong"), (False, "wrong")]
+)
+def test_a_missing_timestamp_is_malformed_and_a_boolean_one_of_the_wrong_type(value, reason: str) -> None:
+    """Mutant `MALFORMED if value in (None, "") else WRONG_TYPE` → `if not …`: the two reasons were swapped."""
+    raw = _raw(timestamp=value)
+    if value is None:
+        del raw["timestamp"]
+    refused = validate(raw, _catalogue(), NOW)
+    expected = AnomalyReason.MALFORMED if reason == "malformed" else AnomalyReason.WRONG_TYPE
+    assert isinstance(refused, Rejection) and refused.reason == expected
+    assert refused.message == "The reading has no valid 'timestamp'; send ISO 8601 with an offset or Unix seconds."
+
+
+@pytest.mark.parametrize("energy", [None, ""])
+def test_a_reading_without_energy_is_refused_with_a_sentence_not_raised(energy) -> None:
+    """Mutant `_number(raw, "energy_wh", required=True)` → `required=False`: a reading without energy reached
+    `assert energy is not None` and raised out of `validate` (the gateway's batch failed whole)."""
+    raw = _raw(energy_wh=energy)
+    if energy is None:
+        del raw["energy_wh"]
+    refused = validate(raw, _catalogue(), NOW)
+    assert isinstance(refused, Rejection) and refused.reason == AnomalyReason.MALFORMED
+    assert refused.message == "The reading has no 'energy_wh'; every reading needs one."
+
+
+def test_a_readings_key_is_its_device_flow_and_time() -> None:
+    """Mutant: `@property` removed from `Reading.key`: the store deduplicates a batch by `reading.key`
+    (oracle/ingest/store.py), which became a bound method, different for two equal readings of one slot."""
+    first = validate(_raw(), _catalogue(), NOW)
+    again = validate(_raw(energy_wh=13.0), _catalogue(), NOW)
+    assert isinstance(first, Reading) and isinstance(again, Reading)
+    assert first.key == again.key == (11, 21, (NOW - timedelta(hours=1)).astimezone(first.timestamp.tzinfo))
+    assert len({first.key, again.key}) == 1
