@@ -12,15 +12,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
-from functools import partial
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from lec.calendar import day_grid, quarter_hours
+from lec.energy import grid_point
 from oracle.clean import CleanDay
-from oracle.kpi import KpiSums, kpi_sums, mean_daily_curve
+from oracle.kpi import KpiSums, curve_from_slot_sums, kpi_sums, local_slots, mean_daily_curve
 from oracle.pipeline import DeviceSeries, MemberInput, member_energy
 from oracle.proofs.encoding import MISSING
 from oracle.rewards.models import MemberEnergy, RewardModel, member_uncapped
@@ -184,26 +185,102 @@ def uncapped_rewards(
     return out
 
 
+@lru_cache(maxsize=1024)
+def day_slots(day: date) -> np.ndarray:
+    """The wall-clock slot of each quarter hour of ``day`` (``oracle.kpi.local_slots`` of its grid), once per
+    day and worker."""
+    return local_slots(day_grid(day))
+
+
+@lru_cache(maxsize=1024)
+def _slot_matrix(day: date) -> np.ndarray:
+    """(quarter hours × 96) of 0/1: a day's rows times it are their :func:`oracle.kpi.slot_sums` (exact for
+    integer Wh, which the loads are)."""
+    slots = day_slots(day)
+    out = np.zeros((slots.size, 96))
+    out[np.arange(slots.size), slots] = 1.0
+    return out
+
+
+def _all_days_counts(days: Sequence[date]) -> np.ndarray:
+    """How many quarter hours of ``days`` fall in each slot: a member's counts when it misses none."""
+    return np.sum([np.bincount(day_slots(d), minlength=96) for d in days], axis=0).astype(np.float64)
+
+
 def member_curve(days: Sequence[date], loads: Mapping[date, np.ndarray]) -> np.ndarray:
     """A member's mean daily load curve over ``days``; a day without any of its devices counts as zero load,
-    as the local engine sees a member without readings that day."""
+    as the local engine sees a member without readings that day: ``oracle.kpi.mean_daily_curve`` of the
+    concatenated days, what :func:`curve_batches` computes for many members and is tested against."""
     ts = np.concatenate([day_grid(d) for d in days])
     load = np.concatenate([loads.get(d, np.zeros(quarter_hours(d))) for d in days])
     return mean_daily_curve(ts, load)
 
 
+def single_device_loads(quantity: str, values: np.ndarray) -> np.ndarray:
+    """The load with gaps (NaN where missing) of member-days that each have one device, one row each, all of
+    ``quantity``, from their committed values (MISSING where unknown): ``grid_point`` on the whole matrix, as
+    :func:`energy_of` then ``_with_gaps`` give it row by row."""
+    values = np.asarray(values, dtype=np.int64)
+    missing = values == MISSING
+    point = grid_point([(quantity, np.where(missing, 0, values))], values.shape)
+    return _with_gaps(point.load, missing)
+
+
+def _member_day_loads(frame: pd.DataFrame) -> Iterator[tuple[date, np.ndarray, np.ndarray]]:
+    """(day, member index per row, load with gaps per row) of a frame of whole members sorted by member and
+    day: member-days with one device-day go through :func:`single_device_loads` together (by day and quantity),
+    the others one by one through :func:`energy_of`. The member index is the member's run in the frame."""
+    quantities, series = frame["quantity"].to_numpy(), frame["values"].to_numpy()
+    profile, active, day = (frame[k].to_numpy() for k in ("profile", "active", "day"))
+    member = frame["member"].to_numpy()
+    bounds = np.asarray(group_bounds(frame, (*_MEMBER, "day")), dtype=np.int64).reshape(-1, 2)
+    members = np.cumsum(_changed(frame, _MEMBER))[bounds[:, 0]] - 1
+    single = (bounds[:, 1] - bounds[:, 0]) == 1
+    groups: dict[tuple[date, str], list[int]] = defaultdict(list)
+    for g in np.flatnonzero(single).tolist():
+        row = int(bounds[g, 0])
+        groups[(day[row], str(quantities[row]))].append(g)
+    for (d, quantity), picked in groups.items():
+        rows = bounds[picked, 0]
+        yield d, members[picked], single_device_loads(quantity, np.stack(series[rows]))
+    for g in np.flatnonzero(~single).tolist():
+        start, stop = (int(x) for x in bounds[g])
+        energy, missing = energy_of(
+            member[start], profile[start], bool(active[start]), quantities[start:stop], series[start:stop], day[start]
+        )
+        yield day[start], members[[g]], _with_gaps(energy.load, missing)[None, :]
+
+
+def _changed(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
+    """True at each row whose ``keys`` differ from the previous row's (the first row: True)."""
+    change = np.zeros(len(frame), dtype=bool)
+    if len(frame):
+        change[0] = True
+    for key in keys:
+        column = frame[key].to_numpy()
+        change[1:] |= column[1:] != column[:-1]
+    return change
+
+
 def curve_batches(batches: Iterator[pd.DataFrame], days: Sequence[date]) -> Iterator[pd.DataFrame]:
     """mapInPandas: each member's mean daily load curve (NaN where a quarter hour stayed missing, as
-    ``oracle.series``)."""
-    for member_days in member_day_energies(batches):
-        loads: dict[tuple[int, str], dict[date, np.ndarray]] = defaultdict(dict)
-        for community, day, energy, missing in member_days:
-            loads[(community, energy.account)][day] = _with_gaps(energy.load, missing)
+    ``oracle.series``), accumulated as per-slot sums (``oracle.kpi.slot_sums``) over its member-days and finished
+    by ``oracle.kpi.curve_from_slot_sums``: no member re-builds the period's grid. A day without any of the
+    member's devices counts as zero load, as in :func:`member_curve`."""
+    everyday = _all_days_counts(days)
+    for frame in complete_groups(batches, _MEMBER):
+        starts = np.flatnonzero(_changed(frame, _MEMBER))
+        sums = np.zeros((starts.size, 96))
+        unknown = np.zeros((starts.size, 96))
+        for day, rows, loads in _member_day_loads(frame):
+            onehot = _slot_matrix(day)
+            np.add.at(sums, rows, np.nan_to_num(loads) @ onehot)
+            np.add.at(unknown, rows, np.isnan(loads) @ onehot)
         yield pd.DataFrame(
             {
-                "community": [c for c, _ in loads],
-                "member": [m for _, m in loads],
-                "curve": [member_curve(days, by_day) for by_day in loads.values()],
+                "community": frame["community"].to_numpy()[starts],
+                "member": frame["member"].to_numpy()[starts],
+                "curve": [curve_from_slot_sums(s, everyday - u) for s, u in zip(sums, unknown, strict=True)],
             }
         )
 
