@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 MARGIN_SECONDS = MAX_GAP_QUARTERS * STEP_SECONDS
+_DEVICE_KEYS = ("community", "day", "device")
 DEVICE_DAYS_SCHEMA = (
     "community INT, day DATE, device BIGINT, quantity STRING, quantities INT, "
     "values ARRAY<BIGINT>, mask BINARY, imputed INT, missing INT"
@@ -106,40 +107,44 @@ def window_readings(readings: DataFrame, days: list[date]) -> DataFrame:
     )
 
 
-_DEVICE_KEYS = ("community", "day", "device")
+def clean_frame(frame: pd.DataFrame, keys: Sequence[str] = _DEVICE_KEYS, carry: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per device-day and quantity of a frame of whole device-days sorted by ``keys`` (which end with the
+    device), then flow and arrival, cleaned by ``clean_day``; values as committed (int64, MISSING where unknown).
+    ``carry`` columns are copied from each device-day's first row (the member's, when the frame is by member)."""
+    out: dict[str, list] = {k: [] for k in (*keys, *carry, "quantity", "quantities")}
+    out.update(values=[], mask=[], imputed=[], missing=[])
+    columns = {k: frame[k].to_numpy() for k in (*keys, *carry)}
+    day_of = frame["day"].to_numpy()
+    flows = frame["flow"].to_numpy()
+    quantities = frame["quantity"].to_numpy()
+    ts = frame["ts"].to_numpy(dtype=np.int64)
+    vals = frame["energy_wh"].to_numpy(dtype=np.float64)
+    for start, stop in group_bounds(frame, keys):
+        day = day_of[start]
+        # Flows in ascending order, each in arrival order: the later flow of a quantity wins.
+        by_quantity: dict[str, tuple[int, int]] = {}
+        cuts = [start, *(start + 1 + np.flatnonzero(flows[start + 1 : stop] != flows[start : stop - 1])), stop]
+        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+            by_quantity[str(quantities[lo])] = (int(lo), int(hi))
+        for quantity in sorted(by_quantity):
+            lo, hi = by_quantity[quantity]
+            cleaned = clean_day(ts[lo:hi], vals[lo:hi], day)
+            for key, column in columns.items():
+                out[key].append(column[start])
+            out["quantity"].append(quantity)
+            out["quantities"].append(len(by_quantity))
+            out["values"].append(cleaned.as_int64())
+            out["mask"].append(imputed_mask(cleaned.imputed))
+            out["imputed"].append(int(cleaned.imputed.sum()))
+            out["missing"].append(int(cleaned.missing.sum()))
+    return pd.DataFrame(out)
 
 
 def clean_partitions(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     """mapInPandas over readings sorted by (community, day, device, flow, seq): one row per device-day and
-    quantity, cleaned by ``clean_day``, values as committed (int64, MISSING where unknown)."""
+    quantity (:func:`clean_frame`)."""
     for frame in complete_groups(batches, _DEVICE_KEYS):
-        out: dict[str, list] = {k: [] for k in ("community", "day", "device", "quantity", "quantities")}
-        out.update(values=[], mask=[], imputed=[], missing=[])
-        community, day_of, device = (frame[k].to_numpy() for k in _DEVICE_KEYS)
-        flows = frame["flow"].to_numpy()
-        quantities = frame["quantity"].to_numpy()
-        ts = frame["ts"].to_numpy(dtype=np.int64)
-        vals = frame["energy_wh"].to_numpy(dtype=np.float64)
-        for start, stop in group_bounds(frame, _DEVICE_KEYS):
-            day = day_of[start]
-            # Flows in ascending order, each in arrival order: the later flow of a quantity wins.
-            by_quantity: dict[str, tuple[int, int]] = {}
-            cuts = [start, *(start + 1 + np.flatnonzero(flows[start + 1 : stop] != flows[start : stop - 1])), stop]
-            for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
-                by_quantity[str(quantities[lo])] = (int(lo), int(hi))
-            for quantity in sorted(by_quantity):
-                lo, hi = by_quantity[quantity]
-                cleaned = clean_day(ts[lo:hi], vals[lo:hi], day)
-                out["community"].append(community[start])
-                out["day"].append(day)
-                out["device"].append(device[start])
-                out["quantity"].append(quantity)
-                out["quantities"].append(len(by_quantity))
-                out["values"].append(cleaned.as_int64())
-                out["mask"].append(imputed_mask(cleaned.imputed))
-                out["imputed"].append(int(cleaned.imputed.sum()))
-                out["missing"].append(int(cleaned.missing.sum()))
-        yield pd.DataFrame(out)
+        yield clean_frame(frame)
 
 
 def cleaned_devices(
@@ -155,3 +160,24 @@ def cleaned_devices(
     owners = devices.where(F.col("member").isNotNull()).join(members, ["community", "member"])
     leaf = F.when(F.col("quantities") == 1, F.col("pod")).otherwise(F.concat("pod", F.lit("#"), "quantity"))
     return device_days.join(owners, ["community", "device"]).withColumn("leaf_id", leaf).select(*CLEANED_COLUMNS)
+
+
+def member_readings(
+    readings: DataFrame, devices: DataFrame, members: DataFrame, days: list[date], partitions: int
+) -> DataFrame:
+    """The cleaning windows' readings of every device of a member with a wallet, with the member's columns, laid
+    out for a member pass that cleans them itself: whole members per partition, sorted by (community, member,
+    day, device, flow, seq). One shuffle, where :func:`cleaned_devices` then ``by_member`` take two."""
+    from pyspark.sql import functions as F
+
+    owners = (
+        devices.where(F.col("member").isNotNull())
+        .join(members, ["community", "member"])
+        .select("community", "device", "member", "profile", "active")
+    )
+    window = window_readings(readings, days).select(*_DEVICE_KEYS, "flow", "quantity", "ts", "energy_wh", "seq")
+    return (
+        window.join(F.broadcast(owners), ["community", "device"])
+        .repartition(partitions, "community", "member")
+        .sortWithinPartitions("community", "member", "day", "device", "flow", "seq")
+    )

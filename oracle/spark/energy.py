@@ -25,13 +25,14 @@ from oracle.kpi import KpiSums, curve_from_slot_sums, kpi_sums, local_slots, mea
 from oracle.pipeline import DeviceSeries, MemberInput, member_energy
 from oracle.proofs.encoding import MISSING
 from oracle.rewards.models import MemberEnergy, RewardModel, member_uncapped
-from oracle.spark.clean import complete_groups, group_bounds
+from oracle.spark.clean import clean_frame, complete_groups, group_bounds
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 _NO_READINGS = np.zeros(0)
 _MEMBER = ("community", "member")
+_MEMBER_DEVICE = ("community", "member", "day", "device")  # a member pass's device-days
 SUMS_SCHEMA = (
     "community INT, day DATE, load ARRAY<DOUBLE>, production ARRAY<DOUBLE>, self_consumption ARRAY<DOUBLE>, "
     "injection ARRAY<DOUBLE>, withdrawal ARRAY<DOUBLE>, missing BIGINT"
@@ -262,30 +263,45 @@ def _changed(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
     return change
 
 
+def _curves(frame: pd.DataFrame, everyday: np.ndarray) -> pd.DataFrame:
+    """The curve of each member of a frame of its whole cleaned member-days (see :func:`curve_batches`)."""
+    starts = np.flatnonzero(_changed(frame, _MEMBER))
+    sums = np.zeros((starts.size, 96))
+    unknown = np.zeros((starts.size, 96))
+    for day, rows, loads in _member_day_loads(frame):
+        onehot = _slot_matrix(day)
+        np.add.at(sums, rows, np.nan_to_num(loads) @ onehot)
+        np.add.at(unknown, rows, np.isnan(loads) @ onehot)
+    return pd.DataFrame(
+        {
+            "community": frame["community"].to_numpy()[starts],
+            "member": frame["member"].to_numpy()[starts],
+            "curve": [curve_from_slot_sums(s, everyday - u) for s, u in zip(sums, unknown, strict=True)],
+        }
+    )
+
+
 def curve_batches(batches: Iterator[pd.DataFrame], days: Sequence[date]) -> Iterator[pd.DataFrame]:
-    """mapInPandas: each member's mean daily load curve (NaN where a quarter hour stayed missing, as
-    ``oracle.series``), accumulated as per-slot sums (``oracle.kpi.slot_sums``) over its member-days and finished
-    by ``oracle.kpi.curve_from_slot_sums``: no member re-builds the period's grid. A day without any of the
-    member's devices counts as zero load, as in :func:`member_curve`."""
+    """mapInPandas over cleaned device-days sorted by member and day: each member's mean daily load curve (NaN
+    where a quarter hour stayed missing, as ``oracle.series``), accumulated as per-slot sums
+    (``oracle.kpi.slot_sums``) over its member-days and finished by ``oracle.kpi.curve_from_slot_sums``: no
+    member re-builds the period's grid. A day without any of the member's devices counts as zero load, as in
+    :func:`member_curve`."""
     everyday = _all_days_counts(days)
     for frame in complete_groups(batches, _MEMBER):
-        starts = np.flatnonzero(_changed(frame, _MEMBER))
-        sums = np.zeros((starts.size, 96))
-        unknown = np.zeros((starts.size, 96))
-        for day, rows, loads in _member_day_loads(frame):
-            onehot = _slot_matrix(day)
-            np.add.at(sums, rows, np.nan_to_num(loads) @ onehot)
-            np.add.at(unknown, rows, np.isnan(loads) @ onehot)
-        yield pd.DataFrame(
-            {
-                "community": frame["community"].to_numpy()[starts],
-                "member": frame["member"].to_numpy()[starts],
-                "curve": [curve_from_slot_sums(s, everyday - u) for s, u in zip(sums, unknown, strict=True)],
-            }
-        )
+        yield _curves(frame, everyday)
 
 
-def member_curves(members: DataFrame, days: Sequence[date]) -> dict[tuple[int, str], np.ndarray]:
-    """(community, member) → mean daily load curve over ``days``, for every member with a device-day."""
-    rows = members.mapInPandas(partial(curve_batches, days=list(days)), CURVES_SCHEMA).collect()
+def reading_curve_batches(batches: Iterator[pd.DataFrame], days: Sequence[date]) -> Iterator[pd.DataFrame]:
+    """mapInPandas over ``oracle.spark.clean.member_readings``: each member's device-days cleaned in the same
+    pass (``clean_frame``, i.e. ``clean_day``), then its curve as :func:`curve_batches` computes it."""
+    everyday = _all_days_counts(days)
+    for frame in complete_groups(batches, _MEMBER):
+        yield _curves(clean_frame(frame, _MEMBER_DEVICE, ("profile", "active")), everyday)
+
+
+def member_curves(readings: DataFrame, days: Sequence[date]) -> dict[tuple[int, str], np.ndarray]:
+    """(community, member) → mean daily load curve over ``days``, for every member with a device-day, from
+    ``oracle.spark.clean.member_readings``."""
+    rows = readings.mapInPandas(partial(reading_curve_batches, days=list(days)), CURVES_SCHEMA).collect()
     return {(int(r["community"]), r["member"]): np.asarray(r["curve"], dtype=np.float64) for r in rows}

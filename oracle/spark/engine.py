@@ -40,7 +40,7 @@ from oracle.proofs.store import ensure_salts
 from oracle.rewards.integer import split_pro_rata
 from oracle.rewards.models import RewardResult, member_uncapped
 from oracle.sources import community_row
-from oracle.spark.clean import cleaned_devices
+from oracle.spark.clean import cleaned_devices, member_readings
 from oracle.spark.energy import (
     Hourly,
     by_member,
@@ -278,8 +278,7 @@ def cluster_inputs(
     inputs = job_inputs(spark, session, [chain_community_id], days)
     members, rows = _members(inputs, chain_community_id, None)
     partitions = _partitions(spark)
-    cleaned = cleaned_devices(inputs.readings, inputs.devices, members, days, partitions)
-    curves = member_curves(by_member(cleaned, partitions), days)
+    curves = member_curves(member_readings(inputs.readings, inputs.devices, members, days, partitions), days)
     ordered = sorted(rows, key=lambda r: r["member"])
     empty = member_curve(days, {})  # a member without any device-day: a day of zero load, every day
     matrix = np.vstack([curves.get((chain_community_id, r["member"]), empty) for r in ordered])
