@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from lec.calendar import STEP_SECONDS, period_start
-from oracle.clean import MAX_GAP_QUARTERS, clean_day
+from lec.calendar import STEP_SECONDS, period_start, quarter_hours
+from oracle.clean import MAX_GAP_QUARTERS, clean_day, complete_days
 from oracle.proofs.encoding import imputed_mask
 
 if TYPE_CHECKING:
@@ -107,36 +108,73 @@ def window_readings(readings: DataFrame, days: list[date]) -> DataFrame:
     )
 
 
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+@lru_cache(maxsize=4096)
+def _day(day: date | int) -> tuple[date, int, int, bytes]:
+    """A day (a date, or days since 1970-01-01 as ``member_readings`` sends it: no date object per reading), its
+    local midnight, quarter hours and the imputed mask of a day with nothing imputed."""
+    if not isinstance(day, date):
+        day = date.fromordinal(_EPOCH + int(day))
+    n = quarter_hours(day)
+    return day, period_start(day), n, imputed_mask(np.zeros(n, dtype=bool))
+
+
 def clean_frame(frame: pd.DataFrame, keys: Sequence[str] = _DEVICE_KEYS, carry: Sequence[str] = ()) -> pd.DataFrame:
     """One row per device-day and quantity of a frame of whole device-days sorted by ``keys`` (which end with the
     device), then flow and arrival, cleaned by ``clean_day``; values as committed (int64, MISSING where unknown).
-    ``carry`` columns are copied from each device-day's first row (the member's, when the frame is by member)."""
-    out: dict[str, list] = {k: [] for k in (*keys, *carry, "quantity", "quantities")}
-    out.update(values=[], mask=[], imputed=[], missing=[])
+    ``carry`` columns are copied from each device-day's first row (the member's, when the frame is by member).
+    Complete one-flow device-days (most) take ``oracle.clean.complete_days``, clean_day's shortcut, all at once."""
     columns = {k: frame[k].to_numpy() for k in (*keys, *carry)}
     day_of = frame["day"].to_numpy()
     flows = frame["flow"].to_numpy()
     quantities = frame["quantity"].to_numpy()
     ts = frame["ts"].to_numpy(dtype=np.int64)
     vals = frame["energy_wh"].to_numpy(dtype=np.float64)
-    for start, stop in group_bounds(frame, keys):
-        day = day_of[start]
-        # Flows in ascending order, each in arrival order: the later flow of a quantity wins.
-        by_quantity: dict[str, tuple[int, int]] = {}
-        cuts = [start, *(start + 1 + np.flatnonzero(flows[start + 1 : stop] != flows[start : stop - 1])), stop]
-        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
-            by_quantity[str(quantities[lo])] = (int(lo), int(hi))
-        for quantity in sorted(by_quantity):
-            lo, hi = by_quantity[quantity]
-            cleaned = clean_day(ts[lo:hi], vals[lo:hi], day)
+    bounds = np.asarray(group_bounds(frame, keys), dtype=np.int64).reshape(-1, 2)
+    firsts = bounds[:, 0]
+    calendar = [_day(d) for d in day_of[firsts]]
+    quarters = np.array([c[2] for c in calendar], dtype=np.int64)
+    complete, picked = complete_days(ts, vals, firsts, np.array([c[1] for c in calendar], dtype=np.int64), quarters)
+    flow_changes = np.zeros(len(frame), dtype=np.int64)
+    flow_changes[1:] = flows[1:] != flows[:-1]
+    flow_changes[firsts] = 0
+    fast = complete & (np.add.reduceat(flow_changes, firsts) == 0 if len(firsts) else complete)
+    offsets = np.concatenate(([0], np.cumsum(quarters[complete])))
+    where = dict(zip(np.flatnonzero(complete).tolist(), offsets[:-1].tolist(), strict=True))
+    out: dict[str, list] = {k: [] for k in (*keys, *carry, "quantity", "quantities")}
+    out.update(values=[], mask=[], imputed=[], missing=[])
+    for g, (start, stop) in enumerate(bounds.tolist()):
+        day = calendar[g][0]
+        if fast[g]:
+            at = where[g]
+            cleaned = [(str(quantities[start]), np.rint(vals[picked[at : at + quarters[g]]]).astype(np.int64), None)]
+        else:
+            # Flows in ascending order, each in arrival order: the later flow of a quantity wins.
+            by_quantity: dict[str, tuple[int, int]] = {}
+            cuts = [start, *(start + 1 + np.flatnonzero(flows[start + 1 : stop] != flows[start : stop - 1])), stop]
+            for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+                by_quantity[str(quantities[lo])] = (int(lo), int(hi))
+            cleaned = []
+            for quantity in sorted(by_quantity):
+                lo, hi = by_quantity[quantity]
+                one = clean_day(ts[lo:hi], vals[lo:hi], day)
+                cleaned.append((quantity, one.as_int64(), one))
+        for quantity, committed, one in cleaned:
             for key, column in columns.items():
-                out[key].append(column[start])
+                out[key].append(day if key == "day" else column[start])
             out["quantity"].append(quantity)
-            out["quantities"].append(len(by_quantity))
-            out["values"].append(cleaned.as_int64())
-            out["mask"].append(imputed_mask(cleaned.imputed))
-            out["imputed"].append(int(cleaned.imputed.sum()))
-            out["missing"].append(int(cleaned.missing.sum()))
+            out["quantities"].append(len(cleaned))
+            out["values"].append(committed)
+            if one is None:  # a complete day: nothing imputed, nothing missing
+                out["mask"].append(calendar[g][3])
+                out["imputed"].append(0)
+                out["missing"].append(0)
+            else:
+                out["mask"].append(imputed_mask(one.imputed))
+                out["imputed"].append(int(one.imputed.sum()))
+                out["missing"].append(int(one.missing.sum()))
     return pd.DataFrame(out)
 
 
@@ -165,17 +203,21 @@ def cleaned_devices(
 def member_readings(
     readings: DataFrame, devices: DataFrame, members: DataFrame, days: list[date], partitions: int
 ) -> DataFrame:
-    """The cleaning windows' readings of every device of a member with a wallet, with the member's columns, laid
-    out for a member pass that cleans them itself: whole members per partition, sorted by (community, member,
-    day, device, flow, seq). One shuffle, where :func:`cleaned_devices` then ``by_member`` take two."""
+    """The cleaning windows' readings of every device of a member with a wallet, laid out for a member pass
+    that cleans them itself: whole members per partition, sorted by (community, member, day, device, flow, seq).
+    One shuffle, where :func:`cleaned_devices` then ``by_member`` take two. ``members`` has the column ``index``
+    (an integer per member): readings carry it as ``member``, and their day as days since 1970-01-01, so no
+    string or date object is made per reading."""
     from pyspark.sql import functions as F
 
     owners = (
         devices.where(F.col("member").isNotNull())
-        .join(members, ["community", "member"])
-        .select("community", "device", "member", "profile", "active")
+        .join(F.broadcast(members), ["community", "member"])
+        .select("community", "device", F.col("index").alias("member"))
     )
-    window = window_readings(readings, days).select(*_DEVICE_KEYS, "flow", "quantity", "ts", "energy_wh", "seq")
+    window = window_readings(readings, days).select(
+        "community", F.unix_date("day").alias("day"), "device", "flow", "quantity", "ts", "energy_wh", "seq"
+    )
     return (
         window.join(F.broadcast(owners), ["community", "device"])
         .repartition(partitions, "community", "member")

@@ -38,7 +38,7 @@ SUMS_SCHEMA = (
     "injection ARRAY<DOUBLE>, withdrawal ARRAY<DOUBLE>, missing BIGINT"
 )
 UNCAPPED_SCHEMA = "community INT, day DATE, member STRING, uncapped STRING"
-CURVES_SCHEMA = "community INT, member STRING, curve ARRAY<DOUBLE>"
+INDEXED_CURVES_SCHEMA = "community INT, member INT, curve ARRAY<DOUBLE>"
 Hourly = tuple[np.ndarray, np.ndarray, np.ndarray]  # S(h), I(h), W(h)
 
 
@@ -231,9 +231,11 @@ def _member_day_loads(frame: pd.DataFrame) -> Iterator[tuple[date, np.ndarray, n
     """(day, member index per row, load with gaps per row) of a frame of whole members sorted by member and
     day: member-days with one device-day go through :func:`single_device_loads` together (by day and quantity),
     the others one by one through :func:`energy_of`. The member index is the member's run in the frame."""
-    quantities, series = frame["quantity"].to_numpy(), frame["values"].to_numpy()
-    profile, active, day = (frame[k].to_numpy() for k in ("profile", "active", "day"))
+    quantities, series, day = frame["quantity"].to_numpy(), frame["values"].to_numpy(), frame["day"].to_numpy()
     member = frame["member"].to_numpy()
+    # The load does not depend on the profile nor on being active (grid_point): a member pass may omit them.
+    profile = frame["profile"].to_numpy() if "profile" in frame else np.full(len(frame), "")
+    active = frame["active"].to_numpy() if "active" in frame else np.ones(len(frame), dtype=bool)
     bounds = np.asarray(group_bounds(frame, (*_MEMBER, "day")), dtype=np.int64).reshape(-1, 2)
     members = np.cumsum(_changed(frame, _MEMBER))[bounds[:, 0]] - 1
     single = (bounds[:, 1] - bounds[:, 0]) == 1
@@ -247,7 +249,12 @@ def _member_day_loads(frame: pd.DataFrame) -> Iterator[tuple[date, np.ndarray, n
     for g in np.flatnonzero(~single).tolist():
         start, stop = (int(x) for x in bounds[g])
         energy, missing = energy_of(
-            member[start], profile[start], bool(active[start]), quantities[start:stop], series[start:stop], day[start]
+            str(member[start]),
+            str(profile[start]),
+            bool(active[start]),
+            quantities[start:stop],
+            series[start:stop],
+            day[start],
         )
         yield day[start], members[[g]], _with_gaps(energy.load, missing)[None, :]
 
@@ -294,14 +301,15 @@ def curve_batches(batches: Iterator[pd.DataFrame], days: Sequence[date]) -> Iter
 
 def reading_curve_batches(batches: Iterator[pd.DataFrame], days: Sequence[date]) -> Iterator[pd.DataFrame]:
     """mapInPandas over ``oracle.spark.clean.member_readings``: each member's device-days cleaned in the same
-    pass (``clean_frame``, i.e. ``clean_day``), then its curve as :func:`curve_batches` computes it."""
+    pass (``clean_frame``, i.e. ``clean_day``), then its curve as :func:`curve_batches` computes it; members by
+    their integer index."""
     everyday = _all_days_counts(days)
     for frame in complete_groups(batches, _MEMBER):
-        yield _curves(clean_frame(frame, _MEMBER_DEVICE, ("profile", "active")), everyday)
+        yield _curves(clean_frame(frame, _MEMBER_DEVICE), everyday)
 
 
-def member_curves(readings: DataFrame, days: Sequence[date]) -> dict[tuple[int, str], np.ndarray]:
-    """(community, member) → mean daily load curve over ``days``, for every member with a device-day, from
-    ``oracle.spark.clean.member_readings``."""
-    rows = readings.mapInPandas(partial(reading_curve_batches, days=list(days)), CURVES_SCHEMA).collect()
-    return {(int(r["community"]), r["member"]): np.asarray(r["curve"], dtype=np.float64) for r in rows}
+def member_curves(readings: DataFrame, days: Sequence[date]) -> dict[tuple[int, int], np.ndarray]:
+    """(community, member index) → mean daily load curve over ``days``, for every member with a device-day,
+    from ``oracle.spark.clean.member_readings``."""
+    rows = readings.mapInPandas(partial(reading_curve_batches, days=list(days)), INDEXED_CURVES_SCHEMA).collect()
+    return {(int(r["community"]), int(r["member"])): np.asarray(r["curve"], dtype=np.float64) for r in rows}
