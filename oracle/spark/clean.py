@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from lec.calendar import STEP_SECONDS, period_start, quarter_hours
-from oracle.clean import MAX_GAP_QUARTERS, clean_day, complete_days
+from oracle.clean import MAX_GAP_QUARTERS, CleanDay, clean_day, complete_days
 from oracle.proofs.encoding import imputed_mask
 
 if TYPE_CHECKING:
@@ -147,6 +147,7 @@ def clean_frame(frame: pd.DataFrame, keys: Sequence[str] = _DEVICE_KEYS, carry: 
     out.update(values=[], mask=[], imputed=[], missing=[])
     for g, (start, stop) in enumerate(bounds.tolist()):
         day = calendar[g][0]
+        cleaned: list[tuple[str, np.ndarray, CleanDay | None]]
         if fast[g]:
             at = where[g]
             cleaned = [(str(quantities[start]), np.rint(vals[picked[at : at + quarters[g]]]).astype(np.int64), None)]
@@ -159,8 +160,8 @@ def clean_frame(frame: pd.DataFrame, keys: Sequence[str] = _DEVICE_KEYS, carry: 
             cleaned = []
             for quantity in sorted(by_quantity):
                 lo, hi = by_quantity[quantity]
-                one = clean_day(ts[lo:hi], vals[lo:hi], day)
-                cleaned.append((quantity, one.as_int64(), one))
+                result = clean_day(ts[lo:hi], vals[lo:hi], day)
+                cleaned.append((quantity, result.as_int64(), result))
         for quantity, committed, one in cleaned:
             for key, column in columns.items():
                 out[key].append(day if key == "day" else column[start])
