@@ -32,10 +32,12 @@ class GridPoint:
     withdrawal: np.ndarray | None
 
 
-def grid_point(devices: Iterable[tuple[str, np.ndarray]], n: int) -> GridPoint:
+def grid_point(devices: Iterable[tuple[str, np.ndarray]], n: int | tuple[int, ...]) -> GridPoint:
     """Load, production and exchange of a member from its devices' readings, each ``(quantity, values)`` with
     ``n`` integer Wh in the report's sign convention (load and withdrawal +, production and injection −,
-    battery charge +; quarter hours with nothing measured passed as 0).
+    battery charge +; quarter hours with nothing measured passed as 0). With ``n`` a shape ``(members, n)``
+    and each device's values one row per member, the same rule for many members whose devices have the same
+    quantities, one row each (the Spark engine's year of curves).
 
     A battery's charge is load and its discharge production, as seen from the member's grid point. A member
     with only a grid meter: what it registers is all we know of its load and production.

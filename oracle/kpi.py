@@ -185,17 +185,27 @@ def daily_and_hourly(timestamps: np.ndarray, series: np.ndarray) -> tuple[pd.Ser
     return daily, hourly
 
 
-def mean_daily_curve(timestamps: np.ndarray, series: np.ndarray) -> np.ndarray:
-    """Mean Wh per local quarter hour of the day (96 slots by wall-clock time).
-
-    On DST days the repeated autumn hour is averaged into its slot and the skipped spring hour takes the
-    mean of the days that have it; a slot no day has is interpolated from its neighbours.
-    """
+def local_slots(timestamps: np.ndarray) -> np.ndarray:
+    """The local wall-clock slot (0–95) of every quarter hour starting at the given Unix seconds."""
     index = pd.to_datetime(np.asarray(timestamps, dtype=np.int64), unit="s", utc=True).tz_convert(ROME)
-    slot = np.asarray(index.hour * 4 + index.minute // 15)
+    return np.asarray(index.hour * 4 + index.minute // 15)
+
+
+def slot_sums(slots: np.ndarray, series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per wall-clock slot: the sum of the known Wh and how many quarter hours are known (NaN is unknown).
+
+    Both add up over any split of the quarter hours; for integer Wh (below 2**53) exactly, in any order, so
+    the curve of many days can be accumulated day by day (or member-days in a matrix) and then finished by
+    :func:`curve_from_slot_sums`."""
     values = np.asarray(series, dtype=np.float64)
-    sums = np.bincount(slot, weights=np.nan_to_num(values), minlength=96)
-    counts = np.bincount(slot, weights=(~np.isnan(values)).astype(float), minlength=96)
+    sums = np.bincount(slots, weights=np.nan_to_num(values), minlength=96)
+    counts = np.bincount(slots, weights=(~np.isnan(values)).astype(float), minlength=96)
+    return sums, counts
+
+
+def curve_from_slot_sums(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The mean daily curve from :func:`slot_sums`: a slot no day has is interpolated from its neighbours; no
+    known quarter hour at all is a curve of zeros."""
     with np.errstate(invalid="ignore", divide="ignore"):
         curve = sums / counts
     if np.isnan(curve).all():
@@ -203,3 +213,12 @@ def mean_daily_curve(timestamps: np.ndarray, series: np.ndarray) -> np.ndarray:
     known = ~np.isnan(curve)
     curve[~known] = np.interp(np.flatnonzero(~known), np.flatnonzero(known), curve[known])
     return curve
+
+
+def mean_daily_curve(timestamps: np.ndarray, series: np.ndarray) -> np.ndarray:
+    """Mean Wh per local quarter hour of the day (96 slots by wall-clock time).
+
+    On DST days the repeated autumn hour is averaged into its slot and the skipped spring hour takes the
+    mean of the days that have it; a slot no day has is interpolated from its neighbours.
+    """
+    return curve_from_slot_sums(*slot_sums(local_slots(timestamps), series))

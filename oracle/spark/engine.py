@@ -40,7 +40,7 @@ from oracle.proofs.store import ensure_salts
 from oracle.rewards.integer import split_pro_rata
 from oracle.rewards.models import RewardResult, member_uncapped
 from oracle.sources import community_row
-from oracle.spark.clean import cleaned_devices
+from oracle.spark.clean import cleaned_devices, member_readings
 from oracle.spark.energy import (
     Hourly,
     by_member,
@@ -276,12 +276,14 @@ def cluster_inputs(
     one mean daily load curve per account, their user ids)."""
     community_id = community_row(session, chain_community_id).id
     inputs = job_inputs(spark, session, [chain_community_id], days)
-    members, rows = _members(inputs, chain_community_id, None)
-    partitions = _partitions(spark)
-    cleaned = cleaned_devices(inputs.readings, inputs.devices, members, days, partitions)
-    curves = member_curves(by_member(cleaned, partitions), days)
+    _, rows = _members(inputs, chain_community_id, None)
     ordered = sorted(rows, key=lambda r: r["member"])
+    index = spark.createDataFrame(
+        [(chain_community_id, r["member"], i) for i, r in enumerate(ordered)], "community INT, member STRING, index INT"
+    )
+    readings = member_readings(inputs.readings, inputs.devices, index, days, _partitions(spark))
+    curves = member_curves(readings, days)
     empty = member_curve(days, {})  # a member without any device-day: a day of zero load, every day
-    matrix = np.vstack([curves.get((chain_community_id, r["member"]), empty) for r in ordered])
+    matrix = np.vstack([curves.get((chain_community_id, i), empty) for i in range(len(ordered))])
     assert community_id is not None  # a row read from the database has its key
     return community_id, [r["member"] for r in ordered], matrix, [r["user_id"] for r in ordered]

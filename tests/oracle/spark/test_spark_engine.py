@@ -145,6 +145,19 @@ def test_kpis_and_clusters_on_spark_are_the_local_ones(spark, in_world):
     assert {k: v for k, v in remote.items() if k != "group"} == {k: v for k, v in local.items() if k != "group"}
 
 
+def test_clusters_of_days_around_a_dst_day_on_spark_are_the_local_ones(spark, in_world):
+    """Three days around the autumn change (24, 100 and 24 quarter hours of readings' margins): the DST day's
+    repeated hour, a member's 7-hour gap left missing and another's imputed gap, the days before and after known
+    only at their edges (the readings' 6 h margins, so mostly missing), a member without devices — each member
+    cleaned and reduced to its curve in one member pass on Spark, the local engine day by day."""
+    first, last = date(2026, 10, 24), date(2026, 10, 26)
+    local = cluster_report(1, first, last, 3, "euclidean")
+    remote = cluster_report(1, first, last, 3, "euclidean", engine="spark")
+    assert {k: v for k, v in remote.items() if k != "group"} == {k: v for k, v in local.items() if k != "group"}
+    assert local["k"] == 3 and len(local["assignments"]) == 8
+    assert len({tuple(c["mean_wh"]) for c in local["clusters"]}) == 3  # three distinct curves, not all zero
+
+
 @pytest.fixture
 def chain(in_world, monkeypatch):
     """anvil with the platform deployed, the world's two communities in the Registry and COMBINED registered as
