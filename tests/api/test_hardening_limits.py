@@ -14,6 +14,7 @@ from api_helpers import bearer, make_settings
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
+from dapp.api.errors import BODY_ERROR
 from dapp.api.guards import json_depth
 from dapp.api.main import create_app
 from lec.db.enums import DeviceKind, EnergyProfile, FlowQuantity, MemberKind
@@ -22,6 +23,7 @@ from lec.db.models import Community, Device, Flow, RegistrationRequest, SiweNonc
 ME = "/api/v1/me"
 JOIN = "/api/v1/me/registrations"
 MiB = 1024 * 1024
+BODY = BODY_ERROR["description"]
 
 
 @pytest.fixture
@@ -161,6 +163,8 @@ def test_an_authenticated_deep_body_is_a_400_before_json_parses_it(client, keycl
         (b'{"a": "[[[[{{{{", "b": "\\"[[["}', 1),
         (b'["\\\\", ["x"]]', 2),
         (b'"unterminated [[[', 3),
+        (b"[[0], [[[0]]]]", 4),  # mutant: a closing bracket counted as −2 found 3 (guards.toml)
+        (b'{"a": {}, "b": {"c": {"d": []}}}', 4),
     ],
 )
 def test_json_depth_counts_brackets_outside_strings(body, depth):
@@ -297,3 +301,15 @@ def test_a_streamed_body_of_exactly_the_cap_is_taken_and_one_byte_more_is_not(li
     assert taken.status_code != 413 and taken.status_code < 500, taken.text
     refused = client.post(JOIN, content=streamed(padded + b" "), headers=token)
     assert refused.status_code == 413 and "(1024 bytes)" in _sentence(refused)
+
+
+def test_only_routes_that_take_a_body_document_the_400_of_an_unreadable_one(client) -> None:
+    """Mutant `if {"POST", "PUT", "PATCH"} & methods` → `if not …` in `GuardedRoute`: the guard's 400 for a body
+    nested too deep or holding a lone surrogate was documented on the routes that take no body (what a client
+    generated from the OpenAPI document reads). Every route with a body documents a 400 (its own sentence)."""
+    paths = client.app.openapi()["paths"]
+    ops = [(m, p) for p, o in paths.items() if p.startswith("/api/v1") for m in o]
+    with_body = [(m, p) for m, p in ops if m in ("post", "put", "patch")]
+    assert len(with_body) > 20 and all("400" in paths[p][m]["responses"] for m, p in with_body)
+    body_error = [(m, p) for m, p in ops if paths[p][m]["responses"].get("400", {}).get("description") == BODY]
+    assert [(m, p) for m, p in body_error if (m, p) not in with_body] == []
