@@ -277,6 +277,10 @@ CASES = [
     ("models-address", "uncapped", 0, _set_from("contracts.RewardModels", "contracts.Registry"), "model"),
     ("models-address-no-code", "uncapped", 0, _set("contracts.RewardModels", lambda _: "0x" + "66" * 20), "model"),
     ("salt", "uncapped", 0, _set("devices.0.salt", lambda _: "0x" + "11" * 32), "data-leaf"),
+    # The bundle's own copy of a device leaf must be the recomputed one, whichever way it sorts (the tree and the
+    # Notary are asked about the recomputed leaf, so only this comparison sees the copy).
+    ("device-leaf-lower", "uncapped", 0, _set("devices.0.leaf.0", lambda _: "0x" + "00" * 32), "data-leaf"),
+    ("device-leaf-higher", "uncapped", 0, _set("devices.0.leaf.1", lambda _: "0x" + "ff" * 32), "data-leaf"),
     # start and step follow from periodId (docs/proofs.md §1): both verifiers recompute them, so the bundle's
     # copies change nothing.
     ("start", "uncapped", 0, _set("start", lambda v: v + 3600), None),
