@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -42,10 +42,12 @@ BUDGET = 10**18  # one token for the whole period: the event's deliveries are wo
 
 
 @contextmanager
-def _published(tmp_path_factory, flex: dict[str, int], understate: bool = False) -> Iterator[dict]:
+def _published(
+    tmp_path_factory, flex: dict[str, int], forge: Callable[[list[int]], list[int]] | None = None
+) -> Iterator[dict]:
     """The community of test_flex_settlement.py and its event, published with the flexibility model `flex`; with
-    `understate`, by an oracle that commits each delivery one Wh short wherever it is positive (a faulty or
-    dishonest oracle underpaying every member, with leaves, trees and rewards all consistent with it)."""
+    `forge`, by an oracle that commits `forge(delivery)` instead of each member's delivery (a faulty or dishonest
+    oracle, with leaves, trees and rewards all consistent with what it committed)."""
     with anvil(fees=FREE_GAS) as url:
         w3 = Web3(Web3.HTTPProvider(url))
         admin = Account.from_key(KEYS[0])
@@ -75,11 +77,11 @@ def _published(tmp_path_factory, flex: dict[str, int], understate: bool = False)
         ):
             result = _invoke(register_model_command, "--name", name, "--kind", kind, "--params", json.dumps(params))
             assert result.exit_code == 0, result.output
-        if understate:
+        if forge is not None:
             import oracle.flex.rewards
 
             rule = oracle.flex.rewards.delivered
-            mp.setattr(oracle.flex.rewards, "delivered", lambda *a: [max(d - 1, 0) for d in rule(*a)])
+            mp.setattr(oracle.flex.rewards, "delivered", lambda *a: forge(rule(*a)))
         result = _invoke(run_command, "--community", "1", "--period", DAY.isoformat(), "--publish")
         assert result.exit_code == 0, result.output
         chain = {"w3": w3, "members": members, "data": data, "url": url}
@@ -149,8 +151,39 @@ def test_both_verifiers_refuse_the_deliveries_of_an_oracle_that_understates_them
     the notarised tree and whose rewards follow from the committed deliveries: only recomputing the delivery from
     the committed baseline, metered load and dispatch shows it, and both verifiers name `flex-reward`. This kills
     verify.py's mutant `series[3] == delivered(…)` → `<=` (a delivery below the rule's was accepted)."""
-    with _published(tmp_path_factory, FLEX, understate=True) as short:
+    with _published(tmp_path_factory, FLEX, lambda d: [max(x - 1, 0) for x in d]) as short:
         rewarded = {f"member-{i}": b for i, b in enumerate(short["bundles"]) if b["flexibility"]["events"]}
         assert len(rewarded) >= 4
         verdicts = _both(short, tmp_path, rewarded)
     assert verdicts == dict.fromkeys(rewarded, ("flex-reward", "flex-reward"))
+
+
+def test_both_verifiers_refuse_deliveries_committed_longer_than_the_event(tmp_path_factory, tmp_path):
+    """An oracle that commits one more delivered quarter hour than the event has (baseline, metered and dispatched
+    cover the event): both verifiers name `flex-leaf` for the lengths, before any delivery is recomputed. This
+    kills verify.py's mutant `len({len(x) for x in series}) == 1` → `>= 1` (then `flex-reward` was named)."""
+    with _published(tmp_path_factory, FLEX, lambda d: [*d, 0]) as longer:
+        rewarded = {f"member-{i}": b for i, b in enumerate(longer["bundles"]) if b["flexibility"]["events"]}
+        assert len(rewarded) >= 4
+        verdicts = _both(longer, tmp_path, rewarded)
+    assert verdicts == dict.fromkeys(rewarded, ("flex-leaf", "flex-leaf"))
+
+
+def test_a_period_exactly_at_its_budget_is_paid_exactly_not_one_unit_more(capped, tmp_path_factory, tmp_path):
+    """docs/proofs.md §8: the cap applies only *over* the budget. With the budget equal to the uncapped total (the
+    capped chain's, the same event), each member gets exactly its uncapped reward: one unit more, which the
+    capped rule's "floor or one unit more" would allow, is refused by both at `flex-reward`. This kills
+    verify.py's mutant `uncapped_total > budget` → `>=`."""
+    exact = int(capped["bundles"][0]["flexibility"]["uncappedTotal"])
+    with _published(tmp_path_factory, {**FLEX, "max_per_period": exact}) as at_budget:
+        bundles = at_budget["bundles"]
+        assert int(bundles[0]["flexibility"]["uncappedTotal"]) == int(bundles[0]["flexibility"]["total"]) == exact
+        named = {f"honest-{i}": b for i, b in enumerate(bundles)}
+        rewarded = next(i for i, b in enumerate(bundles) if int(b["flexibility"]["reward"]) > 0)
+        bundle = json.loads(json.dumps(bundles[rewarded]))
+        bundle["flexibility"]["reward"] = str(int(bundle["flexibility"]["reward"]) + 1)
+        bundle["reward"]["amount"] = bundle["reward"]["leaf"][1] = str(int(bundle["reward"]["amount"]) + 1)
+        named["plus-one"] = bundle
+        verdicts = _both(at_budget, tmp_path, named)
+    assert verdicts.pop("plus-one") == ("flex-reward", "flex-reward")
+    assert verdicts == dict.fromkeys(verdicts, (None, None)) and len(verdicts) == len(bundles)
