@@ -330,6 +330,23 @@ def test_the_keys_are_fetched_again_only_once_they_are_older_than_their_maximum_
     assert validator.fetch_count == 2
 
 
+def test_keys_fetched_early_in_the_clocks_life_still_go_stale_after_their_maximum_age(keycloak, database_url, new_user):
+    """Mutant `now - fetched_at > max_age` → `now % fetched_at`: the two agree while the clock is below twice the
+    fetch time, as on a server up for hours. The monotonic clock counts from the machine's boot, so a server
+    started with it (a container, a test runner) fetches its keys at a small reading; an hour later `now %
+    fetched_at` is small and the keys were never fetched again."""
+    validator, mono, _wall = validator_with_fake_clocks(keycloak, database_url, jwks_max_age_seconds=3600.0)
+    mono[0] = 100.0
+    first, second, third = (keycloak.access_token(new_user("token-holder")) for _ in range(3))
+    validator.validate(first)
+    mono[0] += 3600.0
+    validator.validate(second)
+    assert validator.fetch_count == 1  # an hour old exactly: still fresh
+    mono[0] += 1.0
+    validator.validate(third)
+    assert validator.fetch_count == 2
+
+
 def test_a_time_claim_beyond_any_date_is_named_as_unix_time_not_a_server_error(keycloak, database_url, new_user):
     """Mutant `except (OverflowError, OSError, ValueError)` without `OSError` in `_utc`: Linux's `fromtimestamp`
     raises OSError for 10**18 seconds, which then escaped `validate` (a 500) instead of a 401 with a sentence."""
