@@ -273,6 +273,7 @@ CASES = [
     ("model-id", "uncapped", 0, _set("model.id", lambda v: v + 1), "model"),
     ("model-kind", "uncapped", 0, _set("model.kind", lambda _: "no-peaks"), "model"),
     ("chain-id", "uncapped", 0, _set("chainId", lambda _: 1), "chain"),
+    ("chain-id-higher", "uncapped", 0, _set("chainId", lambda v: v + 1), "chain"),  # sorts after the node's
     ("notary-address", "uncapped", 0, _set("contracts.Notary", lambda _: "0x" + "55" * 20), "transaction"),
     ("models-address", "uncapped", 0, _set_from("contracts.RewardModels", "contracts.Registry"), "model"),
     ("models-address-no-code", "uncapped", 0, _set("contracts.RewardModels", lambda _: "0x" + "66" * 20), "model"),
