@@ -43,7 +43,10 @@ BUDGET = 10**18  # one token for the whole period: the event's deliveries are wo
 
 @contextmanager
 def _published(
-    tmp_path_factory, flex: dict[str, int], forge: Callable[[list[int]], list[int]] | None = None
+    tmp_path_factory,
+    flex: dict[str, int],
+    forge: Callable[[list[int]], list[int]] | None = None,
+    energy: dict[str, int] = ENERGY,
 ) -> Iterator[dict]:
     """The community of test_flex_settlement.py and its event, published with the flexibility model `flex`; with
     `forge`, by an oracle that commits `forge(delivery)` instead of each member's delivery (a faulty or dishonest
@@ -72,7 +75,7 @@ def _published(
             populate_community(session, [m.address for m in members], DAY)
             _flex_setup(session, [m.address for m in members])
         for name, kind, params in (
-            ("lec-default", "self-consumption", ENERGY),
+            ("lec-default", "self-consumption", energy),
             ("lec-flexibility", "flexibility", flex),
         ):
             result = _invoke(register_model_command, "--name", name, "--kind", kind, "--params", json.dumps(params))
@@ -173,10 +176,15 @@ def test_a_period_exactly_at_its_budget_is_paid_exactly_not_one_unit_more(capped
     """docs/proofs.md §8: the cap applies only *over* the budget. With the budget equal to the uncapped total (the
     capped chain's, the same event), each member gets exactly its uncapped reward: one unit more, which the
     capped rule's "floor or one unit more" would allow, is refused by both at `flex-reward`. This kills
-    verify.py's mutant `uncapped_total > budget` → `>=`."""
+    verify.py's mutant `uncapped_total > budget` → `>=`. The energy model pays nothing here, so each rewarded
+    member's reward leaf is its flexibility reward alone, which both must accept (the mutant `amount <=
+    leaf_amount` → `<` refused it)."""
     exact = int(capped["bundles"][0]["flexibility"]["uncappedTotal"])
-    with _published(tmp_path_factory, {**FLEX, "max_per_period": exact}) as at_budget:
+    nothing = {"a": 0, "b": 0, "c": 0, "max_per_period": ENERGY["max_per_period"]}
+    with _published(tmp_path_factory, {**FLEX, "max_per_period": exact}, energy=nothing) as at_budget:
         bundles = at_budget["bundles"]
+        flex_only = [b for b in bundles if b["reward"] and int(b["flexibility"]["reward"]) > 0]
+        assert flex_only and all(b["reward"]["amount"] == b["flexibility"]["reward"] for b in flex_only)
         assert int(bundles[0]["flexibility"]["uncappedTotal"]) == int(bundles[0]["flexibility"]["total"]) == exact
         named = {f"honest-{i}": b for i, b in enumerate(bundles)}
         rewarded = next(i for i, b in enumerate(bundles) if int(b["flexibility"]["reward"]) > 0)
