@@ -303,6 +303,21 @@ def test_a_streamed_body_of_exactly_the_cap_is_taken_and_one_byte_more_is_not(li
     assert refused.status_code == 413 and "(1024 bytes)" in _sentence(refused)
 
 
+def test_a_declared_body_of_exactly_the_cap_is_taken_and_one_byte_more_is_not(limited, keycloak, new_user):
+    """Mutant `int(declared) > cap` → `>=` in the guard's check of Content-Length: a body that says it is exactly
+    the route's cap was refused before it was read (the streamed count above had the same boundary)."""
+    client = limited(max_body_bytes=1024)
+    token = {**bearer(keycloak.mint(new_user("token-holder"))), "Content-Type": "application/json"}
+    body = b'{"community_id": 999999, "x": "' + b"a" * 100 + b'"}'
+    padded = body + b" " * (1024 - len(body))
+    taken = client.post(JOIN, content=padded, headers=token)
+    assert taken.request.headers["content-length"] == "1024"
+    assert taken.status_code != 413 and taken.status_code < 500, taken.text
+    refused = client.post(JOIN, content=padded + b" ", headers=token)
+    assert refused.request.headers["content-length"] == "1025"
+    assert refused.status_code == 413 and "(1024 bytes)" in _sentence(refused)
+
+
 def test_only_routes_that_take_a_body_document_the_400_of_an_unreadable_one(client) -> None:
     """Mutant `if {"POST", "PUT", "PATCH"} & methods` → `if not …` in `GuardedRoute`: the guard's 400 for a body
     nested too deep or holding a lone surrogate was documented on the routes that take no body (what a client

@@ -234,6 +234,26 @@ def test_forged_kids_do_not_make_the_api_refetch_the_keys(keycloak, database_url
     assert validator.fetch_count == 2  # one refetch for the unknown kid, then the bound holds
 
 
+def test_an_unknown_kid_refetches_the_keys_once_the_interval_has_passed_exactly(keycloak, database_url, new_user):
+    """Mutant `now - fetched_at >= refetch_interval` → `>`: the bound is "at most once per interval", so a key id
+    seen for the first time exactly one interval after the last fetch (Keycloak's rotated key) is looked up at
+    once; a second before, it is not."""
+    validator, mono, _wall = validator_with_fake_clocks(keycloak, database_url, jwks_refetch_interval_seconds=30.0)
+    username = new_user("token-holder")
+    validator.validate(keycloak.access_token(username))
+    assert validator.fetch_count == 1
+    rogue = jwk.JWK.generate(kty="RSA", size=2048, kid="rotated")
+    unknown = keycloak.sign(unverified_claims(keycloak.access_token(username)), key=rogue)
+    mono[0] += 29
+    with pytest.raises(InvalidToken):
+        validator.validate(unknown)
+    assert validator.fetch_count == 1
+    mono[0] += 1  # 30 s after the fetch: exactly the interval
+    with pytest.raises(InvalidToken):
+        validator.validate(unknown)
+    assert validator.fetch_count == 2
+
+
 def test_a_remembered_token_still_expires_and_altered_copies_are_verified_afresh(keycloak, database_url, new_user):
     validator, mono, wall = validator_with_fake_clocks(
         keycloak, database_url, token_cache_seconds=60.0, leeway_seconds=30
@@ -320,6 +340,23 @@ def test_the_keys_are_fetched_again_only_once_they_are_older_than_their_maximum_
     server up for a while) the keys counted as stale at every token, and each new token fetched them again."""
     validator, mono, _wall = validator_with_fake_clocks(keycloak, database_url, jwks_max_age_seconds=3600.0)
     mono[0] = 50_000.0
+    first, second, third = (keycloak.access_token(new_user("token-holder")) for _ in range(3))
+    validator.validate(first)
+    mono[0] += 3600.0
+    validator.validate(second)
+    assert validator.fetch_count == 1  # an hour old exactly: still fresh
+    mono[0] += 1.0
+    validator.validate(third)
+    assert validator.fetch_count == 2
+
+
+def test_keys_fetched_early_in_the_clocks_life_still_go_stale_after_their_maximum_age(keycloak, database_url, new_user):
+    """Mutant `now - fetched_at > max_age` → `now % fetched_at`: the two agree while the clock is below twice the
+    fetch time, as on a server up for hours. The monotonic clock counts from the machine's boot, so a server
+    started with it (a container, a test runner) fetches its keys at a small reading; an hour later `now %
+    fetched_at` is small and the keys were never fetched again."""
+    validator, mono, _wall = validator_with_fake_clocks(keycloak, database_url, jwks_max_age_seconds=3600.0)
+    mono[0] = 100.0
     first, second, third = (keycloak.access_token(new_user("token-holder")) for _ in range(3))
     validator.validate(first)
     mono[0] += 3600.0

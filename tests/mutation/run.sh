@@ -59,7 +59,7 @@ for name in "${names[@]}"; do
     module=$(sed -n 's/^module-path *= *"\(.*\)"/\1/p' "$config")
     tests=$(sed -n 's/^# tests: *//p' "$config")
     sample=${MUTATION_SAMPLE:-$(sed -n 's/^# sample: *//p' "$config")}
-    stamp=$( (cat "$config" "$module" $(find $tests -type f -name "*.py" | sort); if [ -n "$sample" ]; then echo "sample=$sample"; fi) | sha256sum | cut -c1-16)
+    stamp=$( (cat "$config" "$module" $(find $tests -type f -name "*.py" | sort); if [ -n "$sample" ]; then echo "sample=$sample seed=${MUTATION_SEED:-18}"; fi) | sha256sum | cut -c1-16)
     if [ ! -f "$session" ] || [ "$(cat "$session.stamp" 2>/dev/null)" != "$stamp" ]; then
         rm -f "$session"
         "$venv/bin/cosmic-ray" init "$config" "$session"

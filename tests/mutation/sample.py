@@ -5,9 +5,12 @@ operators filter, when the module's config says `# sample: N` (or MUTATION_SAMPL
 every mutant would take more than about ten minutes on this shared 2-core machine is measured on a sample.
 The seed is fixed and the mutants are ordered by what they change, so the same module and config give the
 same sample, and the score is killed / (killed + survived) over the sampled mutants only.
+Another seed (MUTATION_SEED=S, default 18) draws another sample of the same module: a fresh sample after the
+tests written against the previous one's survivors.
 Usage: python sample.py SESSION N
 """
 
+import os
 import random
 import sys
 
@@ -24,7 +27,7 @@ def main(session: str, size: int) -> None:
             key=lambda i: [(str(m.module_path), m.operator_name, m.occurrence, m.start_pos) for m in i.mutations],
         )
         pending = [item.job_id for item in items]
-        kept = set(random.Random(18).sample(pending, min(size, len(pending))))
+        kept = set(random.Random(int(os.environ.get("MUTATION_SEED", "18"))).sample(pending, min(size, len(pending))))
         for job_id in pending:
             if job_id not in kept:
                 db.set_result(job_id, WorkResult(output="Not in the sample", worker_outcome=WorkerOutcome.SKIPPED))

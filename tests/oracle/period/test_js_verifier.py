@@ -273,10 +273,15 @@ CASES = [
     ("model-id", "uncapped", 0, _set("model.id", lambda v: v + 1), "model"),
     ("model-kind", "uncapped", 0, _set("model.kind", lambda _: "no-peaks"), "model"),
     ("chain-id", "uncapped", 0, _set("chainId", lambda _: 1), "chain"),
+    ("chain-id-higher", "uncapped", 0, _set("chainId", lambda v: v + 1), "chain"),  # sorts after the node's
     ("notary-address", "uncapped", 0, _set("contracts.Notary", lambda _: "0x" + "55" * 20), "transaction"),
     ("models-address", "uncapped", 0, _set_from("contracts.RewardModels", "contracts.Registry"), "model"),
     ("models-address-no-code", "uncapped", 0, _set("contracts.RewardModels", lambda _: "0x" + "66" * 20), "model"),
     ("salt", "uncapped", 0, _set("devices.0.salt", lambda _: "0x" + "11" * 32), "data-leaf"),
+    # The bundle's own copy of a device leaf must be the recomputed one, whichever way it sorts (the tree and the
+    # Notary are asked about the recomputed leaf, so only this comparison sees the copy).
+    ("device-leaf-lower", "uncapped", 0, _set("devices.0.leaf.0", lambda _: "0x" + "00" * 32), "data-leaf"),
+    ("device-leaf-higher", "uncapped", 0, _set("devices.0.leaf.1", lambda _: "0x" + "ff" * 32), "data-leaf"),
     # start and step follow from periodId (docs/proofs.md §1): both verifiers recompute them, so the bundle's
     # copies change nothing.
     ("start", "uncapped", 0, _set("start", lambda v: v + 3600), None),

@@ -252,3 +252,25 @@ def test_a_weather_station_among_a_members_devices_is_not_energy():
     alone = grid_point([("load", np.array([5, 5, 5, 5])), weather], 4)
     assert alone.load.tolist() == [5, 5, 5, 5] and alone.production.tolist() == [0, 0, 0, 0]
     assert alone.injection is None and alone.withdrawal is None
+
+
+# ---- lec/energy.py, fourth round ----
+
+
+@pytest.mark.parametrize("quantity", ["", "battery", "consumption", "ev", "Exchange"])
+def test_a_device_of_a_quantity_that_is_not_one_of_the_four_energies_adds_nothing(quantity):
+    """Mutant `quantity == EXCHANGE` → `<=` in `grid_point`: only "weather" of FlowQuantity's other values
+    reached the branch, and it sorts after "exchange"; a name that sorts before it ("battery", "ev", "" or a
+    capitalised "Exchange", as a catalogue written by hand might say) was added to the grid meter's exchange.
+    Only load, production, storage and exchange are energy: beside a grid meter (withdrawing 5, 0, 0, 7 Wh,
+    injecting 0, 3, 0, 0) such a device changes nothing, and alone it makes no grid meter."""
+    from lec.energy import grid_point
+
+    other = (quantity, np.array([4, -2, 6, 0]))
+    point = grid_point([("exchange", np.array([5, -3, 0, 7])), other], 4)
+    assert point.withdrawal is not None and point.injection is not None
+    assert point.withdrawal.tolist() == [5, 0, 0, 7] and point.injection.tolist() == [0, 3, 0, 0]
+    assert point.load.tolist() == [5, 0, 0, 7] and point.production.tolist() == [0, 3, 0, 0]
+    alone = grid_point([other], 4)
+    assert alone.load.tolist() == [0, 0, 0, 0] and alone.production.tolist() == [0, 0, 0, 0]
+    assert alone.injection is None and alone.withdrawal is None

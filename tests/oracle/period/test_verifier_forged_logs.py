@@ -8,7 +8,7 @@ the Notary itself for the bundle's community, period and version — naming `tra
 No chain is needed: a small JSON-RPC node in this process answers the receipts of hand-made transactions (and
 reverts every contract call, so a bundle that passes `transaction` fails at `record`, the next check). This kills
 verify.py's mutant `log.address == notary` → `<=` (a forged event from a lower address was accepted) and its
-mirror `>=` (docs/testing.md, "Scores").
+mirror `>=`, and the same two of the receipt's `to` (docs/testing.md, "Scores").
 """
 
 from __future__ import annotations
@@ -82,7 +82,13 @@ CASES: dict[str, tuple[list[dict[str, Any]], str]] = {
     "another-community": ([_notarised(NOTARY, COMMUNITY + 1, PERIOD, VERSION)], "transaction"),
     "another-version": ([_notarised(NOTARY, COMMUNITY, PERIOD, VERSION + 1)], "transaction"),
     "a-correction-event-only": ([_corrected(NOTARY, COMMUNITY, PERIOD, VERSION)], "transaction"),
+    # The Notary's own event, in a transaction sent to another contract (one that calls the Notary): the bundle
+    # must name the transaction that was sent to the Notary itself, whichever way the other address sorts.
+    "sent-to-a-lower-address": ([_notarised(NOTARY, COMMUNITY, PERIOD, VERSION)], "transaction"),
+    "sent-to-a-higher-address": ([_notarised(NOTARY, COMMUNITY, PERIOD, VERSION)], "transaction"),
 }
+# case → the receipt's `to` when it is not the Notary
+SENT_TO = {"sent-to-a-lower-address": BELOW, "sent-to-a-higher-address": ABOVE}
 
 
 def _tx_hash(case: str) -> str:
@@ -97,7 +103,7 @@ def _receipt(case: str, logs: list[dict[str, Any]]) -> dict[str, Any]:
         "blockHash": block_hash,
         "blockNumber": hex(BLOCK),
         "from": "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266",
-        "to": NOTARY,
+        "to": SENT_TO.get(case, NOTARY),
         "contractAddress": None,
         "cumulativeGasUsed": "0x5208",
         "gasUsed": "0x5208",
@@ -212,7 +218,9 @@ def test_both_verifiers_take_only_the_notarys_own_event_of_the_bundles_period(ve
     python, js, output = verdicts[case]
     expected = CASES[case][1]
     assert (python, js) == (expected, expected), output
-    if expected == "transaction":
+    if case in SENT_TO:
+        assert "was not sent to the Notary" in output
+    elif expected == "transaction":
         assert f"did not notarise version {VERSION} of period {PERIOD} of community {COMMUNITY}" in output
     else:  # the control passed `transaction`: the Notary's own event was found
         assert f"notarised version {VERSION}" in output and "ok   transaction" in output
