@@ -127,7 +127,7 @@ PersonDep = Annotated[Principal, Depends(person)]
 
 def current_user(principal: PersonDep, session: SessionDep) -> User:
     """The caller's row in `users` (created at registration); 403 if the account was never registered here."""
-    user = session.exec(select(User).where(User.external_id == principal.subject)).one_or_none()
+    user = session.exec(select(User).where(User.external_id == principal.subject)).first()
     if user is None:
         raise forbidden(
             "Your Keycloak account is not registered with the platform: complete the registration "
@@ -161,7 +161,7 @@ def load_access(session: Session, principal: Principal, community_id: PathId) ->
     community = session.get(Community, community_id)
     if community is None:
         raise not_found(f"There is no community {community_id}; list them with GET /api/v1/communities.")
-    user = session.exec(select(User).where(User.external_id == principal.subject)).one_or_none()
+    user = session.exec(select(User).where(User.external_id == principal.subject)).first()
     member: UserCommunity | None = None
     roles: frozenset[str] = frozenset()
     if user is not None:
