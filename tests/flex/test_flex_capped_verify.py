@@ -18,11 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
-from eth_account import Account
-from sqlmodel import Session
-from web3 import Web3
 
-from lec.chain.contracts import abi
 from oracle.audit.verify import verify_bundle
 from oracle.commands import register_model_command, run_command
 from tests.flex.test_flex_settlement import (
@@ -31,12 +27,9 @@ from tests.flex.test_flex_settlement import (
     FLEX,
     VERIFY_JS,
     _bundle,
-    _flex_setup,
     _invoke,
-    populate_community,
+    flex_community,
 )
-from tests.support.anvil import FREE_GAS, KEYS, anvil
-from tests.support.platform import deploy_platform, send
 
 BUDGET = 10**18  # one token for the whole period: the event's deliveries are worth more
 
@@ -51,29 +44,8 @@ def _published(
     """The community of test_flex_settlement.py and its event, published with the flexibility model `flex`; with
     `forge`, by an oracle that commits `forge(delivery)` instead of each member's delivery (a faulty or dishonest
     oracle, with leaves, trees and rewards all consistent with what it committed)."""
-    with anvil(fees=FREE_GAS) as url:
-        w3 = Web3(Web3.HTTPProvider(url))
-        admin = Account.from_key(KEYS[0])
-        deployments = deploy_platform(w3, admin, "Capped LEC", "CAPF")
-        token = w3.eth.contract(address=deployments["communities"][0]["token"], abi=abi("CommunityToken"))
-        members = [Account.from_key(k) for k in KEYS[1:7]]
-        for member in members:
-            send(w3, token.functions.addMember(member.address, 1, 0), admin)
-        folder = tmp_path_factory.mktemp("deployments")
-        (folder / "1981.json").write_text(json.dumps(deployments))
-        data = tmp_path_factory.mktemp("data")
-        mp = pytest.MonkeyPatch()
-        mp.setenv("LEC_DATA_DIR", str(data))
-        mp.setenv("LEC_RPC_URL", url)
-        mp.setenv("LEC_DEPLOYMENTS_DIR", str(folder))
-        mp.setenv("LEC_ORACLE_PRIVATE_KEY", KEYS[0])
-        mp.delenv("DATABASE_URL", raising=False)
-        from lec.db.session import init_db
-
-        engine = init_db()
-        with Session(engine) as session:
-            populate_community(session, [m.address for m in members], DAY)
-            _flex_setup(session, [m.address for m in members])
+    with flex_community(tmp_path_factory, "Capped LEC", "CAPF") as world:
+        mp = world["mp"]
         for name, kind, params in (
             ("lec-default", "self-consumption", energy),
             ("lec-flexibility", "flexibility", flex),
@@ -87,11 +59,7 @@ def _published(
             mp.setattr(oracle.flex.rewards, "delivered", lambda *a: forge(rule(*a)))
         result = _invoke(run_command, "--community", "1", "--period", DAY.isoformat(), "--publish")
         assert result.exit_code == 0, result.output
-        chain = {"w3": w3, "members": members, "data": data, "url": url}
-        try:
-            yield {**chain, "bundles": [_bundle(chain, m.address) for m in members]}
-        finally:
-            mp.undo()
+        yield {**world, "bundles": [_bundle(world, m.address) for m in world["members"]]}
 
 
 @pytest.fixture(scope="module")

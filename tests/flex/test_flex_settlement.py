@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -122,12 +123,14 @@ def test_capped_rewards_stay_in_budget_and_within_the_verifiers_bounds(members, 
 # ------------------------------------------------------------------------------------------ on a real chain
 
 
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory) -> Iterator[dict]:
+@contextmanager
+def flex_community(tmp_path_factory, name: str = "Flex LEC", symbol: str = "FLEX") -> Iterator[dict]:
+    """The platform on anvil with six members, the oracle's environment pointed at it (undone on exit, "mp"), and
+    the database side of the community with the flexibility event of this module."""
     with anvil(fees=FREE_GAS) as url:
         w3 = Web3(Web3.HTTPProvider(url))
         admin = Account.from_key(KEYS[0])
-        deployments = deploy_platform(w3, admin, "Flex LEC", "FLEX")
+        deployments = deploy_platform(w3, admin, name, symbol)
         token = w3.eth.contract(address=deployments["communities"][0]["token"], abi=abi("CommunityToken"))
         members = [Account.from_key(k) for k in KEYS[1:7]]
         for member in members:
@@ -147,8 +150,16 @@ def chain(tmp_path_factory) -> Iterator[dict]:
         with Session(engine) as session:
             populate_community(session, [m.address for m in members], DAY)
             _flex_setup(session, [m.address for m in members])
-        yield {"w3": w3, "token": token, "members": members, "data": data, "engine": engine, "url": url}
-        mp.undo()
+        try:
+            yield {"w3": w3, "token": token, "members": members, "data": data, "engine": engine, "url": url, "mp": mp}
+        finally:
+            mp.undo()
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory) -> Iterator[dict]:
+    with flex_community(tmp_path_factory) as world:
+        yield world
 
 
 def _load_device(session: Session, wallet: str) -> Device:
