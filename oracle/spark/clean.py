@@ -70,15 +70,20 @@ def complete_groups(batches: Iterator[pd.DataFrame], keys: Sequence[str]) -> Ite
         yield pending.reset_index(drop=True)
 
 
-def group_bounds(frame: pd.DataFrame, keys: Sequence[str]) -> list[tuple[int, int]]:
-    """(start, stop) of each run of equal ``keys`` in a sorted frame."""
+def changed(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
+    """True at each row whose ``keys`` differ from the previous row's (the first row: True)."""
     change = np.zeros(len(frame), dtype=bool)
     if len(frame):
         change[0] = True
     for key in keys:
         column = frame[key].to_numpy()
         change[1:] |= column[1:] != column[:-1]
-    starts = np.flatnonzero(change)
+    return change
+
+
+def group_bounds(frame: pd.DataFrame, keys: Sequence[str]) -> list[tuple[int, int]]:
+    """(start, stop) of each run of equal ``keys`` in a sorted frame."""
+    starts = np.flatnonzero(changed(frame, keys))
     return list(zip(starts.tolist(), [*starts[1:].tolist(), len(frame)], strict=True))
 
 

@@ -25,7 +25,7 @@ from oracle.kpi import KpiSums, curve_from_slot_sums, kpi_sums, local_slots, mea
 from oracle.pipeline import DeviceSeries, MemberInput, member_energy
 from oracle.proofs.encoding import MISSING
 from oracle.rewards.models import MemberEnergy, RewardModel, member_uncapped
-from oracle.spark.clean import clean_frame, complete_groups, group_bounds
+from oracle.spark.clean import changed, clean_frame, complete_groups, group_bounds
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -237,7 +237,7 @@ def _member_day_loads(frame: pd.DataFrame) -> Iterator[tuple[date, np.ndarray, n
     profile = frame["profile"].to_numpy() if "profile" in frame else np.full(len(frame), "")
     active = frame["active"].to_numpy() if "active" in frame else np.ones(len(frame), dtype=bool)
     bounds = np.asarray(group_bounds(frame, (*_MEMBER, "day")), dtype=np.int64).reshape(-1, 2)
-    members = np.cumsum(_changed(frame, _MEMBER))[bounds[:, 0]] - 1
+    members = np.cumsum(changed(frame, _MEMBER))[bounds[:, 0]] - 1
     single = (bounds[:, 1] - bounds[:, 0]) == 1
     groups: dict[tuple[date, str], list[int]] = defaultdict(list)
     for g in np.flatnonzero(single).tolist():
@@ -259,20 +259,9 @@ def _member_day_loads(frame: pd.DataFrame) -> Iterator[tuple[date, np.ndarray, n
         yield day[start], members[[g]], _with_gaps(energy.load, missing)[None, :]
 
 
-def _changed(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
-    """True at each row whose ``keys`` differ from the previous row's (the first row: True)."""
-    change = np.zeros(len(frame), dtype=bool)
-    if len(frame):
-        change[0] = True
-    for key in keys:
-        column = frame[key].to_numpy()
-        change[1:] |= column[1:] != column[:-1]
-    return change
-
-
 def _curves(frame: pd.DataFrame, everyday: np.ndarray) -> pd.DataFrame:
     """The curve of each member of a frame of its whole cleaned member-days (see :func:`curve_batches`)."""
-    starts = np.flatnonzero(_changed(frame, _MEMBER))
+    starts = np.flatnonzero(changed(frame, _MEMBER))
     sums = np.zeros((starts.size, 96))
     unknown = np.zeros((starts.size, 96))
     for day, rows, loads in _member_day_loads(frame):
