@@ -405,7 +405,13 @@ def bench(meters: int, days: int, engines: list[str], keep: Path | None, out: Pa
     lake = str(folder / "lake")
     clustering = days > 1
     day_list = _days(DAY, days)
-    env = {"LEC_SPARK_DRIVER_MEMORY": driver_memory, "LEC_SPARK_SHUFFLE_PARTITIONS": str(max(4, meters // 40_000))}
+    # One shuffle partition per 40 000 meters of a day, per 225 000 device-days of clustering (16 for 10 000 meters'
+    # year, as measured in docs/scale.md); the environment's LEC_SPARK_SHUFFLE_PARTITIONS wins.
+    partitions = max(4, meters * days // 225_000 if clustering else meters // 40_000)
+    env = {
+        "LEC_SPARK_DRIVER_MEMORY": driver_memory,
+        "LEC_SPARK_SHUFFLE_PARTITIONS": os.environ.get("LEC_SPARK_SHUFFLE_PARTITIONS") or str(partitions),
+    }
     try:
         t0 = time.perf_counter()
         write_database(meters, day_list if "local" in engines else [], folder)
