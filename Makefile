@@ -218,10 +218,13 @@ bench-scale: compile
 # stateful property tests, which py-evm makes slow).
 CORE_CONTRACT_TESTS := tests/contracts/unit/registry tests/contracts/unit/notary \
 	tests/contracts/unit/reward_models tests/contracts/unit/token tests/contracts/e2e/test_platform_flow.py
+# The rest runs on TEST_WORKERS pytest-xdist workers, a module (the Spark tests: all of them) per worker at a time,
+# in the order collected (tests/conftest.py); `make test TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= 2
 test: compile lint keycloak spark-deps
 	ape test tests/contracts --network ethereum:local:foundry -p no:cacheprovider
 	ape test $(CORE_CONTRACT_TESTS) --network ethereum:local:test -p no:cacheprovider -k "not invariants"
-	pytest tests --ignore=tests/contracts -p no:cacheprovider --durations=30
+	pytest tests --ignore=tests/contracts -p no:cacheprovider --durations=30 -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 ## test-deep: the stateful property tests of the contracts (token ledger, marketplace ledger, incentive round
 ## trips) at 10 000 steps each, on anvil; `make test` runs them briefly

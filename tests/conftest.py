@@ -10,12 +10,21 @@
   (tests.support.keycloak). It is started once per run, in the background as soon as the tests are collected
   (it needs 40–130 s here), and the modules that use it run last, so other tests run while it starts; or, when
   LEC_TEST_KEYCLOAK names one already running (tests/mutation/keycloak.py), that one.
+
+`make test` runs the tests on two pytest-xdist workers with ``--dist loadgroup --no-loadscope-reorder``: each
+module is one group, so it stays on one worker and its module fixtures are set up once; the Spark tests are one
+group (one Spark session and one lake world, tests/oracle/spark/conftest.py). The groups are handed out in the
+order collected, so the Keycloak modules still come last: besides giving Keycloak time to start, that keeps the
+browser tests after every test that runs its own asyncio loop (Playwright's sync API leaves the worker's main
+thread marked as running one). Each worker starts its own Keycloak (its own mail sink; the tests recreate their
+users by name, so two workers must not share one realm).
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -29,6 +38,24 @@ _KEYCLOAK = pytest.StashKey[KeycloakServer]()
 # a 2-core machine other runs share, so a deadline would measure the machine's load rather than the code.
 settings.register_profile("lec", deadline=None)
 settings.load_profile("lec")
+
+
+SPARK_TESTS = Path(__file__).parent / "oracle" / "spark"
+
+
+class _WorkerGroups:
+    """The groups of ``--dist loadgroup``: a module each, the Spark tests together."""
+
+    @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook turns the marks into the scheduler's groups
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            group = "spark" if item.path.is_relative_to(SPARK_TESTS) else str(item.path)
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker
+        config.pluginmanager.register(_WorkerGroups(), "lec-worker-groups")
 
 
 @pytest.hookimpl(trylast=True)  # after -k / -m deselection: only the tests that will run count
