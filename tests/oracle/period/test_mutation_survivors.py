@@ -117,3 +117,42 @@ def test_readings_more_than_six_hours_before_the_day_are_ignored():
     result = clean_day([start + 900 * s for s in slots], [10.0] * len(slots), day)
     assert not result.imputed.any()
     assert result.gaps == [Gap(first=n - 2, length=2)]
+
+
+def test_a_few_readings_after_the_day_leave_no_gap_no_duplicate_and_no_snapped_reading():
+    """The whole day, then three readings after midnight (the next day's have started to arrive), one of them a
+    minute off the grid, then nothing: the day is complete. The missing rest of the 6 h after it is not a gap of
+    the day, the reading on the first quarter hour after it is not a duplicate, and the off-grid one after the
+    day is not counted as snapped (the count is the day's)."""
+    from oracle.clean import clean_day
+
+    day, start, n = _day_and_start()
+    stamps = [start + 900 * s for s in range(n + 2)] + [start + 900 * (n + 2) + 60]
+    result = clean_day(stamps, [10.0] * len(stamps), day)
+    assert result.gaps == [] and result.duplicates == 0 and result.snapped == 0
+    assert not result.imputed.any() and list(result.values) == [10.0] * n
+
+
+def test_a_reading_exactly_six_hours_before_the_day_shapes_the_spline_of_a_gap_reaching_into_it():
+    """Context starts exactly 6 h before the day (−6 h … +6 h, start included). Readings at −6 h, −5 h 45,
+    −5 h 30 and −5 h 15, then none until the day's second quarter hour: the 21-quarter-hour gap reaches the day's
+    first quarter hour and is filled by the spline through the 4 readings each side of it, the one at −6 h
+    among them (without it the spline would take the next reading after the gap instead)."""
+    import numpy as np
+    from scipy.interpolate import CubicSpline
+
+    from oracle.clean import clean_day
+
+    day, start, n = _day_and_start()
+    before = {-24: 10_000.0, -23: 0.0, -22: 0.0, -21: 0.0}
+    after = {s: 100.0 * s for s in range(1, n)}
+    readings = {**before, **after}
+    result = clean_day([start + 900 * s for s in readings], list(readings.values()), day)
+    knots = [-24, -23, -22, -21, 1, 2, 3, 4]
+    ys = [readings[k] for k in knots]
+    expected = np.rint(np.clip(CubicSpline(knots, ys)(0.0), min(ys), max(ys)))
+    assert result.imputed[0] and not result.imputed[1:].any()
+    assert result.values[0] == expected
+    without = [-23, -22, -21, 1, 2, 3, 4, 5]  # what the spline would be without the reading at −6 h
+    other = np.rint(np.clip(CubicSpline(without, [readings[k] for k in without])(0.0), 0.0, 500.0))
+    assert other != expected  # so the test tells the two apart
