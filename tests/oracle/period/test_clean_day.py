@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,16 +33,17 @@ def test_short_gap_on_a_ramp_is_filled_exactly_and_flagged():
     assert cleaned.gaps == []
 
 
-def test_gap_of_six_hours_stays_missing_and_is_reported():
+@pytest.mark.parametrize("length", [MAX_GAP_QUARTERS, MAX_GAP_QUARTERS + 6], ids=["6h", "7h30"])
+def test_gap_of_six_hours_or_more_stays_missing_and_is_reported(length):
     day = date(2026, 3, 29)
     grid = day_grid(day)
-    keep = np.r_[0:10, 10 + MAX_GAP_QUARTERS : grid.size]
+    keep = np.r_[0:10, 10 + length : grid.size]
     cleaned = clean_day(grid[keep], np.full(keep.size, 50.0), day)
-    assert np.isnan(cleaned.values[10 : 10 + MAX_GAP_QUARTERS]).all()
+    assert np.isnan(cleaned.values[10 : 10 + length]).all()
     assert not cleaned.imputed.any()
-    assert [(g.first, g.length) for g in cleaned.gaps] == [(10, MAX_GAP_QUARTERS)]
+    assert [(g.first, g.length) for g in cleaned.gaps] == [(10, length)]
     ints = cleaned.as_int64()
-    assert (ints[10 : 10 + MAX_GAP_QUARTERS] == MISSING).all() and ints[0] == 50
+    assert (ints[10 : 10 + length] == MISSING).all() and ints[0] == 50
 
 
 def test_gap_at_the_edge_without_context_is_not_extrapolated():
