@@ -156,3 +156,38 @@ def test_a_reading_exactly_six_hours_before_the_day_shapes_the_spline_of_a_gap_r
     without = [-23, -22, -21, 1, 2, 3, 4, 5]  # what the spline would be without the reading at −6 h
     other = np.rint(np.clip(CubicSpline(without, [readings[k] for k in without])(0.0), 0.0, 500.0))
     assert other != expected  # so the test tells the two apart
+
+
+@pytest.mark.parametrize(("timestamps", "values"), [(3, 2), (2, 3)], ids=["more-timestamps", "more-values"])
+def test_timestamps_and_values_must_pair_up_either_way(timestamps, values):
+    from oracle.clean import clean_day
+
+    day, start, _ = _day_and_start()
+    with pytest.raises(ValueError, match=f"Got {timestamps} timestamps but {values} values; they must pair up"):
+        clean_day([start + 900 * s for s in range(timestamps)], [1.0] * values, day)
+
+
+def test_readings_more_than_six_hours_after_the_day_are_ignored():
+    """The mirror of the test above: 6 h 15 min and 7 h 30 min after the day's end are outside the context."""
+    from oracle.clean import Gap, clean_day
+
+    day, start, n = _day_and_start()
+    slots = [*range(-4, n - 2), n + 25, n + 30]
+    result = clean_day([start + 900 * s for s in slots], [10.0] * len(slots), day)
+    assert not result.imputed.any()
+    assert result.gaps == [Gap(first=n - 2, length=2)]
+
+
+def test_a_reading_before_the_context_is_not_a_knot_of_a_gap_at_the_days_end():
+    """A ramp (10 Wh per quarter hour) up to the day's last two quarter hours, then one reading 5 h after the day:
+    the 22-quarter-hour gap between is filled on the ramp (the spline through 4 + 1 readings of a line). A reading
+    6 h 15 min before the day, of 5 000 Wh, is outside the context: were it kept, its index would wrap to the
+    series' last place (5 h 45 min after the day) and bend the spline as a fifth knot."""
+    from oracle.clean import clean_day
+
+    day, start, n = _day_and_start()
+    ramp = [*range(0, n - 2), n + 20]
+    slots = [*ramp, -25]
+    result = clean_day([start + 900 * s for s in slots], [10.0 * s for s in ramp] + [5000.0], day)
+    assert list(result.values[n - 3 :]) == [10.0 * (n - 3), 10.0 * (n - 2), 10.0 * (n - 1)]
+    assert list(result.imputed[n - 3 :]) == [False, True, True] and result.gaps == []
