@@ -72,6 +72,20 @@ def test_complete_days_are_clean_days_values(days):
         assert whole == (exact and bool(np.all(np.diff(_day_slots(stamps, values, day)) > 0)))
 
 
+def test_a_day_with_one_quarter_hour_sent_twice_and_the_next_missing_is_not_complete():
+    """As many readings as quarter hours, in order, but 02:15 sent twice (a correction) and 02:30 missing: not a
+    complete day. clean_day keeps the correction and fills 02:30, so its values are not the readings as they came."""
+    day = DAYS[2]
+    n, start = quarter_hours(day), period_start(day)
+    slots = np.array([*range(10), 9, *range(11, n)])
+    values = np.arange(slots.size, dtype=float)
+    stamps = start + STEP_SECONDS * slots
+    complete, rows = complete_days(stamps, values, np.array([0]), np.array([start]), np.array([n]))
+    assert slots.size == n and not complete[0] and rows.size == 0
+    cleaned = clean_day(stamps, values, day)
+    assert cleaned.duplicates == 1 and cleaned.imputed[10] and cleaned.values[9] == 10.0
+
+
 def _day_slots(stamps: np.ndarray, values: np.ndarray, day: date) -> np.ndarray:
     slots = np.floor_divide(stamps - period_start(day) + STEP_SECONDS // 2, STEP_SECONDS)
     return slots[(slots >= 0) & (slots < quarter_hours(day)) & np.isfinite(values)]
