@@ -12,8 +12,6 @@ A third chain is published by an oracle that understates every delivery by one W
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -25,11 +23,11 @@ from tests.flex.test_flex_settlement import (
     DAY,
     ENERGY,
     FLEX,
-    VERIFY_JS,
     _bundle,
     _invoke,
     flex_community,
 )
+from tests.support.verifier import js_verdicts
 
 BUDGET = 10**18  # one token for the whole period: the event's deliveries are worth more
 
@@ -70,19 +68,10 @@ def capped(tmp_path_factory) -> Iterator[dict]:
 
 def _both(capped: dict, folder, named: dict[str, dict]) -> dict[str, tuple[str | None, str | None]]:
     """name → (the check `lec verify` failed at, the one the JavaScript verifier failed at); None when it passed."""
-    node = shutil.which("node")
-    assert node, "node is missing: Node 20 is needed for tools/verifier"
     paths = {name: folder / f"{name}.json" for name in named}
     for name, path in paths.items():
         path.write_text(json.dumps(named[name]))
-    js = subprocess.run(
-        [node, str(VERIFY_JS), *map(str, paths.values()), "--rpc", capped["url"], "--json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    lines = [json.loads(line) for line in js.stdout.splitlines()]
-    assert [line["bundle"] for line in lines] == list(map(str, paths.values())), js.stderr
+    lines = js_verdicts(list(paths.values()), capped["url"])
     out = {}
     for (name, bundle), line in zip(named.items(), lines, strict=True):
         python = verify_bundle(bundle, capped["w3"])

@@ -10,8 +10,6 @@ bundles of version 2 pass both.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -20,10 +18,10 @@ from click.testing import CliRunner
 from period_helpers import populate_community
 from sqlmodel import Session, select
 
+from tests.support.verifier import js_verdicts, lec_failed_check
+
 pytestmark = pytest.mark.services
 
-ROOT = Path(__file__).resolve().parents[3]
-VERIFY_JS = ROOT / "tools" / "verifier" / "verify.mjs"
 DAY = date(2026, 11, 4)  # a plain Wednesday
 PARAMS = {"a": 10**17, "b": 5 * 10**16, "c": 5 * 10**16, "max_per_period": 10**21, "bonus_prosumer": 10**15}
 
@@ -95,23 +93,11 @@ def _both(platform, folder: Path, bundles: dict[str, dict]) -> dict[str, tuple[t
     for name, bundle in bundles.items():
         paths[name] = folder / f"{name}.json"
         paths[name].write_text(json.dumps(bundle))
-    js = subprocess.run(
-        [shutil.which("node") or "node", str(VERIFY_JS), *map(str, paths.values()), "--rpc", platform.url, "--json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    lines = [json.loads(line) for line in js.stdout.splitlines()]
-    if len(paths) > 1:  # one bundle alone is reported without its name
-        assert [line["bundle"] for line in lines] == list(map(str, paths.values())), js.stderr
-    assert len(lines) == len(paths), js.stderr
+    lines = js_verdicts(list(paths.values()), platform.url)
     out = {}
     for (name, path), line in zip(paths.items(), lines, strict=True):
         result = _lec("verify", str(path), "--rpc", platform.url)
-        failed = None
-        if "failed at check '" in result.output:
-            failed = result.output.split("failed at check '", 1)[1].split("'", 1)[0]
-        out[name] = ((result.exit_code == 0, failed), line)
+        out[name] = ((result.exit_code == 0, lec_failed_check(result.output)), line)
     return out
 
 

@@ -14,12 +14,9 @@ mirror `>=`, and the same two of the receipt's `to` (docs/testing.md, "Scores").
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,9 +25,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from oracle.audit.verify import BUNDLE_FORMAT, BUNDLE_VERSION
-
-ROOT = Path(__file__).resolve().parents[3]
-VERIFY_JS = ROOT / "tools" / "verifier" / "verify.mjs"
+from tests.support.verifier import js_verdicts, lec_failed_check
 
 CHAIN_ID = 31337
 NOTARY = "0x5fbdb2315678afecb367f032d93f642f64180aa3"
@@ -189,27 +184,15 @@ def verdicts(node_url, tmp_path_factory) -> dict[str, tuple[str | None, str | No
     """case → (the check `lec verify` failed at, the one the JavaScript verifier failed at, lec's output)."""
     from lec.cli import lec
 
-    node = shutil.which("node")
-    assert node, "node is missing: Node 20 is needed for tools/verifier"
     folder = tmp_path_factory.mktemp("forged")
     paths = {case: folder / f"{case}.json" for case in CASES}
     for case, path in paths.items():
         path.write_text(json.dumps(_bundle(case)))
-    js = subprocess.run(
-        [node, str(VERIFY_JS), *map(str, paths.values()), "--rpc", node_url, "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    lines = [json.loads(line) for line in js.stdout.splitlines()]
-    assert [line["bundle"] for line in lines] == list(map(str, paths.values())), js.stderr
+    lines = js_verdicts(list(paths.values()), node_url, timeout=120)
     out = {}
     for (case, path), line in zip(paths.items(), lines, strict=True):
         result = CliRunner().invoke(lec, ["verify", str(path), "--rpc", node_url])
-        failed = None
-        if "failed at check '" in result.output:
-            failed = result.output.split("failed at check '", 1)[1].split("'", 1)[0]
-        out[case] = (failed, line["failed"], result.output)
+        out[case] = (lec_failed_check(result.output), line["failed"], result.output)
     return out
 
 
